@@ -1,0 +1,83 @@
+"""The one exception hierarchy of the provider clients.
+
+    ProviderError
+    ├── MissingRequirementsError     an optional package is not installed
+    ├── ModelNotSupportedError       the provider does not serve that model
+    └── ResponseError                the upstream answered, but not usefully
+        ├── ProtocolError            the body breaks the provider's framing
+        │   └── ResponseTooLargeError  a line or body over the configured cap
+        └── ResponseStatusError      a non-2xx status (``status`` holds it)
+            ├── AuthError            401, or a token the upstream refused
+            ├── CloudflareError      403 with a Cloudflare challenge page
+            ├── BotDetectedError     403 with a bot-detection page
+            ├── RateLimitError       429 or 402 (``retry_after`` in seconds, if sent)
+            ├── ValidationError      422: the upstream rejected the request's shape
+            └── ServerError          5xx
+
+Transport failures (DNS, connect, TLS, resets, timeouts) are left as the aiohttp /
+asyncio exceptions they are; the harness's classifier names them.
+"""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    """Base class of every error a provider raises on purpose."""
+
+
+class MissingRequirementsError(ProviderError):
+    """An optional package the provider needs is not installed."""
+
+
+class ModelNotSupportedError(ProviderError):
+    """The requested model is neither a model nor an alias of the provider."""
+
+
+class ResponseError(ProviderError):
+    """The upstream answered, but the answer cannot be used."""
+
+    status: int | None = None
+
+
+class ProtocolError(ResponseError):
+    """The response body does not follow the provider's framing."""
+
+
+class ResponseTooLargeError(ProtocolError):
+    """A line or the whole body exceeded the configured size cap."""
+
+
+class ResponseStatusError(ResponseError):
+    """The upstream answered with a non-2xx status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthError(ResponseStatusError):
+    """The upstream refused our credentials (401, or an invalid token)."""
+
+
+class CloudflareError(ResponseStatusError):
+    """A Cloudflare challenge page stood in for the API."""
+
+
+class BotDetectedError(ResponseStatusError):
+    """A bot-detection page stood in for the API."""
+
+
+class RateLimitError(ResponseStatusError):
+    """The upstream throttled us (429 or 402)."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+
+class ValidationError(ResponseStatusError):
+    """The upstream rejected the request's fields (422)."""
+
+
+class ServerError(ResponseStatusError):
+    """The upstream failed on its side (5xx)."""

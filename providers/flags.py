@@ -1,0 +1,58 @@
+"""The measured ``working`` flags: read from the harness's flags file at import.
+
+The harness writes ``flags.json`` in its data directory after every run; loading
+``providers`` applies it, so ``RobocodersAPI.working`` shows the measured value
+instead of the shipped default. A missing or unreadable file changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from .base import AsyncGeneratorProvider
+
+FLAGS_FILE_ENV = "HARNESS_FLAGS_FILE"
+DATA_DIR_ENV = "HARNESS_DATA_DIR"
+DEFAULT_DATA_DIR = ".harness"
+FLAGS_FILE_NAME = "flags.json"
+
+log = logging.getLogger(__name__)
+
+
+def flags_path() -> Path:
+    """``$HARNESS_FLAGS_FILE``, else ``flags.json`` in ``$HARNESS_DATA_DIR`` or ``.harness/``."""
+    explicit = os.environ.get(FLAGS_FILE_ENV)
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR) / FLAGS_FILE_NAME
+
+
+def read_flags(path: Path) -> dict[str, bool]:
+    """Provider name -> working, from a flags file; empty when absent or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring unreadable flags file %s: %s", path, exc)
+        return {}
+    providers = data.get("providers") if isinstance(data, dict) else None
+    if not isinstance(providers, dict):
+        return {}
+    flags: dict[str, bool] = {}
+    for name, entry in providers.items():
+        working = entry.get("working") if isinstance(entry, dict) else entry
+        if isinstance(working, bool):
+            flags[name] = working
+    return flags
+
+
+def apply_flags(providers: Iterable[type[AsyncGeneratorProvider]], flags: dict[str, bool]) -> None:
+    """Set ``working`` on each provider that ``flags`` names."""
+    for provider in providers:
+        if provider.name() in flags:
+            provider.working = flags[provider.name()]
