@@ -60,8 +60,12 @@ _hooks: ContextVar[SessionHooks] = ContextVar("harness_session_hooks", default=S
 
 @contextmanager
 def session_hooks(*, trace_configs: Sequence[aiohttp.TraceConfig] = ()) -> Iterator[None]:
-    """Attach ``trace_configs`` to the sessions that providers open inside the block."""
-    token = _hooks.set(SessionHooks(tuple(trace_configs)))
+    """Attach ``trace_configs`` to the sessions that providers open inside the block.
+
+    Nested blocks add to the outer ones (a recorder and the probe's timer together).
+    """
+    outer = _hooks.get()
+    token = _hooks.set(SessionHooks(outer.trace_configs + tuple(trace_configs)))
     try:
         yield
     finally:
