@@ -1,0 +1,123 @@
+"""The measured ``working`` flags: written after every run, patched into source on request.
+
+``flags.json`` lives in the data directory; ``providers`` applies it at import
+(see ``providers.flags``). For maintainers who ship the flag in code,
+:func:`source_patch` produces a unified diff setting ``working = True/False`` in
+each provider module, and :func:`apply_source_patch` writes it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from providers import PROVIDERS
+from providers.flags import FLAGS_FILE_NAME
+
+_WORKING_LINE = re.compile(r"^(?P<indent>\s+)working\s*(?::\s*[\w\[\]]+\s*)?=\s*(True|False)\s*$")
+
+
+def write_flags(
+    path: Path, working: Mapping[str, bool], states: Mapping[str, Mapping[str, str]]
+) -> None:
+    """Write the flags file atomically: ``working`` per provider, with each model's state."""
+    document = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "providers": {
+            name: {"working": flag, "models": dict(states.get(name, {}))}
+            for name, flag in sorted(working.items())
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".flags-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def read_model_states(path: Path) -> dict[str, dict[str, str]]:
+    """Provider -> model -> state name, as the last run wrote them; empty when absent."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        providers = data["providers"]
+        return {
+            name: {str(m): str(s) for m, s in entry.get("models", {}).items()}
+            for name, entry in providers.items()
+            if isinstance(entry, dict)
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def flags_file(data_dir: Path) -> Path:
+    """Where the flags file of a data directory lives."""
+    return data_dir / FLAGS_FILE_NAME
+
+
+@dataclass(frozen=True)
+class SourceEdit:
+    """One provider module and its text with the measured flag set."""
+
+    path: Path
+    old: str
+    new: str
+
+
+def source_edits(working: Mapping[str, bool]) -> list[SourceEdit]:
+    """The provider modules whose ``working = ...`` line differs from the measured flag."""
+    edits = []
+    for name, flag in sorted(working.items()):
+        provider = PROVIDERS.get(name)
+        source = inspect.getsourcefile(provider) if provider else None
+        if source is None:
+            continue
+        path = Path(source)
+        old = path.read_text(encoding="utf-8")
+        new = _set_working(old, flag)
+        if new != old:
+            edits.append(SourceEdit(path, old, new))
+    return edits
+
+
+def _set_working(text: str, flag: bool) -> str:
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        match = _WORKING_LINE.match(line.rstrip("\n"))
+        if match:
+            lines[index] = f"{match['indent']}working = {flag}\n"
+            break  # the class attribute comes first; later matches are other scopes
+    return "".join(lines)
+
+
+def source_patch(edits: list[SourceEdit], root: Path) -> str:
+    """A unified diff of ``edits``, with paths relative to ``root`` where possible."""
+    chunks: list[str] = []
+    for edit in edits:
+        try:
+            name = edit.path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            name = edit.path.as_posix()
+        chunks.extend(
+            difflib.unified_diff(
+                edit.old.splitlines(keepends=True),
+                edit.new.splitlines(keepends=True),
+                fromfile=f"a/{name}",
+                tofile=f"b/{name}",
+            )
+        )
+    return "".join(chunks)
+
+
+def apply_source_patch(edits: list[SourceEdit]) -> None:
+    """Write each edited module in place."""
+    for edit in edits:
+        edit.path.write_text(edit.new, encoding="utf-8")

@@ -1,0 +1,52 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.flags import read_model_states, source_edits, source_patch, write_flags
+from providers import PROVIDERS, AutonomousAI, CodeLinkAva
+from providers.flags import apply_flags, read_flags
+
+
+@pytest.fixture
+def restore_flags() -> object:
+    saved = {name: p.working for name, p in PROVIDERS.items()}
+    yield saved
+    for name, working in saved.items():
+        PROVIDERS[name].working = working
+
+
+def test_written_flags_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    write_flags(path, {"AutonomousAI": True}, {"AutonomousAI": {"llama": "up"}})
+    assert read_flags(path) == {"AutonomousAI": True}
+    assert read_model_states(path) == {"AutonomousAI": {"llama": "up"}}
+
+
+def test_a_missing_or_corrupt_flags_file_changes_nothing(tmp_path: Path) -> None:
+    assert read_flags(tmp_path / "absent.json") == {}
+    (tmp_path / "bad.json").write_text("{")
+    assert read_flags(tmp_path / "bad.json") == {}
+
+
+def test_applied_flags_set_working_on_the_named_providers(restore_flags: object) -> None:
+    apply_flags(PROVIDERS.values(), {"AutonomousAI": True})
+    assert AutonomousAI.working is True
+    assert CodeLinkAva.working is False
+
+
+def test_the_source_patch_sets_the_measured_flag(tmp_path: Path) -> None:
+    edits = source_edits({"AutonomousAI": True, "CodeLinkAva": False})
+    assert [e.path.name for e in edits] == ["AutonomousAI.py"]
+    patch = source_patch(edits, Path.cwd())
+    assert "-    working = False" in patch
+    assert "+    working = True" in patch
+    assert patch.startswith("--- a/")
+
+
+def test_flags_file_is_json_with_a_generation_time(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    write_flags(path, {"CodeLinkAva": False}, {})
+    document = json.loads(path.read_text())
+    assert document["providers"]["CodeLinkAva"]["working"] is False
+    assert "generated_at" in document
