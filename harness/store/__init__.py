@@ -1,0 +1,52 @@
+"""The result store: results, current statuses and flips, behind one interface.
+
+    async with open_store(path_or_url) as store:
+        await store.add_results(results)
+
+A location is a filesystem path (SQLite) or a URL: ``sqlite:///relative.db`` and
+``sqlite:////absolute/path.db`` (SQLAlchemy's spelling); ``postgresql://`` is
+reserved for a backend that does not exist yet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from harness.errors import StoreError
+from harness.store.base import Store
+from harness.store.sqlite import SQLiteStore
+
+_SQLITE_PREFIX = "sqlite:///"
+
+
+def make_store(location: str | os.PathLike[str]) -> Store:
+    """The store for a path or URL, not yet opened (for callers that manage its lifetime)."""
+    if not isinstance(location, str):
+        return SQLiteStore(location)
+    if location.startswith(_SQLITE_PREFIX):
+        path = location.removeprefix(_SQLITE_PREFIX)
+        if not path:
+            raise StoreError(f"no database file in the store URL {location!r}")
+        return SQLiteStore(path)
+    scheme, sep, _ = location.partition("://")
+    if not sep:
+        return SQLiteStore(location)
+    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
+        raise StoreError("the PostgreSQL store is not implemented yet; use a SQLite path")
+    raise StoreError(f"unsupported store URL {location!r}: give a file path or sqlite:///path.db")
+
+
+@asynccontextmanager
+async def open_store(location: str | os.PathLike[str]) -> AsyncIterator[Store]:
+    """Open the store at ``location`` for the duration of an ``async with`` block."""
+    store = make_store(location)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+__all__ = ["SQLiteStore", "Store", "StoreError", "make_store", "open_store"]
