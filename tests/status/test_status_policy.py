@@ -1,0 +1,301 @@
+"""The status policy, example by example.
+
+Sequences are written one letter per result, a minute apart: P pass, S slow pass,
+F failure (timeout_first_chunk), R rate limited (429), I inconclusive.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from harness.result import FailureKind, ProbeResult
+from harness.status import (
+    Flip,
+    State,
+    TargetStatus,
+    Thresholds,
+    overall_counts,
+    provider_working,
+    replay,
+    step,
+)
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+UP, DEGRADED, THROTTLED, DOWN, FLAPPING, UNKNOWN = (
+    State.UP,
+    State.DEGRADED,
+    State.THROTTLED,
+    State.DOWN,
+    State.FLAPPING,
+    State.UNKNOWN,
+)
+
+
+def probe(letter: str, at: datetime, *, provider: str = "P", model: str = "m") -> ProbeResult:
+    """One result of the kind the letter names."""
+    common = {"provider": provider, "model": model, "prompt": "ping", "started_at": at}
+    if letter == "P":
+        return ProbeResult(**common, ok=True, ttfc_ms=400.0, total_ms=900.0)
+    if letter == "S":
+        return ProbeResult(**common, ok=True, ttfc_ms=9500.0, total_ms=12000.0)
+    if letter == "F":
+        return ProbeResult(
+            **common, ok=False, kind=FailureKind.TIMEOUT_FIRST_CHUNK, error="no first chunk"
+        )
+    if letter == "R":
+        return ProbeResult(**common, ok=False, kind=FailureKind.RATE_LIMITED, http_status=429)
+    if letter == "I":
+        return ProbeResult(**common, ok=False, kind=FailureKind.HARNESS_OFFLINE)
+    raise ValueError(letter)
+
+
+def run(
+    letters: str, th: Thresholds | None = None, *, gap: timedelta = timedelta(minutes=1)
+) -> tuple[list[TargetStatus], list[Flip]]:
+    """Every status after each result, and the flips, folding step over the letters."""
+    th = th or Thresholds()
+    status: TargetStatus | None = None
+    statuses: list[TargetStatus] = []
+    flips: list[Flip] = []
+    for i, letter in enumerate(letters.replace(" ", "")):
+        status, flip = step(status, probe(letter, T0 + i * gap), th)
+        statuses.append(status)
+        if flip is not None:
+            flips.append(flip)
+    return statuses, flips
+
+
+def states(letters: str, th: Thresholds | None = None) -> list[State]:
+    return [s.state for s in run(letters, th)[0]]
+
+
+@pytest.mark.parametrize(
+    ("letter", "state", "reason"),
+    [
+        ("P", UP, "first result: passed"),
+        ("S", DEGRADED, "first result: passed, slow first chunk (9500 ms > 8000 ms)"),
+        ("R", THROTTLED, "first result: rate limited (429)"),
+        ("F", DOWN, "first result: failed (timeout_first_chunk)"),
+    ],
+)
+def test_first_result_decides(letter: str, state: State, reason: str) -> None:
+    _, flips = run(letter)
+    assert flips == [Flip("P", "m", T0, UNKNOWN, state, reason)]
+
+
+def test_one_failure_shows_an_up_target_degraded_not_down() -> None:
+    assert states("PP F PP") == [UP, UP, DEGRADED, DEGRADED, UP]
+
+
+def test_blip_flip_reason_says_how_far_from_down() -> None:
+    _, flips = run("PF")
+    assert flips[-1].reason == "1 failure (timeout_first_chunk), below 3 for down"
+
+
+def test_down_needs_three_failures_in_a_row() -> None:
+    statuses, flips = run("PP FFF")
+    assert [s.state for s in statuses] == [UP, UP, DEGRADED, DEGRADED, DOWN]
+    assert flips[-1].reason == "3 failures in a row (timeout_first_chunk)"
+
+
+def test_a_pass_between_failures_restarts_the_count() -> None:
+    assert states("P FF P FF")[-1] is DEGRADED
+
+
+def test_one_pass_does_not_bring_a_down_target_back() -> None:
+    assert states("F P F P") == [DOWN, DOWN, DOWN, DOWN]
+
+
+def test_up_needs_two_passes_in_a_row() -> None:
+    statuses, flips = run("F PP")
+    assert [s.state for s in statuses] == [DOWN, DOWN, UP]
+    assert flips[-1] == Flip("P", "m", T0 + timedelta(minutes=2), DOWN, UP, "2 passes in a row")
+
+
+def test_slow_pass_shows_degraded_and_a_fast_one_restores_up() -> None:
+    statuses, flips = run("P S P")
+    assert [s.state for s in statuses] == [UP, DEGRADED, UP]
+    assert "slow first chunk (9500 ms > 8000 ms)" in flips[1].reason
+
+
+def test_recovery_through_slow_passes_shows_degraded() -> None:
+    assert states("F SS") == [DOWN, DOWN, DEGRADED]
+
+
+def test_rate_limited_shows_throttled_at_once() -> None:
+    statuses, flips = run("PP R")
+    assert statuses[-1].state is THROTTLED
+    assert flips[-1].reason == "rate limited (429)"
+
+
+def test_rate_limited_results_are_not_failures() -> None:
+    assert states("P FF R F")[-1] is THROTTLED
+    assert states("P RRRRRR") == [UP, *[THROTTLED] * 6]
+
+
+def test_failures_after_throttling_need_the_full_count_for_down() -> None:
+    assert states("R FF F") == [THROTTLED, THROTTLED, THROTTLED, DOWN]
+
+
+def test_throttled_needs_two_passes_to_be_up() -> None:
+    assert states("R P P") == [THROTTLED, THROTTLED, UP]
+
+
+def test_inconclusive_result_returns_the_status_unchanged() -> None:
+    statuses, _ = run("PF")
+    before = statuses[-1]
+    after, flip = step(before, probe("I", T0 + timedelta(hours=1)), Thresholds())
+    assert after is before
+    assert flip is None
+
+
+def test_inconclusive_first_result_gives_unknown_without_a_flip() -> None:
+    statuses, flips = run("I I P")
+    assert [s.state for s in statuses] == [UNKNOWN, UNKNOWN, UP]
+    assert statuses[0].last_result_at is None
+    assert flips == [Flip("P", "m", T0 + timedelta(minutes=2), UNKNOWN, UP, "first result: passed")]
+
+
+def test_since_moves_only_when_the_state_changes() -> None:
+    statuses, _ = run("P P F F")
+    degraded_at = T0 + timedelta(minutes=2)
+    assert [s.since for s in statuses] == [T0, T0, degraded_at, degraded_at]
+
+
+def test_status_keeps_streaks_and_the_last_result() -> None:
+    statuses, _ = run("P F F")
+    last = statuses[-1]
+    assert (last.pass_streak, last.fail_streak) == (0, 2)
+    assert last.last_result_at == T0 + timedelta(minutes=2)
+    assert last.last_ok_at == T0
+    assert last.last_kind is FailureKind.TIMEOUT_FIRST_CHUNK
+    assert last.last_error == "no first chunk"
+
+
+def test_a_pass_clears_the_last_error() -> None:
+    last = run("F P")[0][-1]
+    assert (last.last_kind, last.last_error) == (None, None)
+
+
+def test_repeated_outages_make_the_target_flap_once() -> None:
+    # The first result is not a change; then up, down, up, down: four within the hour.
+    statuses, flips = run("FFF PP FFF PP FFF PP")
+    to_flapping = [f for f in flips if f.new is FLAPPING]
+    assert to_flapping == [
+        Flip(
+            "P",
+            "m",
+            T0 + timedelta(minutes=12),
+            DEGRADED,
+            FLAPPING,
+            "4 changes within 1 h: flapping",
+        )
+    ]
+    assert flips[-1] is to_flapping[0]
+    assert statuses[-1].state is FLAPPING
+    assert statuses[-1].underlying is UP
+
+
+def test_blips_and_slow_spells_never_make_a_target_flap() -> None:
+    assert FLAPPING not in states("PFP SP PFP SP PFP SP PFP SP PFP")
+
+
+def test_a_flapping_target_settles_after_an_hour_without_changes() -> None:
+    th = Thresholds()
+    statuses, _ = run("FFF PP FFF PP FFF", th)
+    assert statuses[-1].state is FLAPPING
+    quiet = statuses[-1].changes[-1] + timedelta(hours=1, minutes=1)
+    status, flip = step(statuses[-1], probe("P", quiet), th)
+    assert status.state is DOWN
+    assert flip == Flip("P", "m", quiet, FLAPPING, DOWN, "no changes for 1 h: no longer flapping")
+
+
+def test_a_flapping_target_stays_flapping_within_the_calm_period() -> None:
+    th = Thresholds()
+    statuses, _ = run("FFF PP FFF PP FFF", th)
+    soon = statuses[-1].changes[-1] + timedelta(minutes=59)
+    status, flip = step(statuses[-1], probe("P", soon), th)
+    assert (status.state, flip) == (FLAPPING, None)
+
+
+def test_changes_are_trimmed_to_the_flap_window() -> None:
+    th = Thresholds()
+    status, _ = step(None, probe("F", T0), th)
+    status, _ = step(status, probe("P", T0 + timedelta(minutes=1)), th)
+    status, _ = step(status, probe("P", T0 + timedelta(minutes=2)), th)
+    assert status.changes == (T0 + timedelta(minutes=2),)
+    status, _ = step(status, probe("P", T0 + timedelta(hours=2)), th)
+    assert status.changes == ()
+
+
+def test_thresholds_are_configurable() -> None:
+    th = Thresholds(down_after=1, up_after=3, slow_ttfc_ms=100.0)
+    assert states("P F PP P", th) == [DEGRADED, DOWN, DOWN, DOWN, DEGRADED]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"down_after": 0},
+        {"up_after": 0},
+        {"flap_changes": 1},
+        {"slow_ttfc_ms": 0.0},
+        {"flap_calm_s": 0.0},
+        {"flap_window_s": 60.0, "flap_calm_s": 120.0},
+    ],
+)
+def test_nonsensical_thresholds_are_refused(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - each case has its own message
+        Thresholds(**bad)  # type: ignore[arg-type]
+
+
+def _status(state: State) -> TargetStatus:
+    return TargetStatus("P", state.value, state, T0, 0, 0, T0, None, None, None, (), state)
+
+
+@pytest.mark.parametrize(
+    ("model_states", "working"),
+    [
+        ([UP], True),
+        ([DEGRADED], True),
+        ([DOWN, THROTTLED, FLAPPING, UP], True),
+        ([DOWN, THROTTLED, FLAPPING, UNKNOWN], False),
+        ([], False),
+    ],
+)
+def test_provider_is_working_when_any_model_is_up_or_degraded(
+    model_states: list[State], working: bool
+) -> None:
+    assert provider_working(_status(s) for s in model_states) is working
+
+
+def test_overall_counts_name_every_state() -> None:
+    counts = overall_counts([_status(UP), _status(UP), _status(DOWN)])
+    assert counts == {UP: 2, DEGRADED: 0, THROTTLED: 0, DOWN: 1, FLAPPING: 0, UNKNOWN: 0}
+
+
+def test_replay_folds_results_in_time_order_per_target() -> None:
+    results = [
+        probe("F", T0 + timedelta(minutes=2), model="a"),
+        probe("P", T0, model="a"),
+        probe("F", T0 + timedelta(minutes=1), model="a"),
+        probe("F", T0, model="b"),
+    ]
+    statuses, flips = replay(results, Thresholds())
+    assert {k: s.state for k, s in statuses.items()} == {("P", "a"): DEGRADED, ("P", "b"): DOWN}
+    assert [(f.model, f.old, f.new) for f in flips] == [
+        ("a", UNKNOWN, UP),
+        ("b", UNKNOWN, DOWN),
+        ("a", UP, DEGRADED),
+    ]
+
+
+def test_replay_continues_from_stored_statuses() -> None:
+    first, _ = replay([probe("F", T0)], Thresholds())
+    statuses, flips = replay(
+        [probe("P", T0 + timedelta(minutes=m)) for m in (1, 2)], Thresholds(), first
+    )
+    assert statuses[("P", "m")].state is UP
+    assert [(f.old, f.new) for f in flips] == [(DOWN, UP)]
