@@ -6,6 +6,7 @@ F failure (timeout_first_chunk), R rate limited (429), I inconclusive.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,20 +36,15 @@ UP, DEGRADED, THROTTLED, DOWN, FLAPPING, UNKNOWN = (
 
 def probe(letter: str, at: datetime, *, provider: str = "P", model: str = "m") -> ProbeResult:
     """One result of the kind the letter names."""
-    common = {"provider": provider, "model": model, "prompt": "ping", "started_at": at}
-    if letter == "P":
-        return ProbeResult(**common, ok=True, ttfc_ms=400.0, total_ms=900.0)
-    if letter == "S":
-        return ProbeResult(**common, ok=True, ttfc_ms=9500.0, total_ms=12000.0)
-    if letter == "F":
-        return ProbeResult(
-            **common, ok=False, kind=FailureKind.TIMEOUT_FIRST_CHUNK, error="no first chunk"
-        )
-    if letter == "R":
-        return ProbeResult(**common, ok=False, kind=FailureKind.RATE_LIMITED, http_status=429)
-    if letter == "I":
-        return ProbeResult(**common, ok=False, kind=FailureKind.HARNESS_OFFLINE)
-    raise ValueError(letter)
+    passed = ProbeResult(provider, model, "ping", at, ok=True, ttfc_ms=400.0, total_ms=900.0)
+    failed = replace(passed, ok=False, ttfc_ms=None, total_ms=None)
+    return {
+        "P": passed,
+        "S": replace(passed, ttfc_ms=9500.0, total_ms=12000.0),
+        "F": replace(failed, kind=FailureKind.TIMEOUT_FIRST_CHUNK, error="no first chunk"),
+        "R": replace(failed, kind=FailureKind.RATE_LIMITED, http_status=429),
+        "I": replace(failed, kind=FailureKind.HARNESS_OFFLINE),
+    }[letter]
 
 
 def run(
