@@ -7,7 +7,7 @@ inconclusive results are left out of uptime; only passing results carry latency.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,7 +33,8 @@ def percentile(values: Iterable[float], q: float) -> float:
     fraction = rank - low
     if fraction == 0:
         return ordered[low]
-    return ordered[low] + (ordered[high] - ordered[low]) * fraction
+    # a + (b - a) * f can round one ulp past b; capping keeps the result monotonic in q.
+    return min(ordered[low] + (ordered[high] - ordered[low]) * fraction, ordered[high])
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class HistoryCell:
     ttfc_ms: float | None
 
 
-def history_cells(results: Sequence[ProbeResult], limit: int = 50) -> list[HistoryCell]:
+def history_cells(results: Iterable[ProbeResult], limit: int = 50) -> list[HistoryCell]:
     """The newest ``limit`` results as cells, oldest first (left to right), in any input order."""
     newest = sorted(results, key=lambda r: r.started_at)[-limit:] if limit > 0 else []
     return [HistoryCell(outcome_of(r), r.started_at, r.kind, r.ttfc_ms) for r in newest]
