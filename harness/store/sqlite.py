@@ -288,10 +288,11 @@ class SQLiteStore:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
         try:
             # Read-only checks first: nothing is written to a file that fails them.
-            problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
             if problems != ["ok"]:
+                detail = "; ".join(" ".join(p.split()) for p in problems)
                 raise StoreError(
-                    f"{self.path} is a corrupt SQLite database ({'; '.join(problems[:3])}); "
+                    f"{self.path} is a corrupt SQLite database ({detail}); "
                     "it was left untouched: move it aside or restore a backup"
                 )
             conn.execute("PRAGMA journal_mode = WAL")

@@ -1,0 +1,217 @@
+"""What only the SQLite backend promises: its file, schema, checks and locations."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from harness.errors import StoreError
+from harness.result import ProbeResult
+from harness.store import SQLiteStore, make_store, open_store
+from harness.store.sqlite import MIGRATIONS
+
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
+PASS = ProbeResult("P", "m", "ping", T0, ok=True, ttfc_ms=100.0, total_ms=300.0)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+async def filled_store(path: Path, count: int = 500) -> None:
+    async with open_store(path) as store:
+        await store.add_results(
+            [
+                ProbeResult("P", "m", "ping", T0 + timedelta(seconds=i), ok=True, sample="x" * 200)
+                for i in range(count)
+            ]
+        )
+
+
+async def test_the_results_table_has_a_column_per_result_field(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    async with open_store(path):
+        pass
+    columns = [row[1] for row in rows(path, "PRAGMA table_info(results)")]
+    assert columns == ["id", *(f.name for f in fields(ProbeResult))]
+
+
+async def test_migrations_are_applied_once(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    async with open_store(path):
+        pass
+    applied = rows(path, "SELECT version, name, applied_at FROM schema_migrations")
+    async with open_store(path):
+        pass
+    assert rows(path, "SELECT version, name, applied_at FROM schema_migrations") == applied
+    assert [(v, n) for v, n, _ in applied] == [
+        (i, m.__name__.lstrip("_")) for i, m in enumerate(MIGRATIONS, start=1)
+    ]
+
+
+async def test_a_database_from_a_newer_harness_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    async with open_store(path):
+        pass
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2099-01-01')")
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 999, newer"):
+        await SQLiteStore(path).open()
+
+
+async def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    async with open_store(path):
+        pass
+    assert rows(path, "PRAGMA journal_mode") == [("wal",)]
+
+
+async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
+    async with open_store(tmp_path / "h.db") as store:
+        assert isinstance(store, SQLiteStore)
+        # A flip for a target the store has never seen breaks the reference to targets.
+        run = store._call(
+            lambda conn: conn.execute(
+                "INSERT INTO flips (provider, model, at, old, new, reason)"
+                " VALUES ('X', 'y', 0, 'up', 'down', 'why')"
+            )
+        )
+        with pytest.raises(StoreError, match="FOREIGN KEY"):
+            await run
+
+
+async def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    path.write_bytes(b"this is a text file, not SQLite\n" * 200)
+    before = digest(path)
+    with pytest.raises(StoreError, match="not a usable SQLite database") as caught:
+        await SQLiteStore(path).open()
+    assert str(path) in str(caught.value)
+    assert digest(path) == before
+    assert names(tmp_path) == ["h.db"]
+
+
+async def test_a_corrupt_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    await filled_store(path)
+    page_size = 4096
+    data = bytearray(path.read_bytes())
+    data[4 * page_size : 5 * page_size] = b"\xa5" * page_size  # trash page 5
+    path.write_bytes(bytes(data))
+    before = digest(path)
+    with pytest.raises(StoreError, match="corrupt") as caught:
+        await SQLiteStore(path).open()
+    assert str(path) in str(caught.value)
+    assert digest(path) == before
+
+
+async def test_the_data_directory_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "h.db"
+    async with open_store(path) as store:
+        await store.add_results([PASS])
+    assert path.is_file()
+
+
+async def test_a_data_directory_that_cannot_be_created_is_reported(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the directory should be")
+    with pytest.raises(StoreError, match="cannot create the data directory") as caught:
+        await SQLiteStore(blocker / "h.db").open()
+    assert str(blocker) in str(caught.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through directory permissions")
+async def test_an_unwritable_data_directory_is_reported(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(StoreError, match="not writable"):
+            await SQLiteStore(locked / "h.db").open()
+    finally:
+        locked.chmod(0o700)
+
+
+async def test_integrity_check_finds_index_damage_the_open_check_skips(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    await filled_store(path)
+    conn = sqlite3.connect(path)
+    with conn:
+        # The index now claims a definition its stored entries do not match.
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = 'CREATE INDEX results_time ON results (ok)'"
+            " WHERE name = 'results_time'"
+        )
+    conn.close()
+    async with open_store(path) as store:
+        assert not await store.integrity_ok()
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("sqlite:///relative/h.db", Path("relative/h.db")),
+        ("sqlite:////absolute/h.db", Path("/absolute/h.db")),
+        ("plain/h.db", Path("plain/h.db")),
+        (Path("a/path.db"), Path("a/path.db")),
+    ],
+)
+def test_locations_name_sqlite_files(location: str | Path, expected: Path) -> None:
+    store = make_store(location)
+    assert isinstance(store, SQLiteStore)
+    assert store.path == expected
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://db/harness", "postgres://db/harness", "postgresql+asyncpg://db/h"]
+)
+def test_postgresql_urls_are_not_implemented_yet(url: str) -> None:
+    with pytest.raises(StoreError, match="PostgreSQL store is not implemented yet"):
+        make_store(url)
+
+
+def test_other_url_schemes_are_refused() -> None:
+    with pytest.raises(StoreError, match="unsupported store URL"):
+        make_store("mysql://db/harness")
+
+
+async def test_per_target_queries_read_only_the_covering_index(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    async with open_store(path):
+        pass
+    uptime_plan = rows(
+        path,
+        "EXPLAIN QUERY PLAN SELECT COUNT(*), SUM(ok) FROM results"
+        " WHERE provider = 'P' AND model = 'm' AND started_at >= 0"
+        " AND kind IS NOT 'harness_offline'",
+    )
+    latency_plan = rows(
+        path,
+        "EXPLAIN QUERY PLAN SELECT ttfc_ms, total_ms FROM results"
+        " WHERE provider = 'P' AND model = 'm' AND started_at >= 0 AND ok = 1"
+        " ORDER BY started_at DESC LIMIT 1000",
+    )
+    assert "USING COVERING INDEX results_target_time" in str(uptime_plan)
+    assert "USING INDEX results_target_time" in str(latency_plan)
+    assert "TEMP B-TREE" not in str(latency_plan)

@@ -1,0 +1,256 @@
+"""The contract every store backend keeps (run once per backend, see conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.aggregate import LatencySummary, Uptime
+from harness.errors import StoreError
+from harness.result import FailureKind, ProbeResult, Source, StreamEnd
+from harness.status import Flip, State, Thresholds, replay
+from harness.store import Store
+
+NewStore = Callable[..., Store]  # the new_store fixture (conftest.py)
+
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
+PASS = ProbeResult("P", "m", "ping", T0, ok=True, ttfc_ms=100.0, total_ms=300.0)
+FAIL = replace(PASS, ok=False, kind=FailureKind.HTTP_SERVER, ttfc_ms=None, total_ms=None)
+OFFLINE = replace(FAIL, kind=FailureKind.HARNESS_OFFLINE)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def series(base: ProbeResult, minutes: range) -> list[ProbeResult]:
+    return [replace(base, started_at=at(m)) for m in minutes]
+
+
+timings = st.none() | st.floats(min_value=0, max_value=1e9, allow_nan=False)
+texts = st.text(max_size=40)
+probe_results = st.builds(
+    ProbeResult,
+    provider=st.text(min_size=1, max_size=20),
+    model=st.text(min_size=1, max_size=20),
+    prompt=texts,
+    started_at=st.datetimes(
+        min_value=datetime(1990, 1, 1),
+        max_value=datetime(2100, 1, 1),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
+        ),
+    ),
+    ok=st.booleans(),
+    kind=st.none() | st.sampled_from(FailureKind),
+    http_status=st.none() | st.integers(100, 599),
+    error=st.none() | texts,
+    ttfb_ms=timings,
+    ttfc_ms=timings,
+    total_ms=timings,
+    dns_ms=timings,
+    connect_ms=timings,
+    chunks=st.integers(0, 2**40),
+    chars=st.integers(0, 2**40),
+    max_gap_ms=timings,
+    end=st.sampled_from(StreamEnd),
+    finish_reason=st.none() | texts,
+    sample=st.text(max_size=300),
+    source=st.sampled_from(Source),
+    vantage=texts,
+    version=texts,
+    concurrency=st.integers(1, 10_000),
+    attempts=st.integers(1, 100),
+    run_id=texts,
+)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(probe_results, max_size=15))
+async def test_every_result_field_round_trips(
+    new_store: NewStore, batch: list[ProbeResult]
+) -> None:
+    store = new_store()
+    await store.open()
+    try:
+        await store.add_results(batch)
+        stored = await store.results()
+    finally:
+        await store.close()
+    # Newest first; equal times come back newest-inserted first.
+    assert stored == sorted(reversed(batch), key=lambda r: r.started_at, reverse=True)
+
+
+async def test_results_come_back_in_utc(store: Store) -> None:
+    await store.add_results([replace(PASS, started_at=datetime(2024, 5, 1, 14, 0))])
+    (stored,) = await store.results()
+    assert stored.started_at == datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
+    assert stored.started_at.tzinfo == UTC
+
+
+async def test_results_come_newest_first(store: Store) -> None:
+    await store.add_results(series(PASS, range(0, 10, 2)))
+    await store.add_results(series(PASS, range(1, 10, 2)))
+    assert [r.started_at for r in await store.results()] == [at(m) for m in range(9, -1, -1)]
+
+
+async def test_results_filter_by_target(store: Store) -> None:
+    others = [replace(PASS, model="n"), replace(PASS, provider="Q")]
+    await store.add_results([PASS, *others])
+    assert await store.results(provider="P", model="m") == [PASS]
+    assert {r.model for r in await store.results(provider="P")} == {"m", "n"}
+    assert [r.provider for r in await store.results(model="m")].count("Q") == 1
+
+
+async def test_results_since_is_inclusive_and_until_exclusive(store: Store) -> None:
+    await store.add_results(series(PASS, range(10)))
+    window = await store.results(since=at(3), until=at(6))
+    assert [r.started_at for r in window] == [at(5), at(4), at(3)]
+
+
+async def test_results_limit_keeps_the_newest(store: Store) -> None:
+    await store.add_results(series(PASS, range(10)))
+    assert [r.started_at for r in await store.results(limit=3)] == [at(9), at(8), at(7)]
+
+
+async def test_recent_gives_the_newest_of_one_target(store: Store) -> None:
+    await store.add_results([*series(PASS, range(5)), replace(PASS, model="n", started_at=at(9))])
+    recent = await store.recent("P", "m", 2)
+    assert [(r.model, r.started_at) for r in recent] == [("m", at(4)), ("m", at(3))]
+
+
+async def test_targets_lists_each_pair_once_sorted(store: Store) -> None:
+    await store.add_results([replace(PASS, provider="Q"), PASS, PASS, replace(PASS, model="a")])
+    assert await store.targets() == [("P", "a"), ("P", "m"), ("Q", "m")]
+
+
+async def test_uptime_leaves_out_inconclusive_results(store: Store) -> None:
+    await store.add_results(
+        [*series(PASS, range(3)), *series(FAIL, range(3, 4)), *series(OFFLINE, range(4, 9))]
+    )
+    assert await store.uptime("P", "m", T0) == Uptime(ok=3, total=4)
+
+
+async def test_uptime_counts_only_results_since(store: Store) -> None:
+    await store.add_results([*series(FAIL, range(5)), *series(PASS, range(5, 8))])
+    assert await store.uptime("P", "m", at(5)) == Uptime(ok=3, total=3)
+    assert await store.uptime("P", "x", T0) == Uptime(ok=0, total=0)
+
+
+async def test_latency_uses_only_passing_results(store: Store) -> None:
+    slow = replace(PASS, ttfc_ms=900.0, total_ms=1900.0)
+    timed_fail = replace(FAIL, ttfc_ms=5000.0, total_ms=9000.0)
+    await store.add_results([PASS, replace(slow, started_at=at(1)), timed_fail])
+    assert await store.latency("P", "m", T0) == LatencySummary(
+        n=2, ttfc_p50=500.0, ttfc_p95=860.0, total_p50=1100.0, total_p95=1820.0
+    )
+
+
+async def test_latency_covers_the_newest_passing_rows_since(store: Store) -> None:
+    old = [replace(PASS, started_at=at(m), ttfc_ms=1.0) for m in range(5)]
+    new = [replace(PASS, started_at=at(m), ttfc_ms=2.0) for m in range(5, 8)]
+    await store.add_results([*old, *new])
+    assert (await store.latency("P", "m", T0, max_rows=3)).ttfc_p95 == 2.0
+    assert (await store.latency("P", "m", at(6))).n == 2
+
+
+async def test_statuses_and_flips_round_trip(store: Store) -> None:
+    results = [
+        *series(FAIL, range(3)),
+        *series(PASS, range(3, 5)),
+        replace(OFFLINE, model="offline-only"),
+        replace(FAIL, model="n", kind=FailureKind.RATE_LIMITED, error="slow down"),
+    ]
+    statuses, flips = replay(results, Thresholds())
+    await store.save_statuses(list(statuses.values()), flips)
+    assert await store.statuses() == statuses
+    assert await store.flips() == sorted(reversed(flips), key=lambda f: f.at, reverse=True)
+
+
+async def test_saving_a_status_replaces_the_previous_one(store: Store) -> None:
+    first, _ = replay([FAIL], Thresholds())
+    later, _ = replay(series(PASS, range(1, 3)), Thresholds(), first)
+    await store.save_statuses(list(first.values()), [])
+    await store.save_statuses(list(later.values()), [])
+    assert (await store.statuses())[("P", "m")].state is State.UP
+
+
+async def test_flips_filter_by_provider_and_limit(store: Store) -> None:
+    flips = [
+        Flip(provider, "m", at(i), State.UP, State.DOWN, "3 failures in a row")
+        for i, provider in enumerate(["P", "Q", "P", "Q", "P"])
+    ]
+    await store.save_statuses([], flips)
+    assert [f.at for f in await store.flips(provider="P")] == [at(4), at(2), at(0)]
+    assert [f.at for f in await store.flips(limit=2)] == [at(4), at(3)]
+
+
+async def test_prune_deletes_old_results_and_flips_and_counts_them(store: Store) -> None:
+    await store.add_results(series(PASS, range(10)))
+    await store.save_statuses(
+        [], [Flip("P", "m", at(m), State.UP, State.DOWN, "why") for m in (1, 8)]
+    )
+    assert await store.prune(at(5)) == 6
+    assert [r.started_at for r in await store.results()][-1] == at(5)
+    assert [f.at for f in await store.flips()] == [at(8)]
+
+
+async def test_a_batch_that_fails_midway_leaves_nothing(store: Store) -> None:
+    unstorable = replace(PASS, chunks=2**64)
+    with pytest.raises(StoreError):
+        await store.add_results([PASS, replace(PASS, started_at=at(1)), unstorable])
+    assert await store.results() == []
+    assert await store.targets() == []
+
+
+async def test_statuses_that_fail_midway_leave_nothing(store: Store) -> None:
+    statuses, flips = replay([FAIL, replace(FAIL, model="n")], Thresholds())
+    good, other = statuses.values()
+    with pytest.raises(StoreError):
+        await store.save_statuses([good, replace(other, pass_streak=2**64)], flips)
+    assert await store.statuses() == {}
+    assert await store.flips() == []
+
+
+async def test_concurrent_batches_all_land(store: Store) -> None:
+    batches = [
+        [replace(PASS, run_id=f"run-{b}", started_at=at(b + i / 100)) for i in range(20)]
+        for b in range(40)
+    ]
+    await asyncio.gather(*(store.add_results(batch) for batch in batches))
+    stored = await store.results()
+    assert len(stored) == 800
+    assert {r.run_id for r in stored} == {f"run-{b}" for b in range(40)}
+
+
+async def test_data_survives_reopening(new_store: NewStore) -> None:
+    first = new_store("kept")
+    await first.open()
+    await first.add_results([PASS])
+    await first.close()
+    again = new_store("kept")
+    await again.open()
+    try:
+        assert await again.results() == [PASS]
+    finally:
+        await again.close()
+
+
+async def test_a_closed_store_refuses_calls(new_store: NewStore) -> None:
+    store = new_store()
+    await store.open()
+    await store.close()
+    await store.close()
+    with pytest.raises(StoreError, match="not open"):
+        await store.results()
+
+
+async def test_a_healthy_store_passes_its_integrity_check(store: Store) -> None:
+    await store.add_results(series(PASS, range(50)))
+    assert await store.integrity_ok()
