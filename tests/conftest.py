@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from harness.emulator import Emulator
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +21,10 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.delenv("HARNESS_UPSTREAM", raising=False)
     monkeypatch.delenv("HARNESS_ADMIN_TOKEN", raising=False)
     yield home
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    """The four upstream emulators, started on a free port of 127.0.0.1, with no faults."""
+    async with Emulator(host="127.0.0.1", port=0) as emu:
+        yield emu

@@ -1,0 +1,21 @@
+"""Local emulators of the four providers' upstream APIs, on their real paths.
+
+They answer the canned prompts correctly and inject latency and faults on demand::
+
+    from harness.emulator import Emulator, Fault, FaultSpec
+
+    async with Emulator(host="127.0.0.1", port=0) as emu:
+        emu.set_fault("AutonomousAI", FaultSpec(Fault.http_429, retry_after=3))
+        with providers.upstream.redirect(emu.url):
+            ...
+
+``harness emulate`` runs the same server in the foreground (see :func:`serve`).
+"""
+
+from __future__ import annotations
+
+from .app import build_app
+from .faults import PROVIDERS, Fault, FaultSpec, parse_fault
+from .server import Emulator, serve
+
+__all__ = ["PROVIDERS", "Emulator", "Fault", "FaultSpec", "build_app", "parse_fault", "serve"]

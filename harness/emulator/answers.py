@@ -1,0 +1,92 @@
+"""What the emulated models answer: a pure function of the conversation.
+
+The emulators answer the harness's canned prompts correctly (an echo instruction,
+a sum, a code word from an earlier turn) and anything else with a short sentence.
+Providers that flatten the conversation into one prompt string are parsed back
+into messages with :func:`parse_prompt` first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+WRONG_ANSWER = "I am not able to help with that."
+"""A fluent answer that passes no canned prompt's check (the ``wrong_answer`` fault)."""
+
+GENERIC_ANSWER = "Hello! I am happy to help. What would you like to know?"
+
+CAPITALS = {"france": "Paris", "germany": "Berlin", "italy": "Rome", "spain": "Madrid"}
+
+_TRAILING = ".,;:!?)]}\"'`”’"
+_LEADING = "\"'`“‘([{"
+_ECHO = re.compile(r"reply with (?:exactly|the single word)\s*:?\s*(\S+)", re.IGNORECASE)
+_SUM = re.compile(r"(?<![\w.-])(-?\d+)\s*([-+*x×])\s*(-?\d+)(?![\w.])")
+_CODE_WORD = re.compile(r"code word(?:\s+is|\s*:)\s*(\S+)", re.IGNORECASE)
+_CAPITAL = re.compile(r"capital of ([a-z][a-z ]*[a-z])", re.IGNORECASE)
+_ROLE_LINE = re.compile(r"^(System|User|Assistant):(?: (.*))?$")
+
+
+def parse_prompt(prompt: str) -> list[dict[str, str]]:
+    """The conversation behind a flattened prompt (``"User: ...\\nAssistant:"``).
+
+    A prompt that is not in that shape is one user message.
+    """
+    lines = prompt.split("\n")
+    if not (prompt.endswith("\nAssistant:") and _ROLE_LINE.match(lines[0])):
+        return [{"role": "user", "content": prompt}]
+    messages: list[dict[str, str]] = []
+    for line in lines[:-1]:
+        match = _ROLE_LINE.match(line)
+        if match:
+            messages.append({"role": match[1].lower(), "content": match[2] or ""})
+        else:
+            messages[-1]["content"] += "\n" + line
+    return messages
+
+
+def answer(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The emulated model's reply to ``messages`` (``{"role", "content"}`` mappings)."""
+    turns = [(str(m.get("role", "")), _text(m.get("content"))) for m in messages]
+    user_turns = [i for i, (role, _) in enumerate(turns) if role == "user"]
+    last = user_turns[-1] if user_turns else len(turns) - 1
+    question = turns[last][1] if turns else ""
+    instructions = [text for role, text in turns if role == "system"] + [question]
+    for text in instructions:
+        if match := _ECHO.search(text):
+            return _clean(match[1])
+    if match := _SUM.search(question):
+        return str(_compute(int(match[1]), match[2], int(match[3])))
+    if "code word" in question.lower():
+        for _, text in reversed(turns[:last]):
+            if found := _CODE_WORD.findall(text):
+                return _clean(found[-1])
+    if (match := _CAPITAL.search(question)) and match[1].lower() in CAPITALS:
+        return f"{CAPITALS[match[1].lower()]} is the capital of {match[1].title()}."
+    return GENERIC_ANSWER
+
+
+def split_words(text: str) -> list[str]:
+    """``text`` as streamed chunks: each word with the spaces after it (joined, the text)."""
+    return re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # multi-part content: keep the text parts
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, Mapping))
+    return ""
+
+
+def _clean(token: str) -> str:
+    return token.lstrip(_LEADING).rstrip(_TRAILING)
+
+
+def _compute(a: int, operator: str, b: int) -> int:
+    if operator == "+":
+        return a + b
+    if operator == "-":
+        return a - b
+    return a * b

@@ -1,0 +1,49 @@
+"""One aiohttp application answering every upstream path of the four providers.
+
+Their paths do not collide, so a single server stands in for all four hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from . import aichatonline, autonomousai, codelinkava, robocoders
+from .faults import FaultBoard, FaultSpec
+from .pacing import ServerStopping
+from .state import STATE, EmulatorState, Handler
+
+PROVIDER_MODULES = (robocoders, aichatonline, autonomousai, codelinkava)
+
+
+@web.middleware
+async def bookkeeping(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count requests per (provider, path); close the connection of a handler that the
+    server's shutdown or the client's departure interrupted."""
+    state = request.app[STATE]
+    provider = state.owners.get(request.path)
+    if provider is not None:
+        state.requests[(provider, request.path)] += 1
+    try:
+        return await handler(request)
+    except (ServerStopping, ConnectionError):
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=503)  # never reaches the client: the socket is closed
+
+
+async def _signal_stop(app: web.Application) -> None:
+    app[STATE].stopping.set()
+
+
+def build_app(
+    faults: Mapping[str, FaultSpec] | None = None, *, continue_timeout: float = 30.0
+) -> web.Application:
+    """The emulator application, with ``faults`` in force (provider name -> spec)."""
+    app = web.Application(middlewares=[bookkeeping])
+    app[STATE] = EmulatorState(FaultBoard(faults), continue_timeout=continue_timeout)
+    for module in PROVIDER_MODULES:
+        module.setup(app)
+    app.on_shutdown.append(_signal_stop)
+    return app
