@@ -170,8 +170,11 @@ class RobocodersAPI(AsyncGeneratorProvider, ProviderModelMixin):
                 if not from_cache:
                     raise AuthError("Unauthorized: Invalid token, please retry.", 401) from None
                 creds = await cls._new_credentials(session, cache)
-                async for chunk in cls._chat(session, creds, prompt, model, continues, cache):
-                    yield chunk
+                try:
+                    async for chunk in cls._chat(session, creds, prompt, model, continues, cache):
+                        yield chunk
+                except _StaleToken:
+                    raise AuthError("Unauthorized: Invalid token, please retry.", 401) from None
 
     @classmethod
     async def _new_credentials(
