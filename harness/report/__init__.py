@@ -1,0 +1,29 @@
+"""The status report: the page as values, and its HTML, JSON, Markdown and badge forms.
+
+store --snapshot.read_page--> StatusPage --html / document / markdown / badge--> text
+"""
+
+from .badge import badge_svg
+from .document import status_document
+from .files import report_files, write_report
+from .html import content_security_policy, render_fragment, render_page
+from .markdown import status_markdown
+from .snapshot import read_page
+from .view import ModelView, ProviderView, StatusPage, TargetFacts, build_page
+
+__all__ = [
+    "ModelView",
+    "ProviderView",
+    "StatusPage",
+    "TargetFacts",
+    "badge_svg",
+    "build_page",
+    "content_security_policy",
+    "read_page",
+    "render_fragment",
+    "render_page",
+    "report_files",
+    "status_document",
+    "status_markdown",
+    "write_report",
+]

@@ -1,0 +1,26 @@
+"""Shields-style SVG badges: a provider's name and its state, coloured by the state."""
+
+from __future__ import annotations
+
+import anybadge  # type: ignore[import-untyped]
+
+from harness.status import State
+
+from .view import ProviderView
+
+COLOURS: dict[State, str] = {
+    State.UP: "#4c1",
+    State.DEGRADED: "#dfb317",
+    State.THROTTLED: "#8a2be2",
+    State.FLAPPING: "#fe7d37",
+    State.DOWN: "#e05d44",
+    State.UNKNOWN: "#9f9f9f",
+}
+
+
+def badge_svg(provider: ProviderView) -> str:
+    """The badge of ``provider``: ``<name> | <state>`` (anybadge escapes both texts)."""
+    badge = anybadge.Badge(
+        label=provider.name, value=provider.state.value, default_color=COLOURS[provider.state]
+    )
+    return str(badge.badge_svg_text)

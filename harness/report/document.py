@@ -1,0 +1,96 @@
+"""The status page as a JSON document (``status.json`` and ``/api/status``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.aggregate import LatencySummary, Uptime
+from harness.status import Flip
+
+from .format import iso
+from .view import ModelView, StatusPage
+
+
+def status_document(page: StatusPage) -> dict[str, Any]:
+    """A JSON-ready mapping of everything the page shows; times are ISO 8601 UTC,
+    states and outcomes their names, durations milliseconds."""
+    return {
+        "generated_at": iso(page.generated_at),
+        "version": page.version,
+        "vantages": list(page.vantages),
+        "summary": {
+            "providers": {
+                "total": len(page.providers),
+                "working": page.working_providers,
+                "states": {s.value: n for s, n in page.provider_counts.items()},
+            },
+            "models": {
+                "total": sum(len(p.models) for p in page.providers),
+                "states": {s.value: n for s, n in page.model_counts.items()},
+            },
+        },
+        "providers": {
+            p.name: {
+                "working": p.working,
+                "state": p.state.value,
+                "models": {m.model: _model(m, page.latency_window) for m in p.models},
+            }
+            for p in page.providers
+        },
+        "flips": [_flip(f) for f in page.flips],
+    }
+
+
+def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
+    return {
+        "state": m.state.value,
+        "since": iso(m.since) or None,
+        "last_checked": iso(m.last_checked) or None,
+        "last_outcome": m.last_outcome.value if m.last_outcome else None,
+        "last_kind": m.last_kind.value if m.last_kind else None,
+        "last_error": m.last_error,
+        "uptime": {label: _uptime(u) for label, u in m.uptime.items()},
+        "latency": {"window": latency_window, **_latency(m.latency)},
+        "checks": {
+            c.prompt: {
+                "outcome": c.outcome.value,
+                "at": iso(c.at),
+                "kind": c.kind.value if c.kind else None,
+            }
+            for c in m.checks
+        },
+        "history": [
+            {
+                "outcome": c.outcome.value,
+                "at": iso(c.at),
+                "kind": c.kind.value if c.kind else None,
+                "ttfc_ms": c.ttfc_ms,
+            }
+            for c in m.history
+        ],
+    }
+
+
+def _uptime(u: Uptime) -> dict[str, Any]:
+    return {"ok": u.ok, "total": u.total, "ratio": u.ratio}
+
+
+def _latency(s: LatencySummary) -> dict[str, Any]:
+    return {
+        "n": s.n,
+        "ttfc_p50_ms": s.ttfc_p50,
+        "ttfc_p95_ms": s.ttfc_p95,
+        "total_p50_ms": s.total_p50,
+        "total_p95_ms": s.total_p95,
+    }
+
+
+def _flip(f: Flip) -> dict[str, Any]:
+    return {
+        "provider": f.provider,
+        "model": f.model,
+        "at": iso(f.at),
+        "old": f.old.value,
+        "new": f.new.value,
+        "reason": f.reason,
+    }

@@ -1,0 +1,64 @@
+"""``harness report``: the static report written to a directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from harness.config import Settings
+from harness.store.base import Store
+
+from .badge import badge_svg
+from .document import status_document
+from .html import render_page
+from .markdown import status_markdown
+from .snapshot import read_page
+from .view import StatusPage
+
+
+def report_files(page: StatusPage) -> dict[str, str]:
+    """Relative path -> text of every file of the report of ``page``."""
+    files = {
+        "index.html": render_page(page),
+        "status.json": json.dumps(status_document(page), indent=2) + "\n",
+        "status.md": status_markdown(page),
+    }
+    for provider in page.providers:
+        files[f"badges/{provider.name}.svg"] = badge_svg(provider)
+    return files
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A web server publishing the directory never sees a half-written file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _write_all(out_dir: Path, files: dict[str, str]) -> list[Path]:
+    written = []
+    for relative, text in files.items():
+        path = out_dir / relative
+        _write_atomically(path, text)
+        written.append(path)
+    return written
+
+
+async def write_report(
+    store: Store, out_dir: Path, *, settings: Settings, now: datetime | None = None
+) -> list[Path]:
+    """Render the report from ``store`` into ``out_dir``: ``index.html``, ``status.json``,
+    ``status.md`` and ``badges/<provider>.svg``; returns the paths written."""
+    page = await read_page(store, settings, now=now)
+    return await asyncio.to_thread(_write_all, out_dir, report_files(page))

@@ -1,0 +1,52 @@
+"""How numbers and times read on the pages: pure functions used as Jinja2 filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def duration_ms(value: float | None) -> str:
+    """``812 ms`` below a second, ``1.2 s`` above, ``–`` when not measured."""
+    if value is None:
+        return "–"
+    if value < 1000:
+        return f"{value:.0f} ms"
+    return f"{value / 1000:.1f} s"
+
+
+def percent(ratio: float | None) -> str:
+    """``99.5 %``; ``100 %`` only when nothing failed; ``–`` when nothing was measured."""
+    if ratio is None:
+        return "–"
+    if ratio >= 1:
+        return "100 %"
+    # Never round a failure away: 0.9996 reads 99.9 %, not 100 %.
+    return f"{min(ratio * 100, 99.9):.1f} %"
+
+
+def absolute(moment: datetime | None) -> str:
+    """``2025-01-31 14:05 UTC``, or ``never``."""
+    if moment is None:
+        return "never"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso(moment: datetime | None) -> str:
+    """ISO 8601 in UTC (for ``<time datetime>`` and JSON), or an empty string."""
+    return moment.astimezone(UTC).isoformat() if moment is not None else ""
+
+
+def relative(moment: datetime | None, now: datetime) -> str:
+    """``just now``, ``5 min ago``, ``3 h ago``, ``2 d ago`` as of ``now``; ``never``."""
+    if moment is None:
+        return "never"
+    seconds = (now - moment).total_seconds()
+    if seconds < 0:
+        return "just now"  # a clock a little ahead of ours; not worth a "from now"
+    if seconds < 60:
+        return "just now" if seconds < 10 else f"{seconds:.0f} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600:.0f} h ago"
+    return f"{seconds // 86400:.0f} d ago"

@@ -1,0 +1,111 @@
+"""The HTML page: one self-contained file, the same template for the report and the live page.
+
+Jinja2 autoescapes everything, so provider-supplied text (errors, names, reasons)
+can never become markup. The only inline style and script are our own files,
+allowed by their SHA-256 hashes in the Content-Security-Policy; nothing else runs
+and nothing is fetched, except the live page's refresh from its own origin.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import cache
+from importlib.resources import files
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from harness.status import State
+
+from .format import absolute, duration_ms, iso, percent, relative
+from .view import HISTORY_LENGTH, StatusPage
+
+FRAGMENT_TEMPLATE = "status.html.j2"
+PAGE_TEMPLATE = "page.html.j2"
+
+
+@cache
+def environment() -> Environment:
+    """The template environment: autoescape on for every template, undefined names fail."""
+    env = Environment(
+        loader=PackageLoader("harness.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(ms=duration_ms, pct=percent)
+    env.globals.update(
+        iso=iso,
+        absolute=absolute,
+        relative=relative,
+        states=list(State),
+        history_length=HISTORY_LENGTH,
+    )
+    return env
+
+
+def _asset(name: str) -> str:
+    return files("harness.report").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+@cache
+def stylesheet() -> str:
+    """The page's inline CSS."""
+    return _asset("page.css")
+
+
+@cache
+def refresh_script() -> str:
+    """The live page's inline script: fetch the fragment, swap it in, every N seconds."""
+    return _asset("refresh.js")
+
+
+def content_security_policy(*, live: bool) -> str:
+    """The CSP of the page: only our inline style (and, live, our script and its fetches).
+
+    ``frame-ancestors`` is left to the HTTP header, as browsers ignore it in a meta tag.
+    """
+    parts = [
+        "default-src 'none'",
+        f"style-src {_hash(stylesheet())}",
+        "img-src 'self' data:" if live else "img-src data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ]
+    if live:
+        parts += [f"script-src {_hash(refresh_script())}", "connect-src 'self'"]
+    return "; ".join(parts)
+
+
+def render_page(
+    page: StatusPage, *, refresh_s: float | None = None, fragment_url: str = "fragment"
+) -> str:
+    """The whole page. With ``refresh_s`` it is the live page (served with
+    :func:`content_security_policy` ``(live=True)`` as a header), refreshing its
+    content from ``fragment_url``; without, a static file carrying its CSP in a meta tag."""
+    live = refresh_s is not None
+    return (
+        environment()
+        .get_template(PAGE_TEMPLATE)
+        .render(
+            page=page,
+            now=page.generated_at,
+            css=Markup(stylesheet()),  # our own file; escaping would corrupt it
+            script=Markup(refresh_script()) if live else None,
+            refresh=f"{refresh_s:g}" if live else None,
+            fragment_url=fragment_url,
+            csp_meta=None if live else content_security_policy(live=False),
+        )
+    )
+
+
+def render_fragment(page: StatusPage) -> str:
+    """Only the page's ``<main id="status">``: what the live page swaps in on refresh."""
+    return environment().get_template(FRAGMENT_TEMPLATE).render(page=page, now=page.generated_at)

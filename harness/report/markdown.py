@@ -1,0 +1,40 @@
+"""The status as a Markdown table, to paste into a README (``status.md``)."""
+
+from __future__ import annotations
+
+from .format import absolute, duration_ms, percent
+from .view import StatusPage
+
+
+def _cell(text: str) -> str:
+    # A pipe ends a cell and a newline ends the table; backslashes would escape either.
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
+
+
+def status_markdown(page: StatusPage) -> str:
+    """One row per provider/model: working flag, state, uptime per window, ttfc p50,
+    last checked; a heading line with the generation time and version."""
+    windows = list(page.uptime_windows)
+    header = ["provider", "working", "model", "state", *(f"uptime {w}" for w in windows)]
+    header += [f"ttfc p50 ({page.latency_window})", "last checked"]
+    lines = [
+        f"Provider status as of {absolute(page.generated_at)} "
+        f"({page.working_providers} of {len(page.providers)} providers working; "
+        f"harness {_cell(page.version)}).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(" --- " for _ in header) + "|",
+    ]
+    for provider in page.providers:
+        for model in provider.models:
+            row = [
+                _cell(provider.name),
+                "yes" if provider.working else "no",
+                _cell(model.model),
+                model.state.value,
+                *(f"{percent(model.uptime[w].ratio)} ({model.uptime[w].total})" for w in windows),
+                duration_ms(model.latency.ttfc_p50),
+                absolute(model.last_checked),
+            ]
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,212 @@
+"""The status page as values: what every output (HTML, JSON, Markdown, badges) shows.
+
+:func:`build_page` is pure: it turns the facts read from the store
+(:class:`TargetFacts`, flips) into a :class:`StatusPage`. Formatting is left to the
+renderers; escaping to the template engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells
+from harness.result import FailureKind, ProbeResult
+from harness.status import Flip, Outcome, State, TargetStatus, outcome_of
+
+from .sparkline import Sparkline, sparkline
+
+UPTIME_WINDOWS: tuple[tuple[str, timedelta], ...] = (
+    ("24h", timedelta(hours=24)),
+    ("7d", timedelta(days=7)),
+    ("30d", timedelta(days=30)),
+)
+"""The uptime windows, by label, shortest first."""
+
+LATENCY_WINDOW: tuple[str, timedelta] = ("7d", timedelta(days=7))
+"""The window the latency percentiles are taken over."""
+
+HISTORY_LENGTH = 50
+"""How many probes a history bar shows."""
+
+_BEST_FIRST = (
+    State.UP,
+    State.DEGRADED,
+    State.THROTTLED,
+    State.FLAPPING,
+    State.DOWN,
+    State.UNKNOWN,
+)
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What the store knows about one provider/model, as read for one page."""
+
+    provider: str
+    model: str
+    status: TargetStatus | None
+    recent: Sequence[ProbeResult]
+    """The newest results of the target (any order); the history bar shows the newest 50."""
+    uptime: Mapping[str, Uptime]
+    """Uptime per window label of :data:`UPTIME_WINDOWS`."""
+    latency: LatencySummary
+
+
+@dataclass(frozen=True)
+class Check:
+    """The newest result of one canned prompt against one model."""
+
+    prompt: str
+    outcome: Outcome
+    at: datetime
+    kind: FailureKind | None
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """One provider/model on the page."""
+
+    provider: str
+    model: str
+    state: State
+    since: datetime | None
+    uptime: Mapping[str, Uptime]
+    latency: LatencySummary
+    history: Sequence[HistoryCell]
+    ttfc_sparkline: Sparkline | None
+    last_checked: datetime | None
+    """When the newest result (conclusive or not) was taken."""
+    last_outcome: Outcome | None
+    last_kind: FailureKind | None
+    last_error: str | None
+    """The error of the last failure, shown while the model is not passing."""
+    checks: Sequence[Check]
+
+
+@dataclass(frozen=True)
+class ProviderView:
+    """One provider: its measured ``working`` flag, its overall state and its models."""
+
+    name: str
+    working: bool
+    state: State
+    models: Sequence[ModelView]
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    """Everything the status page shows, as of ``generated_at``."""
+
+    generated_at: datetime
+    version: str
+    vantages: Sequence[str]
+    providers: Sequence[ProviderView]
+    flips: Sequence[Flip]
+    model_counts: Mapping[State, int]
+    provider_counts: Mapping[State, int]
+    uptime_windows: Sequence[str]
+    latency_window: str
+
+    @property
+    def working_providers(self) -> int:
+        """How many providers are working (any model up or degraded)."""
+        return sum(1 for p in self.providers if p.working)
+
+    def provider(self, name: str) -> ProviderView | None:
+        """The provider called ``name``, if the page shows it."""
+        return next((p for p in self.providers if p.name == name), None)
+
+
+def provider_state(states: Iterable[State]) -> State:
+    """A provider's state: the best of its models' (up first, unknown last)."""
+    present = set(states)
+    return next((s for s in _BEST_FIRST if s in present), State.UNKNOWN)
+
+
+def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelView:
+    """One target's row: its state, aggregates, history bar and newest check per prompt."""
+    recent = sorted(facts.recent, key=lambda r: r.started_at, reverse=True)
+    status = facts.status
+    history = history_cells(recent, HISTORY_LENGTH)
+    ttfc = [c.ttfc_ms for c in history if c.outcome is Outcome.OK and c.ttfc_ms is not None]
+    newest = recent[0] if recent else None
+    last_kind = status.last_kind if status is not None else None
+    last_error = status.last_error if status is not None else None
+    if status is None and newest is not None and not newest.ok:
+        last_kind, last_error = newest.kind, newest.error
+    last_checked = newest.started_at if newest is not None else None
+    if status is not None and status.last_result_at is not None:
+        last_checked = max(last_checked or status.last_result_at, status.last_result_at)
+    return ModelView(
+        provider=facts.provider,
+        model=facts.model,
+        state=status.state if status is not None else State.UNKNOWN,
+        since=status.since if status is not None else None,
+        uptime=dict(facts.uptime),
+        latency=facts.latency,
+        history=history,
+        ttfc_sparkline=sparkline(ttfc),
+        last_checked=last_checked,
+        last_outcome=outcome_of(newest) if newest is not None else None,
+        last_kind=last_kind,
+        last_error=last_error,
+        checks=_checks(recent, prompt_order),
+    )
+
+
+def _checks(newest_first: Sequence[ProbeResult], prompt_order: Sequence[str]) -> list[Check]:
+    seen: dict[str, Check] = {}
+    for result in newest_first:
+        if result.prompt not in seen:
+            seen[result.prompt] = Check(
+                result.prompt, outcome_of(result), result.started_at, result.kind
+            )
+    rank = {p: i for i, p in enumerate(prompt_order)}
+    return sorted(seen.values(), key=lambda c: (rank.get(c.prompt, len(rank)), c.prompt))
+
+
+def build_page(
+    facts: Sequence[TargetFacts],
+    flips: Sequence[Flip],
+    *,
+    now: datetime,
+    version: str,
+    vantages: Sequence[str] = (),
+    provider_order: Sequence[str] = (),
+    prompt_order: Sequence[str] = (),
+) -> StatusPage:
+    """The page for ``facts``: providers in ``provider_order`` (others after, by name),
+    models in the order given, flips newest first."""
+    grouped: dict[str, list[ModelView]] = {}
+    for item in facts:
+        grouped.setdefault(item.provider, []).append(model_view(item, prompt_order))
+    rank = {name: i for i, name in enumerate(provider_order)}
+    providers = [
+        ProviderView(
+            name=name,
+            working=any(m.state.is_working for m in models),
+            state=provider_state(m.state for m in models),
+            models=models,
+        )
+        for name, models in sorted(grouped.items(), key=lambda g: (rank.get(g[0], len(rank)), g[0]))
+    ]
+    model_counts = dict.fromkeys(State, 0)
+    for provider in providers:
+        for model in provider.models:
+            model_counts[model.state] += 1
+    provider_counts = dict.fromkeys(State, 0)
+    for provider in providers:
+        provider_counts[provider.state] += 1
+    return StatusPage(
+        generated_at=now,
+        version=version,
+        vantages=tuple(dict.fromkeys(v for v in vantages if v)),
+        providers=providers,
+        flips=sorted(flips, key=lambda f: f.at, reverse=True),
+        model_counts=model_counts,
+        provider_counts=provider_counts,
+        uptime_windows=[label for label, _ in UPTIME_WINDOWS],
+        latency_window=LATENCY_WINDOW[0],
+    )

@@ -1,0 +1,362 @@
+"""``harness serve``: the live status page, its JSON API, badges and metrics.
+
+Routes::
+
+    GET  /                         the live page (the report's template, refreshing itself)
+    GET  /fragment                 the page's <main>, which the live page swaps in
+    GET  /api/status               the page as JSON (the report's status.json)
+    GET  /api/results              ?provider=&model=&limit= newest results, as JSON
+    GET  /badge/<provider>.svg     a shields-style badge
+    GET  /metrics                  Prometheus metrics
+    GET  /healthz                  liveness
+    POST /api/probe                run providers now; only with HARNESS_ADMIN_TOKEN set,
+                                   and ``Authorization: Bearer <token>``
+
+The store, the sandbox emulators and the probe scheduler live in ``cleanup_ctx``,
+so they start with the app and stop, in reverse order, when it stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import os
+import signal
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from providers import PROVIDERS
+
+from .config import Settings
+from .metrics import CONTENT_TYPE, Metrics
+from .report import (
+    badge_svg,
+    content_security_policy,
+    read_page,
+    render_fragment,
+    render_page,
+    status_document,
+)
+from .report.view import ProviderView
+from .scheduler import ProbeScheduler, probe_provider
+from .status import State
+from .store import make_store
+from .store.base import Store
+
+ADMIN_TOKEN_ENV = "HARNESS_ADMIN_TOKEN"
+RESULTS_LIMIT_DEFAULT = 50
+RESULTS_LIMIT_MAX = 1000
+SHUTDOWN_GRACE_S = 10.0
+"""How long in-flight probes may finish at shutdown before they are cancelled."""
+
+_BASE_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How one app serves and probes."""
+
+    settings: Settings
+    store_url: str
+    interval: float
+    refresh: float
+    sandbox: bool
+    admin_token: str | None
+    schedule: bool
+    faults: Mapping[str, Any]
+
+
+OPTIONS = web.AppKey("options", ServeOptions)
+STORE = web.AppKey("store", Store)
+METRICS = web.AppKey("metrics", Metrics)
+SCHEDULER = web.AppKey("scheduler", ProbeScheduler)
+SANDBOX_URL = web.AppKey("sandbox_url", str)
+
+
+def refresh_period(interval: float) -> float:
+    """How often the live page refreshes: half the probing interval, within 2-60 s."""
+    return max(2.0, min(60.0, interval / 2))
+
+
+def build_app(
+    settings: Settings,
+    store_url: str,
+    *,
+    interval: float,
+    sandbox: bool,
+    admin_token: str | None,
+    schedule: bool = True,
+    faults: Mapping[str, Any] | None = None,
+    refresh: float | None = None,
+) -> web.Application:
+    """The app of ``harness serve``.
+
+    ``sandbox`` starts the emulators in-process (with ``faults``, provider -> FaultSpec)
+    and probes them instead of the real hosts. ``admin_token`` enables ``POST
+    /api/probe``. ``schedule=False`` serves the store without probing (tests, a
+    read-only replica). ``refresh`` is the live page's period (default from ``interval``).
+    """
+    if interval <= 0:
+        raise ValueError(f"interval must be positive, not {interval}")
+    app = web.Application()
+    app[OPTIONS] = ServeOptions(
+        settings=settings,
+        store_url=store_url,
+        interval=interval,
+        refresh=refresh if refresh is not None else refresh_period(interval),
+        sandbox=sandbox,
+        admin_token=admin_token or None,
+        schedule=schedule,
+        faults=dict(faults or {}),
+    )
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(_store_context)
+    if sandbox:
+        app.cleanup_ctx.append(_sandbox_context)
+    if schedule:
+        app.cleanup_ctx.append(_scheduler_context)
+    app.on_response_prepare.append(_security_headers)
+    app.router.add_get("/", index)
+    app.router.add_get("/fragment", fragment)
+    app.router.add_get("/api/status", api_status)
+    app.router.add_get("/api/results", api_results)
+    app.router.add_get("/badge/{provider}.svg", badge)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    if app[OPTIONS].admin_token:
+        app.router.add_post("/api/probe", api_probe)
+    return app
+
+
+# --- lifecycle -------------------------------------------------------------------------
+
+
+async def _store_context(app: web.Application) -> AsyncIterator[None]:
+    store = make_store(app[OPTIONS].store_url)
+    await store.open()
+    app[STORE] = store
+    app[METRICS].set_statuses((await store.statuses()).values())
+    try:
+        yield
+    finally:
+        await store.close()
+
+
+async def _sandbox_context(app: web.Application) -> AsyncIterator[None]:
+    from .emulator import Emulator
+
+    async with Emulator(host="127.0.0.1", port=0) as emulator:
+        for provider, spec in app[OPTIONS].faults.items():
+            emulator.set_fault(provider, spec)
+        app[SANDBOX_URL] = emulator.url
+        yield
+
+
+async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
+    options = app[OPTIONS]
+    settings = options.settings
+    store, metrics = app[STORE], app[METRICS]
+    sandbox_url = app.get(SANDBOX_URL)
+
+    async def job(provider: str) -> None:
+        summary = await probe_provider(
+            settings, store, provider, sandbox_url=sandbox_url, on_result=metrics.observe
+        )
+        metrics.set_statuses(summary.statuses.values())
+
+    enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
+    scheduler = ProbeScheduler(
+        job, enabled, interval=options.interval, jitter=settings.serve.jitter
+    )
+    scheduler.start()
+    app[SCHEDULER] = scheduler
+    try:
+        yield
+    finally:
+        await scheduler.stop(grace=SHUTDOWN_GRACE_S)
+
+
+# --- headers ---------------------------------------------------------------------------
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _BASE_CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers.setdefault("Cache-Control", "no-store")
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+# --- pages -----------------------------------------------------------------------------
+
+
+async def index(request: web.Request) -> web.Response:
+    """The live page."""
+    options = request.app[OPTIONS]
+    page = await read_page(request.app[STORE], options.settings)
+    response = web.Response(
+        text=render_page(page, refresh_s=options.refresh, fragment_url="fragment"),
+        content_type="text/html",
+    )
+    response.headers["Content-Security-Policy"] = (
+        f"{content_security_policy(live=True)}; frame-ancestors 'none'"
+    )
+    return response
+
+
+async def fragment(request: web.Request) -> web.Response:
+    """The page's content alone, for the live page's refresh."""
+    page = await read_page(request.app[STORE], request.app[OPTIONS].settings)
+    return web.Response(text=render_fragment(page), content_type="text/html")
+
+
+async def api_status(request: web.Request) -> web.Response:
+    """Everything the page shows, as JSON."""
+    page = await read_page(request.app[STORE], request.app[OPTIONS].settings)
+    return web.json_response(status_document(page), dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2)
+
+
+async def api_results(request: web.Request) -> web.Response:
+    """The newest results, optionally of one provider (and model); ``limit`` 1-1000."""
+    query = request.query
+    provider = query.get("provider") or None
+    model = query.get("model") or None
+    if provider is not None and provider not in PROVIDERS:
+        return _json_error(400, f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+    if model is not None and provider is None:
+        return _json_error(400, "model needs provider")
+    raw_limit = query.get("limit", str(RESULTS_LIMIT_DEFAULT))
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        return _json_error(400, f"limit must be an integer, not {raw_limit!r}")
+    if not 1 <= limit <= RESULTS_LIMIT_MAX:
+        return _json_error(400, f"limit must be within 1-{RESULTS_LIMIT_MAX}, not {limit}")
+    results = await request.app[STORE].results(provider=provider, model=model, limit=limit)
+    return web.json_response({"results": [r.to_dict() for r in results]}, dumps=_dumps)
+
+
+async def badge(request: web.Request) -> web.Response:
+    """``/badge/<provider>.svg``: 404 for anything but a known provider's name."""
+    name = request.match_info["provider"]
+    if name not in PROVIDERS:
+        raise web.HTTPNotFound(text=f"no provider {name!r}")
+    page = await read_page(request.app[STORE], request.app[OPTIONS].settings)
+    view = page.provider(name) or ProviderView(name, working=False, state=State.UNKNOWN, models=[])
+    response = web.Response(text=badge_svg(view), content_type="image/svg+xml")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics of this app."""
+    response = web.Response(body=request.app[METRICS].exposition())
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the app answers; which providers are being probed right now."""
+    scheduler = request.app.get(SCHEDULER)
+    probing = sorted(scheduler.running) if scheduler is not None else []
+    return web.json_response({"status": "ok", "probing": probing})
+
+
+async def api_probe(request: web.Request) -> web.Response:
+    """Start runs now (``?provider=NAME``, repeatable; default all), with the admin token."""
+    token = request.app[OPTIONS].admin_token
+    assert token is not None  # the route exists only with a token
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        response = _json_error(401, "an admin token is required: Authorization: Bearer <token>")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return _json_error(403, "wrong admin token")
+    scheduler = request.app.get(SCHEDULER)
+    if scheduler is None:
+        return _json_error(409, "probing is not scheduled in this server")
+    names = request.query.getall("provider", [])
+    unknown = [n for n in names if n not in scheduler.providers]
+    if unknown:
+        return _json_error(400, f"not probed here: {unknown}; probed: {list(scheduler.providers)}")
+    return web.json_response({"runs": scheduler.trigger(names or None)}, status=202)
+
+
+# --- running ---------------------------------------------------------------------------
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    interval: float = 300,
+    sandbox: bool = False,
+    faults: Mapping[str, Any] | None = None,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the live page until SIGINT or SIGTERM, then stop gracefully.
+
+    The admin token comes from ``$HARNESS_ADMIN_TOKEN``. ``ready`` is called with the
+    page's URL once listening (default: print it).
+    """
+    app = build_app(
+        settings,
+        settings.store_url,
+        interval=interval,
+        sandbox=sandbox,
+        admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        faults=faults,
+    )
+    asyncio.run(_serve(app, host, port, ready or _print_url))
+
+
+def _print_url(url: str) -> None:
+    print(f"status page at {url}  (Ctrl-C to stop)", flush=True)
+
+
+async def _serve(app: web.Application, host: str, port: int, ready: Callable[[str], None]) -> None:
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        ready(_url(runner.addresses[0]))
+        await _until_stopped()
+    finally:
+        await runner.cleanup()
+
+
+def _url(address: Any) -> str:
+    host, port = address[0], address[1]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,95 @@
+"""The Prometheus metrics of one app."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prometheus_client.parser import text_string_to_metric_families
+from status_samples import failed, passed
+
+from harness.metrics import Metrics
+from harness.result import FailureKind
+from harness.status import State, TargetStatus
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def samples(metrics: Metrics) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    text = metrics.exposition().decode()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def labels(**items: str) -> frozenset[tuple[str, str]]:
+    return frozenset(items.items())
+
+
+def status(provider: str, model: str, state: State) -> TargetStatus:
+    return TargetStatus(provider, model, state, T0, 0, 0, T0, None, None, None, (), state)
+
+
+def test_probes_are_counted_by_outcome_and_kind() -> None:
+    metrics = Metrics()
+    metrics.observe(passed("P", "m", T0))
+    metrics.observe(passed("P", "m", T0))
+    metrics.observe(failed("P", "m", T0, FailureKind.HTTP_SERVER, "500"))
+    metrics.observe(failed("P", "m", T0, FailureKind.HARNESS_OFFLINE, "offline"))
+
+    values = samples(metrics)
+
+    target = {"provider": "P", "model": "m"}
+    assert values[("harness_probes_total", labels(**target, outcome="ok", kind="none"))] == 2
+    fail = labels(**target, outcome="fail", kind="http_server")
+    assert values[("harness_probes_total", fail)] == 1
+    offline = labels(**target, outcome="inconclusive", kind="harness_offline")
+    assert values[("harness_probes_total", offline)] == 1
+
+
+def test_latency_histograms_hold_passing_probes_in_seconds() -> None:
+    metrics = Metrics()
+    metrics.observe(passed("P", "m", T0, ttfc_ms=400))
+    metrics.observe(failed("P", "m", T0, FailureKind.TIMEOUT_TOTAL, "slow"))
+
+    values = samples(metrics)
+
+    target = labels(provider="P", model="m")
+    assert values[("harness_probe_ttfc_seconds_count", target)] == 1
+    assert values[("harness_probe_ttfc_seconds_sum", target)] == 0.4
+    assert values[("harness_probe_total_seconds_sum", target)] == 1.0
+
+
+def test_the_up_gauge_follows_the_working_states() -> None:
+    metrics = Metrics()
+    metrics.set_statuses(
+        [
+            status("P", "a", State.UP),
+            status("P", "b", State.DEGRADED),
+            status("Q", "c", State.DOWN),
+            status("Q", "d", State.THROTTLED),
+        ]
+    )
+
+    values = samples(metrics)
+
+    up = {
+        m: values[("harness_target_up", labels(provider=p, model=m))]
+        for p, m in [("P", "a"), ("P", "b"), ("Q", "c"), ("Q", "d")]
+    }
+    assert up == {"a": 1, "b": 1, "c": 0, "d": 0}
+    assert values[("harness_provider_working", labels(provider="P"))] == 1
+    assert values[("harness_provider_working", labels(provider="Q"))] == 0
+    assert values[("harness_target_state", labels(provider="Q", model="d", state="throttled"))] == 1
+    assert values[("harness_target_state", labels(provider="Q", model="d", state="down"))] == 0
+
+
+def test_each_app_has_its_own_registry() -> None:
+    first, second = Metrics(), Metrics()
+    first.observe(passed("P", "m", T0))
+
+    assert (
+        "harness_probes_total",
+        labels(provider="P", model="m", outcome="ok", kind="none"),
+    ) not in samples(second)
