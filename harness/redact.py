@@ -1,0 +1,77 @@
+"""Secret redaction and trimming for text the harness keeps (errors, answer samples). Pure.
+
+What is removed: bearer (and basic) credentials, JWTs, the values of sensitive keys
+(``sid``, tokens, passwords, cookies, api keys) in ``key=value``, ``key: value`` and
+JSON/dict forms, ``Cookie``/``Set-Cookie`` header values, credentials in URLs
+(``http://user:pass@proxy``), and any extra secrets the configuration lists.
+Redaction runs before trimming, so a secret cut in half by the trim is never kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "[REDACTED]"
+
+ERROR_LIMIT = 500
+"""Characters of error text kept."""
+SAMPLE_LIMIT = 200
+"""Characters of answer text kept as a sample."""
+
+_SENSITIVE_KEYS = (
+    r"sid|session(?:_?id)?|(?:access_|refresh_|id_|api_?|auth_?)?token|api_?key|secret"
+    r"|password|passwd|pwd|cookie|set-cookie|uniqueid"
+)
+_HEADER_KEYS = r"(?:set-)?cookie|(?:proxy-)?authorization"
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Credentials inside URLs: scheme://user:password@host
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@:]+(?::[^\s/@]*)?@"), rf"\1{MASK}@"),
+    # Authorization schemes, wherever they appear.
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"), rf"\1 {MASK}"),
+    # JWTs, even when cut short (three base64url parts starting with '{"').
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]*){0,2}"), MASK),
+    # Header lines whose whole value is secret.
+    (re.compile(rf"(?im)^(\s*(?:{_HEADER_KEYS})\s*:\s*).+$"), rf"\1{MASK}"),
+    # Quoted values of sensitive keys: "sid": "...", 'Authorization': '...'
+    (
+        re.compile(
+            rf"""(?i)(["']?\b(?:{_SENSITIVE_KEYS}|{_HEADER_KEYS})\b["']?\s*[:=]\s*)(["'])(?:(?!\2).)*\2?"""
+        ),
+        rf"\1\2{MASK}\2",
+    ),
+    # Bare values of sensitive keys: sid=abc; token: abc
+    (
+        re.compile(rf"""(?i)(\b(?:{_SENSITIVE_KEYS})\b\s*[:=]\s*)(?!["'\[])[^\s,;&"'}}\])]+"""),
+        rf"\1{MASK}",
+    ),
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every credential-looking value and every literal in ``secrets`` masked."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def trim(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending in an ellipsis when something was cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def clean_error(text: str, secrets: Iterable[str] = (), limit: int = ERROR_LIMIT) -> str:
+    """An error message fit to store: redacted, whitespace collapsed to one line, trimmed."""
+    return trim(" ".join(redact(text, secrets).split()), limit)
+
+
+def clean_sample(text: str, secrets: Iterable[str] = (), limit: int = SAMPLE_LIMIT) -> str:
+    """The start of an answer fit to store: redacted, then trimmed to ``limit`` characters.
+
+    Only a bounded head is scanned (answers may be a megabyte); the margin covers any
+    secret that starts inside the kept part.
+    """
+    return trim(redact(text[: limit + 4096], secrets), limit)
