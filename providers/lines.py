@@ -27,6 +27,8 @@ class LineDecoder:
 
     def decode(self, data: bytes) -> list[bytes]:
         """Feed ``data``; return the lines it completed, without their line endings."""
+        if not data:
+            return []  # an empty read must not forget a pending "\r"
         if self._pending_cr:
             self._pending_cr = False
             if data[:1] == b"\n":
@@ -42,8 +44,9 @@ class LineDecoder:
             self._buffer = bytearray(tail)
         else:
             self._buffer += tail
-        if len(self._buffer) > self._max_line:
-            raise ResponseTooLargeError(f"a line exceeded {self._max_line} bytes without ending")
+        # Complete lines are checked too, so the cap does not depend on how reads split.
+        if len(self._buffer) > self._max_line or any(len(x) > self._max_line for x in lines):
+            raise ResponseTooLargeError(f"a line exceeded {self._max_line} bytes")
         return lines
 
     def flush(self) -> list[bytes]:
