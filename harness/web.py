@@ -9,8 +9,12 @@ Routes::
     GET  /badge/<provider>.svg     a shields-style badge
     GET  /metrics                  Prometheus metrics
     GET  /healthz                  liveness
-    POST /api/probe                run providers now; only with HARNESS_ADMIN_TOKEN set,
-                                   and ``Authorization: Bearer <token>``
+    POST /api/probe                run providers now (?provider=NAME, repeatable)
+    POST /api/sandbox/fault        with --sandbox: {"fault": "PROVIDER=MODE[:ARG]"} sets an
+                                   emulator fault at run time (MODE ``none`` clears it)
+
+The POST routes exist only when HARNESS_ADMIN_TOKEN is set, and need
+``Authorization: Bearer <token>`` (compared in constant time).
 
 The store, the sandbox emulators and the probe scheduler live in ``cleanup_ctx``,
 so they start with the app and stop, in reverse order, when it stops.
@@ -32,6 +36,7 @@ from aiohttp import web
 from providers import PROVIDERS
 
 from .config import Settings
+from .emulator import Emulator, FaultSpec, parse_fault
 from .metrics import CONTENT_TYPE, Metrics
 from .report import (
     badge_svg,
@@ -67,14 +72,15 @@ class ServeOptions:
     sandbox: bool
     admin_token: str | None
     schedule: bool
-    faults: Mapping[str, Any]
+    faults: Mapping[str, FaultSpec]
+    shutdown_grace: float
 
 
 OPTIONS = web.AppKey("options", ServeOptions)
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 SCHEDULER = web.AppKey("scheduler", ProbeScheduler)
-SANDBOX_URL = web.AppKey("sandbox_url", str)
+EMULATOR = web.AppKey("emulator", Emulator)
 
 
 def refresh_period(interval: float) -> float:
@@ -90,15 +96,17 @@ def build_app(
     sandbox: bool,
     admin_token: str | None,
     schedule: bool = True,
-    faults: Mapping[str, Any] | None = None,
+    faults: Mapping[str, FaultSpec] | None = None,
     refresh: float | None = None,
+    shutdown_grace: float = SHUTDOWN_GRACE_S,
 ) -> web.Application:
     """The app of ``harness serve``.
 
     ``sandbox`` starts the emulators in-process (with ``faults``, provider -> FaultSpec)
     and probes them instead of the real hosts. ``admin_token`` enables ``POST
     /api/probe``. ``schedule=False`` serves the store without probing (tests, a
-    read-only replica). ``refresh`` is the live page's period (default from ``interval``).
+    read-only replica). ``refresh`` is the live page's period (default from ``interval``);
+    ``shutdown_grace`` how long in-flight probes may finish when the app stops.
     """
     if interval <= 0:
         raise ValueError(f"interval must be positive, not {interval}")
@@ -112,6 +120,7 @@ def build_app(
         admin_token=admin_token or None,
         schedule=schedule,
         faults=dict(faults or {}),
+        shutdown_grace=shutdown_grace,
     )
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_store_context)
@@ -129,6 +138,8 @@ def build_app(
     app.router.add_get("/healthz", healthz)
     if app[OPTIONS].admin_token:
         app.router.add_post("/api/probe", api_probe)
+        if sandbox:
+            app.router.add_post("/api/sandbox/fault", api_sandbox_fault)
     return app
 
 
@@ -147,12 +158,8 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sandbox_context(app: web.Application) -> AsyncIterator[None]:
-    from .emulator import Emulator
-
-    async with Emulator(host="127.0.0.1", port=0) as emulator:
-        for provider, spec in app[OPTIONS].faults.items():
-            emulator.set_fault(provider, spec)
-        app[SANDBOX_URL] = emulator.url
+    async with Emulator(host="127.0.0.1", port=0, faults=app[OPTIONS].faults) as emulator:
+        app[EMULATOR] = emulator
         yield
 
 
@@ -160,7 +167,8 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     options = app[OPTIONS]
     settings = options.settings
     store, metrics = app[STORE], app[METRICS]
-    sandbox_url = app.get(SANDBOX_URL)
+    emulator = app.get(EMULATOR)
+    sandbox_url = emulator.url if emulator is not None else None
 
     async def job(provider: str) -> None:
         summary = await probe_provider(
@@ -177,7 +185,7 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await scheduler.stop(grace=SHUTDOWN_GRACE_S)
+        await scheduler.stop(grace=options.shutdown_grace)
 
 
 # --- headers ---------------------------------------------------------------------------
@@ -276,17 +284,23 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "probing": probing})
 
 
-async def api_probe(request: web.Request) -> web.Response:
-    """Start runs now (``?provider=NAME``, repeatable; default all), with the admin token."""
+def _refused(request: web.Request) -> web.Response | None:
+    """None when the request carries the admin token, else the error response to send."""
     token = request.app[OPTIONS].admin_token
-    assert token is not None  # the route exists only with a token
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not given:
+    if token is None or scheme.lower() != "bearer" or not given:
         response = _json_error(401, "an admin token is required: Authorization: Bearer <token>")
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
         return _json_error(403, "wrong admin token")
+    return None
+
+
+async def api_probe(request: web.Request) -> web.Response:
+    """Start runs now (``?provider=NAME``, repeatable; default all), with the admin token."""
+    if (refusal := _refused(request)) is not None:
+        return refusal
     scheduler = request.app.get(SCHEDULER)
     if scheduler is None:
         return _json_error(409, "probing is not scheduled in this server")
@@ -295,6 +309,25 @@ async def api_probe(request: web.Request) -> web.Response:
     if unknown:
         return _json_error(400, f"not probed here: {unknown}; probed: {list(scheduler.providers)}")
     return web.json_response({"runs": scheduler.trigger(names or None)}, status=202)
+
+
+async def api_sandbox_fault(request: web.Request) -> web.Response:
+    """Set a fault of the in-process emulators: ``{"fault": "AutonomousAI=http_500"}``."""
+    if (refusal := _refused(request)) is not None:
+        return refusal
+    try:
+        body = await request.json()
+    except ValueError:
+        return _json_error(400, 'expected a JSON body: {"fault": "PROVIDER=MODE[:ARG]"}')
+    text = body.get("fault") if isinstance(body, dict) else None
+    if not isinstance(text, str):
+        return _json_error(400, 'expected a JSON body: {"fault": "PROVIDER=MODE[:ARG]"}')
+    try:
+        provider, spec = parse_fault(text)
+    except ValueError as exc:
+        return _json_error(400, str(exc))
+    request.app[EMULATOR].set_fault(provider, spec)
+    return web.json_response({"provider": provider, "fault": spec.mode.value})
 
 
 # --- running ---------------------------------------------------------------------------
@@ -307,7 +340,7 @@ def serve(
     port: int = 8080,
     interval: float = 300,
     sandbox: bool = False,
-    faults: Mapping[str, Any] | None = None,
+    faults: Mapping[str, FaultSpec] | None = None,
     ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the live page until SIGINT or SIGTERM, then stop gracefully.

@@ -1,0 +1,53 @@
+"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, never downloaded."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_ENV = "HARNESS_REQUIRE_BROWSER"
+"""Set (CI sets it) to fail instead of skipping when Chromium is missing."""
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Root needs --no-sandbox; the rest stop Chromium from reaching out to the internet.
+Playwright gives every launch a fresh user data directory."""
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium, or a skip naming what is missing (a failure under CI)."""
+    if not CHROMIUM.is_file():
+        reason = f"headless Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(f"{reason}, and {REQUIRE_ENV} is set")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Any]:
+    """A headless Chromium, launched by Playwright from ``chromium``."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()

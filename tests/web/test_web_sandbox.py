@@ -1,0 +1,186 @@
+"""``harness serve --sandbox``: scheduled probes of the in-process emulators land on the page.
+
+These run the real pipeline (runner, store, status policy, flags file) against the
+emulators, as ``harness probe --sandbox`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from harness.config import Settings
+from harness.emulator import Fault, FaultSpec
+from harness.store import open_store
+from harness.web import SCHEDULER, build_app
+
+Client = TestClient[Any, Any]
+AiohttpClient = Callable[[web.Application], Awaitable[Client]]
+
+GUARD_S = 30.0
+"""A hang guard for waiting on the store, not a timing assertion."""
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    """Wait until ``check()`` holds (the store has no change notification to wait on)."""
+
+    async def poll() -> None:
+        while not await check():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), GUARD_S)
+
+
+async def states(client: Client) -> dict[str, dict[str, str]]:
+    document = await (await client.get("/api/status")).json()
+    return {
+        name: {model: m["state"] for model, m in p["models"].items()}
+        for name, p in document["providers"].items()
+    }
+
+
+async def result_count(client: Client, provider: str) -> int:
+    response = await client.get("/api/results", params={"provider": provider, "limit": "1000"})
+    return len((await response.json())["results"])
+
+
+@pytest.fixture
+def sandbox_settings(tmp_path: Path) -> Settings:
+    """Probe at once (no jitter), with the data directory in the test's directory."""
+    return Settings(data_dir=tmp_path / "data", serve={"jitter": 0})
+
+
+@pytest.fixture
+async def sandbox(
+    aiohttp_client: AiohttpClient, sandbox_settings: Settings, admin_token: str
+) -> Client:
+    """A sandbox server probing every provider once at start, then only on demand."""
+    app = build_app(
+        sandbox_settings,
+        sandbox_settings.store_url,
+        interval=3600,
+        sandbox=True,
+        admin_token=admin_token,
+    )
+    client = await aiohttp_client(app)
+
+    async def all_up() -> bool:
+        return all(s == "up" for models in (await states(client)).values() for s in models.values())
+
+    await eventually(all_up)
+    return client
+
+
+async def probe_now(client: Client, token: str, provider: str) -> None:
+    """Run ``provider``'s job now and wait until its results are stored."""
+    before = await result_count(client, provider)
+    response = await client.post(
+        "/api/probe",
+        params={"provider": provider},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status == 202
+    assert (await response.json())["runs"] == {provider: "started"}
+
+    async def landed() -> bool:
+        return await result_count(client, provider) > before
+
+    await eventually(landed)
+    await client.app[SCHEDULER].idle()
+
+
+async def set_fault(client: Client, token: str, fault: str) -> None:
+    response = await client.post(
+        "/api/sandbox/fault", json={"fault": fault}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status == 200
+
+
+async def test_a_faulty_provider_turns_degraded_then_down_while_the_others_stay_up(
+    sandbox: Client, admin_token: str, sandbox_settings: Settings
+) -> None:
+    await set_fault(sandbox, admin_token, "AutonomousAI=http_500")
+
+    await probe_now(sandbox, admin_token, "AutonomousAI")
+    assert set((await states(sandbox))["AutonomousAI"].values()) == {"degraded"}
+
+    await probe_now(sandbox, admin_token, "AutonomousAI")
+    await probe_now(sandbox, admin_token, "AutonomousAI")
+    document = await (await sandbox.get("/api/status")).json()
+    now = await states(sandbox)
+    assert set(now["AutonomousAI"].values()) == {"down"}
+    assert document["providers"]["AutonomousAI"]["working"] is False
+    for name in ("RobocodersAPI", "AiChatOnline", "CodeLinkAva"):
+        assert document["providers"][name]["working"] is True
+        assert set(now[name].values()) == {"up"}
+
+    flips = [(f["old"], f["new"]) for f in document["flips"] if f["provider"] == "AutonomousAI"]
+    assert ("up", "degraded") in flips
+    assert ("degraded", "down") in flips
+    flags = json.loads((sandbox_settings.data_dir / "flags.json").read_text())
+    assert flags["providers"]["AutonomousAI"]["working"] is False
+
+
+async def test_scheduled_results_feed_the_metrics(sandbox: Client) -> None:
+    text = await (await sandbox.get("/metrics")).text()
+
+    assert 'harness_target_up{model="llama",provider="AutonomousAI"} 1.0' in text
+    assert 'outcome="ok"' in text
+    assert "harness_probe_ttfc_seconds_bucket" in text
+
+
+async def test_a_sandbox_fault_must_parse(sandbox: Client, admin_token: str) -> None:
+    response = await sandbox.post(
+        "/api/sandbox/fault",
+        json={"fault": "AutonomousAI=melt"},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+
+    assert response.status == 400
+    assert "unknown fault mode" in (await response.json())["error"]
+
+
+async def test_a_sandbox_fault_needs_the_token(sandbox: Client) -> None:
+    response = await sandbox.post("/api/sandbox/fault", json={"fault": "AutonomousAI=http_500"})
+
+    assert response.status == 401
+
+
+async def test_stopping_cancels_a_hanging_probe_and_leaves_a_sound_store(
+    aiohttp_client: AiohttpClient,
+    sandbox_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = build_app(
+        sandbox_settings,
+        sandbox_settings.store_url,
+        interval=3600,
+        sandbox=True,
+        admin_token=None,
+        faults={"AutonomousAI": FaultSpec(Fault.hang_headers)},
+        shutdown_grace=0.2,
+    )
+    client = await aiohttp_client(app)
+    scheduler = app[SCHEDULER]
+
+    async def others_done() -> bool:
+        done = [await result_count(client, n) for n in ("RobocodersAPI", "CodeLinkAva")]
+        return all(done) and scheduler.running == {"AutonomousAI"}
+
+    await eventually(others_done)
+    await client.close()
+
+    assert scheduler.running == frozenset()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    async with open_store(sandbox_settings.store_url) as store:
+        assert await store.integrity_ok()
+        assert await store.results(provider="AutonomousAI") == []
+        assert await store.results(provider="CodeLinkAva")
