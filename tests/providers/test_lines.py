@@ -1,5 +1,7 @@
 """providers.lines.LineDecoder: the same lines, wherever the network splits the bytes."""
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ def decode_in_pieces(data: bytes, cuts: list[int], max_line: int = 1 << 20) -> l
     decoder = LineDecoder(max_line)
     bounds = [0, *sorted(cuts), len(data)]
     lines: list[bytes] = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         lines += decoder.decode(data[start:end])
     return lines + decoder.flush()
 
