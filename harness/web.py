@@ -41,14 +41,13 @@ from .metrics import CONTENT_TYPE, Metrics
 from .report import (
     badge_svg,
     content_security_policy,
+    provider_badge_state,
     read_page,
     render_fragment,
     render_page,
     status_document,
 )
-from .report.view import ProviderView
 from .scheduler import ProbeScheduler, probe_provider
-from .status import State
 from .store import make_store
 from .store.base import Store
 
@@ -263,9 +262,8 @@ async def badge(request: web.Request) -> web.Response:
     name = request.match_info["provider"]
     if name not in PROVIDERS:
         raise web.HTTPNotFound(text=f"no provider {name!r}")
-    page = await read_page(request.app[STORE], request.app[OPTIONS].settings)
-    view = page.provider(name) or ProviderView(name, working=False, state=State.UNKNOWN, models=[])
-    response = web.Response(text=badge_svg(view), content_type="image/svg+xml")
+    state = await provider_badge_state(request.app[STORE], request.app[OPTIONS].settings, name)
+    response = web.Response(text=badge_svg(name, state), content_type="image/svg+xml")
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -338,20 +336,22 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
-    interval: float = 300,
+    interval: float | None = None,
     sandbox: bool = False,
     faults: Mapping[str, FaultSpec] | None = None,
     ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the live page until SIGINT or SIGTERM, then stop gracefully.
 
-    The admin token comes from ``$HARNESS_ADMIN_TOKEN``. ``ready`` is called with the
-    page's URL once listening (default: print it).
+    ``interval`` defaults to ``serve.interval`` of the settings (300 s). The admin token
+    comes from ``$HARNESS_ADMIN_TOKEN``. ``faults`` (provider -> FaultSpec) start the
+    sandbox emulators faulty. ``ready`` is called with the page's URL once listening
+    (default: print it).
     """
     app = build_app(
         settings,
         settings.store_url,
-        interval=interval,
+        interval=interval if interval is not None else settings.serve.interval,
         sandbox=sandbox,
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         faults=faults,

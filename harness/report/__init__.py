@@ -8,7 +8,7 @@ from .document import status_document
 from .files import report_files, write_report
 from .html import content_security_policy, render_fragment, render_page
 from .markdown import status_markdown
-from .snapshot import read_page
+from .snapshot import provider_badge_state, read_page
 from .view import ModelView, ProviderView, StatusPage, TargetFacts, build_page
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "badge_svg",
     "build_page",
     "content_security_policy",
+    "provider_badge_state",
     "read_page",
     "render_fragment",
     "render_page",

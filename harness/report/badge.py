@@ -6,8 +6,6 @@ import anybadge  # type: ignore[import-untyped]
 
 from harness.status import State
 
-from .view import ProviderView
-
 COLOURS: dict[State, str] = {
     State.UP: "#4c1",
     State.DEGRADED: "#dfb317",
@@ -18,9 +16,7 @@ COLOURS: dict[State, str] = {
 }
 
 
-def badge_svg(provider: ProviderView) -> str:
-    """The badge of ``provider``: ``<name> | <state>`` (anybadge escapes both texts)."""
-    badge = anybadge.Badge(
-        label=provider.name, value=provider.state.value, default_color=COLOURS[provider.state]
-    )
+def badge_svg(name: str, state: State) -> str:
+    """The badge ``<name> | <state>`` in the state's colour (anybadge escapes both texts)."""
+    badge = anybadge.Badge(label=name, value=state.value, default_color=COLOURS[state])
     return str(badge.badge_svg_text)

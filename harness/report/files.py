@@ -28,7 +28,7 @@ def report_files(page: StatusPage) -> dict[str, str]:
         "status.md": status_markdown(page),
     }
     for provider in page.providers:
-        files[f"badges/{provider.name}.svg"] = badge_svg(provider)
+        files[f"badges/{provider.name}.svg"] = badge_svg(provider.name, provider.state)
     return files
 
 

@@ -9,7 +9,7 @@ from harness.config import Settings
 from harness.errors import ConfigError
 from harness.pipeline import plan_targets
 from harness.prompts import PROMPTS
-from harness.status import TargetStatus
+from harness.status import State, TargetStatus
 from harness.store.base import Store
 from providers import PROVIDERS
 
@@ -20,6 +20,7 @@ from .view import (
     StatusPage,
     TargetFacts,
     build_page,
+    provider_state,
 )
 
 FLIPS_SHOWN = 20
@@ -49,6 +50,18 @@ async def read_facts(
         recent=await store.recent(provider, model, HISTORY_LENGTH),
         uptime=uptime,
         latency=await store.latency(provider, model, now - LATENCY_WINDOW[1]),
+    )
+
+
+async def provider_badge_state(store: Store, settings: Settings, provider: str) -> State:
+    """The state a provider's badge shows: the best of its models' (a model planned but
+    never probed counts as unknown), from the stored statuses alone."""
+    statuses = await store.statuses()
+    models = {m for p, m in planned_targets(settings) if p == provider}
+    models |= {m for p, m in statuses if p == provider}
+    return provider_state(
+        statuses[(provider, m)].state if (provider, m) in statuses else State.UNKNOWN
+        for m in models
     )
 
 

@@ -193,3 +193,16 @@ async def test_probing_on_demand_refuses_a_wrong_token(
 
     assert response.status in (401, 403)
     assert "error" in await response.json()
+
+
+@pytest.mark.parametrize(
+    ("provider", "state"),
+    [("AutonomousAI", "up"), ("RobocodersAPI", "degraded"), ("CodeLinkAva", "unknown")],
+)
+async def test_a_badge_shows_the_best_state_of_the_providers_models(
+    client: Client, provider: str, state: str
+) -> None:
+    response = await client.get(f"/badge/{provider}.svg")
+    svg = ElementTree.fromstring(await response.text())
+
+    assert state in [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
