@@ -11,6 +11,7 @@ the probe's verdict.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -240,11 +241,11 @@ async def check_drift(
         for target in targets:
             name = target.provider.name()
             path = cassette_path(against, name, target.model, target.prompt)
-            if not path.exists():
+            if not await asyncio.to_thread(path.exists):
                 problem = f"no cassette to compare with at {path}"
                 entries.append(Drift(name, target.model, target.prompt, problem=problem))
                 continue
-            baseline = load(path)
+            baseline = await asyncio.to_thread(load, path)
             run = prompt_run(baseline.info, str(path))
             fresh = await capture(
                 target, run, settings=settings, deadlines=limits, source=source, kind=kind

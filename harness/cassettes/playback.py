@@ -80,6 +80,11 @@ class ChunkFeeder:
             self.reader.feed_data(data)
         self._schedule()
 
+    @property
+    def pending(self) -> bool:
+        """True while chunks (or the end of the body) remain to be fed."""
+        return self._handle is not None
+
     def cancel(self) -> None:
         """Stop feeding (the client let go of the response)."""
         if self._handle is not None:

@@ -17,6 +17,7 @@ without neighbours.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -150,7 +151,7 @@ async def _verify_replay(
     """``None`` when ``cassette`` replays and passes; else why not."""
     with tempfile.TemporaryDirectory(prefix="harness-verify-") as folder:
         path = Path(folder) / "cassette.yaml"
-        save(cassette, path)
+        await asyncio.to_thread(save, cassette, path)
         result = await replay_cassette(path, speed=None, settings=settings, deadlines=deadlines)
     if result.ok:
         return None
@@ -189,7 +190,7 @@ async def record_one(
     if problem is not None:
         return failed(problem)
     path = cassette_path(out_dir, name, target.model, target.prompt)
-    save(cassette, path)
+    await asyncio.to_thread(save, cassette, path)
     return Recorded(name, target.model, target.prompt, result, path=path)
 
 

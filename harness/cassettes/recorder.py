@@ -16,7 +16,7 @@ the provider's real host, so cassettes always hold the real upstream URLs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -88,13 +88,19 @@ class TappedStream:
     """A response's stream, unchanged, except that every piece read is reported.
 
     Stands in for ``response.content``; every read goes straight to the real
-    stream and returns what it returned. Whatever this class does not define is
-    the real stream's own attribute.
+    stream and returns (or raises) what it returned (or raised). Whatever this
+    class does not define is the real stream's own attribute.
     """
 
-    def __init__(self, inner: StreamReader, on_data: Callable[[bytes], None]) -> None:
+    def __init__(
+        self,
+        inner: StreamReader,
+        on_data: Callable[[bytes], None],
+        on_error: Callable[[Exception], None],
+    ) -> None:
         self._inner = inner
         self._on_data = on_data
+        self._on_error = on_error
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -104,27 +110,44 @@ class TappedStream:
             self._on_data(data)
         return data
 
+    async def _take(self, pending: Awaitable[bytes]) -> bytes:
+        try:
+            data = await pending
+        except Exception as exc:
+            self._on_error(exc)
+            raise
+        return self._seen(data)
+
     async def read(self, n: int = -1) -> bytes:
-        return self._seen(await self._inner.read(n))
+        return await self._take(self._inner.read(n))
 
     async def readany(self) -> bytes:
-        return self._seen(await self._inner.readany())
+        return await self._take(self._inner.readany())
 
     async def readchunk(self) -> tuple[bytes, bool]:
-        data, end_of_chunk = await self._inner.readchunk()
+        try:
+            data, end_of_chunk = await self._inner.readchunk()
+        except Exception as exc:
+            self._on_error(exc)
+            raise
         return self._seen(data), end_of_chunk
 
     async def readline(self, *, max_line_length: int | None = None) -> bytes:
-        return self._seen(await self._inner.readline(max_line_length=max_line_length))
+        return await self._take(self._inner.readline(max_line_length=max_line_length))
 
     async def readuntil(self, separator: bytes = b"\n", *, max_size: int | None = None) -> bytes:
-        return self._seen(await self._inner.readuntil(separator, max_size=max_size))
+        return await self._take(self._inner.readuntil(separator, max_size=max_size))
 
     async def readexactly(self, n: int) -> bytes:
-        return self._seen(await self._inner.readexactly(n))
+        return await self._take(self._inner.readexactly(n))
 
     def read_nowait(self, n: int = -1) -> bytes:
-        return self._seen(self._inner.read_nowait(n))
+        try:
+            data = self._inner.read_nowait(n)
+        except Exception as exc:
+            self._on_error(exc)
+            raise
+        return self._seen(data)
 
     def iter_any(self) -> AsyncStreamIterator[bytes]:
         return AsyncStreamIterator(self.readany)
@@ -245,7 +268,11 @@ class Recorder:
         def seen(data: bytes) -> None:
             exchange.pieces.append((exchange.since_start_ms(), data))
 
-        response.content = cast(StreamReader, TappedStream(response.content, seen))
+        def failed(exc: Exception) -> None:
+            exchange.error = f"body cut short: {type(exc).__name__}: {exc}"
+
+        tapped = TappedStream(response.content, seen, failed)
+        response.content = cast(StreamReader, tapped)
 
     async def _on_request_exception(
         self,

@@ -10,6 +10,7 @@ Results carry ``source=replay``.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -88,7 +89,7 @@ async def replay_cassette(
     run_id: str = "",
 ) -> ProbeResult:
     """Probe the provider of the cassette at ``path`` against its recording, offline."""
-    info = load(path).info
+    info = (await asyncio.to_thread(load, path)).info
     with replay_vcr().use_cassette(str(path)):
         return await probe_recorded(
             info,
