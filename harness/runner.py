@@ -1,0 +1,194 @@
+"""Run many probes at once: plan the targets, bound the concurrency, retry blips.
+
+:func:`plan` expands providers x models x prompts into :class:`Target` values (pure).
+:func:`run` probes them concurrently under a global and a per-provider limit, gives
+each transport failure one retry after a short backoff, and returns a
+:class:`RunOutcome`: the results in target order, and whether the harness's own host
+was offline.
+
+Offline handling: before probing, :class:`~harness.connectivity.ConnectivityCheck`
+resolves the targets' hosts and a few well-known names. When none resolves, no probe
+is sent (they could only fail, slowly on a blackholed resolver): every target gets an
+inconclusive result right away (``kind=harness_offline``, ``attempts=0``), and the
+outcome says ``offline=True`` with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from providers.base import AsyncGeneratorProvider
+from providers.errors import ModelNotSupportedError
+
+from . import __version__
+from .classify import is_retryable
+from .connectivity import ConnectivityCheck, target_hosts
+from .errors import ConfigError
+from .probe import DEFAULT_DEADLINES, Deadlines, probe
+from .prompts import PROMPTS
+from .result import FailureKind, ProbeResult, Source
+
+
+@dataclass(frozen=True)
+class Target:
+    """One probe to make: a provider, one of its models, one prompt id."""
+
+    provider: type[AsyncGeneratorProvider]
+    model: str
+    prompt: str
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What :func:`run` returns: the results (in target order) and the host's state.
+
+    ``offline`` is True when the connectivity check found no working name resolution;
+    the results are then all inconclusive and ``reason`` says why.
+    """
+
+    results: list[ProbeResult]
+    offline: bool = False
+    reason: str | None = None
+    run_id: str = ""
+
+
+def plan(
+    providers: Iterable[type[AsyncGeneratorProvider]],
+    models: Sequence[str] | None = None,
+    prompts: Sequence[str] | Literal["all"] = ("ping",),
+) -> list[Target]:
+    """provider x model x applicable prompt.
+
+    ``models`` (names or aliases, resolved per provider) defaults to each provider's
+    models; ``prompts`` is a list of prompt ids, or ``"all"`` (also accepted inside
+    the list) for every prompt. A prompt a provider cannot answer (capabilities) is
+    skipped for it. Unknown prompt or model names raise :class:`ConfigError`.
+    """
+    chosen = list(PROMPTS) if prompts == "all" or "all" in prompts else list(prompts)
+    unknown = [p for p in chosen if p not in PROMPTS]
+    if unknown:
+        raise ConfigError(f"unknown prompt(s) {unknown}; known: {', '.join(PROMPTS)}, all")
+    targets: list[Target] = []
+    for provider in providers:
+        try:
+            names = [provider.resolve_model(m) for m in (models or provider.all_models())]
+        except ModelNotSupportedError as exc:
+            raise ConfigError(str(exc)) from None
+        for model in dict.fromkeys(names):
+            targets.extend(
+                Target(provider, model, p) for p in chosen if PROMPTS[p].applies_to(provider)
+            )
+    return targets
+
+
+def offline_result(
+    target: Target,
+    reason: str,
+    *,
+    source: Source,
+    vantage: str,
+    concurrency: int,
+    run_id: str,
+) -> ProbeResult:
+    """The inconclusive result recorded for a target not probed because the host is offline."""
+    return ProbeResult(
+        provider=target.provider.name(),
+        model=target.model,
+        prompt=target.prompt,
+        started_at=datetime.now(UTC),
+        ok=False,
+        kind=FailureKind.HARNESS_OFFLINE,
+        error=reason,
+        source=source,
+        vantage=vantage,
+        version=__version__,
+        concurrency=concurrency,
+        attempts=0,
+        run_id=run_id,
+    )
+
+
+async def run(
+    targets: Sequence[Target],
+    *,
+    deadlines: Deadlines = DEFAULT_DEADLINES,
+    concurrency: int = 16,
+    per_provider: int = 4,
+    retry_backoff: float = 0.5,
+    source: Source = Source.LIVE,
+    vantage: str | None = None,
+    connectivity: ConnectivityCheck | None = None,
+    on_result: Callable[[ProbeResult], None] | None = None,
+    secrets: Sequence[str] = (),
+    proxies: Mapping[str, str] | None = None,
+) -> RunOutcome:
+    """Probe every target concurrently and return the results in target order.
+
+    At most ``concurrency`` probes run at once, at most ``per_provider`` per provider.
+    A transport failure (``is_retryable``) is probed once more after ``retry_backoff``
+    seconds, and that second result (``attempts=2``) is kept. ``on_result`` sees each
+    final result as soon as it is known. ``vantage`` defaults to this host's name;
+    ``proxies`` maps provider names to proxy URLs; ``secrets`` are redacted from
+    errors and samples. Redirection is taken from the caller's context.
+    """
+    run_id = uuid.uuid4().hex
+    where = vantage or socket.gethostname()
+    if connectivity is not None and connectivity.enabled and targets:
+        hosts = target_hosts(dict.fromkeys(t.provider for t in targets), proxies)
+        state = await connectivity.assess(hosts)
+        if not state.online:
+            results = [
+                offline_result(
+                    t,
+                    state.reason,
+                    source=source,
+                    vantage=where,
+                    concurrency=concurrency,
+                    run_id=run_id,
+                )
+                for t in targets
+            ]
+            for result in results:
+                if on_result is not None:
+                    on_result(result)
+            return RunOutcome(results, offline=True, reason=state.reason, run_id=run_id)
+
+    overall = asyncio.Semaphore(concurrency)
+    by_provider = {t.provider.name(): asyncio.Semaphore(per_provider) for t in targets}
+
+    async def attempt(target: Target) -> ProbeResult:
+        name = target.provider.name()
+        # The provider's own limit first, so its queued probes hold no global slot.
+        async with by_provider[name], overall:
+            return await probe(
+                target.provider,
+                target.model,
+                PROMPTS[target.prompt].build(),
+                deadlines=deadlines,
+                source=source,
+                vantage=where,
+                concurrency=concurrency,
+                run_id=run_id,
+                proxy=(proxies or {}).get(name),
+                secrets=secrets,
+            )
+
+    async def probe_target(target: Target) -> ProbeResult:
+        result = await attempt(target)
+        if is_retryable(result.kind):
+            await asyncio.sleep(retry_backoff)
+            result = dataclasses.replace(await attempt(target), attempts=2)
+        if on_result is not None:
+            on_result(result)
+        return result
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(probe_target(t)) for t in targets]
+    return RunOutcome([t.result() for t in tasks], run_id=run_id)
