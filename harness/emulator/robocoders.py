@@ -173,46 +173,27 @@ async def create_session(request: web.Request) -> web.Response:
     return web.json_response({"sid": sid})
 
 
+def _error(kind: str, loc: list[str | int], msg: str, value: Any) -> dict[str, Any]:
+    return {"type": kind, "loc": loc, "msg": msg, "input": value}
+
+
 def validation_errors(body: Any) -> list[dict[str, Any]]:
     """FastAPI-style errors for a chat body; empty when it is valid. Pure."""
     if body is INVALID_JSON:
-        return [{"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error"}]
+        return [_error("json_invalid", ["body", 0], "JSON decode error", "")]
     if not isinstance(body, dict):
-        return [
-            {
-                "type": "model_attributes_type",
-                "loc": ["body"],
-                "msg": "Input should be a valid dictionary or object",
-                "input": body,
-            }
-        ]
+        return [_error("model_attributes_type", ["body"], "Input should be an object", body)]
     errors: list[dict[str, Any]] = []
     for name in ("sid", "prompt", "agent"):
         if name not in body:
-            errors.append(
-                {"type": "missing", "loc": ["body", name], "msg": "Field required", "input": body}
-            )
+            errors.append(_error("missing", ["body", name], "Field required", body))
         elif not isinstance(body[name], str):
-            errors.append(
-                {
-                    "type": "string_type",
-                    "loc": ["body", name],
-                    "msg": "Input should be a valid string",
-                    "input": body[name],
-                }
-            )
+            text = "Input should be a valid string"
+            errors.append(_error("string_type", ["body", name], text, body[name]))
     agent = body.get("agent")
     if isinstance(agent, str) and agent not in AGENTS:
         expected = "'GeneralCodingAgent', 'RepoAgent' or 'FrontEndAgent'"
-        errors.append(
-            {
-                "type": "enum",
-                "loc": ["body", "agent"],
-                "msg": f"Input should be {expected}",
-                "input": agent,
-                "ctx": {"expected": expected},
-            }
-        )
+        errors.append(_error("enum", ["body", "agent"], f"Input should be {expected}", agent))
     return errors
 
 
