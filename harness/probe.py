@@ -63,6 +63,11 @@ class Deadlines:
     total: float = 120.0
     max_chars: int = 1_000_000
 
+    def __post_init__(self) -> None:
+        for name in ("connect", "first_chunk", "stall", "total", "max_chars"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"deadline {name} must be positive, got {getattr(self, name)}")
+
 
 DEFAULT_DEADLINES = Deadlines()
 

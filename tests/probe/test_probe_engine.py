@@ -297,3 +297,9 @@ async def test_a_connection_that_never_completes_hits_the_connect_deadline(
     assert time.perf_counter() - started < limits.connect + 2
     assert result.kind is FailureKind.TIMEOUT_CONNECT
     assert result.error == "no connection within 0.3 s (connect deadline)"
+
+
+@pytest.mark.parametrize("field", ["connect", "first_chunk", "stall", "total", "max_chars"])
+def test_deadlines_must_be_positive(field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        Deadlines(**{field: 0})
