@@ -18,7 +18,8 @@ A cassette is a YAML file that vcrpy (and so pytest-recording) loads as it is::
         status: {code: 200, message: OK}
         headers: {...}
         body: {string: '...'}     # the bytes the client read, scrubbed
-        chunks:                   # ours; vcrpy passes it through untouched
+        request_at_ms: 0.0        # ours: when the request started, after the first one
+        chunks:                   # ours; vcrpy passes both through untouched
         - {at_ms: 12.3, size: 40} # offset from the request's start, bytes
     version: 1
 
@@ -84,6 +85,8 @@ class RecordedResponse:
     headers: Headers
     body: bytes
     chunks: tuple[ChunkMark, ...]
+    request_at_ms: float = 0.0
+    """When the request started, in milliseconds after the recording's first request."""
 
     def pieces(self) -> list[tuple[float, bytes]]:
         """``(at_ms, data)`` for every chunk, cut from the body."""
@@ -231,6 +234,7 @@ def _interaction_to_dict(interaction: Interaction) -> dict[str, Any]:
             "status": {"code": response.status, "message": response.reason},
             "headers": response.headers,
             "body": {"string": _text_or_bytes(response.body)},
+            "request_at_ms": round(response.request_at_ms, 3),
             "chunks": [{"at_ms": round(m.at_ms, 3), "size": m.size} for m in response.chunks],
         },
     }
@@ -256,12 +260,13 @@ def _interaction_from_dict(data: Any, where: str) -> Interaction:
             headers=_headers(resp.get("headers"), where),
             body=response_body,
             chunks=chunks,
+            request_at_ms=float(resp.get("request_at_ms") or 0.0),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CassetteError(f"{where}: malformed interaction ({exc!r})") from None
     if sum(m.size for m in chunks) != len(response_body):
         raise CassetteError(f"{where}: chunk sizes do not add up to the body's length")
-    if any(m.size < 0 or m.at_ms < 0 for m in chunks):
+    if any(m.size < 0 or m.at_ms < 0 for m in chunks) or response.request_at_ms < 0:
         raise CassetteError(f"{where}: negative chunk size or offset")
     return Interaction(request, response)
 

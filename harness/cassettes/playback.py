@@ -7,6 +7,8 @@ recorded chunk at its recorded offset from the request's start, divided by
 ``speed`` (1.0 is real time; ``None`` or 0 feeds the chunks back to back, one
 event-loop step apart, so that the client still sees them one by one).
 
+A later request of the same recording counts from its recorded start after the
+first (see :class:`Timeline`), so a flow of several requests keeps its timeline.
 The response's ``read()``, ``text()`` and ``json()`` wait for the paced body too,
 so a small JSON or HTML answer takes as long as it took when recorded. Pending
 feeds are cancelled when the response is released; nothing outlives the block.
@@ -49,6 +51,7 @@ class ChunkFeeder:
         pieces: list[tuple[float, bytes]],
         speed: float | None,
         loop: asyncio.AbstractEventLoop,
+        start: float | None = None,
     ) -> None:
         self._protocol = _FeedProtocol()
         limit = max(sum(len(data) for _, data in pieces), 2**16)
@@ -57,7 +60,8 @@ class ChunkFeeder:
         self._pieces = pieces
         self._speed = speed or None
         self._loop = loop
-        self._start = loop.time()
+        self._start = loop.time() if start is None else start
+        """Loop time the offsets count from: when the request (re)started."""
         self._next = 0
         self._handle: asyncio.TimerHandle | None = None
         self._schedule()
@@ -142,11 +146,39 @@ def recorded_pieces(vcr_response: dict[str, Any]) -> list[tuple[float, bytes]]:
     return pieces
 
 
+class Timeline:
+    """When each replayed request counts as started, on the event loop's clock.
+
+    The first request starts when it is made. A later one starts when it is made or
+    when it started in the recording (``request_at_ms`` after the first, scaled by
+    ``speed``), whichever is later: time the client spent between requests while
+    recording (a cold start, say) is replayed too, and a client slower than that
+    still gets each answer its recorded latency after asking.
+    """
+
+    def __init__(self, speed: float | None) -> None:
+        self._speed = speed or None
+        self._origin: float | None = None
+
+    def start(self, request_at_ms: float, now: float) -> float:
+        """The start of a request made at loop time ``now``."""
+        if self._speed is None:
+            return now
+        offset = request_at_ms / 1000 / self._speed
+        if self._origin is None:
+            self._origin = now - offset
+        return max(now, self._origin + offset)
+
+
 def _paced_build_response(speed: float | None) -> Any:
+    timeline = Timeline(speed)
+
     def build_response(vcr_request: Any, vcr_response: dict[str, Any], history: Any) -> Any:
         response = _build_response(vcr_request, vcr_response, history)
         assert isinstance(response, PacedResponse)
-        feeder = ChunkFeeder(recorded_pieces(vcr_response), speed, asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        start = timeline.start(float(vcr_response.get("request_at_ms") or 0.0), loop.time())
+        feeder = ChunkFeeder(recorded_pieces(vcr_response), speed, loop, start)
         response.content = feeder.reader
         response.feeder = feeder
         return response

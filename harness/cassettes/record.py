@@ -217,6 +217,36 @@ async def recording_source(
         yield Source.LIVE
 
 
+def first_per_provider(targets: Sequence[Target]) -> list[Target]:
+    """The first target of each provider, in order."""
+    seen: dict[str, Target] = {}
+    for target in targets:
+        seen.setdefault(target.provider.name(), target)
+    return list(seen.values())
+
+
+async def warm_up(
+    targets: Sequence[Target], *, settings: Settings, deadlines: Deadlines, source: Source
+) -> None:
+    """Probe each provider once, unrecorded, before recording it.
+
+    A provider's first call in a process pays one-time costs of its own (lazy parser
+    tables: bs4 spends ~20 ms building its HTML entity table on the first ``&lt;``).
+    Recorded, that would pass for upstream latency in the first cassette.
+    """
+    for target in first_per_provider(targets):
+        with fresh_provider_cache():
+            await probe(
+                target.provider,
+                target.model,
+                PROMPTS[target.prompt].build(),
+                deadlines=deadlines,
+                source=source,
+                proxy=settings.provider(target.provider.name()).proxy,
+                secrets=settings.secrets,
+            )
+
+
 async def record(
     targets: Sequence[Target],
     *,
@@ -236,6 +266,7 @@ async def record(
     limits = deadlines or deadlines_of(settings)
     outcomes: list[Recorded] = []
     async with recording_source(settings, upstream_base=upstream, sandbox=sandbox) as source:
+        await warm_up(targets, settings=settings, deadlines=limits, source=source)
         for target in targets:
             outcomes.append(
                 await record_one(

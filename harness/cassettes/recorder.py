@@ -179,7 +179,8 @@ class _Exchange:
     def since_start_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
 
-    def interaction(self) -> Interaction:
+    def interaction(self, origin: float) -> Interaction:
+        """This exchange as an interaction; ``origin`` is the recording's first request start."""
         assert self.response is not None
         status, reason, headers = self.response
         return Interaction(
@@ -190,6 +191,7 @@ class _Exchange:
                 headers,
                 b"".join(data for _, data in self.pieces),
                 tuple(ChunkMark(at, len(data)) for at, data in self.pieces),
+                (self.started - origin) * 1000,
             ),
         )
 
@@ -315,7 +317,8 @@ class Recorder:
             problems = self.problems()
             if problems:
                 raise CassetteError("; ".join(problems))
-        return tuple(e.interaction() for e in self._exchanges if e.response is not None)
+        origin = self._exchanges[0].started if self._exchanges else 0.0
+        return tuple(e.interaction(origin) for e in self._exchanges if e.response is not None)
 
     @contextmanager
     def attached(self) -> Iterator[Recorder]:

@@ -109,13 +109,24 @@ async def replay(
     providers: list[str] | None = None,
 ) -> list[ProbeResult]:
     """Replay every cassette under ``cassette_dir`` (one at a time), or only those of
-    ``providers``; one result per cassette, in file order."""
+    ``providers``; one result per cassette, in file order.
+
+    Paced replays are preceded by an instant, discarded replay of each provider's
+    first cassette: a provider's first call in a process pays one-time costs (see
+    :func:`~harness.cassettes.record.warm_up`) that its recording did not contain.
+    """
     paths = find_cassettes(cassette_dir)
     if providers is not None:
         wanted = {get_provider(name).name() for name in providers}
         paths = [p for p in paths if p.parent.name in wanted]
     if not paths:
         raise CassetteError(f"no cassettes under {cassette_dir}")
+    if speed:
+        first: dict[str, Path] = {}
+        for path in paths:
+            first.setdefault(path.parent.name, path)
+        for path in first.values():
+            await replay_cassette(path, speed=None, settings=settings)
     run_id = uuid.uuid4().hex
     return [
         await replay_cassette(path, speed=speed, settings=settings, run_id=run_id) for path in paths

@@ -232,6 +232,7 @@ def _scrub_interaction(interaction: Interaction, mapping: dict[str, str]) -> Int
             _scrub_headers(response.headers, mapping),
             new_body,
             chunks,
+            response.request_at_ms,
         ),
     )
 
