@@ -14,6 +14,9 @@ from harness.emulator import Emulator, Fault, FaultSpec
 from harness.runner import Target
 from providers import AiChatOnline, AutonomousAI
 
+# Only the local test servers are reachable, even under `pytest --block-network`.
+pytestmark = pytest.mark.block_network(allowed_hosts=[r"127\.0\.0\.1$", "localhost$"])
+
 
 async def test_a_changed_framing_is_named(
     emulator: Emulator, shipped_dir: Path, settings: Settings

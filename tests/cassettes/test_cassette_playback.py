@@ -19,7 +19,7 @@ from harness.cassettes.cassette import (
     RecordedResponse,
     save,
 )
-from harness.cassettes.playback import PacedResponse, paced_playback, recorded_pieces
+from harness.cassettes.playback import PacedResponse, Timeline, paced_playback, recorded_pieces
 from harness.cassettes.replay import replay_vcr
 
 URL = "https://stream.example.invalid/events"
@@ -130,3 +130,28 @@ def test_a_plain_vcrpy_response_plays_as_one_piece() -> None:
 def test_a_negative_speed_is_refused() -> None:
     with pytest.raises(ValueError, match="speed"), paced_playback(-1.0):
         pass
+
+
+def test_the_first_request_starts_when_it_is_made() -> None:
+    assert Timeline(1.0).start(request_at_ms=0.0, now=50.0) == 50.0
+
+
+def test_a_later_request_made_early_waits_for_its_recorded_start() -> None:
+    timeline = Timeline(1.0)
+    timeline.start(request_at_ms=0.0, now=50.0)
+
+    assert timeline.start(request_at_ms=120.0, now=50.1) == pytest.approx(50.12)
+
+
+def test_a_later_request_made_late_starts_when_made() -> None:
+    timeline = Timeline(2.0)
+    timeline.start(request_at_ms=0.0, now=50.0)
+
+    assert timeline.start(request_at_ms=100.0, now=51.0) == 51.0
+
+
+def test_instant_playback_never_waits_for_a_recorded_start() -> None:
+    timeline = Timeline(None)
+    timeline.start(request_at_ms=0.0, now=50.0)
+
+    assert timeline.start(request_at_ms=500.0, now=50.0) == 50.0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.cassettes import load, record, replay_cassette
 from harness.cassettes.cassette import cassette_path
 from harness.config import Settings
@@ -11,6 +13,9 @@ from harness.emulator import Emulator, Fault, FaultSpec
 from harness.probe import Deadlines
 from harness.runner import Target
 from providers import AutonomousAI, RobocodersAPI
+
+# Only the local test servers are reachable, even under `pytest --block-network`.
+pytestmark = pytest.mark.block_network(allowed_hosts=[r"127\.0\.0\.1$", "localhost$"])
 
 PING = Target(AutonomousAI, "llama", "ping")
 

@@ -16,6 +16,9 @@ from harness.cassettes.recorder import Recorder, real_url
 from providers import AsyncGeneratorProvider, AutonomousAI, RobocodersAPI
 from providers.http import client_session
 
+# Only the local test servers are reachable, even under `pytest --block-network`.
+pytestmark = pytest.mark.block_network(allowed_hosts=[r"127\.0\.0\.1$", "localhost$"])
+
 FIRST_READ = web.AppKey("first_read", asyncio.Event)
 
 
