@@ -89,7 +89,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     path = flags_file(settings.data_dir)
     measured = read_flags(path)
     states = read_model_states(path)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, provider in PROVIDERS.items():
         rows.append(
             {
@@ -197,3 +197,294 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
             click.echo("provider sources already match the measured flags")
         return
     click.echo(source_patch(edits, Path.cwd()), nl=False)
+
+
+@main.command()
+@click.option("--all", "all_providers", is_flag=True, help="Probe every enabled provider.")
+@click.option(
+    "-p",
+    "--provider",
+    "provider_names",
+    multiple=True,
+    metavar="NAME",
+    help="Probe this provider (repeatable).",
+)
+@click.option("-m", "--model", help="Probe only this model (or alias); needs one -p.")
+@click.option(
+    "--prompt",
+    "prompt_ids",
+    multiple=True,
+    metavar="ID",
+    help="Canned prompt id, or `all` (repeatable; default from settings: ping).",
+)
+@click.option("--upstream", help="Send every provider request to this base URL instead.")
+@click.option("--sandbox", is_flag=True, help="Probe the built-in emulators, in-process.")
+@click.option(
+    "--replay",
+    "replay_dir",
+    is_flag=False,
+    flag_value="cassettes",
+    default=None,
+    metavar="[DIR]",
+    help="Replay recorded cassettes (default dir: cassettes/).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print exactly one JSON document on stdout, nothing else.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 10_000), help="Probes in flight in all.")
+@click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline per probe, s.")
+@click.option("--no-store", is_flag=True, help="Do not record results, statuses or flags.")
+@click.pass_context
+def probe(
+    ctx: click.Context,
+    all_providers: bool,
+    provider_names: tuple[str, ...],
+    model: str | None,
+    prompt_ids: tuple[str, ...],
+    upstream: str | None,
+    sandbox: bool,
+    replay_dir: str | None,
+    as_json: bool,
+    concurrency: int | None,
+    timeout: float | None,
+    no_store: bool,
+) -> None:
+    """Probe providers with canned prompts; record, update statuses and flags."""
+    if all_providers == bool(provider_names):
+        _fail("give either --all or -p NAME")
+    if model and len(provider_names) != 1:
+        _fail("-m/--model needs exactly one -p/--provider")
+    if sum(map(bool, (upstream, sandbox, replay_dir))) > 1:
+        _fail("--upstream, --sandbox and --replay exclude each other")
+    settings = _settings(ctx)
+    try:
+        deadlines = settings.deadlines.model_copy(update={"total": timeout}) if timeout else None
+        settings = settings.with_overrides(
+            concurrency=concurrency,
+            upstream=upstream,
+            deadlines=deadlines.model_dump() if deadlines else None,
+        )
+    except ConfigError as exc:
+        _fail(str(exc))
+    code = _run(
+        lambda: _probe(
+            settings,
+            providers=list(provider_names) or None,
+            model=model,
+            prompts=list(prompt_ids) or None,
+            sandbox=sandbox,
+            replay_dir=Path(replay_dir) if replay_dir else None,
+            keep=not no_store,
+            as_json=as_json,
+        )
+    )
+    sys.exit(code)
+
+
+async def _probe(
+    settings: Settings,
+    *,
+    providers: list[str] | None,
+    model: str | None,
+    prompts: list[str] | None,
+    sandbox: bool,
+    replay_dir: Path | None,
+    keep: bool,
+    as_json: bool,
+) -> int:
+    from contextlib import AsyncExitStack
+
+    from . import console
+    from .pipeline import plan_targets, probe_and_record, record
+    from .sources import probe_source
+    from .store import open_store
+
+    # Names are checked before the store is touched: a typo costs nothing.
+    targets = plan_targets(settings, providers, model, prompts) if replay_dir is None else []
+    async with AsyncExitStack() as stack:
+        store = await stack.enter_async_context(open_store(settings.store_url)) if keep else None
+        if replay_dir is not None:
+            from .cassettes import replay
+
+            results = await replay(replay_dir, speed=1.0, settings=settings)
+            summary = await record(settings, store, results)
+        else:
+            source = await stack.enter_async_context(probe_source(settings, sandbox=sandbox))
+            with console.progress(len(targets), enabled=not as_json) as advance:
+                summary = await probe_and_record(
+                    settings, store, targets, source=source, on_result=advance
+                )
+    if as_json:
+        click.echo(console.json_document(summary))
+    else:
+        console.print_summary(summary)
+    return summary.exit_code
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory.",
+)
+@click.pass_context
+def report(ctx: click.Context, out_dir: Path) -> None:
+    """Render index.html, status.json, status.md and badges from the store."""
+    from .report import write_report
+    from .store import open_store
+
+    settings = _settings(ctx)
+
+    async def render() -> list[Path]:
+        async with open_store(settings.store_url) as store:
+            return await write_report(store, out_dir, settings=settings)
+
+    for path in _run(render):
+        click.echo(str(path))
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind (loopback unless told otherwise).",
+)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    help="Seconds between probes of each provider (default: serve.interval, 300).",
+)
+@click.option("--sandbox", is_flag=True, help="Probe in-process emulators instead of the hosts.")
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="PROVIDER=MODE[:ARG]",
+    help="With --sandbox: start an emulator faulty (repeatable).",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    interval: float | None,
+    sandbox: bool,
+    faults: Sequence[str],
+) -> None:
+    """Serve the live status page, probing every provider on a schedule."""
+    from .emulator import parse_fault
+    from .store import open_store
+    from .web import serve as serve_forever
+
+    if faults and not sandbox:
+        _fail("--fault needs --sandbox")
+    parsed = {}
+    for text in faults:
+        try:
+            name, spec = parse_fault(text)
+        except ValueError as exc:
+            _fail(str(exc))
+        parsed[name] = spec
+    settings = _settings(ctx)
+
+    async def check_store() -> None:
+        async with open_store(settings.store_url):
+            pass  # a corrupt or unwritable store is refused now, not in the first job
+
+    _run(check_store)
+    try:
+        serve_forever(
+            settings, host=host, port=port, interval=interval, sandbox=sandbox, faults=parsed
+        )
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc}")
+
+
+@main.command("record")
+@click.option(
+    "-p",
+    "--provider",
+    "provider_names",
+    multiple=True,
+    metavar="NAME",
+    help="Record this provider (repeatable; default: all enabled).",
+)
+@click.option("-m", "--model", help="Record only this model (or alias); needs one -p.")
+@click.option(
+    "--prompt",
+    "prompt_ids",
+    multiple=True,
+    metavar="ID",
+    help="Canned prompt id, or `all` (repeatable; default: all).",
+)
+@click.option("--sandbox", is_flag=True, help="Record from the in-process emulators.")
+@click.option("--upstream", help="Record from a mirror at this base URL.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="cassettes",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cassette directory.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Record afresh without saving and report how the responses' shape drifted.",
+)
+@click.pass_context
+def record_command(
+    ctx: click.Context,
+    provider_names: tuple[str, ...],
+    model: str | None,
+    prompt_ids: tuple[str, ...],
+    sandbox: bool,
+    upstream: str | None,
+    out_dir: Path,
+    check: bool,
+) -> None:
+    """Record cassettes of every provider (live unless --sandbox or --upstream)."""
+    from .cassettes import check_drift, record
+    from .console import printable
+    from .pipeline import plan_targets
+
+    if sandbox and upstream:
+        _fail("--sandbox and --upstream exclude each other")
+    if model and len(provider_names) != 1:
+        _fail("-m/--model needs exactly one -p/--provider")
+    settings = _settings(ctx)
+    try:
+        settings = settings.with_overrides(upstream=upstream)
+        targets = plan_targets(
+            settings, list(provider_names) or None, model, list(prompt_ids) or ["all"]
+        )
+    except ConfigError as exc:
+        _fail(str(exc))
+
+    async def go() -> int:
+        if check:
+            drift = await check_drift(
+                targets, against=out_dir, upstream=upstream, sandbox=sandbox, settings=settings
+            )
+            for line in drift.lines():
+                click.echo(printable(line))
+            return drift.exit_code
+        report = await record(
+            targets, out_dir=out_dir, upstream=upstream, sandbox=sandbox, settings=settings
+        )
+        for outcome in report.outcomes:
+            name = f"{outcome.provider}/{outcome.model}--{outcome.prompt}"
+            said = f"saved {outcome.path}" if outcome.saved else f"NOT saved: {outcome.problem}"
+            click.echo(printable(f"{name}: {said}"))
+        click.echo(f"{len(report.saved)} recorded, {len(report.failed)} failed")
+        return report.exit_code
+
+    sys.exit(_run(go))

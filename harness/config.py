@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from providers import PROVIDERS
 from providers.upstream import validate_base
 
+from .connectivity import DEFAULT_NAMES
 from .errors import ConfigError
 
 CONFIG_ENV = "HARNESS_CONFIG"
@@ -47,13 +48,14 @@ class ThresholdSettings(_Section):
     slow_ttfc_ms: float = Field(8000.0, gt=0)
     flap_window_s: float = Field(3600.0, gt=0)
     flap_changes: int = Field(4, ge=2)
+    flap_calm_s: float = Field(3600.0, gt=0)
 
 
 class ConnectivitySettings(_Section):
     """How the harness decides that its own host is offline (name resolution only)."""
 
     enabled: bool = True
-    names: tuple[str, ...] = ("pypi.org", "github.com", "cloudflare.com", "google.com")
+    names: tuple[str, ...] = DEFAULT_NAMES
     timeout: float = Field(2.0, gt=0)
 
 

@@ -8,6 +8,12 @@ but name resolution is sent, so no traffic reaches anything that is not a probe
 target. When none resolves, the host is offline. A target on ``localhost`` or an IP
 literal needs no resolution and so always counts as reachable.
 
+An answer that points nowhere real does not count: loopback, the unspecified address
+(a DNS sinkhole's answer) and the documentation ranges (192.0.2.0/24,
+198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32), which sandboxes hand out for the
+few names they let through. Package-registry names are left out of the default list
+for the same reason: build sandboxes often resolve those and nothing else.
+
 Limits: a caching resolver may still answer while the link is down (the probes then
 fail as usual), and a resolver that blackholes queries costs ``timeout`` seconds.
 """
@@ -25,19 +31,35 @@ from yarl import URL
 from providers import upstream
 from providers.base import AsyncGeneratorProvider
 
-DEFAULT_NAMES = ("pypi.org", "github.com", "cloudflare.com", "google.com")
+DEFAULT_NAMES = ("google.com", "cloudflare.com", "github.com", "wikipedia.org")
+
+_NOWHERE = tuple(
+    ipaddress.ip_network(n)
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
 
 Resolver = Callable[[str], Awaitable[bool]]
 """Resolves one name: True when it resolves, False (or ``OSError``) when it does not."""
 
 
-async def resolves(name: str) -> bool:
-    """Whether ``name`` resolves through the system resolver (``getaddrinfo``)."""
+def points_somewhere(address: str) -> bool:
+    """True for an address a real host could have (see the module docstring)."""
     try:
-        await asyncio.get_running_loop().getaddrinfo(name, None, type=socket.SOCK_STREAM)
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if ip.is_loopback or ip.is_unspecified:
+        return False
+    return not any(ip in network for network in _NOWHERE)
+
+
+async def resolves(name: str) -> bool:
+    """Whether ``name`` resolves, through the system resolver, to a real address."""
+    try:
+        answers = await asyncio.get_running_loop().getaddrinfo(name, None, type=socket.SOCK_STREAM)
     except OSError:  # socket.gaierror and friends
         return False
-    return True
+    return any(points_somewhere(str(sockaddr[0])) for *_, sockaddr in answers)
 
 
 def needs_no_lookup(host: str) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from harness.connectivity import ConnectivityCheck, needs_no_lookup, target_hosts
+from harness.connectivity import ConnectivityCheck, needs_no_lookup, points_somewhere, target_hosts
 from providers import AiChatOnline, AutonomousAI, CodeLinkAva
 from providers.upstream import redirect
 
@@ -110,3 +110,21 @@ def test_a_redirection_replaces_the_upstream_host() -> None:
 def test_a_proxy_replaces_the_upstream_host() -> None:
     hosts = target_hosts([AiChatOnline], {"AiChatOnline": "http://user:pw@proxy.test:3128"})
     assert hosts == ["proxy.test"]
+
+
+@pytest.mark.parametrize(
+    ("address", "real"),
+    [
+        ("142.250.74.46", True),
+        ("10.1.2.3", True),  # split-horizon DNS may answer with private addresses
+        ("2a00:1450:4001::200e", True),
+        ("127.0.0.1", False),
+        ("0.0.0.0", False),  # a DNS sinkhole's answer
+        ("203.0.113.80", False),  # documentation ranges: a sandbox's stand-in
+        ("192.0.2.1", False),
+        ("2001:db8::1", False),
+        ("not an address", False),
+    ],
+)
+def test_only_answers_pointing_at_a_real_host_count_as_resolving(address: str, real: bool) -> None:
+    assert points_somewhere(address) is real
