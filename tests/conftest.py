@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from harness.emulator import Emulator
+from providers import PROVIDERS
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own data, cache and flags locations and no redirection,
     so nothing leaks between tests or into the developer's real directories."""
     home = tmp_path / "env"
@@ -20,7 +21,16 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.delenv("HARNESS_FLAGS_FILE", raising=False)
     monkeypatch.delenv("HARNESS_UPSTREAM", raising=False)
     monkeypatch.delenv("HARNESS_ADMIN_TOKEN", raising=False)
-    yield home
+    return home
+
+
+@pytest.fixture(autouse=True)
+def restore_working_flags() -> Iterator[None]:
+    """Runs apply measured flags to the provider classes; put the shipped ones back."""
+    shipped = {name: provider.working for name, provider in PROVIDERS.items()}
+    yield
+    for name, working in shipped.items():
+        PROVIDERS[name].working = working
 
 
 @pytest.fixture
