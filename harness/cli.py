@@ -69,6 +69,20 @@ def main(ctx: click.Context, config_path: Path | None, data_dir: Path | None) ->
     ctx.obj = settings
 
 
+def _parse_faults(texts: Sequence[str]) -> dict[str, Any]:
+    """``PROVIDER=MODE[:ARG]`` options as provider -> FaultSpec; a bad one exits 2."""
+    from .emulator import parse_fault
+
+    parsed = {}
+    for text in texts:
+        try:
+            name, spec = parse_fault(text)
+        except ValueError as exc:
+            _fail(str(exc))
+        parsed[name] = spec
+    return parsed
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
@@ -147,15 +161,9 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 )
 def emulate(host: str, port: int, faults: Sequence[str]) -> None:
     """Serve emulators of every provider's upstream API on their real paths."""
-    from .emulator import parse_fault, serve
+    from .emulator import serve
 
-    parsed = {}
-    for text in faults:
-        try:
-            name, spec = parse_fault(text)
-        except ValueError as exc:
-            _fail(str(exc))
-        parsed[name] = spec
+    parsed = _parse_faults(faults)
 
     def ready(url: str) -> None:
         click.echo(f"emulating the upstream APIs at {url}  (HARNESS_UPSTREAM={url})", err=False)
@@ -380,19 +388,12 @@ def serve(
     faults: Sequence[str],
 ) -> None:
     """Serve the live status page, probing every provider on a schedule."""
-    from .emulator import parse_fault
     from .store import open_store
     from .web import serve as serve_forever
 
     if faults and not sandbox:
         _fail("--fault needs --sandbox")
-    parsed = {}
-    for text in faults:
-        try:
-            name, spec = parse_fault(text)
-        except ValueError as exc:
-            _fail(str(exc))
-        parsed[name] = spec
+    parsed = _parse_faults(faults)
     settings = _settings(ctx)
 
     async def check_store() -> None:

@@ -32,6 +32,7 @@ load a cassette carrying vcrpy's own metadata block.)
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -322,3 +323,22 @@ def iter_bodies(cassette: Cassette) -> Iterator[tuple[str, bytes]]:
         if interaction.request.body is not None:
             yield f"interaction {n} request body", interaction.request.body
         yield f"interaction {n} response body", interaction.response.body
+
+
+def json_documents(body: bytes) -> Iterator[Any]:
+    """The JSON values in a body: the whole body, or each NDJSON / SSE ``data:`` line."""
+    text = body.decode("utf-8", "replace")
+    try:
+        yield json.loads(text)
+        return
+    except ValueError:
+        pass
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("data:"):
+            line = line[5:].strip()
+        if line[:1] in ("{", "["):
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue

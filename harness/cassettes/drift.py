@@ -25,7 +25,7 @@ from ..pipeline import deadlines_of
 from ..probe import Deadlines
 from ..result import ProbeResult
 from ..runner import Target
-from .cassette import Cassette, Interaction, cassette_path, load
+from .cassette import Cassette, Interaction, cassette_path, json_documents, load
 from .record import capture, recording_source, source_kind
 from .replay import prompt_run
 
@@ -86,21 +86,6 @@ def framing_of(body: bytes) -> str:
     return "text"
 
 
-def _documents(body: bytes) -> Iterator[Any]:
-    text = body.decode("utf-8", "replace")
-    try:
-        yield json.loads(text)
-        return
-    except ValueError:
-        pass
-    for line in _lines(body):
-        payload = line[5:].strip() if line.startswith("data:") else line
-        try:
-            yield json.loads(payload)
-        except ValueError:
-            continue
-
-
 def key_paths(value: Any, prefix: str = "") -> Iterator[str]:
     """Every key path in a JSON value: ``choices[].delta.content``. Pure."""
     if isinstance(value, dict):
@@ -117,7 +102,7 @@ def shape_of(interaction: Interaction) -> Shape:
     """The shape of one recorded response. Pure."""
     response = interaction.response
     content_type = (response.header("Content-Type") or "").split(";")[0].strip().lower()
-    keys = frozenset(path for doc in _documents(response.body) for path in key_paths(doc))
+    keys = frozenset(path for doc in json_documents(response.body) for path in key_paths(doc))
     return Shape(response.status, content_type, framing_of(response.body), keys)
 
 

@@ -24,7 +24,15 @@ from typing import Any
 
 import bs4
 
-from .cassette import Cassette, ChunkMark, Headers, Interaction, RecordedRequest, RecordedResponse
+from .cassette import (
+    Cassette,
+    ChunkMark,
+    Headers,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    json_documents,
+)
 
 PLACEHOLDER_PREFIX = "scrubbed-"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "uniqueid"})
@@ -78,25 +86,6 @@ def _header_secrets(name: str, value: str) -> Iterator[Secret]:
         yield Secret(value.strip(), "uniqueid")
 
 
-def _json_documents(body: bytes) -> Iterator[Any]:
-    """The JSON values in a body: the whole body, or each NDJSON / SSE ``data:`` line."""
-    text = body.decode("utf-8", "replace")
-    try:
-        yield json.loads(text)
-        return
-    except ValueError:
-        pass
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("data:"):
-            line = line[5:].strip()
-        if line[:1] in ("{", "["):
-            try:
-                yield json.loads(line)
-            except ValueError:
-                continue
-
-
 def _json_secrets(value: Any) -> Iterator[Secret]:
     if isinstance(value, dict):
         for key, item in value.items():
@@ -126,7 +115,7 @@ def _interaction_secrets(interaction: Interaction) -> Iterator[Secret]:
                 yield from _header_secrets(name, value)
     for body in (request.body, response.body):
         if body:
-            for document in _json_documents(body):
+            for document in json_documents(body):
                 yield from _json_secrets(document)
     yield from _page_tokens(response.body)
 
@@ -273,7 +262,7 @@ def _texts(cassette: Cassette) -> Iterator[tuple[str, str]]:
 
 def _decoded_payloads(where: str, body: bytes) -> Iterator[tuple[str, str]]:
     """Base64 strings inside a JSON body, decoded, so a secret cannot hide in one."""
-    for document in _json_documents(body):
+    for document in json_documents(body):
         if not isinstance(document, dict):
             continue
         for key, value in document.items():
