@@ -9,7 +9,7 @@ import aiohttp
 
 from .base import AsyncGeneratorProvider, ProviderModelMixin
 from .errors import ProtocolError
-from .http import BROWSER_USER_AGENT, client_session, raise_for_status, url_for
+from .http import BROWSER_USER_AGENT, client_session, raise_for_status, read_small_json, url_for
 from .messages import Chunk, Messages, format_prompt, random_string
 from .stream import LineTally, iter_lines
 
@@ -42,7 +42,7 @@ class AiChatOnline(AsyncGeneratorProvider, ProviderModelMixin):
         url = url_for(cls.name(), f"{cls.url}/api/v1/user/getUniqueId?canvas=-{random_string()}")
         async with session.get(url, proxy=proxy) as response:
             await raise_for_status(response)
-            data = await response.json(content_type=None)
+            data = await read_small_json(response)
         token = data.get("data") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise ProtocolError("getUniqueId answered without a unique id in 'data'")

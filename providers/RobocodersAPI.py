@@ -27,7 +27,15 @@ from .errors import (
     ServerError,
     ValidationError,
 )
-from .http import BROWSER_USER_AGENT, client_session, read_error_body, status_error, url_for
+from .http import (
+    BROWSER_USER_AGENT,
+    client_session,
+    read_error_body,
+    read_small_json,
+    read_small_text,
+    status_error,
+    url_for,
+)
 from .messages import Chunk, Messages, format_prompt
 from .stream import LineTally, iter_lines
 
@@ -196,7 +204,7 @@ class RobocodersAPI(AsyncGeneratorProvider, ProviderModelMixin):
             if response.status != 200:
                 body = await read_error_body(response)
                 raise status_error(response.status, body, response.content_type, response.headers)
-            page = await response.text(errors="replace")
+            page = await read_small_text(response)
         element = bs4.BeautifulSoup(page, "html.parser").find("pre", id="token")
         token = element.get_text().strip() if element is not None else ""
         if not token:
@@ -220,7 +228,7 @@ class RobocodersAPI(AsyncGeneratorProvider, ProviderModelMixin):
             if response.status != 200:
                 body = await read_error_body(response)
                 raise status_error(response.status, body, response.content_type, response.headers)
-            data = await response.json(content_type=None)
+            data = await read_small_json(response)
         sid = data.get("sid") if isinstance(data, dict) else None
         if not isinstance(sid, str) or not sid:
             raise ProtocolError("create-session answered without a sid")

@@ -7,6 +7,7 @@ probe through :func:`session_hooks`, without any state shared between calls.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,8 +21,10 @@ from .errors import (
     AuthError,
     BotDetectedError,
     CloudflareError,
+    ProtocolError,
     RateLimitError,
     ResponseStatusError,
+    ResponseTooLargeError,
     ServerError,
     ValidationError,
 )
@@ -139,10 +142,49 @@ def status_error(
     return ResponseStatusError(message, status)
 
 
+SMALL_BODY_LIMIT = 1024 * 1024
+"""The most a token page or a small JSON answer may weigh before it counts as hostile."""
+
+
+async def read_bounded(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """The body up to ``limit`` bytes, and whether more was left unread."""
+    data = bytearray()
+    async for piece in response.content.iter_chunked(64 * 1024):
+        data += piece
+        if len(data) > limit:
+            return bytes(data[:limit]), True
+    return bytes(data), False
+
+
+def _text(response: aiohttp.ClientResponse, data: bytes) -> str:
+    return data.decode(response.get_encoding() if response.charset else "utf-8", "replace")
+
+
 async def read_error_body(response: aiohttp.ClientResponse) -> str:
     """At most :data:`ERROR_BODY_LIMIT` bytes of an error body, decoded leniently."""
-    data = await response.content.read(ERROR_BODY_LIMIT)
-    return data.decode(response.get_encoding() if response.charset else "utf-8", "replace")
+    data, _ = await read_bounded(response, ERROR_BODY_LIMIT)
+    return _text(response, data)
+
+
+async def read_small_text(response: aiohttp.ClientResponse) -> str:
+    """A small body (a page, a JSON answer), refused past :data:`SMALL_BODY_LIMIT`."""
+    data, truncated = await read_bounded(response, SMALL_BODY_LIMIT)
+    if truncated:
+        raise ResponseTooLargeError(
+            f"{response.url.path} answered more than {SMALL_BODY_LIMIT} bytes"
+        )
+    return _text(response, data)
+
+
+async def read_small_json(response: aiohttp.ClientResponse) -> Any:
+    """A small JSON body, whatever its content type; ``ProtocolError`` when it is not JSON."""
+    text = await read_small_text(response)
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ProtocolError(
+            f"{response.url.path} answered with something that is not JSON"
+        ) from None
 
 
 async def raise_for_status(response: aiohttp.ClientResponse) -> None:

@@ -57,3 +57,26 @@ def test_long_error_bodies_are_trimmed_to_one_line() -> None:
     error = status_error(400, "x\n" * 10_000, "text/plain", {})
     assert len(str(error)) < 400
     assert "\n" not in str(error)
+
+
+async def test_a_cloudflare_page_arriving_in_pieces_is_still_recognised(aiohttp_server) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from aiohttp import ClientSession, web
+
+    from providers.http import raise_for_status
+
+    async def challenge(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(status=403, headers={"Content-Type": "text/html"})
+        await response.prepare(request)
+        await response.write(CLOUDFLARE_PAGE[:20].encode())
+        await asyncio.sleep(0.05)
+        await response.write(CLOUDFLARE_PAGE[20:].encode())
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", challenge)
+    server = await aiohttp_server(app)
+    async with ClientSession() as session, session.get(server.make_url("/")) as response:
+        with pytest.raises(CloudflareError):
+            await raise_for_status(response)
