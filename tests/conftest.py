@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -38,3 +39,24 @@ async def emulator() -> AsyncIterator[Emulator]:
     """The four upstream emulators, started on a free port of 127.0.0.1, with no faults."""
     async with Emulator(host="127.0.0.1", port=0) as emu:
         yield emu
+
+
+SOAK_SECONDS_ENV = "HARNESS_SOAK_SECONDS"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        help=f"run the long soak tests (also run when ${SOAK_SECONDS_ENV} is set)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``soak`` run only with ``--soak`` or ``$HARNESS_SOAK_SECONDS``."""
+    if config.getoption("--soak") or os.environ.get(SOAK_SECONDS_ENV):
+        return
+    skip = pytest.mark.skip(reason=f"long soak: run with --soak or ${SOAK_SECONDS_ENV}")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
