@@ -8,6 +8,7 @@ into messages with :func:`parse_prompt` first.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -70,6 +71,15 @@ def answer(messages: Sequence[Mapping[str, Any]]) -> str:
 def split_words(text: str) -> list[str]:
     """``text`` as streamed chunks: each word with the spaces after it (joined, the text)."""
     return re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
+
+
+def split_evenly(text: str, pieces: int) -> list[str]:
+    """``text`` in ``pieces`` runs of near-equal length (fewer when it is shorter)."""
+    count = min(pieces, len(text))
+    if count == 0:
+        return []
+    bounds = [len(text) * i // count for i in range(count + 1)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _text(content: Any) -> str:

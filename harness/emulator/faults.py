@@ -61,6 +61,9 @@ class FaultSpec:
     """Bytes in the one line of ``huge_line``."""
     times: int | None = None
     """Apply to the next ``times`` chat requests only; ``None``: to every one."""
+    pieces: int | None = None
+    """Stream the answer in this many pieces of near-equal length instead of word by
+    word (a fixed chunk count whatever the prompt, for benchmarks); ``None``: by word."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", Fault(self.mode))
@@ -69,6 +72,8 @@ class FaultSpec:
                 raise ValueError(f"{name} must not be negative")
         if self.times is not None and self.times < 0:
             raise ValueError("times must not be negative")
+        if self.pieces is not None and self.pieces < 1:
+            raise ValueError("pieces must be at least 1")
 
 
 _ARGUMENT = {

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from .answers import WRONG_ANSWER, split_words
+from .answers import WRONG_ANSWER, split_evenly, split_words
 from .faults import Fault, FaultSpec
 from .pacing import Pacer
 from .pages import STATUS_OF, status_response
@@ -77,6 +77,8 @@ async def respond(
     request: web.Request, spec: FaultSpec, framing: Framing, pieces: list[str]
 ) -> web.StreamResponse:
     """Answer with ``pieces`` of text in ``framing``, as the fault ``spec`` dictates."""
+    if spec.pieces is not None:
+        pieces = split_evenly("".join(pieces), spec.pieces)
     outlet = Outlet(request, spec)
     mode = spec.mode
     if mode is Fault.hang_headers:
