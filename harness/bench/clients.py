@@ -1,0 +1,99 @@
+"""One batch of probes by either client, measured the same way.
+
+The harness side is :func:`harness.runner.run` (plan targets in, results out, with
+its limits, deadlines, tracing and classification); the bare side is
+:func:`harness.bench.bare.run_bare`. Both are timed on the wall clock and on this
+process's CPU clock, and the emulator process's CPU is read around them.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from harness.result import Source
+from harness.runner import Target, run
+from providers import upstream
+
+from .bare import BareClient, run_bare
+from .workload import EmulatorProcess, every_target
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one client did with one batch of probes."""
+
+    probes: int
+    passed: int
+    wall_s: float
+    cpu_s: float
+    """CPU time of this process (the client's side only)."""
+    emulator_cpu_s: float | None
+    ttfc_ms: tuple[float, ...]
+    """Time to first chunk of every passing probe."""
+
+
+async def _measured(
+    probes: int,
+    emulator: EmulatorProcess,
+    work: Callable[[], Awaitable[list[tuple[bool, float | None]]]],
+) -> Batch:
+    gc.collect()  # each batch starts without the previous one's garbage
+    emulator_before = emulator.cpu_seconds()
+    cpu_before = time.process_time()
+    start = time.perf_counter()
+    outcomes = await work()
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu_before
+    emulator_after = emulator.cpu_seconds()
+    used = (
+        None
+        if emulator_before is None or emulator_after is None
+        else emulator_after - emulator_before
+    )
+    return Batch(
+        probes=probes,
+        passed=sum(ok for ok, _ in outcomes),
+        wall_s=wall,
+        cpu_s=cpu,
+        emulator_cpu_s=used,
+        ttfc_ms=tuple(ttfc for ok, ttfc in outcomes if ok and ttfc is not None),
+    )
+
+
+async def harness_batch(
+    targets: Sequence[Target], concurrency: int, emulator: EmulatorProcess
+) -> Batch:
+    """Probe ``targets`` through the harness's runner, ``concurrency`` at a time."""
+
+    async def work() -> list[tuple[bool, float | None]]:
+        with upstream.redirect(emulator.url):
+            outcome = await run(
+                targets, concurrency=concurrency, per_provider=concurrency, source=Source.SANDBOX
+            )
+        return [(r.ok, r.ttfc_ms) for r in outcome.results]
+
+    return await _measured(len(targets), emulator, work)
+
+
+async def bare_batch(
+    client: BareClient, targets: Sequence[Target], concurrency: int, emulator: EmulatorProcess
+) -> Batch:
+    """Send the same requests with the bare loop, ``concurrency`` at a time."""
+
+    async def work() -> list[tuple[bool, float | None]]:
+        samples = await run_bare(client, targets, concurrency)
+        return [(s.ok, s.ttfc_ms) for s in samples]
+
+    return await _measured(len(targets), emulator, work)
+
+
+async def warm_up(client: BareClient, emulator: EmulatorProcess) -> None:
+    """One probe of every target by each client, untimed: imports, the Robocoders token
+    (cached by the provider, fetched by the bare client), first connections."""
+    await client.login()
+    every = every_target()
+    await harness_batch(every, len(every), emulator)
+    await bare_batch(client, every, len(every), emulator)

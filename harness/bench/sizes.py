@@ -1,0 +1,56 @@
+"""How big each benchmark runs: the full sizes of the issue, and a quick set for CI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TimingLevel:
+    """One load level of the timing benchmark: probes per client, in ``rounds`` rounds."""
+
+    concurrency: int
+    probes: int
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Every size the benchmarks take."""
+
+    fanout_probes: int
+    fanout_concurrency: int
+    rounds: int
+    """Rounds per client (harness and bare alternate); figures are medians or pooled."""
+    timing_levels: tuple[TimingLevel, ...]
+    store_rows: int
+    store_batch: int
+    page_repeats: int
+    """Warm renders of the page after the first (cold) one."""
+
+
+FULL = Sizes(
+    fanout_probes=1000,
+    fanout_concurrency=200,
+    rounds=3,
+    timing_levels=(
+        TimingLevel(concurrency=1, probes=100),
+        TimingLevel(concurrency=100, probes=2000),
+        TimingLevel(concurrency=500, probes=3000),
+    ),
+    store_rows=1_000_000,
+    store_batch=10_000,
+    page_repeats=5,
+)
+
+QUICK = Sizes(
+    fanout_probes=20,
+    fanout_concurrency=10,
+    rounds=1,
+    timing_levels=(
+        TimingLevel(concurrency=1, probes=4),
+        TimingLevel(concurrency=10, probes=20),
+    ),
+    store_rows=2_000,
+    store_batch=500,
+    page_repeats=1,
+)

@@ -1,0 +1,163 @@
+"""The store and the status page at scale: a long history written, then read and shown.
+
+1. Insert ``rows`` synthetic results in batches (one transaction each, as a run
+   does) into a fresh SQLite store in a temporary directory: rows per second,
+   counting only the time spent in ``add_results``. The statuses are then folded
+   from the newest batch, as the pipeline would have left them.
+2. In a fresh process (so nothing from step 1 inflates its memory): the status
+   aggregation (:func:`harness.report.read_page`: uptime windows, p50/p95 per
+   target, history bars, flips) and the HTML render (:func:`render_page`), once cold
+   and ``repeats`` times warm; the process's resident-memory high-water mark
+   (``VmHWM``) after those, and the Python allocation peak (``tracemalloc``) of one
+   more page, measured on its own since tracing slows everything down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from harness.config import Settings
+from harness.pipeline import fold_statuses, thresholds_of
+from harness.report import read_page, render_page
+from harness.result import ProbeResult
+from harness.store import open_store
+
+from .distribution import median
+from .errors import BenchError
+from .synthetic import batches, synthetic_results
+
+PAGE_PROCESS_TIMEOUT_S = 600.0
+PROC_STATUS = Path("/proc/self/status")
+_MB = 1024 * 1024
+
+
+def proc_status_mb(status: str, field: str) -> float | None:
+    """A ``kB`` field of ``/proc/<pid>/status`` text (``VmRSS``, ``VmHWM``) in MiB. Pure."""
+    for line in status.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name == field:
+            number, _, unit = value.strip().partition(" ")
+            if unit == "kB" and number.isdigit():
+                return int(number) / 1024
+    return None
+
+
+def _memory_mb(field: str) -> float | None:
+    try:
+        return proc_status_mb(PROC_STATUS.read_text(encoding="ascii"), field)
+    except OSError:
+        return None
+
+
+async def fill_store(path: Path, *, rows: int, batch: int, now: datetime) -> dict[str, Any]:
+    """Write ``rows`` results into a new store at ``path``, then their statuses."""
+    spent = 0.0
+    newest: list[ProbeResult] = []
+    async with open_store(path) as store:
+        for chunk in batches(synthetic_results(rows, now=now), batch):
+            start = time.perf_counter()
+            await store.add_results(chunk)
+            spent += time.perf_counter() - start
+            newest = chunk
+        changed, flips = fold_statuses({}, newest, thresholds_of(Settings()))
+        await store.save_statuses(list(changed.values()), flips)
+    return {
+        "rows": rows,
+        "batch": batch,
+        "insert_s": round(spent, 3),
+        "rows_per_s": round(rows / spent) if spent else None,
+    }
+
+
+async def _pages(path: Path, now: datetime, repeats: int) -> dict[str, Any]:
+    settings = Settings(data_dir=path.parent)
+    baseline = _memory_mb("VmRSS")
+    aggregation: list[float] = []
+    render: list[float] = []
+    async with open_store(path) as store:
+        for _ in range(1 + repeats):
+            start = time.perf_counter()
+            page = await read_page(store, settings, now=now)
+            read = time.perf_counter()
+            html = render_page(page)
+            aggregation.append((read - start) * 1000)
+            render.append((time.perf_counter() - read) * 1000)
+        high_water = _memory_mb("VmHWM")
+        tracemalloc.start()
+        try:
+            render_page(await read_page(store, settings, now=now))
+            traced_peak = tracemalloc.get_traced_memory()[1] / _MB
+        finally:
+            tracemalloc.stop()
+    warm_aggregation = median(aggregation[1:]) if repeats else aggregation[0]
+    warm_render = median(render[1:]) if repeats else render[0]
+    return {
+        "targets": sum(len(p.models) for p in page.providers),
+        "html_kb": round(len(html.encode()) / 1024, 1),
+        "cold": {
+            "aggregation_ms": round(aggregation[0], 1),
+            "render_ms": round(render[0], 1),
+            "page_ms": round(aggregation[0] + render[0], 1),
+        },
+        "warm": {
+            "repeats": repeats,
+            "aggregation_ms": round(warm_aggregation, 1),
+            "render_ms": round(warm_render, 1),
+            "page_ms": round(warm_aggregation + warm_render, 1),
+        },
+        "rss_baseline_mb": None if baseline is None else round(baseline, 1),
+        "rss_peak_mb": None if high_water is None else round(high_water, 1),
+        "tracemalloc_peak_mb": round(traced_peak, 1),
+    }
+
+
+def _page_process(path: str, now: datetime, repeats: int, out: Connection) -> None:
+    out.send(asyncio.run(_pages(Path(path), now, repeats)))
+    out.close()
+
+
+def page_in_fresh_process(path: Path, *, now: datetime, repeats: int) -> dict[str, Any]:
+    """:func:`_pages` in a newly spawned interpreter; its figures."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_page_process,
+        args=(str(path), now, repeats, sender),
+        name="harness-bench-page",
+        daemon=True,
+    )
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(PAGE_PROCESS_TIMEOUT_S):
+            raise BenchError("the page process did not finish in time")
+        try:
+            figures: dict[str, Any] = receiver.recv()
+        except EOFError:
+            raise BenchError(f"the page process failed (exit code {process.exitcode})") from None
+    finally:
+        receiver.close()
+        process.join(PAGE_PROCESS_TIMEOUT_S)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    return figures
+
+
+def store_at_scale(*, rows: int, batch: int, repeats: int) -> dict[str, Any]:
+    """Fill a temporary store, then measure the page over it; both sets of figures."""
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="harness-bench-store-") as folder:
+        path = Path(folder) / "harness.db"
+        insert = asyncio.run(fill_store(path, rows=rows, batch=batch, now=now))
+        insert["db_mb"] = round(path.stat().st_size / _MB, 1)
+        page = page_in_fresh_process(path, now=now, repeats=repeats)
+    return {"insert": insert, "page": page}

@@ -1,0 +1,173 @@
+"""The benchmark document as rich tables, for a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def machine_line(machine: Mapping[str, Any]) -> str:
+    """``AMD EPYC, 2 CPUs, Linux-…, CPython 3.11.7, aiohttp 3.14.5``."""
+    return (
+        f"{machine['cpu_model'] or 'unknown CPU'}, {machine['cpu_count']} CPUs, "
+        f"{machine['platform']}, {machine['python_implementation']} {machine['python']}, "
+        f"aiohttp {machine['aiohttp']}"
+    )
+
+
+def fanout_table(fanout: Mapping[str, Any]) -> Table:
+    """Harness and bare side by side: wall time, throughput, CPU per probe."""
+    latency = fanout["latency"]
+    table = Table(
+        title=(
+            f"Fan-out: {fanout['probes']:,} probes over {fanout['targets']} targets at "
+            f"concurrency {fanout['concurrency']} ({latency['first_chunk_delay_ms']:g} ms to "
+            f"the first of {latency['chunks']} chunks, {latency['chunk_delay_ms']:g} ms apart); "
+            f"median of {fanout['rounds']} round(s)"
+        )
+    )
+    for column in ("client", "wall s", "probes/s", "CPU/probe ms", "emulator CPU/probe ms"):
+        table.add_column(column, justify="right" if column != "client" else "left")
+    table.add_column("passed", justify="right")
+    for side in ("harness", "bare"):
+        figures = fanout[side]
+        table.add_row(
+            side,
+            _num(figures["wall_s"], 3),
+            _num(figures["probes_per_s"]),
+            _num(figures["cpu_per_probe_ms"], 3),
+            _num(figures["emulator_cpu_per_probe_ms"], 3),
+            f"{figures['passed']:,}/{fanout['probes']:,}",
+        )
+    table.caption = (
+        f"harness / bare: wall {fanout['ratio']:.3f}x, CPU per probe {fanout['cpu_ratio']:.3f}x"
+    )
+    return table
+
+
+def timing_table(timing: Mapping[str, Any]) -> Table:
+    """ttfc spreads per load level and client, with |ttfc - injected| and the deltas."""
+    table = Table(
+        title=f"Time to first chunk, ms (injected: {timing['injected_first_chunk_ms']:g} ms)",
+        caption="err: |ttfc - injected|; Δ: harness minus bare",
+    )
+    table.add_column("conc.", justify="right")
+    table.add_column("client")
+    for column in ("passed", "p50", "p95", "max", "err p95", "Δ p50", "Δ p95"):
+        table.add_column(column, justify="right")
+    for level in timing["levels"]:
+        for side in ("harness", "bare"):
+            figures = level[side]
+            ttfc = figures["ttfc_ms"] or {}
+            error = figures["error_ms"] or {}
+            first = side == "harness"
+            table.add_row(
+                str(level["concurrency"]) if first else "",
+                side,
+                f"{figures['passed']:,}/{level['probes']:,}",
+                _num(ttfc.get("p50"), 2),
+                _num(ttfc.get("p95"), 2),
+                _num(ttfc.get("max"), 2),
+                _num(error.get("p95"), 2),
+                _num(level["delta_p50_ms"], 2) if first else "",
+                _num(level["delta_p95_ms"], 2) if first else "",
+            )
+    return table
+
+
+def store_table(store: Mapping[str, Any]) -> Table:
+    """Insert rate, then page time (cold and warm) and memory."""
+    insert, page = store["insert"], store["page"]
+    table = Table(
+        title=(
+            f"Store and page: {insert['rows']:,} results in batches of {insert['batch']:,} "
+            f"({_num(insert['db_mb'])} MB), {page['targets']} targets"
+        )
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("insert rows/s", _num(insert["rows_per_s"])),
+        ("insert total s", _num(insert["insert_s"], 2)),
+        ("page cold: aggregation + render ms", _page(page["cold"])),
+        (f"page warm (median of {page['warm']['repeats']}) ms", _page(page["warm"])),
+        ("page process RSS before / peak MB", _pair(page)),
+        ("tracemalloc peak of one page MB", _num(page["tracemalloc_peak_mb"])),
+        ("HTML KB", _num(page["html_kb"])),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _page(figures: Mapping[str, Any]) -> str:
+    return (
+        f"{_num(figures['aggregation_ms'])} + {_num(figures['render_ms'])} "
+        f"= {_num(figures['page_ms'])}"
+    )
+
+
+def _pair(page: Mapping[str, Any]) -> str:
+    return f"{_num(page['rss_baseline_mb'])} / {_num(page['rss_peak_mb'])}"
+
+
+def replay_table(replay: Mapping[str, Any]) -> Table:
+    """Cassettes replayed, passed, time."""
+    table = Table(title="Replay of every cassette, instant speed")
+    for column in ("cassettes", "passed", "wall s", "per cassette ms", "CPU s"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        _num(replay["cassettes"]),
+        _num(replay["passed"]),
+        _num(replay["wall_s"], 3),
+        _num(replay["per_cassette_ms"]),
+        _num(replay["cpu_s"], 3),
+    )
+    return table
+
+
+def goals_table(goals: list[Mapping[str, Any]]) -> Table:
+    """Each goal, its value, its limit, and whether it was met."""
+    table = Table(title="Goals")
+    table.add_column("goal")
+    table.add_column("value", justify="right")
+    table.add_column("limit", justify="right")
+    table.add_column("met")
+    for goal in goals:
+        bound = f"{'±' if goal['absolute'] else '≤ '}{goal['limit']:g} {goal['unit']}"
+        met = goal["met"]
+        verdict = (
+            Text("-", style="yellow")
+            if met is None
+            else Text("yes", style="green")
+            if met
+            else Text("NO", style="red")
+        )
+        table.add_row(goal["name"], f"{_num(goal['value'], 2)} {goal['unit']}", bound, verdict)
+    return table
+
+
+def tables(document: Mapping[str, Any]) -> Iterator[Table | str]:
+    """Everything worth printing, in order: the machine line, then one table per part."""
+    yield machine_line(document["machine"])
+    if "fanout" in document:
+        yield fanout_table(document["fanout"])
+    if "timing" in document:
+        yield timing_table(document["timing"])
+    if "store" in document:
+        yield store_table(document["store"])
+    if "replay" in document:
+        yield replay_table(document["replay"])
+    if document["goals"]:
+        yield goals_table(document["goals"])

@@ -1,0 +1,78 @@
+"""The shape of the document ``harness bench --json`` prints: every figure, as numbers.
+
+Sizes are tiny and nothing here judges speed: the figures of a quick run on a busy
+CI machine mean nothing, only their presence and types do.
+"""
+
+import json
+import math
+from typing import Any
+
+Number = (int, float)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, Number) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def test_the_document_is_plain_json(quick_document: dict[str, Any]) -> None:
+    assert json.loads(json.dumps(quick_document)) == quick_document
+
+
+def test_the_machine_is_described(quick_document: dict[str, Any]) -> None:
+    machine = quick_document["machine"]
+    assert is_number(machine["cpu_count"])
+    for key in ("cpu_model", "platform", "python", "aiohttp"):
+        assert isinstance(machine[key], str)
+    assert quick_document["quick"] is True
+
+
+def test_fanout_compares_the_harness_with_the_bare_loop(quick_document: dict[str, Any]) -> None:
+    fanout = quick_document["fanout"]
+    for side in ("harness", "bare"):
+        figures = fanout[side]
+        for key in ("wall_s", "probes_per_s", "cpu_per_probe_ms"):
+            assert is_number(figures[key]), (side, key)
+        assert figures["passed"] == fanout["probes"]
+        assert len(figures["round_wall_s"]) == fanout["rounds"]
+    assert is_number(fanout["ratio"])
+    assert is_number(fanout["cpu_ratio"])
+    assert fanout["latency"] == {"first_chunk_delay_ms": 50.0, "chunks": 5, "chunk_delay_ms": 10.0}
+
+
+def test_timing_gives_spreads_and_deltas_per_level(quick_document: dict[str, Any]) -> None:
+    timing = quick_document["timing"]
+    assert is_number(timing["injected_first_chunk_ms"])
+    assert timing["levels"][0]["concurrency"] == 1
+    for level in timing["levels"]:
+        for side in ("harness", "bare"):
+            for spread in ("ttfc_ms", "error_ms"):
+                figures = level[side][spread]
+                assert all(is_number(figures[k]) for k in ("n", "p50", "p95", "max"))
+        assert is_number(level["delta_p50_ms"])
+        assert is_number(level["delta_p95_ms"])
+
+
+def test_store_gives_insert_rate_page_time_and_memory(quick_document: dict[str, Any]) -> None:
+    insert, page = quick_document["store"]["insert"], quick_document["store"]["page"]
+    assert all(is_number(insert[k]) for k in ("rows", "insert_s", "rows_per_s", "db_mb"))
+    for phase in ("cold", "warm"):
+        assert all(is_number(page[phase][k]) for k in ("aggregation_ms", "render_ms", "page_ms"))
+    assert all(is_number(page[k]) for k in ("rss_peak_mb", "tracemalloc_peak_mb", "html_kb"))
+    assert page["targets"] == 10
+
+
+def test_replay_counts_every_shipped_cassette(quick_document: dict[str, Any]) -> None:
+    replay = quick_document["replay"]
+    assert replay["cassettes"] > 0
+    assert replay["passed"] == replay["cassettes"]
+    assert is_number(replay["wall_s"])
+    assert is_number(replay["per_cassette_ms"])
+
+
+def test_every_goal_has_a_value_and_a_verdict(quick_document: dict[str, Any]) -> None:
+    goals = quick_document["goals"]
+    assert len(goals) >= 5
+    for goal in goals:
+        assert is_number(goal["value"])
+        assert isinstance(goal["met"], bool)
