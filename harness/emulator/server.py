@@ -18,6 +18,10 @@ from .state import STATE
 
 SHUTDOWN_TIMEOUT = 5.0
 """Handlers end at shutdown on their own; this only bounds a misbehaving one."""
+BACKLOG = 1024
+"""Pending connections the listening socket queues (aiohttp's default is 128). A burst
+of clients (the benchmarks open 500 at once) must not overflow it: the kernel drops
+the extra SYNs and each of those clients waits a 1 s retransmit."""
 
 
 class Emulator:
@@ -76,7 +80,7 @@ class Emulator:
         """Listen on ``host:port`` (port 0: a free one, then in ``port``)."""
         runner = web.AppRunner(self.app, shutdown_timeout=SHUTDOWN_TIMEOUT, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        site = web.TCPSite(runner, self.host, self.port, backlog=BACKLOG)
         try:
             await site.start()
         except BaseException:
