@@ -44,7 +44,7 @@ from providers.messages import FinishReason
 from . import __version__
 from .classify import Expired, Phase, classify, status_of
 from .prompts import PromptRun
-from .redact import clean_error, clean_sample
+from .redact import LABEL_LIMIT, clean_error, clean_sample
 from .result import FailureKind, ProbeResult, Source, StreamEnd
 
 log = logging.getLogger(__name__)
@@ -390,7 +390,11 @@ async def probe(
         chars=out.chars,
         max_gap_ms=_ms(out.max_gap),
         end=end,
-        finish_reason=out.finish_reason,
+        finish_reason=(
+            None
+            if out.finish_reason is None
+            else clean_error(out.finish_reason, secrets, limit=LABEL_LIMIT)
+        ),
         sample=clean_sample(text, secrets),
         source=source,
         vantage=vantage,

@@ -18,6 +18,12 @@ ERROR_LIMIT = 500
 """Characters of error text kept."""
 SAMPLE_LIMIT = 200
 """Characters of answer text kept as a sample."""
+LABEL_LIMIT = 100
+"""Characters kept of a short upstream label (a finish reason)."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Lone UTF-16 surrogates: valid JSON escapes (``"\\ud800"``), but no UTF-8 encoder
+(SQLite, a terminal, a file) accepts them."""
 
 _SENSITIVE_KEYS = (
     r"sid|session(?:_?id)?|(?:access_|refresh_|id_|api_?|auth_?)?token|api_?key|secret"
@@ -58,6 +64,11 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
+def storable(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD, so that it encodes as UTF-8."""
+    return _SURROGATE.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
 def trim(text: str, limit: int) -> str:
     """At most ``limit`` characters, ending in an ellipsis when something was cut."""
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
@@ -65,7 +76,7 @@ def trim(text: str, limit: int) -> str:
 
 def clean_error(text: str, secrets: Iterable[str] = (), limit: int = ERROR_LIMIT) -> str:
     """An error message fit to store: redacted, whitespace collapsed to one line, trimmed."""
-    return trim(" ".join(redact(text, secrets).split()), limit)
+    return trim(" ".join(redact(storable(text), secrets).split()), limit)
 
 
 def clean_sample(text: str, secrets: Iterable[str] = (), limit: int = SAMPLE_LIMIT) -> str:
@@ -74,4 +85,4 @@ def clean_sample(text: str, secrets: Iterable[str] = (), limit: int = SAMPLE_LIM
     Only a bounded head is scanned (answers may be a megabyte); the margin covers any
     secret that starts inside the kept part.
     """
-    return trim(redact(text[: limit + 4096], secrets), limit)
+    return trim(redact(storable(text[: limit + 4096]), secrets), limit)
