@@ -22,6 +22,9 @@ from .pipeline import RunSummary
 from .result import ProbeResult
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-?]*[ -/]*[@-~]")
+_UNESCAPED_CONTROL = re.compile(r"[\x7f-\x9f]")
+"""Controls that ``json.dumps(ensure_ascii=False)`` leaves raw (it escapes only C0);
+0x9b alone starts an escape sequence on some terminals."""
 
 
 def printable(text: str) -> str:
@@ -138,4 +141,6 @@ def json_document(summary: RunSummary) -> str:
             "exit_code": summary.exit_code,
         },
     }
-    return json.dumps(document, ensure_ascii=False)
+    text = json.dumps(document, ensure_ascii=False)
+    # JSON's own syntax is ASCII, so these can only stand inside strings: escape them there.
+    return _UNESCAPED_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
