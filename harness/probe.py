@@ -269,8 +269,14 @@ async def _close(stream: AsyncResult) -> None:
     try:
         async with asyncio.timeout(CLOSE_GRACE_S):
             await stream.aclose()
-    except Exception:
-        log.warning("closing the provider stream failed", exc_info=True)
+    except Exception as exc:
+        # The message may quote the upstream: logged trimmed and escaped (%r), never raw,
+        # so it cannot rewrite the terminal of whoever reads the log.
+        log.warning(
+            "closing the provider stream failed: %s: %r",
+            type(exc).__name__,
+            clean_error(str(exc)),
+        )
 
 
 async def _drive(
