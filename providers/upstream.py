@@ -17,7 +17,9 @@ probe a different upstream without sharing mutable state.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -36,6 +38,19 @@ class Redirection:
     per_provider: Mapping[str, str] = field(default_factory=dict)
 
 
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+"""One label of a host name (underscores allowed: some internal names carry them)."""
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        labels = host.removesuffix(".").split(".")
+        return all(_LABEL.fullmatch(label) for label in labels)
+
+
 _current: ContextVar[Redirection] = ContextVar("harness_upstream", default=Redirection())
 
 
@@ -44,6 +59,10 @@ def validate_base(base: str) -> URL:
     url = URL(base)
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"upstream base must be an http(s) URL with a host, got {base!r}")
+    # yarl keeps whatever sits between "//" and the port ("127.0.0.1;8765", "a b"):
+    # refuse it here rather than let every probe fail as if the host were offline.
+    if not _valid_host(url.raw_host or ""):
+        raise ValueError(f"upstream base has an invalid host name {url.raw_host!r}: {base!r}")
     if url.query_string or url.fragment:
         raise ValueError(f"upstream base must not carry a query or fragment: {base!r}")
     return url
