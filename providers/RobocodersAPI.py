@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
@@ -43,6 +44,8 @@ try:
     import bs4
 except ImportError:  # pragma: no cover - a test hides bs4 by patching this name
     bs4 = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
 
 CACHE_DIR_ENV = "HARNESS_CACHE_DIR"
 TOKEN_EXPIRY_MARGIN_S = 60
@@ -121,10 +124,18 @@ class TokenCache:
         return await asyncio.to_thread(self._read)
 
     async def save(self, creds: Credentials) -> None:
-        await asyncio.to_thread(self._write, creds)
+        try:
+            await asyncio.to_thread(self._write, creds)
+        except OSError as exc:
+            # The cache only saves two requests next time: a local disk problem must not
+            # fail the call (nor be measured as the upstream's failure).
+            log.warning("cannot write the credentials cache %s: %s", self.path, exc)
 
     async def clear(self) -> None:
-        await asyncio.to_thread(self._clear)
+        try:
+            await asyncio.to_thread(self._clear)
+        except OSError as exc:
+            log.warning("cannot remove the credentials cache %s: %s", self.path, exc)
 
 
 class _StaleToken(Exception):
