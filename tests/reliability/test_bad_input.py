@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from harness.cli import main
+from providers import PROVIDERS
 from providers.RobocodersAPI import TokenCache
 
 EXIT_USAGE = 2
@@ -30,11 +31,14 @@ EXIT_USAGE = 2
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory holding one sandbox run of every provider (made once)."""
     root = tmp_path_factory.mktemp("template")
+    shipped = {name: provider.working for name, provider in PROVIDERS.items()}
     result = CliRunner().invoke(
         main,
         ["--data-dir", str(root / "data"), "probe", "--all", "--sandbox"],
         env={"HARNESS_CACHE_DIR": str(root / "cache")},
     )
+    for name, working in shipped.items():  # the run applied its measured flags
+        PROVIDERS[name].working = working
     assert result.exit_code == 0, result.output
     return root / "data"
 
@@ -261,3 +265,17 @@ def test_a_corrupt_robocoders_cache_heals_itself(
     assert isinstance(healed["sid"], str)
     assert healed["access_token"]
     assert healed["sid"]
+
+
+def test_an_unwritable_credentials_cache_does_not_count_against_the_provider(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(blocker / "cache"))
+
+    result = harness(
+        "--data-dir", str(data_dir), "probe", "-p", "RobocodersAPI", "-m", "RepoAgent", "--sandbox"
+    )
+
+    assert result.exit_code == 0, result.output
