@@ -31,15 +31,25 @@ class Batch:
     cpu_s: float
     """CPU time of this process (the client's side only)."""
     emulator_cpu_s: float | None
-    ttfc_ms: tuple[float, ...]
-    """Time to first chunk of every passing probe."""
+    first_chunks: tuple[tuple[str, float], ...]
+    """(provider, time to first chunk in ms) of every passing probe."""
+
+    @property
+    def ttfc_ms(self) -> list[float]:
+        """Time to first chunk of every passing probe."""
+        return [ms for _, ms in self.first_chunks]
+
+    def ttfc_of(self, provider: str) -> list[float]:
+        """Time to first chunk of every passing probe of ``provider``."""
+        return [ms for name, ms in self.first_chunks if name == provider]
 
 
 async def _measured(
-    probes: int,
+    targets: Sequence[Target],
     emulator: EmulatorProcess,
     work: Callable[[], Awaitable[list[tuple[bool, float | None]]]],
 ) -> Batch:
+    """Run ``work`` (one (ok, ttfc) per target, in target order) and measure it."""
     gc.collect()  # each batch starts without the previous one's garbage
     emulator_before = emulator.cpu_seconds()
     cpu_before = time.process_time()
@@ -54,12 +64,16 @@ async def _measured(
         else emulator_after - emulator_before
     )
     return Batch(
-        probes=probes,
+        probes=len(targets),
         passed=sum(ok for ok, _ in outcomes),
         wall_s=wall,
         cpu_s=cpu,
         emulator_cpu_s=used,
-        ttfc_ms=tuple(ttfc for ok, ttfc in outcomes if ok and ttfc is not None),
+        first_chunks=tuple(
+            (target.provider.name(), ttfc)
+            for target, (ok, ttfc) in zip(targets, outcomes, strict=True)
+            if ok and ttfc is not None
+        ),
     )
 
 
@@ -75,7 +89,7 @@ async def harness_batch(
             )
         return [(r.ok, r.ttfc_ms) for r in outcome.results]
 
-    return await _measured(len(targets), emulator, work)
+    return await _measured(targets, emulator, work)
 
 
 async def bare_batch(
@@ -87,7 +101,7 @@ async def bare_batch(
         samples = await run_bare(client, targets, concurrency)
         return [(s.ok, s.ttfc_ms) for s in samples]
 
-    return await _measured(len(targets), emulator, work)
+    return await _measured(targets, emulator, work)
 
 
 async def warm_up(client: BareClient, emulator: EmulatorProcess) -> None:

@@ -8,11 +8,7 @@ from pathlib import Path
 
 import click
 
-from harness.errors import HarnessError
-
-from .sizes import FULL, QUICK
-from .suite import BENCHMARKS, run_benchmarks
-from .tables import tables
+from .sizes import BENCHMARKS, FULL, QUICK
 
 EXIT_USAGE = 2
 
@@ -57,6 +53,11 @@ def bench(as_json: bool, quick: bool, only: tuple[str, ...], cassette_dir: Path)
     """
     from rich.console import Console
 
+    from harness.errors import HarnessError
+
+    from .suite import run_benchmarks
+    from .tables import tables
+
     errors = Console(stderr=True, highlight=False)
     try:
         document = run_benchmarks(
@@ -64,7 +65,7 @@ def bench(as_json: bool, quick: bool, only: tuple[str, ...], cassette_dir: Path)
             only=only,
             cassette_dir=cassette_dir,
             quick=quick,
-            say=lambda line: errors.print(f"[dim]{line}[/dim]"),
+            say=lambda line: errors.print(line, style="dim", markup=False),
         )
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)

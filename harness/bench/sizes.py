@@ -1,8 +1,11 @@
-"""How big each benchmark runs: the full sizes of the issue, and a quick set for CI."""
+"""Which benchmarks there are, and how big each runs: the issue's sizes, and a quick set."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+BENCHMARKS = ("fanout", "timing", "store", "replay")
+"""Every benchmark, in the order they run."""
 
 
 @dataclass(frozen=True)

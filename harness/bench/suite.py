@@ -18,13 +18,10 @@ from .fanout import fanout
 from .goals import goals_of
 from .machine import machine_info
 from .replay import replay_all
-from .sizes import Sizes
+from .sizes import BENCHMARKS, Sizes
 from .store_scale import store_at_scale
 from .timing import timing
 from .workload import LATENCY, emulator_process, private_cache
-
-BENCHMARKS = ("fanout", "timing", "store", "replay")
-"""Every benchmark, in the order they run."""
 
 
 def check_cassettes(cassette_dir: Path) -> None:

@@ -25,6 +25,26 @@ def ttfc_spread(batches: Sequence[Batch]) -> Spread | None:
     return Spread.of(ttfc) if ttfc else None
 
 
+def by_provider(
+    harness: Sequence[Batch], bare: Sequence[Batch], injected_ms: float
+) -> dict[str, Any]:
+    """|ttfc - injected| p50/p95 per provider and client: a provider making more than
+    one request before its answer (AiChatOnline) sets the overall tail. Pure."""
+    names = dict.fromkeys(name for b in (*harness, *bare) for name, _ in b.first_chunks)
+    figures: dict[str, Any] = {}
+    for name in names:
+        figures[name] = {}
+        for side, batches in (("harness", harness), ("bare", bare)):
+            errors = [abs(t - injected_ms) for b in batches for t in b.ttfc_of(name)]
+            spread = Spread.of(errors) if errors else None
+            figures[name][side] = (
+                None
+                if spread is None
+                else {"p50": round(spread.p50, 3), "p95": round(spread.p95, 3)}
+            )
+    return figures
+
+
 def side_figures(batches: Sequence[Batch], injected_ms: float) -> dict[str, Any]:
     """ttfc and |ttfc - injected| spreads over every passing probe of ``batches``. Pure."""
     ttfc = [t for b in batches for t in b.ttfc_ms]
@@ -59,6 +79,7 @@ async def level_figures(
         "bare": side_figures(bare, injected),
         "delta_p50_ms": round(ours.p50 - theirs.p50, 3) if ours and theirs else None,
         "delta_p95_ms": round(ours.p95 - theirs.p95, 3) if ours and theirs else None,
+        "error_by_provider_ms": by_provider(harness, bare, injected),
     }
 
 

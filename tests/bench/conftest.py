@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from harness.bench import run_benchmarks
 from harness.bench.sizes import QUICK
+from harness.bench.suite import run_benchmarks
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 
