@@ -489,3 +489,12 @@ def record_command(
         return report.exit_code
 
     sys.exit(_run(go))
+
+
+def _register_bench() -> None:
+    from .bench.command import bench
+
+    main.add_command(bench)
+
+
+_register_bench()

@@ -95,10 +95,10 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     """The results table, the offline notice, flips and a one-line tally."""
     console = console or Console(highlight=False)
     if summary.offline:
+        reason = printable(summary.offline_reason or "this host appears offline")
         console.print(
             Text(
-                "This host appears offline: "
-                f"{printable(summary.offline_reason or 'no name resolved')}. "
+                f"{reason[:1].upper()}{reason[1:]}. "
                 "Failures are recorded as inconclusive; no flag was changed.",
                 style="bold yellow",
             )
