@@ -194,10 +194,9 @@ async def record(
     """
     if store is None:
         return RunSummary(results, offline, reason)
-    await store.add_results(results)
     previous = await store.statuses()
     changed, flips = fold_statuses(previous, results, thresholds_of(settings))
-    await store.save_statuses(list(changed.values()), flips)
+    await store.record_run(results, list(changed.values()), flips)
     statuses = {**previous, **changed}
     working = working_flags(statuses.values())
     states: dict[str, dict[str, str]] = {}

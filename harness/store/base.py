@@ -63,6 +63,14 @@ class Store(Protocol):
     async def save_statuses(self, statuses: Sequence[TargetStatus], flips: Sequence[Flip]) -> None:
         """Replace the given targets' statuses and append the flips, in one transaction."""
 
+    async def record_run(
+        self,
+        results: Sequence[ProbeResult],
+        statuses: Sequence[TargetStatus],
+        flips: Sequence[Flip],
+    ) -> None:
+        """Store results together with the statuses and flips they caused, atomically."""
+
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
         """Recorded flips, newest first."""
 

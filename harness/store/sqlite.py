@@ -336,19 +336,7 @@ class SQLiteStore:
 
     async def add_results(self, results: Sequence[ProbeResult]) -> None:
         """Store a batch of results in one transaction."""
-        batch = list(results)
-        if not batch:
-            return
-
-        def add(conn: sqlite3.Connection) -> None:
-            with _transaction(conn):
-                conn.executemany(
-                    "INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)",
-                    sorted({r.target for r in batch}),
-                )
-                conn.executemany(_INSERT_RESULT, map(_result_row, batch))
-
-        await self._call(add)
+        await self.record_run(results, (), ())
 
     async def results(
         self,
@@ -438,17 +426,33 @@ class SQLiteStore:
 
     async def save_statuses(self, statuses: Sequence[TargetStatus], flips: Sequence[Flip]) -> None:
         """Replace the given targets' statuses and append the flips, in one transaction."""
+        await self.record_run((), statuses, flips)
+
+    async def record_run(
+        self,
+        results: Sequence[ProbeResult],
+        statuses: Sequence[TargetStatus],
+        flips: Sequence[Flip],
+    ) -> None:
+        """Store a run's results with the statuses and flips they caused, in one
+        transaction: a crash keeps both or neither, so the flags never lag the results."""
+        batch = list(results)
         status_rows = [_status_row(s) for s in statuses]
         flip_rows = [
             (f.provider, f.model, _to_us(f.at), f.old.value, f.new.value, f.reason) for f in flips
         ]
-        targets = sorted({(row[0], row[1]) for row in (*status_rows, *flip_rows)})
+        targets = sorted(
+            {r.target for r in batch} | {(row[0], row[1]) for row in (*status_rows, *flip_rows)}
+        )
+        if not targets:
+            return
 
         def save(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
                 conn.executemany(
                     "INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)", targets
                 )
+                conn.executemany(_INSERT_RESULT, map(_result_row, batch))
                 conn.executemany(_UPSERT_STATUS, status_rows)
                 conn.executemany(
                     "INSERT INTO flips (provider, model, at, old, new, reason)"

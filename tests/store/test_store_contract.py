@@ -218,6 +218,24 @@ async def test_statuses_that_fail_midway_leave_nothing(store: Store) -> None:
     assert await store.flips() == []
 
 
+async def test_a_run_is_recorded_with_its_statuses_and_flips(store: Store) -> None:
+    results = series(FAIL, range(3))
+    statuses, flips = replay(results, Thresholds())
+    await store.record_run(results, list(statuses.values()), flips)
+    assert len(await store.results()) == 3
+    assert await store.statuses() == statuses
+    assert len(await store.flips()) == len(flips)
+
+
+async def test_a_run_whose_statuses_fail_keeps_none_of_its_results(store: Store) -> None:
+    statuses, flips = replay([FAIL], Thresholds())
+    (status,) = statuses.values()
+    with pytest.raises(StoreError):
+        await store.record_run([FAIL], [replace(status, pass_streak=2**64)], flips)
+    assert await store.results() == []
+    assert await store.statuses() == {}
+
+
 async def test_concurrent_batches_all_land(store: Store) -> None:
     batches = [
         [replace(PASS, run_id=f"run-{b}", started_at=at(b + i / 100)) for i in range(20)]
