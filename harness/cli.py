@@ -207,24 +207,38 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
     click.echo(source_patch(edits, Path.cwd()), nl=False)
 
 
+def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The -p/--provider, -m/--model and --prompt options that choose what to probe."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option(
+                "-p",
+                "--provider",
+                "provider_names",
+                multiple=True,
+                metavar="NAME",
+                help="This provider only (repeatable; case-insensitive).",
+            ),
+            click.option("-m", "--model", help="This model (or alias) only; needs one -p."),
+            click.option(
+                "--prompt",
+                "prompt_ids",
+                multiple=True,
+                metavar="ID",
+                help=f"Canned prompt id, or `all` (repeatable; default: {prompt_default}).",
+            ),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @main.command()
 @click.option("--all", "all_providers", is_flag=True, help="Probe every enabled provider.")
-@click.option(
-    "-p",
-    "--provider",
-    "provider_names",
-    multiple=True,
-    metavar="NAME",
-    help="Probe this provider (repeatable).",
-)
-@click.option("-m", "--model", help="Probe only this model (or alias); needs one -p.")
-@click.option(
-    "--prompt",
-    "prompt_ids",
-    multiple=True,
-    metavar="ID",
-    help="Canned prompt id, or `all` (repeatable; default from settings: ping).",
-)
+@_target_options(prompt_default="ping, from settings")
 @click.option("--upstream", help="Send every provider request to this base URL instead.")
 @click.option("--sandbox", is_flag=True, help="Probe the built-in emulators, in-process.")
 @click.option(
@@ -410,22 +424,7 @@ def serve(
 
 
 @main.command("record")
-@click.option(
-    "-p",
-    "--provider",
-    "provider_names",
-    multiple=True,
-    metavar="NAME",
-    help="Record this provider (repeatable; default: all enabled).",
-)
-@click.option("-m", "--model", help="Record only this model (or alias); needs one -p.")
-@click.option(
-    "--prompt",
-    "prompt_ids",
-    multiple=True,
-    metavar="ID",
-    help="Canned prompt id, or `all` (repeatable; default: all).",
-)
+@_target_options(prompt_default="all")
 @click.option("--sandbox", is_flag=True, help="Record from the in-process emulators.")
 @click.option("--upstream", help="Record from a mirror at this base URL.")
 @click.option(
