@@ -64,42 +64,37 @@ def test_the_drift_check_finds_no_change_against_the_emulators(runner: CliRunner
     assert "unchanged" in result.stdout
 
 
-def test_a_malformed_settings_file_names_the_field(runner: CliRunner, tmp_path: Path) -> None:
-    config = tmp_path / "harness.toml"
-    config.write_text("[deadlines]\ntotal = -1\n")
-    result = runner.invoke(main, ["--config", str(config), "list"])
+@pytest.fixture
+def settings_file(tmp_path: Path) -> Path:
+    return tmp_path / "harness.toml"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("[deadlines]\ntotal = -1\n", "deadlines.total", id="names-the-field"),
+        pytest.param("concurency = 4\n", "concurency", id="unknown-key"),
+        pytest.param("this is = = not toml", "is not valid TOML", id="not-toml"),
+        pytest.param(
+            "[providers.Nope]\nenabled = false\n",
+            "unknown provider(s) ['Nope']",
+            id="unknown-provider",
+        ),
+    ],
+)
+def test_bad_settings_are_refused_with_exit_2_and_a_clear_message(
+    runner: CliRunner, settings_file: Path, text: str, message: str
+) -> None:
+    settings_file.write_text(text)
+    result = runner.invoke(main, ["--config", str(settings_file), "list"])
     assert result.exit_code == 2
-    assert "deadlines.total" in result.stderr
+    assert message in result.stderr
 
 
-def test_an_unknown_settings_key_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
-    config = tmp_path / "harness.toml"
-    config.write_text("concurency = 4\n")
-    result = runner.invoke(main, ["--config", str(config), "list"])
-    assert result.exit_code == 2
-    assert "concurency" in result.stderr
-
-
-def test_settings_that_are_not_toml_are_refused(runner: CliRunner, tmp_path: Path) -> None:
-    config = tmp_path / "harness.toml"
-    config.write_text("this is = = not toml")
-    result = runner.invoke(main, ["--config", str(config), "list"])
-    assert result.exit_code == 2
-    assert "is not valid TOML" in result.stderr
-
-
-def test_per_provider_settings_name_only_known_providers(runner: CliRunner, tmp_path: Path) -> None:
-    config = tmp_path / "harness.toml"
-    config.write_text("[providers.Nope]\nenabled = false\n")
-    result = runner.invoke(main, ["--config", str(config), "list"])
-    assert result.exit_code == 2
-    assert "unknown provider(s) ['Nope']" in result.stderr
-
-
-def test_a_disabled_provider_is_not_probed(runner: CliRunner, tmp_path: Path) -> None:
-    config = tmp_path / "harness.toml"
-    config.write_text("[providers.RobocodersAPI]\nenabled = false\n")
-    result = runner.invoke(main, ["--config", str(config), "probe", "--all", "--sandbox", "--json"])
+def test_a_disabled_provider_is_not_probed(runner: CliRunner, settings_file: Path) -> None:
+    settings_file.write_text("[providers.RobocodersAPI]\nenabled = false\n")
+    args = ["--config", str(settings_file), "probe", "--all", "--sandbox", "--json"]
+    result = runner.invoke(main, args)
     assert "RobocodersAPI" not in {r["provider"] for r in json.loads(result.stdout)["results"]}
 
 
