@@ -26,7 +26,8 @@ class AiChatOnline(AsyncGeneratorProvider, ProviderModelMixin):
     upstream_hosts = ("aichatonlineorg.erweima.ai",)
 
     @classmethod
-    def _headers(cls) -> dict[str, str]:
+    def request_headers(cls) -> dict[str, str]:
+        """The browser headers every request of this provider carries."""
         return {
             "User-Agent": BROWSER_USER_AGENT,
             "Accept": "*/*",
@@ -58,7 +59,9 @@ class AiChatOnline(AsyncGeneratorProvider, ProviderModelMixin):
         stream: bool,
         timeout: float | None,
     ) -> AsyncGenerator[Chunk, None]:
-        async with client_session(headers=cls._headers(), proxy=proxy, timeout=timeout) as session:
+        async with client_session(
+            headers=cls.request_headers(), proxy=proxy, timeout=timeout
+        ) as session:
             unique_id = await cls.grab_token(session)
             body = {"conversationId": random_string(), "prompt": format_prompt(messages)}
             url = url_for(cls.name(), f"{cls.url}{cls.api_endpoint}")

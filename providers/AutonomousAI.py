@@ -42,16 +42,9 @@ class AutonomousAI(AsyncGeneratorProvider, ProviderModelMixin):
     upstream_hosts = ("chatgpt.autonomous.ai",)
 
     @classmethod
-    async def _stream(
-        cls,
-        model: str,
-        messages: Messages,
-        *,
-        proxy: str | None,
-        stream: bool,
-        timeout: float | None,
-    ) -> AsyncGenerator[Chunk, None]:
-        headers = {
+    def request_headers(cls) -> dict[str, str]:
+        """The browser headers every request of this provider carries."""
+        return {
             "accept": "*/*",
             "accept-language": "en-US,en;q=0.9",
             "content-type": "application/json",
@@ -61,6 +54,18 @@ class AutonomousAI(AsyncGeneratorProvider, ProviderModelMixin):
             "time-zone": "America/New_York",
             "user-agent": BROWSER_USER_AGENT,
         }
+
+    @classmethod
+    async def _stream(
+        cls,
+        model: str,
+        messages: Messages,
+        *,
+        proxy: str | None,
+        stream: bool,
+        timeout: float | None,
+    ) -> AsyncGenerator[Chunk, None]:
+        headers = cls.request_headers()
         encoded = base64.b64encode(json.dumps(messages).encode("utf-8")).decode("ascii")
         body = {"messages": encoded, "threadId": model, "stream": stream, "aiAgent": model}
         url = url_for(cls.name(), cls.api_endpoints[model])

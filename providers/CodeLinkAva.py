@@ -23,6 +23,20 @@ class CodeLinkAva(AsyncGeneratorProvider, ProviderModelMixin):
     upstream_hosts = ("ava-alpha-api.codelink.io",)
 
     @classmethod
+    def request_headers(cls) -> dict[str, str]:
+        """The browser headers every request of this provider carries."""
+        return {
+            "User-Agent": BROWSER_USER_AGENT,
+            "Accept": "*/*",
+            "Accept-language": "en,fr-FR;q=0.9,fr;q=0.8,es-ES;q=0.7,es;q=0.6,en-US;q=0.5",
+            "Origin": cls.url,
+            "Referer": f"{cls.url}/",
+            "Sec-Fetch-Dest": "empty",
+            "Sec-Fetch-Mode": "cors",
+            "Sec-Fetch-Site": "same-site",
+        }
+
+    @classmethod
     async def _stream(
         cls,
         model: str,
@@ -35,16 +49,7 @@ class CodeLinkAva(AsyncGeneratorProvider, ProviderModelMixin):
         top_p: float | None = None,
         max_tokens: int | None = None,
     ) -> AsyncGenerator[Chunk, None]:
-        headers = {
-            "User-Agent": BROWSER_USER_AGENT,
-            "Accept": "*/*",
-            "Accept-language": "en,fr-FR;q=0.9,fr;q=0.8,es-ES;q=0.7,es;q=0.6,en-US;q=0.5",
-            "Origin": cls.url,
-            "Referer": f"{cls.url}/",
-            "Sec-Fetch-Dest": "empty",
-            "Sec-Fetch-Mode": "cors",
-            "Sec-Fetch-Site": "same-site",
-        }
+        headers = cls.request_headers()
         body: dict[str, Any] = {"messages": messages, "temperature": temperature, "stream": True}
         if top_p is not None:
             body["top_p"] = top_p

@@ -104,16 +104,7 @@ class BareClient:
     async def _codelinkava(
         self, session: aiohttp.ClientSession, model: str, messages: Messages, answer: Answer
     ) -> None:
-        headers = {
-            "User-Agent": BROWSER_USER_AGENT,
-            "Accept": "*/*",
-            "Accept-language": "en,fr-FR;q=0.9,fr;q=0.8,es-ES;q=0.7,es;q=0.6,en-US;q=0.5",
-            "Origin": CodeLinkAva.url,
-            "Referer": f"{CodeLinkAva.url}/",
-            "Sec-Fetch-Dest": "empty",
-            "Sec-Fetch-Mode": "cors",
-            "Sec-Fetch-Site": "same-site",
-        }
+        headers = CodeLinkAva.request_headers()
         body = {"messages": messages, "temperature": 0.6, "stream": True}
         url = f"{self.base_url}/api/chat"
         async with session.post(url, json=body, headers=headers) as response:
@@ -124,16 +115,7 @@ class BareClient:
     async def _autonomousai(
         self, session: aiohttp.ClientSession, model: str, messages: Messages, answer: Answer
     ) -> None:
-        headers = {
-            "accept": "*/*",
-            "accept-language": "en-US,en;q=0.9",
-            "content-type": "application/json",
-            "country-code": "US",
-            "origin": "https://www.autonomous.ai",
-            "referer": "https://www.autonomous.ai/",
-            "time-zone": "America/New_York",
-            "user-agent": BROWSER_USER_AGENT,
-        }
+        headers = AutonomousAI.request_headers()
         encoded = base64.b64encode(json.dumps(messages).encode("utf-8")).decode("ascii")
         body = {"messages": encoded, "threadId": model, "stream": True, "aiAgent": model}
         url = f"{self.base_url}{URL(AutonomousAI.api_endpoints[model]).path}"
@@ -145,14 +127,7 @@ class BareClient:
     async def _aichatonline(
         self, session: aiohttp.ClientSession, model: str, messages: Messages, answer: Answer
     ) -> None:
-        headers = {
-            "User-Agent": BROWSER_USER_AGENT,
-            "Accept": "*/*",
-            "Accept-Language": "en-US,en;q=0.9",
-            "Referer": f"{AiChatOnline.url}/chatgpt/chat/",
-            "Content-Type": "application/json",
-            "Origin": AiChatOnline.url,
-        }
+        headers = AiChatOnline.request_headers()
         token_url = f"{self.base_url}/api/v1/user/getUniqueId?canvas=-{random_string()}"
         async with session.get(token_url, headers=headers) as response:
             response.raise_for_status()
