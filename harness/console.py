@@ -78,6 +78,8 @@ def results_table(summary: RunSummary) -> Table:
         problem = ""
         if result.kind is not None:
             problem = f"{result.kind.value}: {printable(result.error or '')}".rstrip(": ")
+        elif missed := summary.misses(result):
+            problem = "slow: " + "; ".join(m.reason for m in missed)
         table.add_row(
             result.provider,
             result.model,
@@ -114,10 +116,26 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     )
 
 
-def json_document(summary: RunSummary) -> str:
-    """``{"results": [...], "summary": {...}}``: the whole output of ``--json``."""
+def json_document(
+    summary: RunSummary, *, exit_code: int | None = None, fail_on: str = "failed"
+) -> str:
+    """``{"results": [...], "summary": {...}}``: the whole output of ``--json``.
+
+    Each result carries the objectives it missed (``misses``); the summary carries each
+    probed target's objectives, the reason for its state, and the exit code the run
+    ends with under ``fail_on`` (default: the summary's own).
+    """
+    probed = sorted({r.target for r in summary.results})
     document: dict[str, Any] = {
-        "results": [r.to_dict() for r in summary.results],
+        "results": [
+            {
+                **r.to_dict(),
+                "misses": [
+                    {"objective": m.objective, "reason": m.reason} for m in summary.misses(r)
+                ],
+            }
+            for r in summary.results
+        ],
         "summary": {
             "total": len(summary.results),
             "passed": summary.passed,
@@ -127,6 +145,10 @@ def json_document(summary: RunSummary) -> str:
             "offline_reason": summary.offline_reason,
             "working": summary.working,
             "states": {f"{p}/{m}": s.state.value for (p, m), s in sorted(summary.statuses.items())},
+            "reasons": {f"{p}/{m}": s.reason for (p, m), s in sorted(summary.statuses.items())},
+            "objectives": {
+                f"{p}/{m}": summary.objectives.for_target(p, m).to_dict() for p, m in probed
+            },
             "flips": [
                 {
                     "provider": f.provider,
@@ -138,7 +160,8 @@ def json_document(summary: RunSummary) -> str:
                 }
                 for f in summary.flips
             ],
-            "exit_code": summary.exit_code,
+            "fail_on": fail_on,
+            "exit_code": summary.exit_code if exit_code is None else exit_code,
         },
     }
     text = json.dumps(document, ensure_ascii=False)
