@@ -121,21 +121,13 @@ def json_document(
 ) -> str:
     """``{"results": [...], "summary": {...}}``: the whole output of ``--json``.
 
-    Each result carries the objectives it missed (``misses``); the summary carries each
-    probed target's objectives, the reason for its state, and the exit code the run
-    ends with under ``fail_on`` (default: the summary's own).
+    The summary carries each probed target's objectives, every objective a pass of the
+    run missed (``misses``), the reason for each state, and the exit code the run ends
+    with under ``fail_on`` (default: the summary's own).
     """
     probed = sorted({r.target for r in summary.results})
     document: dict[str, Any] = {
-        "results": [
-            {
-                **r.to_dict(),
-                "misses": [
-                    {"objective": m.objective, "reason": m.reason} for m in summary.misses(r)
-                ],
-            }
-            for r in summary.results
-        ],
+        "results": [r.to_dict() for r in summary.results],
         "summary": {
             "total": len(summary.results),
             "passed": summary.passed,
@@ -149,6 +141,18 @@ def json_document(
             "objectives": {
                 f"{p}/{m}": summary.objectives.for_target(p, m).to_dict() for p, m in probed
             },
+            "misses": [
+                {
+                    "provider": r.provider,
+                    "model": r.model,
+                    "prompt": r.prompt,
+                    "started_at": r.started_at.isoformat(),
+                    "objective": miss.objective,
+                    "reason": miss.reason,
+                }
+                for r in summary.results
+                for miss in summary.misses(r)
+            ],
             "flips": [
                 {
                     "provider": f.provider,
