@@ -1,8 +1,8 @@
 """Errors of the harness itself (as opposed to provider errors, in ``providers.errors``).
 
-HarnessError
-├── ConfigError     a bad harness.toml, flag or name: exit code 2
-└── StoreError      the result store cannot be opened, read or written
+    HarnessError
+    ├── ConfigError     a bad harness.toml, flag or name: exit code 2
+    └── StoreError      the result store cannot be opened, read or written
 """
 
 from __future__ import annotations
