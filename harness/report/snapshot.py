@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from harness import __version__
 from harness.config import Settings
 from harness.errors import ConfigError
-from harness.pipeline import plan_targets
+from harness.objectives import Objectives
+from harness.pipeline import objectives_of, plan_targets
 from harness.prompts import PROMPTS
 from harness.status import State, TargetStatus
 from harness.store.base import Store
@@ -37,9 +38,15 @@ def planned_targets(settings: Settings) -> list[tuple[str, str]]:
 
 
 async def read_facts(
-    store: Store, provider: str, model: str, status: TargetStatus | None, now: datetime
+    store: Store,
+    provider: str,
+    model: str,
+    status: TargetStatus | None,
+    now: datetime,
+    objectives: Objectives | None = None,
 ) -> TargetFacts:
-    """Everything the page needs about one target, read from ``store``."""
+    """Everything the page needs about one target, read from ``store`` (``objectives``
+    from the settings, passed through)."""
     uptime = {
         label: await store.uptime(provider, model, now - span) for label, span in UPTIME_WINDOWS
     }
@@ -50,6 +57,7 @@ async def read_facts(
         recent=await store.recent(provider, model, HISTORY_LENGTH),
         uptime=uptime,
         latency=await store.latency(provider, model, now - LATENCY_WINDOW[1]),
+        objectives=objectives,
     )
 
 
@@ -71,7 +79,11 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
     now = now or datetime.now(UTC)
     statuses = await store.statuses()
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
-    facts = [await read_facts(store, p, m, statuses.get((p, m)), now) for p, m in targets]
+    objectives = objectives_of(settings)
+    facts = [
+        await read_facts(store, p, m, statuses.get((p, m)), now, objectives.for_target(p, m))
+        for p, m in targets
+    ]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(
