@@ -233,7 +233,7 @@ def step(
         limit_streak=streaks.limits,
         slow_streak=streaks.slow,
         fast_streak=streaks.fast,
-        missed=tuple(m.objective for m in missed) if passed else before.missed,
+        missed=tuple(dict.fromkeys(m.objective for m in missed)) if passed else before.missed,
         reason=why if state is not old_state else before.reason,
     )
     if state is old_state:

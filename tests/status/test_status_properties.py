@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.objectives import Baseline, Objectives, seconds
@@ -61,6 +61,7 @@ def fold(results: Sequence[ProbeResult], th: Thresholds) -> tuple[list[TargetSta
     return statuses, flips
 
 
+@settings(deadline=None)  # a busy machine is no failure of the policy
 @given(
     th=thresholds.filter(lambda t: t.down_after >= 2),
     before=st.integers(0, 10),
@@ -77,6 +78,7 @@ def test_a_single_failure_or_rate_limit_never_takes_an_up_target_out_of_work(
     assert statuses[-1].state is expected_end
 
 
+@settings(deadline=None)
 @given(th=thresholds.filter(lambda t: t.flap_changes >= 3), extra=st.integers(0, 5))
 def test_a_lasting_change_flips_after_exactly_the_thresholds(th: Thresholds, extra: int) -> None:
     ups = [("pass", 50.0, None)] * th.up_after
@@ -90,6 +92,7 @@ def test_a_lasting_change_flips_after_exactly_the_thresholds(th: Thresholds, ext
     assert shown[up_again_at] is State.UP
 
 
+@settings(deadline=None)
 @given(th=thresholds, specs=st.lists(any_result, max_size=60))
 def test_a_run_of_mostly_rate_limits_shows_throttled_never_down(
     th: Thresholds, specs: list[Spec]
@@ -101,12 +104,14 @@ def test_a_run_of_mostly_rate_limits_shows_throttled_never_down(
             assert status.underlying is (State.THROTTLED if mostly_limited else State.DOWN)
 
 
+@settings(deadline=None)
 @given(th=thresholds, specs=st.lists(st.one_of(passes, rate_limits), max_size=60))
 def test_passes_and_rate_limits_alone_never_show_down(th: Thresholds, specs: list[Spec]) -> None:
     statuses, _ = fold(results_of(specs), th)
     assert all(s.underlying is not State.DOWN for s in statuses)
 
 
+@settings(deadline=None)
 @given(
     th=thresholds,
     specs=st.lists(st.one_of(passes, failures, rate_limits), max_size=40),
@@ -128,6 +133,7 @@ def test_inconclusive_results_change_nothing(
         assert mixed_statuses == plain_statuses
 
 
+@settings(deadline=None)
 @given(th=thresholds, specs=st.lists(any_result, min_size=1, max_size=40))
 def test_an_inconclusive_step_returns_the_same_status(th: Thresholds, specs: list[Spec]) -> None:
     results = results_of(specs)
@@ -136,6 +142,7 @@ def test_an_inconclusive_step_returns_the_same_status(th: Thresholds, specs: lis
     assert step(statuses[-1], later, th) == (statuses[-1], None)
 
 
+@settings(deadline=None)
 @given(
     down_after=st.integers(1, 5),
     up_after=st.integers(1, 5),
@@ -154,6 +161,7 @@ def test_repeated_outages_end_in_flapping_and_then_flip_no_more(
     assert statuses[-1].state is State.FLAPPING
 
 
+@settings(deadline=None)
 @given(
     th=thresholds,
     specs=st.lists(any_result, max_size=80),
@@ -175,6 +183,7 @@ def test_every_flip_changes_the_state_and_says_why(
         )
 
 
+@settings(deadline=None)
 @given(
     th=thresholds,
     specs=st.lists(any_result, max_size=60),
@@ -202,6 +211,7 @@ working_thresholds = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(
     th=working_thresholds,
     specs=st.lists(any_result, max_size=80),
@@ -225,6 +235,7 @@ def test_no_single_result_flips_working_once_a_target_has_a_state(
         assert all(r.ok is now for r, _ in seen[i + 1 - needed : i + 1])
 
 
+@settings(deadline=None)
 @given(
     th=working_thresholds,
     lead=st.integers(0, 5),
@@ -247,6 +258,7 @@ def test_no_single_slow_or_fast_pass_moves_between_up_and_degraded(
         assert all((t > th.slow_ttfc_ms) is (shown[i] is State.DEGRADED) for t in run)
 
 
+@settings(deadline=None)
 @given(
     th=working_thresholds,
     history=st.integers(0, 60),
