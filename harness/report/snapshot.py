@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from harness import __version__
 from harness.config import Settings
 from harness.errors import ConfigError
-from harness.objectives import Objectives
 from harness.pipeline import objectives_of, plan_targets
 from harness.prompts import PROMPTS
 from harness.status import State, TargetStatus
@@ -38,15 +38,9 @@ def planned_targets(settings: Settings) -> list[tuple[str, str]]:
 
 
 async def read_facts(
-    store: Store,
-    provider: str,
-    model: str,
-    status: TargetStatus | None,
-    now: datetime,
-    objectives: Objectives | None = None,
+    store: Store, provider: str, model: str, status: TargetStatus | None, now: datetime
 ) -> TargetFacts:
-    """Everything the page needs about one target, read from ``store`` (``objectives``
-    from the settings, passed through)."""
+    """Everything the page needs about one target, read from ``store``."""
     uptime = {
         label: await store.uptime(provider, model, now - span) for label, span in UPTIME_WINDOWS
     }
@@ -57,7 +51,6 @@ async def read_facts(
         recent=await store.recent(provider, model, HISTORY_LENGTH),
         uptime=uptime,
         latency=await store.latency(provider, model, now - LATENCY_WINDOW[1]),
-        objectives=objectives,
     )
 
 
@@ -79,11 +72,9 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
     now = now or datetime.now(UTC)
     statuses = await store.statuses()
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
+    facts = [await read_facts(store, p, m, statuses.get((p, m)), now) for p, m in targets]
     objectives = objectives_of(settings)
-    facts = [
-        await read_facts(store, p, m, statuses.get((p, m)), now, objectives.for_target(p, m))
-        for p, m in targets
-    ]
+    facts = [replace(f, objectives=objectives.for_target(f.provider, f.model)) for f in facts]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(
