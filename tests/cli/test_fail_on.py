@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup, Tag
 from click.testing import CliRunner
 
 import harness.connectivity
@@ -40,7 +41,7 @@ def probe(runner: CliRunner, config: Path, url: str, *args: str) -> tuple[int, d
 
 
 def test_a_slowed_target_is_degraded_with_its_reason_while_others_stay_up(
-    runner: CliRunner, config: Path, emulator_thread: Emulator
+    runner: CliRunner, config: Path, emulator_thread: Emulator, tmp_path: Path
 ) -> None:
     emulator_thread.set_fault("CodeLinkAva", SLOW)
     code, document = probe(runner, config, emulator_thread.url, "--all", "--fail-on", "degraded")
@@ -61,6 +62,20 @@ def test_a_slowed_target_is_degraded_with_its_reason_while_others_stay_up(
     assert len(misses) == sum(r["provider"] == "CodeLinkAva" for r in document["results"])
     assert summary["exit_code"] == 1
     assert summary["fail_on"] == "degraded"
+
+    out = tmp_path / "report"
+    report = runner.invoke(main, ["--config", str(config), "report", "--out", str(out)])
+    assert report.exit_code == 0, report.output
+    soup = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    holder = soup.find(attrs={"data-provider": "CodeLinkAva"})
+    assert isinstance(holder, Tag)
+    for card in holder.select("article[data-model]"):
+        assert "degraded" in card["class"]
+        reason = card.select_one(".reason")
+        assert reason is not None
+        assert reason.get_text().endswith(" > 0.15 s")
+        (missed,) = card.select(".objective.missed")
+        assert missed["data-objective"] == "max_ttfc"
 
 
 @pytest.mark.parametrize(
