@@ -50,11 +50,16 @@ class Uptime:
         return self.ok / self.total if self.total else None
 
 
+P99_MIN_SAMPLES = 100
+"""Samples needed before a p99 is given: with fewer, it is little more than the maximum."""
+
+
 @dataclass(frozen=True)
 class LatencySummary:
-    """p50/p95 of time to first chunk and of total time over ``n`` passing results.
+    """p50/p95/p99 of time to first chunk and of total time over ``n`` passing results.
 
-    Each percentile is None when none of the results carried that timing.
+    Each percentile is None when none of the results carried that timing; each p99 is
+    None below :data:`P99_MIN_SAMPLES` samples of that timing.
     """
 
     n: int
@@ -62,6 +67,8 @@ class LatencySummary:
     ttfc_p95: float | None
     total_p50: float | None
     total_p95: float | None
+    ttfc_p99: float | None = None
+    total_p99: float | None = None
 
     @classmethod
     def from_samples(cls, samples: Iterable[tuple[float | None, float | None]]) -> LatencySummary:
@@ -75,6 +82,8 @@ class LatencySummary:
             ttfc_p95=percentile(ttfc, 95) if ttfc else None,
             total_p50=percentile(total, 50) if total else None,
             total_p95=percentile(total, 95) if total else None,
+            ttfc_p99=percentile(ttfc, 99) if len(ttfc) >= P99_MIN_SAMPLES else None,
+            total_p99=percentile(total, 99) if len(total) >= P99_MIN_SAMPLES else None,
         )
 
 

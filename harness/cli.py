@@ -1,6 +1,7 @@
 """The ``harness`` command: a thin click layer over the async pipeline.
 
-Exit codes: 0 every probe passed; 1 a probe failed or was inconclusive; 2 a usage or
+Exit codes: 0 every probe passed; 1 a probe failed or was inconclusive (``harness probe
+--fail-on`` chooses another outcome, see :mod:`harness.gate`); 2 a usage or
 configuration error (bad flag, bad harness.toml, unknown provider/model/prompt,
 unusable store).
 """
@@ -19,6 +20,7 @@ import click
 from . import __version__
 from .config import Settings, load_settings
 from .errors import ConfigError, HarnessError
+from .gate import FailOn
 
 T = TypeVar("T")
 
@@ -259,6 +261,14 @@ def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Calla
 @click.option("--concurrency", type=click.IntRange(1, 10_000), help="Probes in flight in all.")
 @click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline per probe, s.")
 @click.option("--no-store", is_flag=True, help="Do not record results, statuses or flags.")
+@click.option(
+    "--fail-on",
+    type=click.Choice([f.value for f in FailOn]),
+    default=FailOn.FAILED.value,
+    show_default=True,
+    help="Exit 1 when: a probed target is down (not working), degraded (not up, or a pass "
+    "missed an objective), any probe failed or was inconclusive, or never.",
+)
 @click.pass_context
 def probe(
     ctx: click.Context,
@@ -273,6 +283,7 @@ def probe(
     concurrency: int | None,
     timeout: float | None,
     no_store: bool,
+    fail_on: str,
 ) -> None:
     """Probe providers with canned prompts; record, update statuses and flags."""
     if all_providers == bool(provider_names):
@@ -301,6 +312,7 @@ def probe(
             replay_dir=Path(replay_dir) if replay_dir else None,
             keep=not no_store,
             as_json=as_json,
+            fail_on=FailOn(fail_on),
         )
     )
     sys.exit(code)
@@ -316,11 +328,13 @@ async def _probe(
     replay_dir: Path | None,
     keep: bool,
     as_json: bool,
+    fail_on: FailOn,
 ) -> int:
     from contextlib import AsyncExitStack
 
     from . import console
-    from .pipeline import plan_targets, probe_and_record, record
+    from .gate import gate_exit_code
+    from .pipeline import plan_targets, probe_and_record, record, thresholds_of
     from .sources import probe_source
     from .store import open_store
 
@@ -339,11 +353,12 @@ async def _probe(
                 summary = await probe_and_record(
                     settings, store, targets, source=source, on_result=advance
                 )
+    code = gate_exit_code(summary, fail_on, thresholds_of(settings))
     if as_json:
-        click.echo(console.json_document(summary))
+        click.echo(console.json_document(summary, exit_code=code, fail_on=fail_on.value))
     else:
         console.print_summary(summary)
-    return summary.exit_code
+    return code
 
 
 @main.command()

@@ -8,13 +8,23 @@ a typo never silently falls back to a default.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from providers import PROVIDERS
+from providers.errors import ModelNotSupportedError
 from providers.upstream import validate_base
 
 from .connectivity import DEFAULT_NAMES
@@ -49,6 +59,100 @@ class ThresholdSettings(_Section):
     flap_window_s: float = Field(3600.0, gt=0)
     flap_changes: int = Field(4, ge=2)
     flap_calm_s: float = Field(3600.0, gt=0)
+
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|min|h)\s*")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: Any) -> Any:
+    """``"1.5s"``, ``"500ms"``, ``"2min"``, ``"1h"`` as a timedelta; numbers (seconds),
+    timedeltas and ISO 8601 durations are left to pydantic; other text is refused."""
+    if not isinstance(value, str) or value.lstrip().upper().startswith("P"):
+        return value
+    match = _DURATION.fullmatch(value)
+    if match is None:
+        raise ValueError(f'expected a duration such as "1.5s" or "500ms", not {value!r}')
+    return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+class ObjectiveFields(_Section):
+    """The latency objectives of one target (see :mod:`harness.objectives`)."""
+
+    max_ttfc: timedelta | None = None
+    max_total: timedelta | None = None
+    min_chars_per_s: float | None = Field(None, gt=0)
+    min_tokens_per_s: float | None = Field(None, gt=0)
+    regression: float | None = Field(None, gt=1)
+    min_history: int | None = Field(None, ge=1)
+
+    @field_validator("max_ttfc", "max_total", mode="before")
+    @classmethod
+    def _parse_duration(cls, value: Any) -> Any:
+        return parse_duration(value)
+
+    @field_validator("max_ttfc", "max_total")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value
+
+    def objective_fields(self) -> dict[str, Any]:
+        """The fields of :class:`harness.objectives.Objectives` this table sets."""
+        as_ms = {"max_ttfc": "max_ttfc_ms", "max_total": "max_total_ms"}
+        values: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is not None:
+                values[as_ms.get(name, name)] = (
+                    value.total_seconds() * 1000 if isinstance(value, timedelta) else value
+                )
+        return values
+
+
+class ObjectiveSettings(ObjectiveFields):
+    """``[objectives]``: defaults for every target; a sub-table ``"Provider"`` or
+    ``"Provider/model"`` (a model alias is fine) overrides them for those targets."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, ObjectiveFields] = Field(init=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_objective(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if key not in cls.model_fields and not isinstance(value, dict | ObjectiveFields):
+                    raise ValueError(
+                        f"unknown objective {key!r}; known: {', '.join(cls.model_fields)} "
+                        '(per-target tables are written [objectives."Provider/model"])'
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _known_targets(self) -> ObjectiveSettings:
+        for key in self.targets:
+            name, _, model = key.partition("/")
+            if name not in PROVIDERS:
+                raise ValueError(
+                    f'[objectives."{key}"]: unknown provider {name!r}; '
+                    f"known: {', '.join(PROVIDERS)}"
+                )
+            if model:
+                try:
+                    PROVIDERS[name].resolve_model(model)
+                except ModelNotSupportedError:
+                    known = ", ".join(PROVIDERS[name].all_models())
+                    raise ValueError(
+                        f'[objectives."{key}"]: unknown model {model!r}; known: {known}'
+                    ) from None
+        return self
+
+    @property
+    def targets(self) -> dict[str, ObjectiveFields]:
+        """The per-target tables, by their key as written."""
+        return dict(self.__pydantic_extra__ or {})
 
 
 class ConnectivitySettings(_Section):
@@ -96,6 +200,7 @@ class Settings(_Section):
     secrets: tuple[str, ...] = ()
     deadlines: DeadlineSettings = DeadlineSettings()
     thresholds: ThresholdSettings = ThresholdSettings()
+    objectives: ObjectiveSettings = ObjectiveSettings()
     connectivity: ConnectivitySettings = ConnectivitySettings()
     serve: ServeSettings = ServeSettings()
     providers: dict[str, ProviderSettings] = {}

@@ -78,6 +78,8 @@ def results_table(summary: RunSummary) -> Table:
         problem = ""
         if result.kind is not None:
             problem = f"{result.kind.value}: {printable(result.error or '')}".rstrip(": ")
+        elif missed := summary.misses(result):
+            problem = "slow: " + "; ".join(m.reason for m in missed)
         table.add_row(
             result.provider,
             result.model,
@@ -114,8 +116,16 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     )
 
 
-def json_document(summary: RunSummary) -> str:
-    """``{"results": [...], "summary": {...}}``: the whole output of ``--json``."""
+def json_document(
+    summary: RunSummary, *, exit_code: int | None = None, fail_on: str = "failed"
+) -> str:
+    """``{"results": [...], "summary": {...}}``: the whole output of ``--json``.
+
+    The summary carries each probed target's objectives, every objective a pass of the
+    run missed (``misses``), the reason for each state, and the exit code the run ends
+    with under ``fail_on`` (default: the summary's own).
+    """
+    probed = sorted({r.target for r in summary.results})
     document: dict[str, Any] = {
         "results": [r.to_dict() for r in summary.results],
         "summary": {
@@ -127,6 +137,22 @@ def json_document(summary: RunSummary) -> str:
             "offline_reason": summary.offline_reason,
             "working": summary.working,
             "states": {f"{p}/{m}": s.state.value for (p, m), s in sorted(summary.statuses.items())},
+            "reasons": {f"{p}/{m}": s.reason for (p, m), s in sorted(summary.statuses.items())},
+            "objectives": {
+                f"{p}/{m}": summary.objectives.for_target(p, m).to_dict() for p, m in probed
+            },
+            "misses": [
+                {
+                    "provider": r.provider,
+                    "model": r.model,
+                    "prompt": r.prompt,
+                    "started_at": r.started_at.isoformat(),
+                    "objective": miss.objective,
+                    "reason": miss.reason,
+                }
+                for r in summary.results
+                for miss in summary.misses(r)
+            ],
             "flips": [
                 {
                     "provider": f.provider,
@@ -138,7 +164,8 @@ def json_document(summary: RunSummary) -> str:
                 }
                 for f in summary.flips
             ],
-            "exit_code": summary.exit_code,
+            "fail_on": fail_on,
+            "exit_code": summary.exit_code if exit_code is None else exit_code,
         },
     }
     text = json.dumps(document, ensure_ascii=False)

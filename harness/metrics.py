@@ -9,7 +9,11 @@ one process (tests, embedding) never share or clash over metrics.
 * ``harness_probe_ttfc_seconds`` / ``harness_probe_total_seconds{provider,model}``:
   histograms over passing probes;
 * ``harness_probes_total{provider,model,outcome,kind}``: every probe, by outcome
-  (ok, fail, throttled, inconclusive) and failure kind (``none`` for a pass).
+  (ok, fail, throttled, inconclusive) and failure kind (``none`` for a pass);
+* ``harness_objective{provider,model,objective}``: each latency objective that is set,
+  in seconds (``max_ttfc``, ``max_total``), per second (``min_chars_per_s``,
+  ``min_tokens_per_s``) or as a factor (``regression``);
+* ``harness_objective_missed{provider,model,objective}``: 1 when the newest pass missed it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Iterable
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from harness.objectives import ObjectiveSet
 from harness.result import ProbeResult
 from harness.status import State, TargetStatus, outcome_of, provider_working
 
@@ -73,6 +78,19 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.objective = Gauge(
+            "harness_objective",
+            "A latency objective of the provider/model (seconds, per second, or a factor).",
+            [*target, "objective"],
+            registry=self.registry,
+        )
+        self.objective_missed = Gauge(
+            "harness_objective_missed",
+            "1 when the newest pass of the provider/model missed the objective, else 0.",
+            [*target, "objective"],
+            registry=self.registry,
+        )
+
     def observe(self, result: ProbeResult) -> None:
         """Count one probe; a passing one also feeds the latency histograms."""
         labels = {"provider": result.provider, "model": result.model}
@@ -84,8 +102,11 @@ class Metrics:
             if result.total_ms is not None:
                 self.total.labels(**labels).observe(result.total_ms / 1000)
 
-    def set_statuses(self, statuses: Iterable[TargetStatus]) -> None:
-        """Set the up and state gauges of each target, and each provider's working flag."""
+    def set_statuses(
+        self, statuses: Iterable[TargetStatus], objectives: ObjectiveSet | None = None
+    ) -> None:
+        """Set the up and state gauges of each target, and each provider's working flag;
+        with ``objectives``, each target's objective gauges too."""
         by_provider: dict[str, list[TargetStatus]] = {}
         for status in statuses:
             by_provider.setdefault(status.provider, []).append(status)
@@ -93,6 +114,12 @@ class Metrics:
             self.up.labels(**labels).set(1 if status.state.is_working else 0)
             for state in State:
                 self.state.labels(**labels, state=state.value).set(status.state is state)
+            if objectives is not None:
+                limits = objectives.for_target(status.provider, status.model).limits()
+                for name, limit in limits.items():
+                    self.objective.labels(**labels, objective=name).set(limit)
+                    missed = self.objective_missed.labels(**labels, objective=name)
+                    missed.set(name in status.missed)
         for provider, group in by_provider.items():
             self.working.labels(provider=provider).set(provider_working(group))
 

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +19,7 @@ from .config import Settings
 from .connectivity import ConnectivityCheck
 from .errors import ConfigError
 from .flags import flags_file, write_flags
+from .objectives import REGRESSION_WINDOW, Baseline, Miss, ObjectiveSet, misses
 from .probe import Deadlines
 from .prompts import PROMPTS
 from .result import ProbeResult, Source
@@ -38,6 +39,13 @@ class RunSummary:
     statuses: dict[tuple[str, str], TargetStatus] = field(default_factory=dict)
     flips: list[Flip] = field(default_factory=list)
     working: dict[str, bool] = field(default_factory=dict)
+    objectives: ObjectiveSet = field(default_factory=ObjectiveSet)
+    baselines: dict[tuple[str, str], Baseline] = field(default_factory=dict)
+
+    def misses(self, result: ProbeResult) -> tuple[Miss, ...]:
+        """The latency objectives ``result`` missed (none for a failed result)."""
+        objectives = self.objectives.for_target(*result.target)
+        return misses(result, objectives, self.baselines.get(result.target))
 
     @property
     def passed(self) -> int:
@@ -72,6 +80,34 @@ def deadlines_of(settings: Settings) -> Deadlines:
 def thresholds_of(settings: Settings) -> Thresholds:
     """The status policy thresholds the settings ask for."""
     return Thresholds(**settings.thresholds.model_dump())
+
+
+def objectives_of(settings: Settings) -> ObjectiveSet:
+    """The latency objectives the settings ask for: ``thresholds.slow_ttfc_ms`` as the
+    first-chunk objective, then ``[objectives]`` and its per-target tables over it."""
+    section = settings.objectives
+    defaults = thresholds_of(settings).objectives.overlay(section.objective_fields())
+    overrides: dict[str, dict[str, object]] = {}
+    for key, table in section.targets.items():
+        name, _, model = key.partition("/")
+        # An alias names the same target as its model: both keys must meet.
+        canonical = f"{name}/{PROVIDERS[name].resolve_model(model)}" if model else name
+        overrides[canonical] = {**overrides.get(canonical, {}), **table.objective_fields()}
+    return ObjectiveSet(defaults, overrides)
+
+
+async def read_baselines(
+    store: Store, objectives: ObjectiveSet, targets: Iterable[tuple[str, str]], now: datetime
+) -> dict[tuple[str, str], Baseline]:
+    """The regression baseline (own p50 over the regression window) of every target
+    that has a regression objective; the others need no history and get none."""
+    baselines: dict[tuple[str, str], Baseline] = {}
+    for provider, model in targets:
+        if objectives.for_target(provider, model).regression is None:
+            continue
+        latency = await store.latency(provider, model, now - REGRESSION_WINDOW)
+        baselines[(provider, model)] = Baseline(latency.n, latency.ttfc_p50, latency.total_p50)
+    return baselines
 
 
 def plan_targets(
@@ -123,13 +159,25 @@ def fold_statuses(
     previous: dict[tuple[str, str], TargetStatus],
     results: Iterable[ProbeResult],
     thresholds: Thresholds,
+    objectives: ObjectiveSet | None = None,
+    baselines: Mapping[tuple[str, str], Baseline] | None = None,
 ) -> tuple[dict[tuple[str, str], TargetStatus], list[Flip]]:
-    """Apply the policy to ``results`` in time order; returns the changed statuses and flips."""
+    """Apply the policy to ``results`` in time order; returns the changed statuses and flips.
+
+    Passes are judged by each target's ``objectives`` (default: the thresholds'
+    ``slow_ttfc_ms``) and, for regressions, its entry of ``baselines``.
+    """
     changed: dict[tuple[str, str], TargetStatus] = {}
     flips: list[Flip] = []
     for result in sorted(results, key=lambda r: r.started_at):
         prior = changed.get(result.target) or previous.get(result.target)
-        status, flip = step(prior, result, thresholds)
+        status, flip = step(
+            prior,
+            result,
+            thresholds,
+            objectives.for_target(*result.target) if objectives is not None else None,
+            (baselines or {}).get(result.target),
+        )
         if status is not prior:
             changed[result.target] = status
         if flip is not None:
@@ -192,10 +240,17 @@ async def record(
 
     Without a store nothing is written and the summary carries only the results.
     """
+    objectives = objectives_of(settings)
     if store is None:
-        return RunSummary(results, offline, reason)
+        return RunSummary(results, offline, reason, objectives=objectives)
     previous = await store.statuses()
-    changed, flips = fold_statuses(previous, results, thresholds_of(settings))
+    # Read before this run is stored: a result is never part of its own baseline.
+    baselines = await read_baselines(
+        store, objectives, {r.target for r in results}, datetime.now(UTC)
+    )
+    changed, flips = fold_statuses(
+        previous, results, thresholds_of(settings), objectives, baselines
+    )
     await store.record_run(results, list(changed.values()), flips)
     statuses = {**previous, **changed}
     working = working_flags(statuses.values())
@@ -205,4 +260,4 @@ async def record(
     await asyncio.to_thread(write_flags, flags_file(settings.data_dir), working, states)
     apply_flags(PROVIDERS.values(), working)
     await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
-    return RunSummary(results, offline, reason, statuses, flips, working)
+    return RunSummary(results, offline, reason, statuses, flips, working, objectives, baselines)

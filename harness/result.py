@@ -99,6 +99,8 @@ class ProbeResult:
     concurrency: int = 1
     attempts: int = 1
     run_id: str = ""
+    completion_tokens: int | None = None
+    """Tokens of the answer as the upstream reported them (usage); None when it did not."""
 
     @property
     def inconclusive(self) -> bool:

@@ -38,6 +38,7 @@ from providers import PROVIDERS
 from .config import Settings
 from .emulator import Emulator, FaultSpec, parse_fault
 from .metrics import CONTENT_TYPE, Metrics
+from .pipeline import objectives_of
 from .report import (
     badge_svg,
     content_security_policy,
@@ -149,7 +150,8 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
     store = make_store(app[OPTIONS].store_url)
     await store.open()
     app[STORE] = store
-    app[METRICS].set_statuses((await store.statuses()).values())
+    objectives = objectives_of(app[OPTIONS].settings)
+    app[METRICS].set_statuses((await store.statuses()).values(), objectives)
     try:
         yield
     finally:
@@ -173,7 +175,7 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
         summary = await probe_provider(
             settings, store, provider, sandbox_url=sandbox_url, on_result=metrics.observe
         )
-        metrics.set_statuses(summary.statuses.values())
+        metrics.set_statuses(summary.statuses.values(), summary.objectives)
 
     enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
     scheduler = ProbeScheduler(

@@ -4,7 +4,7 @@ Every state the page can show, produced by the real status policy from results:
 
 * AutonomousAI/llama       up, 60 fast passes
 * AutonomousAI/qwen_coder  down, passes then failures whose error carries markup
-* AiChatOnline/gpt-4o-mini throttled by a 429 after passes
+* AiChatOnline/gpt-4o-mini throttled by three 429s in a row after passes
 * RobocodersAPI/RepoAgent  degraded: passing, but slow to the first chunk
 * CodeLinkAva/gpt-3.5-turbo only inconclusive results (the harness was offline)
 """
@@ -88,16 +88,17 @@ def sample_results(now: datetime) -> list[ProbeResult]:
     results.append(passed("AutonomousAI", "qwen_coder", now - STEP * 5, prompt="math"))
     for i in range(5):
         results.append(passed("AiChatOnline", "gpt-4o-mini", now - STEP * (10 - i)))
-    results.append(
-        failed(
-            "AiChatOnline",
-            "gpt-4o-mini",
-            now - STEP,
-            FailureKind.RATE_LIMITED,
-            "HTTP 429 Too Many Requests",
-            429,
+    for i in range(3):
+        results.append(
+            failed(
+                "AiChatOnline",
+                "gpt-4o-mini",
+                now - STEP * (3 - i),
+                FailureKind.RATE_LIMITED,
+                "HTTP 429 Too Many Requests",
+                429,
+            )
         )
-    )
     for i in range(6):
         at = now - STEP * (6 - i)
         results.append(passed("RobocodersAPI", "RepoAgent", at, ttfc_ms=9500.0 + i * 100))

@@ -51,6 +51,9 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
         "last_error": m.last_error,
         "uptime": {label: _uptime(u) for label, u in m.uptime.items()},
         "latency": {"window": latency_window, **_latency(m.latency)},
+        "objectives": m.objectives.to_dict() if m.objectives is not None else None,
+        "missed": list(m.missed),
+        "reason": m.reason,
         "checks": {
             c.prompt: {
                 "outcome": c.outcome.value,
@@ -82,6 +85,8 @@ def _latency(s: LatencySummary) -> dict[str, Any]:
         "ttfc_p95_ms": s.ttfc_p95,
         "total_p50_ms": s.total_p50,
         "total_p95_ms": s.total_p95,
+        "ttfc_p99_ms": s.ttfc_p99,
+        "total_p99_ms": s.total_p99,
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from harness.aggregate import LatencySummary
+
 from .format import absolute, duration_ms, percent
 from .view import StatusPage
 
@@ -11,12 +13,20 @@ def _cell(text: str) -> str:
     return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
 
 
+def _percentiles(latency: LatencySummary) -> str:
+    shown = [latency.ttfc_p50, latency.ttfc_p95]
+    if latency.ttfc_p99 is not None:
+        shown.append(latency.ttfc_p99)
+    return " / ".join(duration_ms(v) for v in shown)
+
+
 def status_markdown(page: StatusPage) -> str:
-    """One row per provider/model: working flag, state, uptime per window, ttfc p50,
-    last checked; a heading line with the generation time and version."""
+    """One row per provider/model: working flag, state, uptime per window, ttfc
+    p50/p95 (and p99 from 100 samples), last checked; a heading line with the
+    generation time and version."""
     windows = list(page.uptime_windows)
     header = ["provider", "working", "model", "state", *(f"uptime {w}" for w in windows)]
-    header += [f"ttfc p50 ({page.latency_window})", "last checked"]
+    header += [f"ttfc p50/p95/p99 ({page.latency_window})", "last checked"]
     lines = [
         f"Provider status as of {absolute(page.generated_at)} "
         f"({page.working_providers} of {len(page.providers)} providers working; "
@@ -33,7 +43,7 @@ def status_markdown(page: StatusPage) -> str:
                 _cell(model.model),
                 model.state.value,
                 *(f"{percent(model.uptime[w].ratio)} ({model.uptime[w].total})" for w in windows),
-                duration_ms(model.latency.ttfc_p50),
+                _percentiles(model.latency),
                 absolute(model.last_checked),
             ]
             lines.append("| " + " | ".join(row) + " |")

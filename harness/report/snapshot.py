@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from harness import __version__
 from harness.config import Settings
 from harness.errors import ConfigError
-from harness.pipeline import plan_targets
+from harness.pipeline import objectives_of, plan_targets
 from harness.prompts import PROMPTS
 from harness.status import State, TargetStatus
 from harness.store.base import Store
@@ -72,6 +73,8 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
     statuses = await store.statuses()
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
     facts = [await read_facts(store, p, m, statuses.get((p, m)), now) for p, m in targets]
+    objectives = objectives_of(settings)
+    facts = [replace(f, objectives=objectives.for_target(f.provider, f.model)) for f in facts]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells
+from harness.objectives import Objectives
 from harness.result import FailureKind, ProbeResult
 from harness.status import Flip, Outcome, State, TargetStatus, outcome_of
 
@@ -52,6 +53,8 @@ class TargetFacts:
     uptime: Mapping[str, Uptime]
     """Uptime per window label of :data:`UPTIME_WINDOWS`."""
     latency: LatencySummary
+    objectives: Objectives | None = None
+    """The target's latency objectives (None: not known to the page)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,11 @@ class ModelView:
     last_error: str | None
     """The error of the last failure, shown while the model is not passing."""
     checks: Sequence[Check]
+    objectives: Objectives | None = None
+    missed: tuple[str, ...] = ()
+    """The objectives the newest pass missed, by name."""
+    reason: str = ""
+    """Why the model shows its state."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,9 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         last_kind=last_kind,
         last_error=last_error,
         checks=_checks(recent, prompt_order),
+        objectives=facts.objectives,
+        missed=status.missed if status is not None else (),
+        reason=status.reason if status is not None else "",
     )
 
 

@@ -123,7 +123,24 @@ def _create_tables(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_create_tables,)
+def _add_policy_columns(conn: sqlite3.Connection) -> None:
+    """The streaks, missed objectives and reason of the status policy; reported usage."""
+    statements = [
+        "ALTER TABLE status ADD COLUMN limit_streak INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE status ADD COLUMN slow_streak INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE status ADD COLUMN fast_streak INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE status ADD COLUMN missed TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE status ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE results ADD COLUMN completion_tokens INTEGER",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _create_tables,
+    _add_policy_columns,
+)
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
 RESULT_COLUMNS = tuple(f.name for f in fields(ProbeResult))
@@ -177,6 +194,11 @@ def _status_row(s: TargetStatus) -> tuple[Any, ...]:
         s.last_error,
         json.dumps([_to_us(t) for t in s.changes]),
         s.underlying.value,
+        s.limit_streak,
+        s.slow_streak,
+        s.fast_streak,
+        json.dumps(list(s.missed)),
+        s.reason,
     )
 
 
@@ -194,6 +216,11 @@ def _status_from_row(row: sqlite3.Row) -> TargetStatus:
         last_error=row["last_error"],
         changes=tuple(_from_us(t) for t in json.loads(row["changes"])),
         underlying=State(row["underlying"]),
+        limit_streak=row["limit_streak"],
+        slow_streak=row["slow_streak"],
+        fast_streak=row["fast_streak"],
+        missed=tuple(json.loads(row["missed"])),
+        reason=row["reason"],
     )
 
 

@@ -98,6 +98,15 @@ def test_latency_of_no_passes_is_empty() -> None:
     assert latency_of([FAIL]) == LatencySummary(0, None, None, None, None)
 
 
+def test_p99_is_given_from_a_hundred_samples_of_that_timing() -> None:
+    ninety_nine = LatencySummary.from_samples([(float(i), float(i)) for i in range(99)])
+    assert (ninety_nine.ttfc_p99, ninety_nine.total_p99) == (None, None)
+    assert ninety_nine.ttfc_p95 is not None
+    hundred = LatencySummary.from_samples([(float(i), None) for i in range(1, 101)])
+    assert hundred.ttfc_p99 == pytest.approx(99.01)
+    assert hundred.total_p99 is None
+
+
 def test_latency_from_samples_skips_missing_timings() -> None:
     summary = LatencySummary.from_samples([(10.0, None), (None, None), (30.0, 50.0)])
     assert (summary.n, summary.ttfc_p50, summary.total_p50) == (3, 20.0, 50.0)

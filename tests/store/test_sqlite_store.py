@@ -67,6 +67,26 @@ async def test_migrations_are_applied_once(tmp_path: Path) -> None:
     ]
 
 
+async def test_statuses_from_the_first_schema_gain_the_policy_columns(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    conn = sqlite3.connect(path)
+    with conn:
+        MIGRATIONS[0](conn)
+        conn.execute("CREATE TABLE schema_migrations (version, name, applied_at)")
+        conn.execute("INSERT INTO schema_migrations VALUES (1, 'create_tables', '2024')")
+        conn.execute("INSERT INTO targets VALUES ('P', 'm')")
+        conn.execute(
+            "INSERT INTO status VALUES ('P', 'm', 'up', 0, 2, 0, 0, 0, NULL, NULL, '[]', 'up')"
+        )
+    conn.close()
+    async with open_store(path) as store:
+        (status,) = (await store.statuses()).values()
+        await store.add_results([PASS])
+        assert (await store.results())[0].completion_tokens is None
+    assert (status.pass_streak, status.limit_streak, status.slow_streak) == (2, 0, 0)
+    assert (status.fast_streak, status.missed, status.reason) == (0, (), "")
+
+
 async def test_a_database_from_a_newer_harness_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     async with open_store(path):

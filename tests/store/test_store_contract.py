@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from harness.aggregate import LatencySummary, Uptime
 from harness.errors import StoreError
+from harness.objectives import Objectives, ObjectiveSet
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from harness.status import Flip, State, Thresholds, replay
 from harness.store import Store
@@ -68,6 +69,7 @@ probe_results = st.builds(
     concurrency=st.integers(1, 10_000),
     attempts=st.integers(1, 100),
     run_id=texts,
+    completion_tokens=st.none() | st.integers(0, 2**40),
 )
 
 
@@ -171,6 +173,28 @@ async def test_statuses_and_flips_round_trip(store: Store) -> None:
     await store.save_statuses(list(statuses.values()), flips)
     assert await store.statuses() == statuses
     assert await store.flips() == sorted(reversed(flips), key=lambda f: f.at, reverse=True)
+
+
+async def test_every_status_field_round_trips(store: Store) -> None:
+    limited = replace(FAIL, kind=FailureKind.RATE_LIMITED, http_status=429)
+    slow = replace(PASS, ttfc_ms=2500.0, total_ms=2600.0)
+    results = [
+        *series(PASS, range(2)),
+        *series(limited, range(2, 4)),
+        *series(FAIL, range(4, 5)),
+        *series(slow, range(5, 8)),
+        *series(limited, range(8, 9)),
+    ]
+    objectives = ObjectiveSet(Objectives(max_ttfc_ms=1500.0))
+    statuses, flips = replay(results, Thresholds(), objectives=objectives)
+    (status,) = statuses.values()
+    assert (status.fail_streak, status.limit_streak) == (1, 1)
+    assert status.missed == ("max_ttfc",)
+    assert status.reason == "2 passes in a row, slow: ttfc 2.5 s > 1.5 s"
+    before = replay(results[:-1], Thresholds(), objectives=objectives)[0][("P", "m")]
+    assert (before.slow_streak, before.fast_streak) == (3, 0)
+    await store.save_statuses([status, replace(before, model="n")], flips)
+    assert await store.statuses() == {("P", "m"): status, ("P", "n"): replace(before, model="n")}
 
 
 async def test_saving_a_status_replaces_the_previous_one(store: Store) -> None:

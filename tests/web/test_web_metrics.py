@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 from status_samples import failed, passed
 
 from harness.metrics import Metrics
+from harness.objectives import Objectives, ObjectiveSet
 from harness.result import FailureKind
 from harness.status import State, TargetStatus
 
@@ -93,3 +95,27 @@ def test_each_app_has_its_own_registry() -> None:
         "harness_probes_total",
         labels(provider="P", model="m", outcome="ok", kind="none"),
     ) not in samples(second)
+
+
+def test_objectives_are_gauges_and_the_missed_one_is_marked() -> None:
+    metrics = Metrics()
+    objectives = ObjectiveSet(
+        Objectives(max_ttfc_ms=5000.0), {"P/a": {"max_ttfc_ms": 1500.0, "regression": 2.0}}
+    )
+    slow = replace(status("P", "a", State.DEGRADED), missed=("max_ttfc",))
+    metrics.set_statuses([slow, status("P", "b", State.UP)], objectives)
+
+    values = samples(metrics)
+
+    def value(name: str, model: str, objective: str) -> float:
+        return values[(name, labels(provider="P", model=model, objective=objective))]
+
+    assert value("harness_objective", "a", "max_ttfc") == 1.5
+    assert value("harness_objective", "a", "regression") == 2.0
+    assert value("harness_objective", "b", "max_ttfc") == 5.0
+    assert value("harness_objective_missed", "a", "max_ttfc") == 1
+    assert value("harness_objective_missed", "a", "regression") == 0
+    assert value("harness_objective_missed", "b", "max_ttfc") == 0
+    assert ("harness_objective", labels(provider="P", model="b", objective="regression")) not in (
+        values
+    )
