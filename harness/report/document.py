@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.aggregate import LatencySummary, Uptime
+from harness.alerts.records import TargetAlert
 from harness.status import Flip
 
 from .format import iso
@@ -51,6 +52,7 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
         "last_error": m.last_error,
         "uptime": {label: _uptime(u) for label, u in m.uptime.items()},
         "latency": {"window": latency_window, **_latency(m.latency)},
+        "last_alert": _alert(m.last_alert),
         "checks": {
             c.prompt: {
                 "outcome": c.outcome.value,
@@ -69,6 +71,12 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
             for c in m.history
         ],
     }
+
+
+def _alert(a: TargetAlert | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {"sent_at": iso(a.sent_at) or None, "state": a.state.value, "title": a.title}
 
 
 def _uptime(u: Uptime) -> dict[str, Any]:

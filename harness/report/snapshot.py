@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from harness import __version__
@@ -72,6 +73,8 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
     statuses = await store.statuses()
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
     facts = [await read_facts(store, p, m, statuses.get((p, m)), now) for p, m in targets]
+    alerts = await store.last_alerts(sent_only=True)
+    facts = [replace(f, last_alert=alerts.get((f.provider, f.model))) for f in facts]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells
+from harness.alerts.records import TargetAlert
 from harness.result import FailureKind, ProbeResult
 from harness.status import Flip, Outcome, State, TargetStatus, outcome_of
 
@@ -52,6 +53,8 @@ class TargetFacts:
     uptime: Mapping[str, Uptime]
     """Uptime per window label of :data:`UPTIME_WINDOWS`."""
     latency: LatencySummary
+    last_alert: TargetAlert | None = None
+    """The newest alert sent about the target."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class ModelView:
     last_error: str | None
     """The error of the last failure, shown while the model is not passing."""
     checks: Sequence[Check]
+    last_alert: TargetAlert | None = None
+    """The newest alert sent about this model."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         last_kind=last_kind,
         last_error=last_error,
         checks=_checks(recent, prompt_order),
+        last_alert=facts.last_alert,
     )
 
 
