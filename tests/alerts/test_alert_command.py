@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from alert_receiver import TOKEN, Receiver
 from click.testing import CliRunner
 
+import harness.pipeline
+from harness.alerts.config import AlertSettings
+from harness.alerts.stage import RunAlerts
 from harness.cli import main
 from harness.emulator import Emulator, Fault, FaultSpec
 
@@ -80,3 +84,20 @@ def test_list_with_nothing_recorded(runner: CliRunner) -> None:
     result = runner.invoke(main, ["alert", "--list"])
     assert result.exit_code == 0
     assert "no alerts recorded yet" in result.output
+
+
+def test_the_alerts_switch_lets_sandbox_probes_alert(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    prepare = harness.pipeline.prepare_alerts
+
+    async def spy(settings: AlertSettings, *args: Any, **kwargs: Any) -> RunAlerts:
+        seen.append(settings.all_sources)
+        return await prepare(settings, *args, **kwargs)
+
+    monkeypatch.setattr(harness.pipeline, "prepare_alerts", spy)
+    for args in ([], ["--alerts"]):
+        result = runner.invoke(main, ["probe", "-p", "CodeLinkAva", "--sandbox", *args])
+        assert result.exit_code == 0, result.output
+    assert seen == [False, True]
