@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from harness.errors import StoreError
+from harness.redact import clean_error
 from harness.result import ProbeResult, Source
 from harness.status import Flip, TargetStatus
 from harness.store.base import Store
@@ -120,7 +121,7 @@ async def deliver_alerts(
     """
     if not destinations:
         return []
-    from .send import send
+    from .send import mask_urls, send
 
     by_key = {d.key: d for d in destinations}
     try:
@@ -134,13 +135,16 @@ async def deliver_alerts(
         return []
 
     async def attempt(delivery: AlertDelivery) -> Attempt:
-        error = await send(
-            by_key[delivery.destination],
-            title=delivery.title,
-            body=delivery.body,
-            notify_type=delivery.notify_type,
-            timeout=timeout,
-        )
+        try:
+            error = await send(
+                by_key[delivery.destination],
+                title=delivery.title,
+                body=delivery.body,
+                notify_type=delivery.notify_type,
+                timeout=timeout,
+            )
+        except Exception as exc:  # a bug in a notification plugin must not fail the run
+            error = clean_error(mask_urls(f"{type(exc).__name__}: {exc}"))
         at = datetime.now(UTC)
         retry_at = None
         if error is not None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from alert_receiver import TOKEN, Receiver
 
+import harness.alerts.send
 from harness.alerts.records import DeliveryState
 from harness.config import Settings
 from harness.emulator import Emulator, Fault, FaultSpec
@@ -236,3 +237,22 @@ async def test_secrets_stay_out_of_the_store_and_the_logs(
     assert any("apprise" in r.name for r in caplog.records)
     assert TOKEN not in caplog.text
     assert "/hook/" not in caplog.text
+
+
+async def test_a_crashing_sender_fails_the_attempt_not_the_run(
+    tmp_path: Path, receiver: Receiver, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> str | None:
+        raise RuntimeError(f"plugin bug near {receiver.url}")
+
+    monkeypatch.setattr(harness.alerts.send, "send", broken)
+    settings = alert_settings(tmp_path, receiver)
+    await record(settings, store, at(0, PASS))
+    for minute in (5, 10, 15):
+        summary = await record(settings, store, at(minute, FAIL))
+    assert summary.flips[0].new.value == "down"
+    (pending,) = await store.alert_deliveries()
+    assert pending.state is DeliveryState.PENDING
+    assert pending.last_error is not None
+    assert pending.last_error.startswith("RuntimeError: plugin bug near json://")
+    assert TOKEN not in pending.last_error
