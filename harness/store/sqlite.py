@@ -563,10 +563,15 @@ class SQLiteStore:
             ).fetchone()
             if newest is None or newest["kind"] != offline:
                 return None
-            (start,) = conn.execute(
-                """SELECT MIN(started_at) FROM results WHERE started_at > COALESCE(
-                       (SELECT MAX(started_at) FROM results WHERE kind IS NOT ?), -1)""",
+            # Both walk the time index from the newest row and stop early.
+            conclusive = conn.execute(
+                """SELECT started_at FROM results WHERE kind IS NOT ?
+                   ORDER BY started_at DESC LIMIT 1""",
                 (offline,),
+            ).fetchone()
+            (start,) = conn.execute(
+                "SELECT MIN(started_at) FROM results WHERE started_at > ?",
+                (conclusive[0] if conclusive is not None else -(2**63),),
             ).fetchone()
             return _opt_from_us(start)
 
