@@ -238,6 +238,18 @@ def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Calla
     return decorate
 
 
+_alerts_option = click.option(
+    "--alerts",
+    is_flag=True,
+    help="Send alerts for sandbox and replay runs too (live runs always send them).",
+)
+
+
+def _all_sources(settings: Settings) -> dict[str, Any]:
+    """The alert settings with sandbox and replay runs alerting too (``--alerts``)."""
+    return settings.alerts.model_copy(update={"all_sources": True}).model_dump()
+
+
 @main.command()
 @click.option("--all", "all_providers", is_flag=True, help="Probe every enabled provider.")
 @_target_options(prompt_default="ping, from settings")
@@ -269,6 +281,7 @@ def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Calla
     help="Exit 1 when: a probed target is down (not working), degraded (not up, or a pass "
     "missed an objective), any probe failed or was inconclusive, or never.",
 )
+@_alerts_option
 @click.pass_context
 def probe(
     ctx: click.Context,
@@ -284,6 +297,7 @@ def probe(
     timeout: float | None,
     no_store: bool,
     fail_on: str,
+    alerts: bool,
 ) -> None:
     """Probe providers with canned prompts; record, update statuses and flags."""
     if all_providers == bool(provider_names):
@@ -299,6 +313,7 @@ def probe(
             concurrency=concurrency,
             upstream=upstream,
             deadlines=deadlines.model_dump() if deadlines else None,
+            alerts=_all_sources(settings) if alerts else None,
         )
     except ConfigError as exc:
         _fail(str(exc))
@@ -407,6 +422,7 @@ def report(ctx: click.Context, out_dir: Path) -> None:
     metavar="PROVIDER=MODE[:ARG]",
     help="With --sandbox: start an emulator faulty (repeatable).",
 )
+@_alerts_option
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -415,6 +431,7 @@ def serve(
     interval: float | None,
     sandbox: bool,
     faults: Sequence[str],
+    alerts: bool,
 ) -> None:
     """Serve the live status page, probing every provider on a schedule."""
     from .store import open_store
@@ -424,6 +441,8 @@ def serve(
         _fail("--fault needs --sandbox")
     parsed = _parse_faults(faults)
     settings = _settings(ctx)
+    if alerts:
+        settings = settings.with_overrides(alerts=_all_sources(settings))
 
     async def check_store() -> None:
         async with open_store(settings.store_url):
@@ -512,3 +531,12 @@ def _register_bench() -> None:
 
 
 _register_bench()
+
+
+def _register_alert() -> None:
+    from .alerts.command import alert
+
+    main.add_command(alert)
+
+
+_register_alert()

@@ -27,6 +27,7 @@ from providers import PROVIDERS
 from providers.errors import ModelNotSupportedError
 from providers.upstream import validate_base
 
+from .alerts.config import AlertSettings
 from .connectivity import DEFAULT_NAMES
 from .errors import ConfigError
 
@@ -204,6 +205,10 @@ class Settings(_Section):
     connectivity: ConnectivitySettings = ConnectivitySettings()
     serve: ServeSettings = ServeSettings()
     providers: dict[str, ProviderSettings] = {}
+    # Validated on every load (the default too): the environment may name bad URLs.
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings.model_construct, validate_default=True
+    )
 
     @field_validator("upstream")
     @classmethod

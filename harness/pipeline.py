@@ -15,6 +15,7 @@ from providers import PROVIDERS, get_provider
 from providers.errors import ModelNotSupportedError
 from providers.flags import apply_flags
 
+from .alerts.stage import deliver_alerts, prepare_alerts
 from .config import Settings
 from .connectivity import ConnectivityCheck
 from .errors import ConfigError
@@ -236,7 +237,8 @@ async def record(
     offline: bool = False,
     reason: str | None = None,
 ) -> RunSummary:
-    """Keep ``results``, fold them into the statuses, write the flags file; prune old rows.
+    """Keep ``results``, fold them into the statuses, write the flags file; prune old rows;
+    send the alerts the flips call for (planned in the same transaction, sent after it).
 
     Without a store nothing is written and the summary carries only the results.
     """
@@ -251,7 +253,17 @@ async def record(
     changed, flips = fold_statuses(
         previous, results, thresholds_of(settings), objectives, baselines
     )
-    await store.record_run(results, list(changed.values()), flips)
+    alerts = await prepare_alerts(
+        settings.alerts,
+        store,
+        results,
+        previous=previous,
+        changed=changed,
+        flips=flips,
+        offline=offline,
+        secrets=settings.secrets,
+    )
+    await store.record_run(results, list(changed.values()), flips, alerts=alerts.drafts)
     statuses = {**previous, **changed}
     working = working_flags(statuses.values())
     states: dict[str, dict[str, str]] = {}
@@ -260,4 +272,6 @@ async def record(
     await asyncio.to_thread(write_flags, flags_file(settings.data_dir), working, states)
     apply_flags(PROVIDERS.values(), working)
     await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
+    if not offline:  # nothing can reach a destination from an offline host
+        await deliver_alerts(store, alerts.destinations, timeout=settings.alerts.send_timeout)
     return RunSummary(results, offline, reason, statuses, flips, working, objectives, baselines)

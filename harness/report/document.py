@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.aggregate import LatencySummary, Uptime
+from harness.alerts.records import TargetAlert
 from harness.status import Flip
 
 from .format import iso
@@ -54,6 +55,7 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
         "objectives": m.objectives.to_dict() if m.objectives is not None else None,
         "missed": list(m.missed),
         "reason": m.reason,
+        "last_alert": _alert(m.last_alert),
         "checks": {
             c.prompt: {
                 "outcome": c.outcome.value,
@@ -72,6 +74,12 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
             for c in m.history
         ],
     }
+
+
+def _alert(a: TargetAlert | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {"sent_at": iso(a.sent_at) or None, "state": a.state.value, "title": a.title}
 
 
 def _uptime(u: Uptime) -> dict[str, Any]:

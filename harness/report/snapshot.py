@@ -75,6 +75,8 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
     facts = [await read_facts(store, p, m, statuses.get((p, m)), now) for p, m in targets]
     objectives = objectives_of(settings)
     facts = [replace(f, objectives=objectives.for_target(f.provider, f.model)) for f in facts]
+    alerts = await store.last_alerts(sent_only=True)
+    facts = [replace(f, last_alert=alerts.get((f.provider, f.model))) for f in facts]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells
+from harness.alerts.records import TargetAlert
 from harness.objectives import Objectives
 from harness.result import FailureKind, ProbeResult
 from harness.status import Flip, Outcome, State, TargetStatus, outcome_of
@@ -55,6 +56,8 @@ class TargetFacts:
     latency: LatencySummary
     objectives: Objectives | None = None
     """The target's latency objectives (None: not known to the page)."""
+    last_alert: TargetAlert | None = None
+    """The newest alert sent about the target."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class ModelView:
     """The objectives the newest pass missed, by name."""
     reason: str = ""
     """Why the model shows its state."""
+    last_alert: TargetAlert | None = None
+    """The newest alert sent about this model."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,7 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         objectives=facts.objectives,
         missed=status.missed if status is not None else (),
         reason=status.reason if status is not None else "",
+        last_alert=facts.last_alert,
     )
 
 

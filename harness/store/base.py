@@ -12,10 +12,11 @@ Conventions shared by every backend:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from harness.aggregate import LatencySummary, Uptime
+from harness.alerts.records import AlertDelivery, AlertDraft, TargetAlert
 from harness.result import ProbeResult
 from harness.status import Flip, TargetStatus
 
@@ -68,14 +69,41 @@ class Store(Protocol):
         results: Sequence[ProbeResult],
         statuses: Sequence[TargetStatus],
         flips: Sequence[Flip],
+        alerts: Sequence[AlertDraft] = (),
     ) -> None:
-        """Store results together with the statuses and flips they caused, atomically."""
+        """Store results together with the statuses and flips they caused, atomically;
+        ``alerts`` are pending deliveries stored in the same transaction, each keeping
+        the ids of the flips it points at by position in ``flips``."""
 
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
         """Recorded flips, newest first."""
 
     async def prune(self, older_than: datetime) -> int:
-        """Delete results and flips older than ``older_than``; how many rows went."""
+        """Delete results, flips and alert deliveries older than ``older_than``; how many
+        rows went."""
 
     async def integrity_ok(self) -> bool:
         """True when the backend's own consistency check passes."""
+
+    async def offline_since(self) -> datetime | None:
+        """When the harness's host went offline: the oldest of the newest unbroken run of
+        ``harness_offline`` results; None when the newest result is conclusive (or none)."""
+
+    async def claim_alerts(
+        self, destinations: Sequence[str], *, now: datetime, lease: timedelta, limit: int = 100
+    ) -> list[AlertDelivery]:
+        """Pending deliveries to ``destinations`` due by ``now``, oldest first, claimed:
+        in one transaction their attempts go up by one and their next attempt moves to
+        ``now + lease``, so a concurrent caller does not claim them too."""
+
+    async def finish_alert(
+        self, alert_id: int, *, at: datetime, error: str | None, retry_at: datetime | None
+    ) -> None:
+        """Record an attempt's outcome: sent at ``at`` when ``error`` is None; else pending
+        again from ``retry_at``, or failed for good when ``retry_at`` is None."""
+
+    async def alert_deliveries(self, *, limit: int = 50) -> list[AlertDelivery]:
+        """Stored deliveries, newest first."""
+
+    async def last_alerts(self, *, sent_only: bool = False) -> dict[tuple[str, str], TargetAlert]:
+        """The newest delivery about each target (only sent ones with ``sent_only``)."""

@@ -25,6 +25,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.aggregate import LatencySummary, Uptime
+from harness.alerts.records import (
+    AlertDelivery,
+    AlertDraft,
+    AlertKind,
+    AlertTarget,
+    DeliveryState,
+    NotifyType,
+    TargetAlert,
+)
 from harness.errors import StoreError
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from harness.status import Flip, State, TargetStatus
@@ -137,9 +146,45 @@ def _add_policy_columns(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _create_alert_tables(conn: sqlite3.Connection) -> None:
+    """Alert deliveries (one row per message and destination) and the targets each
+    speaks of. A destination is a digest and a masked label, never its URL."""
+    statements = [
+        """CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            label TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            notify_type TEXT NOT NULL,
+            flip_ids TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER,
+            last_error TEXT,
+            sent_at INTEGER
+        )""",
+        "CREATE INDEX alerts_due ON alerts (state, next_attempt_at)",
+        "CREATE INDEX alerts_time ON alerts (created_at)",
+        """CREATE TABLE alert_targets (
+            alert_id INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            state TEXT NOT NULL,
+            PRIMARY KEY (alert_id, provider, model)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX alert_targets_target ON alert_targets (provider, model, alert_id)",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
+    _create_alert_tables,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
@@ -460,9 +505,11 @@ class SQLiteStore:
         results: Sequence[ProbeResult],
         statuses: Sequence[TargetStatus],
         flips: Sequence[Flip],
+        alerts: Sequence[AlertDraft] = (),
     ) -> None:
         """Store a run's results with the statuses and flips they caused, in one
-        transaction: a crash keeps both or neither, so the flags never lag the results."""
+        transaction: a crash keeps both or neither, so the flags never lag the results.
+        ``alerts`` (pending deliveries about those flips) are stored in it too."""
         batch = list(results)
         status_rows = [_status_row(s) for s in statuses]
         flip_rows = [
@@ -471,7 +518,8 @@ class SQLiteStore:
         targets = sorted(
             {r.target for r in batch} | {(row[0], row[1]) for row in (*status_rows, *flip_rows)}
         )
-        if not targets:
+        drafts = list(alerts)
+        if not targets and not drafts:
             return
 
         def save(conn: sqlite3.Connection) -> None:
@@ -481,11 +529,16 @@ class SQLiteStore:
                 )
                 conn.executemany(_INSERT_RESULT, map(_result_row, batch))
                 conn.executemany(_UPSERT_STATUS, status_rows)
-                conn.executemany(
-                    "INSERT INTO flips (provider, model, at, old, new, reason)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    flip_rows,
-                )
+                flip_ids = [
+                    conn.execute(
+                        "INSERT INTO flips (provider, model, at, old, new, reason)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        row,
+                    ).lastrowid
+                    for row in flip_rows
+                ]
+                for draft in drafts:
+                    _insert_alert(conn, draft, [flip_ids[i] for i in draft.flips])
 
         await self._call(save)
 
@@ -501,14 +554,16 @@ class SQLiteStore:
         return await self._call(query)
 
     async def prune(self, older_than: datetime) -> int:
-        """Delete results and flips older than ``older_than``; the rows deleted, together."""
+        """Delete results, flips and alert deliveries older than ``older_than``; the rows
+        deleted, together."""
         cutoff = _to_us(older_than)
 
         def prune(conn: sqlite3.Connection) -> int:
             with _transaction(conn):
                 results = conn.execute("DELETE FROM results WHERE started_at < ?", (cutoff,))
                 flips = conn.execute("DELETE FROM flips WHERE at < ?", (cutoff,))
-                return results.rowcount + flips.rowcount
+                alerts = conn.execute("DELETE FROM alerts WHERE created_at < ?", (cutoff,))
+                return results.rowcount + flips.rowcount + alerts.rowcount
 
         return await self._call(prune)
 
@@ -522,6 +577,181 @@ class SQLiteStore:
                 return False
 
         return await self._call(check)
+
+    async def offline_since(self) -> datetime | None:
+        """When the harness's host went offline (see the Store protocol)."""
+        offline = FailureKind.HARNESS_OFFLINE.value
+
+        def query(conn: sqlite3.Connection) -> datetime | None:
+            newest = conn.execute(
+                "SELECT kind FROM results ORDER BY started_at DESC, id DESC LIMIT 1"
+            ).fetchone()
+            if newest is None or newest["kind"] != offline:
+                return None
+            # Both walk the time index from the newest row and stop early.
+            conclusive = conn.execute(
+                """SELECT started_at FROM results WHERE kind IS NOT ?
+                   ORDER BY started_at DESC LIMIT 1""",
+                (offline,),
+            ).fetchone()
+            (start,) = conn.execute(
+                "SELECT MIN(started_at) FROM results WHERE started_at > ?",
+                (conclusive[0] if conclusive is not None else -(2**63),),
+            ).fetchone()
+            return _opt_from_us(start)
+
+        return await self._call(query)
+
+    async def claim_alerts(
+        self, destinations: Sequence[str], *, now: datetime, lease: timedelta, limit: int = 100
+    ) -> list[AlertDelivery]:
+        """Claim the pending deliveries due by ``now`` (see the Store protocol)."""
+        keys = list(dict.fromkeys(destinations))
+        if not keys:
+            return []
+        now_us, until_us = _to_us(now), _to_us(now + lease)
+        marks = ", ".join("?" for _ in keys)
+
+        def claim(conn: sqlite3.Connection) -> list[AlertDelivery]:
+            with _transaction(conn):
+                ids = [
+                    row[0]
+                    for row in conn.execute(
+                        f"""SELECT id FROM alerts
+                            WHERE state = ?
+                              AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                              AND destination IN ({marks})
+                            ORDER BY id LIMIT ?""",
+                        (DeliveryState.PENDING.value, now_us, *keys, limit),
+                    )
+                ]
+                conn.executemany(
+                    "UPDATE alerts SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                    [(until_us, i) for i in ids],
+                )
+                return _deliveries(conn, ids)
+
+        return await self._call(claim)
+
+    async def finish_alert(
+        self, alert_id: int, *, at: datetime, error: str | None, retry_at: datetime | None
+    ) -> None:
+        """Record a delivery attempt's outcome (see the Store protocol)."""
+        if error is None:
+            sql = "UPDATE alerts SET state = ?, sent_at = ?, next_attempt_at = NULL WHERE id = ?"
+            params: tuple[Any, ...] = (DeliveryState.SENT.value, _to_us(at), alert_id)
+        elif retry_at is not None:
+            sql = "UPDATE alerts SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?"
+            params = (DeliveryState.PENDING.value, error, _to_us(retry_at), alert_id)
+        else:
+            sql = "UPDATE alerts SET state = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?"
+            params = (DeliveryState.FAILED.value, error, alert_id)
+
+        def finish(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute(sql, params)
+
+        await self._call(finish)
+
+    async def alert_deliveries(self, *, limit: int = 50) -> list[AlertDelivery]:
+        """Stored deliveries, newest first."""
+
+        def query(conn: sqlite3.Connection) -> list[AlertDelivery]:
+            ids = [
+                row[0]
+                for row in conn.execute("SELECT id FROM alerts ORDER BY id DESC LIMIT ?", (limit,))
+            ]
+            return sorted(_deliveries(conn, ids), key=lambda d: d.id, reverse=True)
+
+        return await self._call(query)
+
+    async def last_alerts(self, *, sent_only: bool = False) -> dict[tuple[str, str], TargetAlert]:
+        """The newest delivery about each target (only sent ones with ``sent_only``)."""
+        where = "WHERE a.state = 'sent'" if sent_only else ""
+        sql = f"""SELECT provider, model, state, kind, title, created_at, sent_at FROM (
+                      SELECT t.provider, t.model, t.state, a.kind, a.title, a.created_at,
+                             a.sent_at,
+                             ROW_NUMBER() OVER (
+                                 PARTITION BY t.provider, t.model
+                                 ORDER BY a.created_at DESC, a.sent_at DESC, a.id DESC
+                             ) AS n
+                      FROM alert_targets t JOIN alerts a ON a.id = t.alert_id {where}
+                  ) WHERE n = 1"""
+
+        def query(conn: sqlite3.Connection) -> dict[tuple[str, str], TargetAlert]:
+            return {
+                (row["provider"], row["model"]): TargetAlert(
+                    provider=row["provider"],
+                    model=row["model"],
+                    state=State(row["state"]),
+                    kind=AlertKind(row["kind"]),
+                    title=row["title"],
+                    created_at=_from_us(row["created_at"]),
+                    sent_at=_opt_from_us(row["sent_at"]),
+                )
+                for row in conn.execute(sql)
+            }
+
+        return await self._call(query)
+
+
+def _insert_alert(conn: sqlite3.Connection, draft: AlertDraft, flip_ids: list[int | None]) -> None:
+    created = _to_us(draft.created_at)
+    alert_id = conn.execute(
+        """INSERT INTO alerts (created_at, kind, destination, label, title, body, notify_type,
+                               flip_ids, state, attempts, next_attempt_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)""",
+        (
+            created,
+            draft.kind.value,
+            draft.destination,
+            draft.label,
+            draft.title,
+            draft.body,
+            draft.notify_type.value,
+            json.dumps(flip_ids),
+            DeliveryState.PENDING.value,
+        ),
+    ).lastrowid
+    conn.executemany(
+        "INSERT OR IGNORE INTO alert_targets (alert_id, provider, model, state)"
+        " VALUES (?, ?, ?, ?)",
+        [(alert_id, t.provider, t.model, t.state.value) for t in draft.targets],
+    )
+
+
+def _deliveries(conn: sqlite3.Connection, ids: Sequence[int]) -> list[AlertDelivery]:
+    """The deliveries with ``ids``, in id order, with their targets."""
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    targets: dict[int, list[AlertTarget]] = {}
+    for row in conn.execute(
+        f"SELECT * FROM alert_targets WHERE alert_id IN ({marks}) ORDER BY provider, model", ids
+    ):
+        targets.setdefault(row["alert_id"], []).append(
+            AlertTarget(row["provider"], row["model"], State(row["state"]))
+        )
+    return [
+        AlertDelivery(
+            id=row["id"],
+            kind=AlertKind(row["kind"]),
+            destination=row["destination"],
+            label=row["label"],
+            title=row["title"],
+            body=row["body"],
+            notify_type=NotifyType(row["notify_type"]),
+            created_at=_from_us(row["created_at"]),
+            targets=tuple(targets.get(row["id"], ())),
+            flip_ids=tuple(json.loads(row["flip_ids"])),
+            state=DeliveryState(row["state"]),
+            attempts=row["attempts"],
+            next_attempt_at=_opt_from_us(row["next_attempt_at"]),
+            last_error=row["last_error"],
+            sent_at=_opt_from_us(row["sent_at"]),
+        )
+        for row in conn.execute(f"SELECT * FROM alerts WHERE id IN ({marks}) ORDER BY id", ids)
+    ]
 
 
 def _close(conn: sqlite3.Connection) -> None:

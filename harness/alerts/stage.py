@@ -1,0 +1,166 @@
+"""The alert stage of a run: planned before the run is committed, delivered after.
+
+:func:`prepare_alerts` decides the run's messages (stored by the caller in the same
+transaction as the flips); :func:`deliver_alerts` then sends whatever the store says is
+due, each send bounded by ``send_timeout``, and records every outcome. A failed send is
+retried on later runs with a growing delay; nothing here ever raises into the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from harness.errors import StoreError
+from harness.redact import clean_error
+from harness.result import ProbeResult, Source
+from harness.status import Flip, TargetStatus
+from harness.store.base import Store
+
+from .config import AlertSettings, Destination, alert_urls
+from .plan import plan_alerts
+from .records import AlertDelivery, AlertDraft
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 20
+"""Attempts before a delivery is given up (about a day with :func:`retry_delay`)."""
+LEASE_MARGIN = timedelta(seconds=30)
+"""How long past its timeout a claimed delivery stays claimed (then a crash is retried)."""
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after ``attempts`` failed sends: none after the first (the next run
+    retries), then 1, 2, 4 ... minutes, at most an hour."""
+    if attempts <= 1:
+        return timedelta(0)
+    return timedelta(minutes=min(2 ** (attempts - 2), 60))
+
+
+@dataclass(frozen=True)
+class RunAlerts:
+    """Where a run's alerts go and the messages it planned (both empty when it sends none)."""
+
+    destinations: Sequence[Destination] = ()
+    drafts: Sequence[AlertDraft] = field(default_factory=list)
+
+
+def run_destinations(
+    settings: AlertSettings, results: Sequence[ProbeResult], environ: Mapping[str, str]
+) -> list[Destination]:
+    """The destinations of a run: none without URLs, and none for a run that is not live
+    unless ``all_sources`` (``--alerts``) allows sandbox and replay runs."""
+    urls = alert_urls(settings, environ)
+    if not urls or not results:
+        return []
+    if not settings.all_sources and any(r.source is not Source.LIVE for r in results):
+        return []
+    from .send import destinations
+
+    return destinations(urls)
+
+
+async def prepare_alerts(
+    settings: AlertSettings,
+    store: Store,
+    results: Sequence[ProbeResult],
+    *,
+    previous: Mapping[tuple[str, str], TargetStatus],
+    changed: Mapping[tuple[str, str], TargetStatus],
+    flips: Sequence[Flip],
+    offline: bool,
+    secrets: Sequence[str] = (),
+    environ: Mapping[str, str] = os.environ,
+) -> RunAlerts:
+    """The run's destinations and messages, read from ``store`` but not written to it."""
+    targets = run_destinations(settings, results, environ)
+    if not targets:
+        return RunAlerts()
+    now = max(r.started_at for r in results)
+    conclusive = not offline and any(not r.inconclusive for r in results)
+    reminding = settings.remind_every > timedelta(0)
+    drafts = plan_alerts(
+        destinations=targets,
+        flips=flips,
+        previous=previous,
+        current={**previous, **changed},
+        run_targets={r.target for r in results},
+        last_alerts=await store.last_alerts() if reminding else {},
+        offline_since=await store.offline_since() if conclusive else None,
+        now=now,
+        on=settings.on,
+        remind_every=settings.remind_every,
+        public_url=settings.public_url,
+        secrets=secrets,
+    )
+    return RunAlerts(targets, drafts)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One delivery attempt: what was sent where, and the error (None: delivered)."""
+
+    delivery: AlertDelivery
+    error: str | None
+
+
+async def deliver_alerts(
+    store: Store,
+    destinations: Sequence[Destination],
+    *,
+    timeout: float,
+    now: datetime | None = None,
+) -> list[Attempt]:
+    """Send every delivery due to ``destinations``, all at once, and record each outcome.
+
+    Store errors are logged, not raised: alerts never fail a run.
+    """
+    if not destinations:
+        return []
+    from .send import mask_urls, send
+
+    by_key = {d.key: d for d in destinations}
+    try:
+        due = await store.claim_alerts(
+            list(by_key),
+            now=now or datetime.now(UTC),
+            lease=timedelta(seconds=timeout) + LEASE_MARGIN,
+        )
+    except StoreError as exc:
+        log.warning("alerts not sent: %s", exc)
+        return []
+
+    async def attempt(delivery: AlertDelivery) -> Attempt:
+        try:
+            error = await send(
+                by_key[delivery.destination],
+                title=delivery.title,
+                body=delivery.body,
+                notify_type=delivery.notify_type,
+                timeout=timeout,
+            )
+        except Exception as exc:  # a bug in a notification plugin must not fail the run
+            error = clean_error(mask_urls(f"{type(exc).__name__}: {exc}"))
+        at = datetime.now(UTC)
+        retry_at = None
+        if error is not None:
+            if delivery.attempts < MAX_ATTEMPTS:
+                retry_at = at + retry_delay(delivery.attempts)
+            log.warning(
+                "alert %r to %s failed (attempt %d): %s",
+                delivery.title,
+                delivery.label,
+                delivery.attempts,
+                error,
+            )
+        try:
+            await store.finish_alert(delivery.id, at=at, error=error, retry_at=retry_at)
+        except StoreError as exc:
+            log.warning("alert %r: outcome not recorded: %s", delivery.title, exc)
+        return Attempt(delivery, error)
+
+    return list(await asyncio.gather(*map(attempt, due)))
