@@ -1,6 +1,9 @@
 """gpt4free-style chat providers, with ``working`` flags measured by the harness.
 
 from providers import RobocodersAPI, AiChatOnline, AutonomousAI, CodeLinkAva
+
+``PROVIDERS`` holds every provider by name; ``register`` / ``unregister`` add and
+remove providers built at run time (see ``providers.registry``).
 """
 
 from __future__ import annotations
@@ -27,21 +30,16 @@ from .errors import (
 from .flags import apply_flags, flags_path, read_flags
 from .http import raise_for_status
 from .messages import Chunk, FinishReason, Message, Messages, format_prompt
+from .registry import (
+    PROVIDERS,
+    ProviderNameError,
+    get_provider,
+    is_builtin,
+    register,
+    registered,
+    unregister,
+)
 from .RobocodersAPI import RobocodersAPI
-
-PROVIDERS: dict[str, type[AsyncGeneratorProvider]] = {
-    p.name(): p for p in (RobocodersAPI, AiChatOnline, AutonomousAI, CodeLinkAva)
-}
-"""Every provider the harness knows, by name."""
-
-
-def get_provider(name: str) -> type[AsyncGeneratorProvider]:
-    """The provider called ``name`` (case-insensitive); ``KeyError`` names the known ones."""
-    for key, provider in PROVIDERS.items():
-        if key.lower() == name.lower():
-            return provider
-    raise KeyError(f"unknown provider {name!r}; known: {', '.join(PROVIDERS)}")
-
 
 apply_flags(PROVIDERS.values(), read_flags(flags_path()))
 
@@ -64,6 +62,7 @@ __all__ = [
     "ProtocolError",
     "ProviderError",
     "ProviderModelMixin",
+    "ProviderNameError",
     "RateLimitError",
     "ResponseError",
     "ResponseStatusError",
@@ -73,5 +72,9 @@ __all__ = [
     "ValidationError",
     "format_prompt",
     "get_provider",
+    "is_builtin",
     "raise_for_status",
+    "register",
+    "registered",
+    "unregister",
 ]

@@ -27,9 +27,13 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 @pytest.fixture(autouse=True)
 def restore_working_flags() -> Iterator[None]:
-    """Runs apply measured flags to the provider classes; put the shipped ones back."""
-    shipped = {name: provider.working for name, provider in PROVIDERS.items()}
+    """Runs apply measured flags to the provider classes, and configurations register
+    providers: put the shipped flags and the registry as they were back."""
+    known = dict(PROVIDERS)
+    shipped = {name: provider.working for name, provider in known.items()}
     yield
+    PROVIDERS.clear()
+    PROVIDERS.update(known)
     for name, working in shipped.items():
         PROVIDERS[name].working = working
 
