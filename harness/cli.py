@@ -157,16 +157,18 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     "faults",
     multiple=True,
     metavar="PROVIDER=MODE[:ARG]",
-    help="Inject a fault, e.g. AutonomousAI=http_429:5 (repeatable).",
+    help="Inject a fault, e.g. AutonomousAI=http_429:5 or openai=http_500 (repeatable).",
 )
 def emulate(host: str, port: int, faults: Sequence[str]) -> None:
-    """Serve emulators of every provider's upstream API on their real paths."""
+    """Serve emulators of every provider's upstream API on their real paths, and an
+    OpenAI-compatible API at /v1 (fault name `openai`)."""
     from .emulator import serve
 
     parsed = _parse_faults(faults)
 
     def ready(url: str) -> None:
         click.echo(f"emulating the upstream APIs at {url}  (HARNESS_UPSTREAM={url})", err=False)
+        click.echo(f"OpenAI-compatible API at {url}/v1", err=False)
         sys.stdout.flush()
 
     try:
