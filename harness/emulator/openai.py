@@ -54,6 +54,13 @@ CHAT = "/v1/chat/completions"
 LIST = "/v1/models"
 
 
+def base_url(emulator_url: str, endpoint: str | None = None) -> str:
+    """The OpenAI-compatible base URL of the emulator at ``emulator_url``: ``URL/v1``, or
+    ``URL/ENDPOINT/v1`` (addressed by that endpoint's faults)."""
+    root = emulator_url.rstrip("/")
+    return f"{root}/{endpoint}/v1" if endpoint else f"{root}/v1"
+
+
 def setup(app: web.Application) -> None:
     """Add the OpenAI-compatible routes (bare and under ``/NAME``) to ``app``."""
     app.router.add_post(CHAT, chat)

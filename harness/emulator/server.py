@@ -14,6 +14,7 @@ from yarl import URL
 
 from .app import build_app
 from .faults import FaultSpec
+from .openai import base_url
 from .state import STATE
 
 SHUTDOWN_TIMEOUT = 5.0
@@ -60,7 +61,7 @@ class Emulator:
     def openai_url(self, endpoint: str | None = None) -> str:
         """The OpenAI-compatible base URL: ``URL/v1``, or ``URL/ENDPOINT/v1`` (addressed by
         that name's faults, see :mod:`harness.emulator.openai`)."""
-        return f"{self.url}/{endpoint}/v1" if endpoint else f"{self.url}/v1"
+        return base_url(self.url, endpoint)
 
     @property
     def requests(self) -> Counter[tuple[str, str]]:
