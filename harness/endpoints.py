@@ -79,6 +79,12 @@ def endpoint_secrets(settings: Settings) -> list[str]:
     return [key for key in keys if key]
 
 
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """Every secret to keep out of results, logs and cassettes: the configured ones and
+    the endpoints' API keys."""
+    return (*settings.secrets, *endpoint_secrets(settings))
+
+
 def is_discovering(settings: Settings, provider: type[AsyncGeneratorProvider]) -> bool:
     """Whether ``provider`` is a configured endpoint that discovers its models."""
     endpoint = settings.endpoints.get(provider.name())

@@ -18,7 +18,7 @@ from providers.flags import apply_flags
 
 from .config import Settings
 from .connectivity import ConnectivityCheck
-from .endpoints import discover_models, endpoint_secrets, undiscovered
+from .endpoints import discover_models, secrets_of, undiscovered
 from .errors import ConfigError
 from .flags import flags_file, write_flags
 from .probe import Deadlines
@@ -198,7 +198,7 @@ async def probe_and_record(
         vantage=settings.vantage,
         connectivity=connectivity,
         on_result=on_result,
-        secrets=(*settings.secrets, *endpoint_secrets(settings)),
+        secrets=secrets_of(settings),
         proxies={n: p.proxy for n, p in settings.providers.items() if p.proxy},
     )
     return await record(
