@@ -14,6 +14,7 @@ from aiohttp import web
 from click.testing import CliRunner
 
 from harness.emulator import Emulator
+from harness.emulator.answers import answer
 
 LEAKY_KEY = "gsk_Q2xhc3NpZmllZEtleTEyMzQ1Njc4OTA"
 """An API key in a shape no built-in redaction pattern knows: only the plumbing of the
@@ -74,7 +75,7 @@ def leaky_app() -> web.Application:
             )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        for text in ("pong ", "(key ", key, ")"):
+        for text in (answer(body["messages"]), " (key ", key, ")"):
             chunk = {"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
         end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
