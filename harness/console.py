@@ -117,10 +117,7 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
 def json_document(summary: RunSummary) -> str:
     """``{"results": [...], "summary": {...}}``: the whole output of ``--json``."""
     document: dict[str, Any] = {
-        "results": [
-            {**r.to_dict(), "chars_per_s": r.chars_per_s, "tokens_per_s": r.tokens_per_s}
-            for r in summary.results
-        ],
+        "results": [r.to_dict() for r in summary.results],
         "summary": {
             "total": len(summary.results),
             "passed": summary.passed,
