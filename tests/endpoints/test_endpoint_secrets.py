@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
-from conftest import KEY_ENV, LEAKY_KEY
+from endpoint_servers import KEY_ENV, LEAKY_KEY
 
 from harness.cli import main
 from harness.config import load_settings

@@ -94,15 +94,25 @@ AWKWARD_STREAM = (
 )
 
 
-@pytest.mark.parametrize("cut", [1, 7, 40, 100, 333, len(AWKWARD_STREAM) - 3])
+@pytest.mark.parametrize(
+    ("cut", "content_type"),
+    [
+        (1, "text/event-stream"),
+        (7, "text/event-stream; charset=utf-8"),
+        (40, "text/event-stream"),
+        (100, "text/plain"),
+        (333, "text/event-stream"),
+        (len(AWKWARD_STREAM) - 3, "application/octet-stream"),
+    ],
+)
 async def test_an_awkward_stream_split_anywhere_reads_the_same(
-    aiohttp_server: object, cut: int
+    aiohttp_server: object, cut: int, content_type: str
 ) -> None:
     seen: dict[str, str] = {}
 
     async def handler(request: web.Request) -> web.StreamResponse:
         seen.update(request.headers)
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        response = web.StreamResponse(headers={"Content-Type": content_type})
         await response.prepare(request)
         await response.write(AWKWARD_STREAM[:cut])
         await response.write(AWKWARD_STREAM[cut:])
