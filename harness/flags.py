@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from providers import PROVIDERS
+from providers import PROVIDERS, is_builtin
 from providers.flags import FLAGS_FILE_NAME
 
 _WORKING_LINE = re.compile(r"^(?P<indent>\s+)working\s*(?::\s*[\w\[\]]+\s*)?=\s*(True|False)\s*$")
@@ -73,10 +73,14 @@ class SourceEdit:
 
 
 def source_edits(working: Mapping[str, bool]) -> list[SourceEdit]:
-    """The provider modules whose ``working = ...`` line differs from the measured flag."""
+    """The provider modules whose ``working = ...`` line differs from the measured flag.
+
+    Only built-in providers have a module of their own; providers built at run time
+    (configured endpoints, wrapped gpt4free providers) are skipped.
+    """
     edits = []
     for name, flag in sorted(working.items()):
-        provider = PROVIDERS.get(name)
+        provider = PROVIDERS.get(name) if is_builtin(name) else None
         source = inspect.getsourcefile(provider) if provider else None
         if source is None:
             continue

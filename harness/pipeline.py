@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from providers import PROVIDERS, get_provider
+from providers.base import AsyncGeneratorProvider
 from providers.errors import ModelNotSupportedError
 from providers.flags import apply_flags
 
 from .alerts.stage import deliver_alerts, prepare_alerts
 from .config import Settings
 from .connectivity import ConnectivityCheck
+from .endpoints import capped_models, discover_models, secrets_of, undiscovered
 from .errors import ConfigError
 from .flags import flags_file, write_flags
 from .objectives import REGRESSION_WINDOW, Baseline, Miss, ObjectiveSet, misses
@@ -109,6 +111,30 @@ async def read_baselines(
         latency = await store.latency(provider, model, now - REGRESSION_WINDOW)
         baselines[(provider, model)] = Baseline(latency.n, latency.ttfc_p50, latency.total_p50)
     return baselines
+def chosen_providers(
+    settings: Settings, providers: Sequence[str] | None = None
+) -> list[type[AsyncGeneratorProvider]]:
+    """The providers named (``ConfigError`` for an unknown name), else every enabled one."""
+    try:
+        return (
+            [get_provider(name) for name in providers]
+            if providers
+            else [p for name, p in PROVIDERS.items() if settings.provider(name).enabled]
+        )
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None
+
+
+async def plan_run(
+    settings: Settings,
+    providers: Sequence[str] | None = None,
+    model: str | None = None,
+    prompts: Sequence[str] | None = None,
+) -> list[Target]:
+    """:func:`plan_targets` after listing the models of the chosen endpoints that
+    discover theirs: once per run, under the redirection in force."""
+    await discover_models(settings, chosen_providers(settings, providers))
+    return plan_targets(settings, providers, model, prompts)
 
 
 def plan_targets(
@@ -120,16 +146,10 @@ def plan_targets(
     """provider x model x applicable prompt, validated: unknown names are ``ConfigError``s.
 
     Without ``providers`` every enabled provider is planned; without ``model`` each
-    provider's configured models (default: all of them); ``prompts`` may hold ``all``.
+    provider's configured models (default: all of them; none for an endpoint whose
+    models are not discovered yet, see :func:`plan_run`); ``prompts`` may hold ``all``.
     """
-    try:
-        chosen = (
-            [get_provider(name) for name in providers]
-            if providers
-            else [p for name, p in PROVIDERS.items() if settings.provider(name).enabled]
-        )
-    except KeyError as exc:
-        raise ConfigError(str(exc.args[0])) from None
+    chosen = chosen_providers(settings, providers)
     prompt_ids = list(prompts or settings.prompts)
     if "all" in prompt_ids:
         prompt_ids = list(PROMPTS)
@@ -138,7 +158,7 @@ def plan_targets(
         raise ConfigError(f"unknown prompt(s) {unknown}; known: {', '.join(PROMPTS)}, all")
     targets: list[Target] = []
     for provider in chosen:
-        configured = settings.provider(provider.name()).models
+        configured = settings.provider(provider.name()).models or capped_models(settings, provider)
         try:
             models = (
                 [provider.resolve_model(model)]
@@ -152,7 +172,11 @@ def plan_targets(
                 if PROMPTS[prompt_id].applies_to(provider):
                     targets.append(Target(provider, model_name, prompt_id))
     if not targets:
-        raise ConfigError("nothing to probe: no provider, model and prompt combination applies")
+        missing = [p.name() for p in chosen if p.name() in undiscovered(settings)]
+        hint = f" (no models discovered for {', '.join(missing)})" if missing else ""
+        raise ConfigError(
+            f"nothing to probe: no provider, model and prompt combination applies{hint}"
+        )
     return targets
 
 
@@ -221,7 +245,7 @@ async def probe_and_record(
         vantage=settings.vantage,
         connectivity=connectivity,
         on_result=on_result,
-        secrets=settings.secrets,
+        secrets=secrets_of(settings),
         proxies={n: p.proxy for n, p in settings.providers.items() if p.proxy},
     )
     return await record(

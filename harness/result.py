@@ -99,8 +99,10 @@ class ProbeResult:
     concurrency: int = 1
     attempts: int = 1
     run_id: str = ""
+    prompt_tokens: int | None = None
     completion_tokens: int | None = None
-    """Tokens of the answer as the upstream reported them (usage); None when it did not."""
+    """Tokens of the prompt and the answer as the upstream reported them (usage); None
+    when it did not."""
 
     @property
     def inconclusive(self) -> bool:
@@ -118,6 +120,15 @@ class ProbeResult:
         if self.ttfc_ms is None or self.total_ms is None or self.total_ms <= self.ttfc_ms:
             return None
         return self.chars / ((self.total_ms - self.ttfc_ms) / 1000)
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Completion tokens per second after the first chunk, where the upstream counted them."""
+        if self.completion_tokens is None:
+            return None
+        if self.ttfc_ms is None or self.total_ms is None or self.total_ms <= self.ttfc_ms:
+            return None
+        return self.completion_tokens / ((self.total_ms - self.ttfc_ms) / 1000)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (enums as strings, time as ISO 8601 UTC)."""

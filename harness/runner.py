@@ -7,10 +7,12 @@ each transport failure one retry after a short backoff, and returns a
 was offline.
 
 Offline handling: before probing, :class:`~harness.connectivity.ConnectivityCheck`
-resolves the targets' hosts and a few well-known names. When none resolves, no probe
-is sent (they could only fail, slowly on a blackholed resolver): every target gets an
-inconclusive result right away (``kind=harness_offline``, ``attempts=0``), and the
-outcome says ``offline=True`` with the reason.
+resolves the hosts of the targets that need the internet and a few well-known names.
+When none resolves, none of those targets is probed (they could only fail, slowly on
+a blackholed resolver): each gets an inconclusive result right away
+(``kind=harness_offline``, ``attempts=0``), and the outcome says ``offline=True`` with
+the reason. Targets on this machine or a private network (a local Ollama, a LAN vLLM;
+see ``connectivity.needs_internet``) are probed and counted all the same.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from providers.errors import ModelNotSupportedError
 
 from . import __version__
 from .classify import is_retryable
-from .connectivity import ConnectivityCheck, target_hosts
+from .connectivity import ConnectivityCheck, needs_internet, target_hosts
 from .errors import ConfigError
 from .probe import DEFAULT_DEADLINES, Deadlines, probe
 from .prompts import PROMPTS
@@ -140,25 +142,32 @@ async def run(
     """
     run_id = uuid.uuid4().hex
     where = vantage or socket.gethostname()
+    offline: dict[int, ProbeResult] = {}
+    reason: str | None = None
     if connectivity is not None and connectivity.enabled and targets:
-        hosts = target_hosts(dict.fromkeys(t.provider for t in targets), proxies)
-        state = await connectivity.assess(hosts)
-        if not state.online:
-            results = [
-                offline_result(
-                    t,
-                    state.reason,
-                    source=source,
-                    vantage=where,
-                    concurrency=concurrency,
-                    run_id=run_id,
-                )
-                for t in targets
-            ]
-            for result in results:
+        remote = [
+            p for p in dict.fromkeys(t.provider for t in targets) if needs_internet(p, proxies)
+        ]
+        state = await connectivity.assess(target_hosts(remote, proxies)) if remote else None
+        if state is not None and not state.online:
+            reason = state.reason
+            for index, target in enumerate(targets):
+                if target.provider in remote:
+                    offline[index] = offline_result(
+                        target,
+                        state.reason,
+                        source=source,
+                        vantage=where,
+                        concurrency=concurrency,
+                        run_id=run_id,
+                    )
+            for result in offline.values():
                 if on_result is not None:
                     on_result(result)
-            return RunOutcome(results, offline=True, reason=state.reason, run_id=run_id)
+            if len(offline) == len(targets):
+                return RunOutcome(
+                    list(offline.values()), offline=True, reason=reason, run_id=run_id
+                )
 
     overall = asyncio.Semaphore(concurrency)
     by_provider = {t.provider.name(): asyncio.Semaphore(per_provider) for t in targets}
@@ -190,5 +199,8 @@ async def run(
         return result
 
     async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(probe_target(t)) for t in targets]
-    return RunOutcome([t.result() for t in tasks], run_id=run_id)
+        tasks = {
+            i: group.create_task(probe_target(t)) for i, t in enumerate(targets) if i not in offline
+        }
+    results = [offline[i] if i in offline else tasks[i].result() for i in range(len(targets))]
+    return RunOutcome(results, offline=reason is not None, reason=reason, run_id=run_id)

@@ -1,6 +1,9 @@
 """gpt4free-style chat providers, with ``working`` flags measured by the harness.
 
 from providers import RobocodersAPI, AiChatOnline, AutonomousAI, CodeLinkAva
+
+``PROVIDERS`` holds every provider by name; ``register`` / ``unregister`` add and
+remove providers built at run time (see ``providers.registry``).
 """
 
 from __future__ import annotations
@@ -26,22 +29,18 @@ from .errors import (
 )
 from .flags import apply_flags, flags_path, read_flags
 from .http import raise_for_status
-from .messages import Chunk, FinishReason, Message, Messages, format_prompt
+from .messages import Chunk, FinishReason, Message, Messages, Usage, format_prompt
+from .openai_compatible import OpenAICompatibleProvider, openai_compatible
+from .registry import (
+    PROVIDERS,
+    ProviderNameError,
+    get_provider,
+    is_builtin,
+    register,
+    registered,
+    unregister,
+)
 from .RobocodersAPI import RobocodersAPI
-
-PROVIDERS: dict[str, type[AsyncGeneratorProvider]] = {
-    p.name(): p for p in (RobocodersAPI, AiChatOnline, AutonomousAI, CodeLinkAva)
-}
-"""Every provider the harness knows, by name."""
-
-
-def get_provider(name: str) -> type[AsyncGeneratorProvider]:
-    """The provider called ``name`` (case-insensitive); ``KeyError`` names the known ones."""
-    for key, provider in PROVIDERS.items():
-        if key.lower() == name.lower():
-            return provider
-    raise KeyError(f"unknown provider {name!r}; known: {', '.join(PROVIDERS)}")
-
 
 apply_flags(PROVIDERS.values(), read_flags(flags_path()))
 
@@ -61,17 +60,25 @@ __all__ = [
     "Messages",
     "MissingRequirementsError",
     "ModelNotSupportedError",
+    "OpenAICompatibleProvider",
     "ProtocolError",
     "ProviderError",
     "ProviderModelMixin",
+    "ProviderNameError",
     "RateLimitError",
     "ResponseError",
     "ResponseStatusError",
     "ResponseTooLargeError",
     "RobocodersAPI",
     "ServerError",
+    "Usage",
     "ValidationError",
     "format_prompt",
     "get_provider",
+    "is_builtin",
+    "openai_compatible",
     "raise_for_status",
+    "register",
+    "registered",
+    "unregister",
 ]

@@ -7,9 +7,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from harness.emulator import Emulator
 from providers import PROVIDERS
+
+# Machines here are shared and noisy: a slow example is no failure of the code under test.
+settings.register_profile("harness", deadline=None)
+settings.load_profile("harness")
 
 
 @pytest.fixture(autouse=True)
@@ -28,9 +33,13 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 @pytest.fixture(autouse=True)
 def restore_working_flags() -> Iterator[None]:
-    """Runs apply measured flags to the provider classes; put the shipped ones back."""
-    shipped = {name: provider.working for name, provider in PROVIDERS.items()}
+    """Runs apply measured flags to the provider classes, and configurations register
+    providers: put the shipped flags and the registry as they were back."""
+    known = dict(PROVIDERS)
+    shipped = {name: provider.working for name, provider in known.items()}
     yield
+    PROVIDERS.clear()
+    PROVIDERS.update(known)
     for name, working in shipped.items():
         PROVIDERS[name].working = working
 

@@ -133,14 +133,13 @@ def _create_tables(conn: sqlite3.Connection) -> None:
 
 
 def _add_policy_columns(conn: sqlite3.Connection) -> None:
-    """The streaks, missed objectives and reason of the status policy; reported usage."""
+    """The streaks, missed objectives and reason of the status policy."""
     statements = [
         "ALTER TABLE status ADD COLUMN limit_streak INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE status ADD COLUMN slow_streak INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE status ADD COLUMN fast_streak INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE status ADD COLUMN missed TEXT NOT NULL DEFAULT '[]'",
         "ALTER TABLE status ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
-        "ALTER TABLE results ADD COLUMN completion_tokens INTEGER",
     ]
     for statement in statements:
         conn.execute(statement)
@@ -181,10 +180,17 @@ def _create_alert_tables(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _add_token_counts(conn: sqlite3.Connection) -> None:
+    """The tokens an upstream reported (OpenAI-compatible ``usage``); NULL where none."""
+    conn.execute("ALTER TABLE results ADD COLUMN prompt_tokens INTEGER")
+    conn.execute("ALTER TABLE results ADD COLUMN completion_tokens INTEGER")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
     _create_alert_tables,
+    _add_token_counts,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
