@@ -18,11 +18,12 @@ from providers.flags import apply_flags
 from .config import Settings
 from .connectivity import ConnectivityCheck
 from .errors import ConfigError
-from .flags import flags_file, write_flags
+from .flags import write_flags
 from .probe import Deadlines
 from .prompts import PROMPTS
 from .result import ProbeResult, Source
 from .runner import Target, run
+from .sources import source_flags_file
 from .status import Flip, TargetStatus, Thresholds, provider_working, step
 from .store.base import Store
 
@@ -145,6 +146,18 @@ def working_flags(statuses: Iterable[TargetStatus]) -> dict[str, bool]:
     return {name: provider_working(group) for name, group in by_provider.items()}
 
 
+def source_of(results: Iterable[ProbeResult], expected: Source | None = None) -> Source:
+    """The one source of ``results`` (``expected``, else live, when there are none).
+
+    Raises ``ValueError`` when results of different sources are mixed, or differ from
+    ``expected``: they must never be folded into the same statuses.
+    """
+    found = {r.source for r in results} | ({expected} if expected is not None else set())
+    if len(found) > 1:
+        raise ValueError(f"results of different sources must be kept apart: {sorted(found)}")
+    return found.pop() if found else Source.LIVE
+
+
 async def probe_and_record(
     settings: Settings,
     store: Store | None,
@@ -176,7 +189,12 @@ async def probe_and_record(
         proxies={n: p.proxy for n, p in settings.providers.items() if p.proxy},
     )
     return await record(
-        settings, store, outcome.results, offline=outcome.offline, reason=outcome.reason
+        settings,
+        store,
+        outcome.results,
+        offline=outcome.offline,
+        reason=outcome.reason,
+        source=source,
     )
 
 
@@ -187,11 +205,17 @@ async def record(
     *,
     offline: bool = False,
     reason: str | None = None,
+    source: Source | None = None,
 ) -> RunSummary:
     """Keep ``results``, fold them into the statuses, write the flags file; prune old rows.
 
-    Without a store nothing is written and the summary carries only the results.
+    ``store`` must be the store of the results' source (see :mod:`harness.sources`);
+    the flags file written is that source's, and only live results change the
+    ``working`` flags of the loaded provider classes. ``source`` defaults to the one
+    the results carry. Without a store nothing is written and the summary carries
+    only the results.
     """
+    source = source_of(results, source)
     if store is None:
         return RunSummary(results, offline, reason)
     previous = await store.statuses()
@@ -202,7 +226,8 @@ async def record(
     states: dict[str, dict[str, str]] = {}
     for status in statuses.values():
         states.setdefault(status.provider, {})[status.model] = status.state.value
-    await asyncio.to_thread(write_flags, flags_file(settings.data_dir), working, states)
-    apply_flags(PROVIDERS.values(), working)
+    await asyncio.to_thread(write_flags, source_flags_file(settings, source), working, states)
+    if source is Source.LIVE:
+        apply_flags(PROVIDERS.values(), working)
     await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
     return RunSummary(results, offline, reason, statuses, flips, working)
