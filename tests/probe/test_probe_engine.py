@@ -87,7 +87,7 @@ async def test_a_wrong_answer_says_what_was_expected() -> None:
     provider, _ = scripted("PONG-zzzzzz")
     result = await probe(provider, "m", ping(), deadlines=QUICK)
     assert result.kind is FailureKind.WRONG_ANSWER
-    assert result.error == "expected 'PONG-a1b2c3' (any case)"
+    assert result.error == "expected 'PONG-a1b2c3' (any case), got: \"PONG-zzzzzz\""
     assert result.sample == "PONG-zzzzzz"
 
 
