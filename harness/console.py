@@ -68,7 +68,7 @@ OFFLINE_VERDICT = "offline (inconclusive)"
 
 _PADDING = 2
 """Columns each cell takes beyond its text: one of padding, one of the box's divider."""
-_MIN_ERROR = 28
+_MIN_ERROR = 26
 """The error column keeps this many characters (or all it needs, if fewer) before
 other columns give way."""
 
@@ -120,11 +120,11 @@ def _fitting_columns(rows: list[_Row], width: int) -> tuple[list[str], int]:
     least = min(_MIN_ERROR, needed)
     kept = list(fixed)
     for name in order:
-        if sum(natural[n] for n in kept) + least + _PADDING <= width:
+        if sum(natural[n] for n in kept) + least + 1 <= width:  # the last column has no divider
             break
         if name in kept:
             kept.remove(name)
-    error_width = max(least, width - sum(natural[n] for n in kept) - _PADDING)
+    error_width = max(least, width - sum(natural[n] for n in kept) - 1)
     return [n for n in names if n in kept or n == "kind / error"], error_width
 
 
