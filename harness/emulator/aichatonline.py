@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer, parse_prompt, split_words
+from .answers import answer, parse_prompt, split_tokens
 from .state import INVALID_JSON, STATE, add_route, json_body
 from .streaming import respond
 
@@ -74,5 +74,5 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if (error := body_error(body)) is not None:
         return _error(400, error)
     spec = request.app[STATE].faults.take(NAME)
-    pieces = split_words(answer(parse_prompt(body["prompt"])))
+    pieces = split_tokens(answer(parse_prompt(body["prompt"])))
     return await respond(request, spec, MessageLines(), pieces)
