@@ -67,7 +67,7 @@ def body_error(body: Any) -> str | None:
 
 
 async def chat(request: web.Request) -> web.StreamResponse:
-    """The answer to the flattened prompt, streamed word by word."""
+    """The answer to the flattened prompt, streamed token by token."""
     if request.headers.get("UniqueId") not in request.app[ISSUED]:
         return _error(401, "invalid or missing UniqueId")
     body = await json_body(request)

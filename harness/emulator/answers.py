@@ -71,13 +71,14 @@ def answer(messages: Sequence[Mapping[str, Any]]) -> str:
 TOKEN_CHARS = 4
 """The most characters one streamed piece holds: about one token of a real model."""
 
-_TOKEN = re.compile(rf"\s*\S{{1,{TOKEN_CHARS}}}|\s+$")
+_TOKEN = re.compile(rf"\s*(?:\d|[^\s\d]{{1,{TOKEN_CHARS}}})|\s+$")
 
 
 def split_tokens(text: str) -> list[str]:
-    """``text`` as a model streams it: token-sized pieces of at most :data:`TOKEN_CHARS`
-    visible characters, each carrying the spaces before it (joined, the text), so that
-    even ``PONG-1a2b3c`` arrives in several chunks."""
+    """``text`` as a model streams it: token-sized pieces, each carrying the spaces before
+    it (joined, the text). A piece is one digit (as the Llama and Mistral tokenizers
+    split numbers) or up to :data:`TOKEN_CHARS` other visible characters, so that even
+    ``51`` or ``PONG-1a2b3c`` arrives in several chunks."""
     return _TOKEN.findall(text)
 
 

@@ -101,7 +101,8 @@ def test_split_tokens_joins_back_to_the_text(text: str) -> None:
 
 
 def test_split_tokens_streams_short_answers_in_several_pieces() -> None:
-    assert split_tokens("PONG-1a2b3c") == ["PONG", "-1a2", "b3c"]
+    assert split_tokens("PONG-1a2b3c") == ["PONG", "-", "1", "a", "2", "b", "3", "c"]
+    assert split_tokens("-51") == ["-", "5", "1"]
     assert split_tokens("Paris is nice.") == ["Pari", "s", " is", " nice", "."]
     assert split_tokens("") == []
 

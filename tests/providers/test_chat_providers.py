@@ -122,7 +122,7 @@ async def test_aichatonline_positional_call_answers_the_flattened_history(
     assert body["prompt"].endswith("\nAssistant:")
 
 
-async def test_aichatonline_streams_word_by_word(emulator: Emulator) -> None:
+async def test_aichatonline_streams_token_by_token(emulator: Emulator) -> None:
     with upstream.redirect(emulator.url):
         chunks = await collect(AiChatOnline.create_async_generator("", QUESTION))
     assert chunks == WORDS

@@ -23,7 +23,7 @@ SESSION = ("RobocodersAPI", "/create-session")
 CHAT = ("RobocodersAPI", "/chat")
 
 
-async def test_the_answer_streams_word_by_word(emulator: Emulator) -> None:
+async def test_the_answer_streams_token_by_token(emulator: Emulator) -> None:
     with upstream.redirect(emulator.url):
         chunks = await collect(RobocodersAPI.create_async_generator("RepoAgent", QUESTION))
     assert chunks == ["Pari", "s", " is", " the", " capi", "tal", " of", " Fran", "ce."]
