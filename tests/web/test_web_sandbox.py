@@ -133,6 +133,8 @@ async def test_a_faulty_provider_turns_degraded_then_down_while_the_others_stay_
     assert not source_flags_file(sandbox_settings, Source.LIVE).exists()
     assert document["source"] == "sandbox"
     assert document["source_note"] == "emulated upstreams, not the real providers"
+    page = await (await sandbox.get("/")).text()
+    assert "sandbox: emulated upstreams, not the real providers" in page
 
 
 async def test_scheduled_results_feed_the_metrics(sandbox: Client) -> None:
