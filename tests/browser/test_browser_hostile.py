@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from hostile_upstream import MARKUP, SHOWN, hostile_app, hostile_settings, probe_hostile
+from hostile_answer import MARKUP, SHOWN, hostile_app, hostile_settings, probe_hostile
 
 from harness.web import build_app
 

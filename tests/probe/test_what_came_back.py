@@ -22,7 +22,7 @@ from harness.result import FailureKind
 from harness.store import open_store
 from providers import PROVIDERS
 from providers.upstream import redirect
-from tests.hostile_upstream import SHOWN, hostile_app, hostile_settings, probe_hostile
+from tests.hostile_answer import SHOWN, hostile_app, hostile_settings, probe_hostile
 
 LIMITS = Deadlines(connect=2.0, first_chunk=2.0, stall=2.0, total=5.0)
 
