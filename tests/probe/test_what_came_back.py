@@ -94,3 +94,12 @@ async def test_a_hostile_answer_is_shown_escaped_in_every_output(
         page = await read_page(store, settings, now=datetime.now(UTC))
     model = status_document(page)["providers"]["CodeLinkAva"]["models"]["gpt-3.5-turbo"]
     assert model["last_error"].endswith(SHOWN)
+
+
+@pytest.mark.parametrize("name", list(PROVIDERS))
+@pytest.mark.parametrize("fault", [Fault.http_429, Fault.http_502], ids=str)
+async def test_an_http_error_quotes_its_body(emulator: Emulator, name: str, fault: Fault) -> None:
+    result = await probe_with(emulator, name, fault)
+
+    assert result.kind in (FailureKind.RATE_LIMITED, FailureKind.HTTP_SERVER)
+    assert ', got: "' in result.error
