@@ -39,6 +39,8 @@ class RunSummary:
     statuses: dict[tuple[str, str], TargetStatus] = field(default_factory=dict)
     flips: list[Flip] = field(default_factory=list)
     working: dict[str, bool] = field(default_factory=dict)
+    source: Source = Source.LIVE
+    """Whose answers these are; only live runs may speak for the real providers."""
 
     @property
     def passed(self) -> int:
@@ -217,7 +219,7 @@ async def record(
     """
     source = source_of(results, source)
     if store is None:
-        return RunSummary(results, offline, reason)
+        return RunSummary(results, offline, reason, source=source)
     previous = await store.statuses()
     changed, flips = fold_statuses(previous, results, thresholds_of(settings))
     await store.record_run(results, list(changed.values()), flips)
@@ -230,4 +232,4 @@ async def record(
     if source is Source.LIVE:
         apply_flags(PROVIDERS.values(), working)
     await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
-    return RunSummary(results, offline, reason, statuses, flips, working)
+    return RunSummary(results, offline, reason, statuses, flips, working, source)

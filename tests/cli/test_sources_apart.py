@@ -21,6 +21,7 @@ from harness.sources import source_dir, source_flags_file, source_store_url
 from providers import PROVIDERS
 
 SHIPPED = {name: provider.working for name, provider in PROVIDERS.items()}
+"""The flags of the provider classes as this process loaded them (no live run yet)."""
 
 
 def listed(runner: CliRunner, *args: str) -> dict[str, object]:
@@ -53,7 +54,11 @@ def imported_working(data_dir: Path) -> dict[str, bool]:
     return {k: v == "True" for k, v in (item.split("=") for item in shown.stdout.split())}
 
 
-def test_a_sandbox_run_leaves_the_live_flags_as_shipped(runner: CliRunner, data_dir: Path) -> None:
+def test_a_sandbox_run_leaves_the_live_flags_as_shipped(
+    runner: CliRunner, data_dir: Path, tmp_path: Path
+) -> None:
+    shipped = imported_working(tmp_path / "never-used")  # what the source code ships
+    assert shipped["RobocodersAPI"] is False  # its site is dead
     assert not data_dir.exists()  # a fresh data directory
     probed = runner.invoke(main, ["probe", "--all", "--sandbox"])
     assert probed.exit_code == 0, probed.output
@@ -61,7 +66,7 @@ def test_a_sandbox_run_leaves_the_live_flags_as_shipped(runner: CliRunner, data_
     assert working_of(listed(runner)) == SHIPPED
     table = runner.invoke(main, ["list"]).stdout
     assert table.count("(shipped)") == len(PROVIDERS)
-    assert imported_working(data_dir) == SHIPPED
+    assert imported_working(data_dir) == shipped
     robocoders = subprocess.run(
         [sys.executable, "-c", "import providers; print(providers.RobocodersAPI.working)"],
         env={**os.environ, "HARNESS_DATA_DIR": str(data_dir)},
@@ -69,7 +74,7 @@ def test_a_sandbox_run_leaves_the_live_flags_as_shipped(runner: CliRunner, data_
         text=True,
         check=True,
     )
-    assert robocoders.stdout.strip() == str(SHIPPED["RobocodersAPI"])
+    assert robocoders.stdout.strip() == "False"
     assert not (data_dir / "flags.json").exists()
     assert not (data_dir / "harness.db").exists()
 
@@ -157,3 +162,21 @@ def test_results_of_different_sources_are_never_folded_together() -> None:
         source_of([live, sandbox])
     with pytest.raises(ValueError, match="kept apart"):
         source_of([live], Source.SANDBOX)
+
+
+async def test_a_sandbox_run_says_so_and_leaves_the_loaded_classes_alone(tmp_path: Path) -> None:
+    from harness.pipeline import plan_targets, probe_and_record
+    from harness.sources import probe_source
+    from harness.store import open_store
+
+    settings = Settings(data_dir=tmp_path)
+    targets = plan_targets(settings)
+    url = source_store_url(settings, Source.SANDBOX)
+    async with open_store(url) as store, probe_source(settings, sandbox=True) as source:
+        summary = await probe_and_record(settings, store, targets, source=source)
+
+    assert summary.source is Source.SANDBOX
+    assert all(summary.working.values())
+    assert {name: p.working for name, p in PROVIDERS.items()} == SHIPPED
+    assert source_flags_file(settings, Source.SANDBOX).exists()
+    assert not source_flags_file(settings, Source.LIVE).exists()
