@@ -25,9 +25,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from providers import upstream
-from providers.flags import FLAGS_FILE_NAME
 
 from .config import Settings
+from .flags import flags_file
 from .result import Source
 
 STORE_FILE_NAME = "harness.db"
@@ -56,7 +56,7 @@ def source_store_url(settings: Settings, source: Source) -> str:
 
 def source_flags_file(settings: Settings, source: Source) -> Path:
     """The flags file of ``source``; only the live one feeds ``providers.X.working``."""
-    return source_dir(settings, source) / FLAGS_FILE_NAME
+    return flags_file(source_dir(settings, source))
 
 
 def chosen_source(*, sandbox: bool = False, replay: bool = False) -> Source:
