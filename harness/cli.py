@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -21,6 +21,9 @@ from . import __version__
 from .config import Settings, load_settings
 from .errors import ConfigError, HarnessError
 from .gate import FailOn
+
+if TYPE_CHECKING:
+    from .result import Source
 
 T = TypeVar("T")
 
@@ -92,18 +95,44 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+def _source_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The --sandbox / --replay switches of the commands that read a source's results."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--replay", "replay", is_flag=True, help=f"{what} of cassette replays, not live ones."
+        )(command)
+        return click.option(
+            "--sandbox", is_flag=True, help=f"{what} of the emulators, not live ones."
+        )(command)
+
+    return decorate
+
+
+def _chosen_source(sandbox: bool, replay: bool) -> Source:
+    from .sources import chosen_source
+
+    if sandbox and replay:
+        _fail("--sandbox and --replay exclude each other")
+    return chosen_source(sandbox=sandbox, replay=replay)
+
+
 @main.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
+@_source_options("The flags")
 @click.pass_context
-def list_command(ctx: click.Context, as_json: bool) -> None:
-    """Providers, models, aliases, capabilities and the measured working flags."""
+def list_command(ctx: click.Context, as_json: bool, sandbox: bool, replay: bool) -> None:
+    """Providers, models, aliases, capabilities and the measured working flags (live)."""
     from providers import PROVIDERS
     from providers.flags import read_flags
 
-    from .flags import flags_file, read_model_states
+    from .flags import read_model_states
+    from .sources import SOURCE_NOTES, source_flags_file
 
     settings = _settings(ctx)
-    path = flags_file(settings.data_dir)
+    source = _chosen_source(sandbox, replay)
+    note = SOURCE_NOTES[source]
+    path = source_flags_file(settings, source)
     measured = read_flags(path)
     states = read_model_states(path)
     rows: list[dict[str, Any]] = []
@@ -124,11 +153,11 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
             }
         )
     if as_json:
-        click.echo(json.dumps({"providers": rows}, indent=2))
+        click.echo(json.dumps({"source": source.value, "note": note, "providers": rows}, indent=2))
         return
     from rich.table import Table
 
-    table = Table(title="Providers")
+    table = Table(title=f"Providers ({source.value}: {note})" if note else "Providers")
     for column in ("provider", "working", "models (state)", "aliases", "capabilities"):
         table.add_column(column)
     for row in rows:
@@ -198,9 +227,11 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
     """Ship the measured working flags in the provider source code."""
     from providers.flags import read_flags
 
-    from .flags import apply_source_patch, flags_file, source_edits, source_patch
+    from .flags import apply_source_patch, source_edits, source_patch
+    from .result import Source
+    from .sources import source_flags_file
 
-    path = flags_file(_settings(ctx).data_dir)
+    path = source_flags_file(_settings(ctx), Source.LIVE)
     measured = read_flags(path)
     if not measured:
         _fail(f"no measured flags in {path}: run `harness probe` first")
@@ -355,35 +386,28 @@ async def _probe(
 
     from . import console
     from .gate import gate_exit_code
-    from .pipeline import (
-        chosen_providers,
-        plan_run,
-        probe_and_record,
-        record,
-        thresholds_of,
-    )
-    from .sources import probe_source
+    from .pipeline import chosen_providers, plan_run, probe_and_record, record, thresholds_of
+    from .result import Source
+    from .sources import chosen_source, probe_source, source_store_url
     from .store import open_store
 
     # Names are checked before the store is touched: a typo costs nothing.
     if replay_dir is None:
         chosen_providers(settings, providers)
+    # Each source has its own store: emulator and cassette answers never touch live flags.
+    url = source_store_url(settings, chosen_source(sandbox=sandbox, replay=bool(replay_dir)))
     async with AsyncExitStack() as stack:
         if replay_dir is not None:
             from .cassettes import replay
 
-            store = (
-                await stack.enter_async_context(open_store(settings.store_url)) if keep else None
-            )
+            store = await stack.enter_async_context(open_store(url)) if keep else None
             results = await replay(replay_dir, speed=1.0, settings=settings)
-            summary = await record(settings, store, results)
+            summary = await record(settings, store, results, source=Source.REPLAY)
         else:
             source = await stack.enter_async_context(probe_source(settings, sandbox=sandbox))
             # Planned under the source's redirection: endpoints discover their models there.
             targets = await plan_run(settings, providers, model, prompts)
-            store = (
-                await stack.enter_async_context(open_store(settings.store_url)) if keep else None
-            )
+            store = await stack.enter_async_context(open_store(url)) if keep else None
             with console.progress(len(targets), enabled=not as_json) as advance:
                 summary = await probe_and_record(
                     settings, store, targets, source=source, on_result=advance
@@ -400,22 +424,25 @@ async def _probe(
 @click.option(
     "--out",
     "out_dir",
-    default="reports",
-    show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Output directory.",
+    help="Output directory (default: reports/, reports/sandbox/ or reports/replay/).",
 )
+@_source_options("The report")
 @click.pass_context
-def report(ctx: click.Context, out_dir: Path) -> None:
-    """Render index.html, status.json, status.md and badges from the store."""
+def report(ctx: click.Context, out_dir: Path | None, sandbox: bool, replay: bool) -> None:
+    """Render index.html, status.json, status.md and badges from the (live) store."""
     from .report import write_report
+    from .result import Source
+    from .sources import source_store_url
     from .store import open_store
 
     settings = _settings(ctx)
+    source = _chosen_source(sandbox, replay)
+    out = out_dir or (Path("reports") if source is Source.LIVE else Path("reports", source.value))
 
     async def render() -> list[Path]:
-        async with open_store(settings.store_url) as store:
-            return await write_report(store, out_dir, settings=settings)
+        async with open_store(source_store_url(settings, source)) as store:
+            return await write_report(store, out, settings=settings, source=source)
 
     for path in _run(render):
         click.echo(str(path))
@@ -454,6 +481,7 @@ def serve(
     alerts: bool,
 ) -> None:
     """Serve the live status page, probing every provider on a schedule."""
+    from .sources import chosen_source, source_store_url
     from .store import open_store
     from .web import serve as serve_forever
 
@@ -465,7 +493,7 @@ def serve(
     parsed = _parse_faults(faults, list(settings.endpoints))
 
     async def check_store() -> None:
-        async with open_store(settings.store_url):
+        async with open_store(source_store_url(settings, chosen_source(sandbox=sandbox))):
             pass  # a corrupt or unwritable store is refused now, not in the first job
 
     _run(check_store)

@@ -298,7 +298,8 @@ class Settings(_Section):
 
     @property
     def store_url(self) -> str:
-        """Where results live: ``store`` if set, else ``harness.db`` in the data directory."""
+        """Where live results live: ``store`` if set, else ``harness.db`` in the data
+        directory (sandbox and replay results: see :mod:`harness.sources`)."""
         return self.store or str(self.data_dir / "harness.db")
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -11,8 +11,10 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -61,34 +63,98 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f} ms"
 
 
-def results_table(summary: RunSummary) -> Table:
-    """One row per result: provider, model, prompt, state, ttfc, total, kind/error."""
-    table = Table(title=f"{len(summary.results)} probes")
-    for name in ("provider", "model", "prompt", "result", "state", "ttfc", "total", "kind / error"):
-        table.add_column(name, overflow="fold")
+OFFLINE_VERDICT = "offline (inconclusive)"
+"""What a row says when the host was offline; the reason is printed once, above the table."""
+
+_PADDING = 2
+"""Columns each cell takes beyond its text: one of padding, one of the box's divider."""
+_MIN_ERROR = 26
+"""The error column keeps this many characters (or all it needs, if fewer) before
+other columns give way."""
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One result's cells, as plain text (no markup)."""
+
+    cells: dict[str, str]
+    style: str
+
+
+def _row(result: ProbeResult, summary: RunSummary) -> _Row:
+    status = summary.statuses.get(result.target)
+    if result.ok:
+        verdict, style = "pass", "green"
+    elif result.inconclusive:
+        verdict, style = OFFLINE_VERDICT, "yellow"
+    else:
+        verdict, style = "FAIL", "red"
+    problem = ""
+    if result.kind is not None and not result.inconclusive:
+        problem = f"{result.kind.value}: {printable(result.error or '')}".rstrip(": ")
+    elif missed := summary.misses(result):
+        problem = "slow: " + "; ".join(m.reason for m in missed)
+    cells = {
+        "provider": result.provider,
+        "model": result.model,
+        "prompt": result.prompt,
+        "result": verdict,
+        "state": status.state.value if status else "-",
+        "ttfc": _ms(result.ttfc_ms),
+        "total": _ms(result.total_ms),
+        "kind / error": problem,
+    }
+    return _Row({k: printable(v) for k, v in cells.items()}, style)
+
+
+def _fitting_columns(rows: list[_Row], width: int) -> tuple[list[str], int]:
+    """The columns that fit ``width`` with one line per row, and the error column's width.
+
+    Given up first: total, state, the prompt when every row has the same one, ttfc,
+    then the prompt anyway; provider, model and result always stay.
+    """
+    names = list(rows[0].cells) if rows else []
+    fixed = [n for n in names if n != "kind / error"]
+    natural = {n: max(len(n), *(len(r.cells[n]) for r in rows)) + _PADDING for n in fixed}
+    single_prompt = len({r.cells["prompt"] for r in rows}) <= 1
+    order = ["total", "state", *(["prompt"] if single_prompt else []), "ttfc", "prompt"]
+    needed = max(len("kind / error"), *(len(r.cells["kind / error"]) for r in rows))
+    least = min(_MIN_ERROR, needed)
+    kept = list(fixed)
+    for name in order:
+        if sum(natural[n] for n in kept) + least + 1 <= width:  # the last column has no divider
+            break
+        if name in kept:
+            kept.remove(name)
+    error_width = max(least, width - sum(natural[n] for n in kept) - 1)
+    return [n for n in names if n in kept or n == "kind / error"], error_width
+
+
+def results_table(summary: RunSummary, width: int = 200) -> Table:
+    """One line per result, sorted by provider, model and prompt, fitting ``width``
+    columns: provider, model, prompt, result, state, ttfc, total and kind/error, with
+    the least needed columns dropped and long errors cut with an ellipsis when narrow.
+    ``--json`` keeps everything."""
     ordered = sorted(summary.results, key=lambda r: (r.provider, r.model, r.prompt))
-    for result in ordered:
-        status = summary.statuses.get(result.target)
-        if result.ok:
-            verdict = Text("pass", style="green")
-        elif result.inconclusive:
-            verdict = Text("inconclusive", style="yellow")
-        else:
-            verdict = Text("FAIL", style="red")
-        problem = ""
-        if result.kind is not None:
-            problem = f"{result.kind.value}: {printable(result.error or '')}".rstrip(": ")
-        elif missed := summary.misses(result):
-            problem = "slow: " + "; ".join(m.reason for m in missed)
+    rows = [_row(result, summary) for result in ordered]
+    columns, error_width = _fitting_columns(rows, width)
+    table = Table(
+        title=f"{len(summary.results)} probes",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+        show_edge=False,
+    )
+    for name in columns:
+        last = name == "kind / error"
+        table.add_column(
+            name, no_wrap=True, overflow="ellipsis", max_width=error_width if last else None
+        )
+    for row in rows:
         table.add_row(
-            result.provider,
-            result.model,
-            result.prompt,
-            verdict,
-            status.state.value if status else "-",
-            _ms(result.ttfc_ms),
-            _ms(result.total_ms),
-            Text(problem),
+            *(
+                Text(row.cells[name], style=row.style if name == "result" else "")
+                for name in columns
+            )
         )
     return table
 
@@ -105,7 +171,7 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
             "local ones were probed."
         )
         console.print(Text(f"{reason[:1].upper()}{reason[1:]}. {outcome}", style="bold yellow"))
-    console.print(results_table(summary))
+    console.print(results_table(summary, console.width))
     for flip in summary.flips:
         change = f"{flip.old.value} -> {flip.new.value}"
         console.print(Text(f"{flip.provider}/{flip.model}: {change} ({flip.reason})"))

@@ -21,12 +21,13 @@ from .config import Settings
 from .connectivity import ConnectivityCheck
 from .endpoints import capped_models, discover_models, secrets_of, undiscovered
 from .errors import ConfigError
-from .flags import flags_file, write_flags
+from .flags import write_flags
 from .objectives import REGRESSION_WINDOW, Baseline, Miss, ObjectiveSet, misses
 from .probe import Deadlines
 from .prompts import PROMPTS
 from .result import ProbeResult, Source
 from .runner import Target, run
+from .sources import source_flags_file
 from .status import Flip, TargetStatus, Thresholds, provider_working, step
 from .store.base import Store
 
@@ -44,6 +45,8 @@ class RunSummary:
     working: dict[str, bool] = field(default_factory=dict)
     objectives: ObjectiveSet = field(default_factory=ObjectiveSet)
     baselines: dict[tuple[str, str], Baseline] = field(default_factory=dict)
+    source: Source = Source.LIVE
+    """Whose answers these are; only live runs may speak for the real providers."""
 
     def misses(self, result: ProbeResult) -> tuple[Miss, ...]:
         """The latency objectives ``result`` missed (none for a failed result)."""
@@ -111,6 +114,8 @@ async def read_baselines(
         latency = await store.latency(provider, model, now - REGRESSION_WINDOW)
         baselines[(provider, model)] = Baseline(latency.n, latency.ttfc_p50, latency.total_p50)
     return baselines
+
+
 def chosen_providers(
     settings: Settings, providers: Sequence[str] | None = None
 ) -> list[type[AsyncGeneratorProvider]]:
@@ -218,6 +223,18 @@ def working_flags(statuses: Iterable[TargetStatus]) -> dict[str, bool]:
     return {name: provider_working(group) for name, group in by_provider.items()}
 
 
+def source_of(results: Iterable[ProbeResult], expected: Source | None = None) -> Source:
+    """The one source of ``results`` (``expected``, else live, when there are none).
+
+    Raises ``ValueError`` when results of different sources are mixed, or differ from
+    ``expected``: they must never be folded into the same statuses.
+    """
+    found = {r.source for r in results} | ({expected} if expected is not None else set())
+    if len(found) > 1:
+        raise ValueError(f"results of different sources must be kept apart: {sorted(found)}")
+    return found.pop() if found else Source.LIVE
+
+
 async def probe_and_record(
     settings: Settings,
     store: Store | None,
@@ -249,7 +266,12 @@ async def probe_and_record(
         proxies={n: p.proxy for n, p in settings.providers.items() if p.proxy},
     )
     return await record(
-        settings, store, outcome.results, offline=outcome.offline, reason=outcome.reason
+        settings,
+        store,
+        outcome.results,
+        offline=outcome.offline,
+        reason=outcome.reason,
+        source=source,
     )
 
 
@@ -260,15 +282,21 @@ async def record(
     *,
     offline: bool = False,
     reason: str | None = None,
+    source: Source | None = None,
 ) -> RunSummary:
     """Keep ``results``, fold them into the statuses, write the flags file; prune old rows;
     send the alerts the flips call for (planned in the same transaction, sent after it).
 
-    Without a store nothing is written and the summary carries only the results.
+    ``store`` must be the store of the results' source (see :mod:`harness.sources`);
+    the flags file written is that source's, and only live results change the
+    ``working`` flags of the loaded provider classes. ``source`` defaults to the one
+    the results carry. Without a store nothing is written and the summary carries
+    only the results.
     """
     objectives = objectives_of(settings)
+    source = source_of(results, source)
     if store is None:
-        return RunSummary(results, offline, reason, objectives=objectives)
+        return RunSummary(results, offline, reason, objectives=objectives, source=source)
     previous = await store.statuses()
     # Read before this run is stored: a result is never part of its own baseline.
     baselines = await read_baselines(
@@ -285,7 +313,7 @@ async def record(
         changed=changed,
         flips=flips,
         offline=offline,
-        secrets=settings.secrets,
+        secrets=secrets_of(settings),
     )
     await store.record_run(results, list(changed.values()), flips, alerts=alerts.drafts)
     statuses = {**previous, **changed}
@@ -293,9 +321,12 @@ async def record(
     states: dict[str, dict[str, str]] = {}
     for status in statuses.values():
         states.setdefault(status.provider, {})[status.model] = status.state.value
-    await asyncio.to_thread(write_flags, flags_file(settings.data_dir), working, states)
-    apply_flags(PROVIDERS.values(), working)
+    await asyncio.to_thread(write_flags, source_flags_file(settings, source), working, states)
+    if source is Source.LIVE:
+        apply_flags(PROVIDERS.values(), working)
     await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
     if not offline:  # nothing can reach a destination from an offline host
         await deliver_alerts(store, alerts.destinations, timeout=settings.alerts.send_timeout)
-    return RunSummary(results, offline, reason, statuses, flips, working, objectives, baselines)
+    return RunSummary(
+        results, offline, reason, statuses, flips, working, objectives, baselines, source
+    )

@@ -37,14 +37,14 @@ from typing import Any
 import aiohttp
 
 from providers.base import AsyncGeneratorProvider, AsyncResult
-from providers.errors import RateLimitError
+from providers.errors import RateLimitError, ResponseError
 from providers.http import session_hooks
 from providers.messages import FinishReason, Usage
 
 from . import __version__
 from .classify import Expired, Phase, classify, status_of
 from .prompts import PromptRun
-from .redact import LABEL_LIMIT, clean_error, clean_sample
+from .redact import LABEL_LIMIT, clean_error, clean_sample, quoted_excerpt
 from .result import FailureKind, ProbeResult, Source, StreamEnd
 
 log = logging.getLogger(__name__)
@@ -307,8 +307,31 @@ async def _drive(
     return out
 
 
-def _describe(out: _Read, kind: FailureKind, run: PromptRun, text: str, d: Deadlines) -> str:
-    """The error text of a failed probe (before redaction)."""
+def _describe(
+    out: _Read,
+    kind: FailureKind,
+    run: PromptRun,
+    text: str,
+    d: Deadlines,
+    secrets: Sequence[str] = (),
+) -> str:
+    """The error text of a failed probe, saying what came back where that helps."""
+    said = _what_came_back(out, kind, text)
+    reason = _reason(out, kind, run, text, d)
+    return reason if said is None else f"{reason}, got: {quoted_excerpt(said, secrets)}"
+
+
+def _what_came_back(out: _Read, kind: FailureKind, text: str) -> str | None:
+    """The upstream's own words for a wrong or unusable answer: the text it streamed,
+    or the body an error carries; ``None`` when there is nothing to show."""
+    if kind in (FailureKind.WRONG_ANSWER, FailureKind.EMPTY) and text:
+        return text
+    if isinstance(out.error, ResponseError):
+        return out.error.body
+    return None
+
+
+def _reason(out: _Read, kind: FailureKind, run: PromptRun, text: str, d: Deadlines) -> str:
     if out.capped:
         return f"the response exceeded the size cap of {d.max_chars} characters; stopped reading"
     if out.expired is Expired.CONNECT:
@@ -380,7 +403,7 @@ async def probe(
     error = (
         None
         if kind is None
-        else clean_error(_describe(out, kind, prompt_run, text, deadlines), secrets)
+        else clean_error(_describe(out, kind, prompt_run, text, deadlines, secrets), secrets)
     )
     return ProbeResult(
         provider=provider_cls.name(),

@@ -20,6 +20,8 @@ SAMPLE_LIMIT = 200
 """Characters of answer text kept as a sample."""
 LABEL_LIMIT = 100
 """Characters kept of a short upstream label (a finish reason)."""
+EXCERPT_LIMIT = 200
+"""Characters kept of what an upstream answered, quoted in an error."""
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 """Lone UTF-16 surrogates: valid JSON escapes (``"\\ud800"``), but no UTF-8 encoder
@@ -86,3 +88,20 @@ def clean_sample(text: str, secrets: Iterable[str] = (), limit: int = SAMPLE_LIM
     secret that starts inside the kept part.
     """
     return trim(redact(storable(text[: limit + 4096]), secrets), limit)
+
+
+_ESCAPED = re.compile(r'[\x00-\x1f\x7f-\x9f"\\]')
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED_ESCAPES.get(char) or f"\\x{ord(char):02x}"
+
+
+def quoted_excerpt(text: str, secrets: Iterable[str] = (), limit: int = EXCERPT_LIMIT) -> str:
+    """What an upstream sent, fit to show in an error: redacted, with control characters,
+    quotes and backslashes escaped (``\\n``, ``\\x1b``), trimmed to ``limit`` characters,
+    in double quotes. Only a bounded head of ``text`` is read."""
+    head = redact(storable(text[: limit + 4096]), secrets)
+    return f'"{trim(_ESCAPED.sub(_escape, head), limit)}"'

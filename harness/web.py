@@ -40,6 +40,7 @@ from .emulator import Emulator, FaultSpec, parse_fault
 from .metrics import CONTENT_TYPE, Metrics
 from .pipeline import objectives_of
 from .report import (
+    StatusPage,
     badge_svg,
     content_security_policy,
     provider_badge_state,
@@ -49,6 +50,7 @@ from .report import (
     status_document,
 )
 from .scheduler import ProbeScheduler, probe_provider
+from .sources import chosen_source, source_store_url
 from .store import make_store
 from .store.base import Store
 
@@ -213,10 +215,16 @@ def _json_error(status: int, message: str) -> web.Response:
 # --- pages -----------------------------------------------------------------------------
 
 
+async def _read_page(request: web.Request) -> StatusPage:
+    options = request.app[OPTIONS]
+    source = chosen_source(sandbox=options.sandbox)
+    return await read_page(request.app[STORE], options.settings, source=source)
+
+
 async def index(request: web.Request) -> web.Response:
     """The live page."""
     options = request.app[OPTIONS]
-    page = await read_page(request.app[STORE], options.settings)
+    page = await _read_page(request)
     response = web.Response(
         text=render_page(page, refresh_s=options.refresh, fragment_url="fragment"),
         content_type="text/html",
@@ -229,13 +237,13 @@ async def index(request: web.Request) -> web.Response:
 
 async def fragment(request: web.Request) -> web.Response:
     """The page's content alone, for the live page's refresh."""
-    page = await read_page(request.app[STORE], request.app[OPTIONS].settings)
+    page = await _read_page(request)
     return web.Response(text=render_fragment(page), content_type="text/html")
 
 
 async def api_status(request: web.Request) -> web.Response:
     """Everything the page shows, as JSON."""
-    page = await read_page(request.app[STORE], request.app[OPTIONS].settings)
+    page = await _read_page(request)
     return web.json_response(status_document(page), dumps=_dumps)
 
 
@@ -356,7 +364,7 @@ def serve(
     """
     app = build_app(
         settings,
-        settings.store_url,
+        source_store_url(settings, chosen_source(sandbox=sandbox)),
         interval=interval if interval is not None else settings.serve.interval,
         sandbox=sandbox,
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,

@@ -315,8 +315,8 @@ class RobocodersAPI(AsyncGeneratorProvider, ProviderModelMixin):
         if type(detected) is not ResponseStatusError and status < 500:
             raise detected  # Cloudflare, bot detection, rate limit: named precisely
         if status >= 500:
-            raise ServerError(f"Server Error: {status}", status)
-        raise ResponseStatusError(f"Unexpected Error: {status}", status)
+            raise ServerError(f"Server Error: {status}", status, body=body)
+        raise ResponseStatusError(f"Unexpected Error: {status}", status, body=body)
 
 
 def _record_text(record: dict[str, Any]) -> str:

@@ -34,9 +34,18 @@ class ModelNotSupportedError(ProviderError):
 
 
 class ResponseError(ProviderError):
-    """The upstream answered, but the answer cannot be used."""
+    """The upstream answered, but the answer cannot be used.
+
+    ``body`` holds the start of what the upstream sent when seeing it tells a changed
+    upstream from a broken one (an unreadable line, an error page); it is raw text,
+    to be redacted, trimmed and escaped by whoever shows it.
+    """
 
     status: int | None = None
+
+    def __init__(self, message: str = "", *, body: str | None = None) -> None:
+        super().__init__(message)
+        self.body = body or None
 
 
 class ProtocolError(ResponseError):
@@ -50,8 +59,8 @@ class ResponseTooLargeError(ProtocolError):
 class ResponseStatusError(ResponseError):
     """The upstream answered with a non-2xx status."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, status: int, *, body: str | None = None) -> None:
+        super().__init__(message, body=body)
         self.status = status
 
 
@@ -70,8 +79,15 @@ class BotDetectedError(ResponseStatusError):
 class RateLimitError(ResponseStatusError):
     """The upstream throttled us (429 or 402)."""
 
-    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
-        super().__init__(message, status)
+    def __init__(
+        self,
+        message: str,
+        status: int,
+        retry_after: float | None = None,
+        *,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(message, status, body=body)
         self.retry_after = retry_after
 
 

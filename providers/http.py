@@ -120,26 +120,28 @@ def status_error(
     """The exception for a non-2xx answer, from its status and (bounded) body. Pure."""
     is_html = content_type.startswith("text/html") or body.lstrip().lower().startswith("<!doctype")
     if status == 403 and is_html and any(m in body for m in CLOUDFLARE_MARKERS):
-        return CloudflareError("Cloudflare detected", status)
+        return CloudflareError("Cloudflare detected", status, body=body)
     if status == 403 and is_html and any(m in body for m in BOT_DETECTION_MARKERS):
-        return BotDetectedError("Bot detection page", status)
+        return BotDetectedError("Bot detection page", status, body=body)
     if status in (429, 402):
         retry_after = _retry_after(headers.get("Retry-After") if headers else None)
-        return RateLimitError(f"Rate limit ({status})", status, retry_after)
+        return RateLimitError(f"Rate limit ({status})", status, retry_after, body=body)
     if status == 520:
-        return ServerError("Unknown error (Cloudflare)", status)
+        return ServerError("Unknown error (Cloudflare)", status, body=body)
     if status == 502:
-        return ServerError("Bad gateway", status)
+        return ServerError("Bad gateway", status, body=body)
+    # A text body is the message itself; an HTML page is named, and kept as the body.
     message = f"Response {status}: " + (
         "HTML content" if is_html else _trim(body) or "(empty body)"
     )
+    page = body if is_html else None
     if status == 401:
-        return AuthError(message, status)
+        return AuthError(message, status, body=page)
     if status == 422:
-        return ValidationError(message, status)
+        return ValidationError(message, status, body=page)
     if status >= 500:
-        return ServerError(message, status)
-    return ResponseStatusError(message, status)
+        return ServerError(message, status, body=page)
+    return ResponseStatusError(message, status, body=page)
 
 
 SMALL_BODY_LIMIT = 1024 * 1024
@@ -183,7 +185,7 @@ async def read_small_json(response: aiohttp.ClientResponse) -> Any:
         return json.loads(text)
     except ValueError:
         raise ProtocolError(
-            f"{response.url.path} answered with something that is not JSON"
+            f"{response.url.path} answered with something that is not JSON", body=text
         ) from None
 
 

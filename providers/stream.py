@@ -12,6 +12,9 @@ from .errors import ProtocolError
 from .lines import DEFAULT_MAX_LINE, LineDecoder
 from .messages import Chunk, FinishReason
 
+SKIPPED_KEPT = 1024
+"""Bytes kept of the first unreadable line, for the error to show."""
+
 
 async def iter_lines(
     response: aiohttp.ClientResponse, max_line: int = DEFAULT_MAX_LINE
@@ -32,23 +35,30 @@ class LineTally:
         self.lines = 0
         self.skipped = 0
         self.texts = 0
+        self.first_skipped: bytes | None = None
+        """The start of the first unreadable line: what the error shows came back."""
+
+    def skip(self, line: bytes) -> None:
+        """Count ``line`` as unreadable (keeping the start of the first such line)."""
+        self.skipped += 1
+        if self.first_skipped is None:
+            self.first_skipped = line[:SKIPPED_KEPT]
 
     def decode_json(self, line: bytes, prefix: bytes = b"") -> Any | None:
         """The JSON value of ``line`` after ``prefix``; ``None`` (counted) when it is not JSON."""
         self.lines += 1
-        if prefix:
-            line = line.removeprefix(prefix)
         try:
-            return json.loads(line.decode("utf-8"))
+            return json.loads(line.removeprefix(prefix).decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            self.skipped += 1
+            self.skip(line)
             return None
 
     def check_end(self) -> None:
         """At the end of a stream: raise when every line was unreadable."""
         if self.texts == 0 and self.skipped:
             raise ProtocolError(
-                f"no usable data: {self.skipped} of {self.lines} lines could not be decoded"
+                f"no usable data: {self.skipped} of {self.lines} lines could not be decoded",
+                body=(self.first_skipped or b"").decode("utf-8", "replace"),
             )
 
 
@@ -70,7 +80,7 @@ async def iter_sse_chunks(
             continue
         if not line.startswith(b"data:"):
             tally.lines += 1
-            tally.skipped += 1
+            tally.skip(line)
             continue
         payload = line[5:].strip()
         if payload == b"[DONE]":

@@ -39,12 +39,11 @@ def _benchmarks(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option(
     "--cassettes",
     "cassette_dir",
-    default="cassettes",
-    show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where the cassettes to replay are.",
+    help="Where the cassettes to replay are (default: ./cassettes, else the checkout's; "
+    "with none, the replay benchmark is skipped).",
 )
-def bench(as_json: bool, quick: bool, only: tuple[str, ...], cassette_dir: Path) -> None:
+def bench(as_json: bool, quick: bool, only: tuple[str, ...], cassette_dir: Path | None) -> None:
     """Measure probe fan-out, timing accuracy, the store and page at scale, and replay.
 
     Fan-out and timing run the harness and a bare aiohttp loop against the same

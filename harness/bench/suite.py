@@ -23,30 +23,45 @@ from .store_scale import store_at_scale
 from .timing import timing
 from .workload import LATENCY, emulator_process, private_cache
 
+DEFAULT_CASSETTES = Path("cassettes")
+CHECKOUT_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
+"""The shipped cassettes beside the package in a source checkout (an installed wheel
+has none)."""
+NO_CASSETTES = (
+    "replay skipped: no cassettes in ./cassettes nor in the harness checkout; "
+    "give --cassettes DIR to replay some"
+)
 
-def check_cassettes(cassette_dir: Path) -> None:
-    """Refuse up front (not after minutes of other benchmarks) a folder without cassettes."""
-    if not find_cassettes(cassette_dir):
-        raise BenchError(f"no cassettes under {cassette_dir}: give --cassettes DIR")
+
+def cassettes_to_replay(explicit: Path | None) -> Path | None:
+    """The folder the replay benchmark reads: ``explicit`` when given (refused up front,
+    not after minutes of other benchmarks, when it holds no cassette), else
+    ``./cassettes``, else the checkout's; ``None`` when there are none to be found."""
+    if explicit is not None:
+        if not find_cassettes(explicit):
+            raise BenchError(f"no cassettes under {explicit}: give --cassettes DIR")
+        return explicit
+    return next((d for d in (DEFAULT_CASSETTES, CHECKOUT_CASSETTES) if find_cassettes(d)), None)
 
 
 def run_benchmarks(
     sizes: Sizes,
     *,
     only: Sequence[str] = BENCHMARKS,
-    cassette_dir: Path = Path("cassettes"),
+    cassette_dir: Path | None = None,
     quick: bool = False,
     say: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
     """Run the benchmarks named in ``only`` at ``sizes``; the JSON-ready document.
 
+    ``cassette_dir`` defaults to ``./cassettes``, else the checkout's; with none to be
+    found the replay benchmark is skipped and ``skipped`` in the document says why.
     ``say`` hears a line before each benchmark starts (progress for a terminal).
     """
     unknown = [name for name in only if name not in BENCHMARKS]
     if unknown:
         raise BenchError(f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHMARKS)}")
-    if "replay" in only:
-        check_cassettes(cassette_dir)
+    replay_dir = cassettes_to_replay(cassette_dir) if "replay" in only else None
     started = datetime.now(UTC)
     clock = time.perf_counter()
     document: dict[str, Any] = {
@@ -83,9 +98,12 @@ def run_benchmarks(
         document["store"] = store_at_scale(
             rows=sizes.store_rows, batch=sizes.store_batch, repeats=sizes.page_repeats
         )
-    if "replay" in only:
-        say(f"replay: every cassette under {cassette_dir}, instant")
-        document["replay"] = asyncio.run(replay_all(cassette_dir))
+    if replay_dir is not None:
+        say(f"replay: every cassette under {replay_dir}, instant")
+        document["replay"] = asyncio.run(replay_all(replay_dir))
+    elif "replay" in only:
+        say(NO_CASSETTES)
+        document["skipped"] = {"replay": NO_CASSETTES}
     document["goals"] = [goal.to_dict() for goal in goals_of(document)]
     document["duration_s"] = round(time.perf_counter() - clock, 1)
     return document

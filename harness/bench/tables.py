@@ -170,5 +170,6 @@ def tables(document: Mapping[str, Any]) -> Iterator[Table | str]:
         yield store_table(document["store"])
     if "replay" in document:
         yield replay_table(document["replay"])
+    yield from document.get("skipped", {}).values()
     if document["goals"]:
         yield goals_table(document["goals"])

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer, parse_prompt, split_words
+from .answers import answer, parse_prompt, split_tokens
 from .state import INVALID_JSON, STATE, add_route, json_body
 from .streaming import respond
 
@@ -67,12 +67,12 @@ def body_error(body: Any) -> str | None:
 
 
 async def chat(request: web.Request) -> web.StreamResponse:
-    """The answer to the flattened prompt, streamed word by word."""
+    """The answer to the flattened prompt, streamed token by token."""
     if request.headers.get("UniqueId") not in request.app[ISSUED]:
         return _error(401, "invalid or missing UniqueId")
     body = await json_body(request)
     if (error := body_error(body)) is not None:
         return _error(400, error)
     spec = request.app[STATE].faults.take(NAME)
-    pieces = split_words(answer(parse_prompt(body["prompt"])))
+    pieces = split_tokens(answer(parse_prompt(body["prompt"])))
     return await respond(request, spec, MessageLines(), pieces)

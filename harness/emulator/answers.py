@@ -68,9 +68,18 @@ def answer(messages: Sequence[Mapping[str, Any]]) -> str:
     return GENERIC_ANSWER
 
 
-def split_words(text: str) -> list[str]:
-    """``text`` as streamed chunks: each word with the spaces after it (joined, the text)."""
-    return re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
+TOKEN_CHARS = 4
+"""The most characters one streamed piece holds: about one token of a real model."""
+
+_TOKEN = re.compile(rf"\s*(?:\d|[^\s\d]{{1,{TOKEN_CHARS}}})|\s+$")
+
+
+def split_tokens(text: str) -> list[str]:
+    """``text`` as a model streams it: token-sized pieces, each carrying the spaces before
+    it (joined, the text). A piece is one digit (as the Llama and Mistral tokenizers
+    split numbers) or up to :data:`TOKEN_CHARS` other visible characters, so that even
+    ``51`` or ``PONG-1a2b3c`` arrives in several chunks."""
+    return _TOKEN.findall(text)
 
 
 def split_evenly(text: str, pieces: int) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer, split_words
+from .answers import answer, split_tokens
 from .sse import ChatCompletionEvents
 from .state import INVALID_JSON, STATE, Handler, add_route, json_body
 from .streaming import respond
@@ -74,7 +74,7 @@ def _chat_for(agents: tuple[str, ...]) -> Handler:
         messages, agent = decoded
         spec = request.app[STATE].faults.take(NAME)
         text = answer(messages)
-        pieces = split_words(text) if body.get("stream") else [text]
+        pieces = split_tokens(text) if body.get("stream") else [text]
         return await respond(request, spec, ChatCompletionEvents(agent), pieces)
 
     return chat

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer, split_words
+from .answers import answer, split_tokens
 from .sse import ChatCompletionEvents
 from .state import INVALID_JSON, STATE, add_route, json_body
 from .streaming import respond
@@ -51,6 +51,6 @@ async def chat(request: web.Request) -> web.StreamResponse:
         )
     spec = request.app[STATE].faults.take(NAME)
     text = answer(body["messages"])
-    pieces = split_words(text) if body.get("stream", False) else [text]
+    pieces = split_tokens(text) if body.get("stream", False) else [text]
     model = body.get("model") if isinstance(body.get("model"), str) else MODEL
     return await respond(request, spec, ChatCompletionEvents(model), pieces)

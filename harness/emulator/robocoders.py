@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer, parse_prompt, split_words
+from .answers import answer, parse_prompt, split_tokens
 from .faults import Fault, FaultSpec
 from .state import INVALID_JSON, STATE, add_route, json_body
 from .streaming import Outlet, respond
@@ -214,7 +214,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if body["prompt"].strip().lower() == "continue":
         return await _resume(request, state.paused.pop(sid, None), framing)
     spec = request.app[STATE].faults.take(NAME)
-    pieces = split_words(answer(parse_prompt(body["prompt"])))
+    pieces = split_tokens(answer(parse_prompt(body["prompt"])))
     if spec.mode is Fault.resource_limit:
         return await _pause(request, spec, framing, pieces, sid)
     return await respond(request, spec, framing, pieces)

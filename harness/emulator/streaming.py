@@ -13,7 +13,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from .answers import WRONG_ANSWER, split_evenly, split_words
+from .answers import WRONG_ANSWER, split_evenly, split_tokens
 from .faults import Fault, FaultSpec
 from .pacing import Pacer
 from .pages import STATUS_OF, status_response
@@ -119,7 +119,7 @@ def _lines(mode: Fault, framing: Framing, pieces: list[str]) -> list[bytes]:
     if mode is Fault.invalid_utf8:
         return [framing.record(_MARK).replace(_MARK.encode(), INVALID_UTF8) for _ in range(3)]
     if mode is Fault.wrong_answer:
-        pieces = split_words(WRONG_ANSWER)
+        pieces = split_tokens(WRONG_ANSWER)
     if mode is Fault.changed_framing:
         framing = framing.drifted()
     return [framing.record(text) for text in pieces] + [framing.end()]

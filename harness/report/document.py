@@ -19,6 +19,8 @@ def status_document(page: StatusPage) -> dict[str, Any]:
         "generated_at": iso(page.generated_at),
         "version": page.version,
         "vantages": list(page.vantages),
+        "source": page.source.value,
+        "source_note": page.source_note,
         "summary": {
             "providers": {
                 "total": len(page.providers),

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from harness.config import Settings
+from harness.result import Source
 from harness.store.base import Store
 
 from .badge import badge_svg
@@ -56,9 +57,15 @@ def _write_all(out_dir: Path, files: dict[str, str]) -> list[Path]:
 
 
 async def write_report(
-    store: Store, out_dir: Path, *, settings: Settings, now: datetime | None = None
+    store: Store,
+    out_dir: Path,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+    source: Source = Source.LIVE,
 ) -> list[Path]:
-    """Render the report from ``store`` into ``out_dir``: ``index.html``, ``status.json``,
-    ``status.md`` and ``badges/<provider>.svg``; returns the paths written."""
-    page = await read_page(store, settings, now=now)
+    """Render the report from ``store`` (the store of ``source``) into ``out_dir``:
+    ``index.html``, ``status.json``, ``status.md`` and ``badges/<provider>.svg``;
+    returns the paths written."""
+    page = await read_page(store, settings, now=now, source=source)
     return await asyncio.to_thread(_write_all, out_dir, report_files(page))

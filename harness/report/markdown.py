@@ -30,7 +30,8 @@ def status_markdown(page: StatusPage) -> str:
     lines = [
         f"Provider status as of {absolute(page.generated_at)} "
         f"({page.working_providers} of {len(page.providers)} providers working; "
-        f"harness {_cell(page.version)}).",
+        f"harness {_cell(page.version)})."
+        + (f" Source: {page.source.value}, {page.source_note}." if page.source_note else ""),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join(" --- " for _ in header) + "|",

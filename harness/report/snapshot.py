@@ -10,6 +10,7 @@ from harness.config import Settings
 from harness.errors import ConfigError
 from harness.pipeline import objectives_of, plan_targets
 from harness.prompts import PROMPTS
+from harness.result import Source
 from harness.status import State, TargetStatus
 from harness.store.base import Store
 from providers import PROVIDERS
@@ -66,9 +67,15 @@ async def provider_badge_state(store: Store, settings: Settings, provider: str) 
     )
 
 
-async def read_page(store: Store, settings: Settings, *, now: datetime | None = None) -> StatusPage:
+async def read_page(
+    store: Store,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    source: Source = Source.LIVE,
+) -> StatusPage:
     """The status page as of ``now`` (default: the current time): every planned target
-    and every target the store has seen."""
+    and every target the store has seen. ``store`` is the store of ``source``."""
     now = now or datetime.now(UTC)
     statuses = await store.statuses()
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
@@ -87,4 +94,5 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
         vantages=vantages,
         provider_order=list(PROVIDERS),
         prompt_order=list(PROMPTS),
+        source=source,
     )

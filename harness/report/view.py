@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells
 from harness.alerts.records import TargetAlert
 from harness.objectives import Objectives
-from harness.result import FailureKind, ProbeResult
+from harness.result import FailureKind, ProbeResult, Source
+from harness.sources import SOURCE_NOTES
 from harness.status import Flip, Outcome, State, TargetStatus, outcome_of
 
 from .sparkline import Sparkline, sparkline
@@ -124,6 +125,13 @@ class StatusPage:
     provider_counts: Mapping[State, int]
     uptime_windows: Sequence[str]
     latency_window: str
+    source: Source = Source.LIVE
+    """Whose answers the page shows; only live pages speak of the real providers."""
+
+    @property
+    def source_note(self) -> str | None:
+        """What a sandbox or replay page must say about itself; ``None`` when live."""
+        return SOURCE_NOTES[self.source]
 
     @property
     def working_providers(self) -> int:
@@ -199,9 +207,10 @@ def build_page(
     vantages: Sequence[str] = (),
     provider_order: Sequence[str] = (),
     prompt_order: Sequence[str] = (),
+    source: Source = Source.LIVE,
 ) -> StatusPage:
     """The page for ``facts``: providers in ``provider_order`` (others after, by name),
-    models in the order given, flips newest first."""
+    models in the order given, flips newest first; ``source`` says whose answers."""
     grouped: dict[str, list[ModelView]] = {}
     for item in facts:
         grouped.setdefault(item.provider, []).append(model_view(item, prompt_order))
@@ -232,4 +241,5 @@ def build_page(
         provider_counts=provider_counts,
         uptime_windows=[label for label, _ in UPTIME_WINDOWS],
         latency_window=LATENCY_WINDOW[0],
+        source=source,
     )

@@ -47,6 +47,32 @@ async def test_cassette_replays_as_recorded(
     assert vcr.all_played, "the provider no longer makes every recorded request"
 
 
+PACED = 4.0
+"""A replay speed that keeps the recorded chunk offsets (scaled), for the timing checks."""
+
+
+@pytest.mark.vcr
+@pytest.mark.block_network
+async def test_cassette_replays_as_a_stream_of_several_chunks(
+    shipped_cassette: Path, vcr: VcrCassette, settings: Settings
+) -> None:
+    """Every shipped answer streams in pieces, so chunk timing and max_gap are exercised."""
+    info = load(shipped_cassette).info
+
+    result = await probe_recorded(
+        info, speed=PACED, settings=settings, origin=str(shipped_cassette)
+    )
+
+    assert result.ok, result.error
+    assert info.chunks is not None
+    assert info.chunks >= 2
+    assert result.chunks >= 2
+    assert result.ttfc_ms is not None
+    assert result.total_ms is not None
+    assert result.ttfc_ms < result.total_ms
+    assert result.max_gap_ms is not None
+
+
 def test_every_provider_model_and_applicable_prompt_has_a_cassette(shipped_dir: Path) -> None:
     expected = {
         cassette_path(shipped_dir, t.provider.name(), t.model, t.prompt)

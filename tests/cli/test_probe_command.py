@@ -111,9 +111,10 @@ def test_an_offline_host_makes_the_run_inconclusive(
 
 
 def test_an_offline_run_flips_no_flag(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, data_dir: Path
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, data_dir: Path, emulator_thread: Emulator
 ) -> None:
-    assert runner.invoke(main, ["probe", "--all", "--sandbox"]).exit_code == 0
+    # A live run (through an upstream mirror) sets the live flags first.
+    assert runner.invoke(main, ["probe", "--all", "--upstream", emulator_thread.url]).exit_code == 0
     flags_before = json.loads((data_dir / "flags.json").read_text())["providers"]
 
     async def nothing_resolves(name: str) -> bool:

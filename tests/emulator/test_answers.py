@@ -5,9 +5,10 @@ from hypothesis import strategies as st
 
 from harness.emulator.answers import (
     GENERIC_ANSWER,
+    TOKEN_CHARS,
     answer,
     parse_prompt,
-    split_words,
+    split_tokens,
 )
 from harness.prompts import PROMPTS
 from providers.messages import Message, format_prompt
@@ -95,9 +96,17 @@ def test_a_plain_prompt_is_one_user_message() -> None:
 
 
 @given(st.text())
-def test_split_words_joins_back_to_the_text(text: str) -> None:
-    assert "".join(split_words(text)) == text
+def test_split_tokens_joins_back_to_the_text(text: str) -> None:
+    assert "".join(split_tokens(text)) == text
 
 
-def test_split_words_keeps_the_space_after_each_word_but_the_last() -> None:
-    assert split_words("Paris is nice.") == ["Paris ", "is ", "nice."]
+def test_split_tokens_streams_short_answers_in_several_pieces() -> None:
+    assert split_tokens("PONG-1a2b3c") == ["PONG", "-", "1", "a", "2", "b", "3", "c"]
+    assert split_tokens("-51") == ["-", "5", "1"]
+    assert split_tokens("Paris is nice.") == ["Pari", "s", " is", " nice", "."]
+    assert split_tokens("") == []
+
+
+@given(st.text())
+def test_no_token_holds_more_than_a_few_visible_characters(text: str) -> None:
+    assert all(len(piece.strip()) <= TOKEN_CHARS for piece in split_tokens(text))

@@ -40,10 +40,10 @@ async def test_the_turn_pauses_until_continue_streams_the_rest(
             async with http.post("/chat", json=resume, headers=headers) as second:
                 after = records(await second.read())
             assert await first.read() == b""
-    assert [r["args"]["content"] for r in before] == ["Paris ", "is ", "the ", ""]
+    assert [r["args"]["content"] for r in before] == ["Pari", "s", " is", " the", ""]
     assert before[-1]["message"] == LIMIT_MESSAGE
-    assert [r["args"]["content"] for r in after] == ["capital ", "of ", "France.", ""]
-    assert [r["id"] for r in before + after] == list(range(1, 9))
+    assert [r["args"]["content"] for r in after] == [" capi", "tal", " of", " Fran", "ce.", ""]
+    assert [r["id"] for r in before + after] == list(range(1, 12))
 
 
 async def test_without_continue_the_paused_stream_ends_after_the_timeout(

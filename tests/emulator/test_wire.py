@@ -13,6 +13,9 @@ from tests.emulator.conftest import Login
 
 PING = "Reply with the single word: pong"
 
+TOKENS = ["Pari", "s", " is", " the", " capi", "tal", " of", " Fran", "ce."]
+"""The answer to the capital question as the emulators stream it."""
+
 
 def b64(messages: list[dict[str, Any]]) -> str:
     return base64.b64encode(json.dumps(messages).encode()).decode()
@@ -38,7 +41,7 @@ async def test_create_session_needs_an_issued_token(http: aiohttp.ClientSession)
         assert response.status == 401
 
 
-async def test_chat_streams_agent_records_word_by_word_in_json_dumps_spacing(
+async def test_chat_streams_agent_records_token_by_token_in_json_dumps_spacing(
     http: aiohttp.ClientSession, robocoders_login: Login
 ) -> None:
     headers, sid = await robocoders_login(http)
@@ -47,19 +50,11 @@ async def test_chat_streams_agent_records_word_by_word_in_json_dumps_spacing(
         lines = (await response.read()).decode().splitlines()
     records = [json.loads(line) for line in lines]
     assert all(line == json.dumps(record) for line, record in zip(lines, records, strict=True))
-    assert [r["args"]["content"] for r in records] == [
-        "Paris ",
-        "is ",
-        "the ",
-        "capital ",
-        "of ",
-        "France.",
-        "",
-    ]
-    assert [r["id"] for r in records] == list(range(1, 8))
+    assert [r["args"]["content"] for r in records] == [*TOKENS, ""]
+    assert [r["id"] for r in records] == list(range(1, len(TOKENS) + 2))
     assert {r["sid"] for r in records} == {sid}
     assert {r["action"] for r in records} == {"message"}
-    assert [r["args"]["wait_for_response"] for r in records] == [False] * 6 + [True]
+    assert [r["args"]["wait_for_response"] for r in records] == [False] * len(TOKENS) + [True]
 
 
 async def test_continue_with_nothing_paused_is_an_empty_stream(
@@ -154,9 +149,7 @@ async def test_autonomousai_streams_openai_chunks_then_stop_then_done(
     assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
     assert {c["model"] for c in chunks} == {"qwen_coder"}
     deltas = [c["choices"][0]["delta"] for c in chunks]
-    assert deltas[:-1] == [
-        {"content": w} for w in ["Paris ", "is ", "the ", "capital ", "of ", "France."]
-    ]
+    assert deltas[:-1] == [{"content": w} for w in TOKENS]
     assert (deltas[-1], chunks[-1]["choices"][0]["finish_reason"]) == ({}, "stop")
 
 

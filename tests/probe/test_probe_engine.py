@@ -87,7 +87,7 @@ async def test_a_wrong_answer_says_what_was_expected() -> None:
     provider, _ = scripted("PONG-zzzzzz")
     result = await probe(provider, "m", ping(), deadlines=QUICK)
     assert result.kind is FailureKind.WRONG_ANSWER
-    assert result.error == "expected 'PONG-a1b2c3' (any case)"
+    assert result.error == "expected 'PONG-a1b2c3' (any case), got: \"PONG-zzzzzz\""
     assert result.sample == "PONG-zzzzzz"
 
 
@@ -96,7 +96,8 @@ async def test_no_text_is_empty(steps: tuple[object, ...]) -> None:
     provider, _ = scripted(*steps)
     result = await probe(provider, "m", ping(), deadlines=QUICK)
     assert result.kind is FailureKind.EMPTY
-    assert result.error == "the stream ended without any text"
+    said = ', got: " \\n"' if "  \n" in steps else ""  # blanks are shown, escaped
+    assert result.error == f"the stream ended without any text{said}"
 
 
 async def test_the_size_cap_stops_reading_and_closes_the_stream() -> None:

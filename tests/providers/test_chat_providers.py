@@ -18,10 +18,11 @@ from providers.messages import Message
 from tests.providers.chunks import collect, text_of
 
 QUESTION: list[Message] = [{"role": "user", "content": "What is the capital of France?"}]
-WORDS = ["Paris ", "is ", "the ", "capital ", "of ", "France."]
+WORDS = ["Pari", "s", " is", " the", " capi", "tal", " of", " Fran", "ce."]
+"""The emulators stream token-sized pieces, as real models do."""
 
 
-async def test_autonomousai_streams_words_then_the_finish_reason(emulator: Emulator) -> None:
+async def test_autonomousai_streams_tokens_then_the_finish_reason(emulator: Emulator) -> None:
     with upstream.redirect(emulator.url):
         chunks = await collect(AutonomousAI.create_async_generator("llama", QUESTION))
     assert chunks == [*WORDS, FinishReason("stop")]
@@ -121,7 +122,7 @@ async def test_aichatonline_positional_call_answers_the_flattened_history(
     assert body["prompt"].endswith("\nAssistant:")
 
 
-async def test_aichatonline_streams_word_by_word(emulator: Emulator) -> None:
+async def test_aichatonline_streams_token_by_token(emulator: Emulator) -> None:
     with upstream.redirect(emulator.url):
         chunks = await collect(AiChatOnline.create_async_generator("", QUESTION))
     assert chunks == WORDS

@@ -30,7 +30,10 @@ class ServeProcess:
 
     def __init__(self, data_dir: Path, args: Sequence[str], env: dict[str, str] | None = None):
         self.data_dir = data_dir
-        self.db = data_dir / "harness.db"
+        # A sandbox server keeps its results apart from live ones (harness.sources).
+        self.db = (
+            data_dir / "sandbox" / "harness.db" if "--sandbox" in args else data_dir / "harness.db"
+        )
         logs = data_dir.parent / f"{data_dir.name}-logs"
         logs.mkdir(parents=True, exist_ok=True)
         self._run = len(list(logs.glob("*.out")))

@@ -83,11 +83,11 @@ def test_sigkill_mid_probe_loses_no_committed_result(tmp_path: Path) -> None:
             committed = all_results(server.db)
             server.kill()
 
-        assert integrity(data / "harness.db") == ["ok"], f"after kill {life + 1}"
-        after = all_results(data / "harness.db")
+        assert integrity(data / "sandbox" / "harness.db") == ["ok"], f"after kill {life + 1}"
+        after = all_results(data / "sandbox" / "harness.db")
         assert after[: len(committed)] == committed, f"rows lost or changed by kill {life + 1}"
-        assert half_runs(data / "harness.db") == {}
-        assert duplicates(data / "harness.db") == []
+        assert half_runs(data / "sandbox" / "harness.db") == {}
+        assert duplicates(data / "sandbox" / "harness.db") == []
 
 
 def test_a_server_restarted_after_sigkill_goes_on_recording(tmp_path: Path) -> None:
@@ -96,14 +96,14 @@ def test_a_server_restarted_after_sigkill_goes_on_recording(tmp_path: Path) -> N
         server.wait_for_results(ROWS_PER_LIFE)
         server.wait_until(lambda: probing_now(server))
         server.kill()
-    before = result_count(data / "harness.db")
+    before = result_count(data / "sandbox" / "harness.db")
 
     with ServeProcess(data, SERVE_ARGS) as server:
         server.wait_for_results(before + ROWS_PER_LIFE)
         status = server.json("/api/status")
 
     assert set(status["providers"]) == set(PROVIDERS)
-    assert half_runs(data / "harness.db") == {}
+    assert half_runs(data / "sandbox" / "harness.db") == {}
 
 
 def test_sigterm_mid_probe_exits_cleanly_with_a_checkpointed_store(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_sigterm_mid_probe_exits_cleanly_with_a_checkpointed_store(tmp_path: Pat
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert "Error" not in stderr
-    wal = data / "harness.db-wal"
+    wal = data / "sandbox" / "harness.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0, "the WAL was not checkpointed"
-    assert integrity(data / "harness.db") == ["ok"]
-    assert half_runs(data / "harness.db") == {}
+    assert integrity(data / "sandbox" / "harness.db") == ["ok"]
+    assert half_runs(data / "sandbox" / "harness.db") == {}

@@ -19,6 +19,8 @@ from aiohttp.test_utils import TestClient
 
 from harness.config import Settings
 from harness.emulator import Fault, FaultSpec
+from harness.result import Source
+from harness.sources import source_flags_file, source_store_url
 from harness.store import open_store
 from harness.web import SCHEDULER, build_app
 
@@ -65,7 +67,7 @@ async def sandbox(
     """A sandbox server probing every provider once at start, then only on demand."""
     app = build_app(
         sandbox_settings,
-        sandbox_settings.store_url,
+        source_store_url(sandbox_settings, Source.SANDBOX),
         interval=3600,
         sandbox=True,
         admin_token=admin_token,
@@ -125,8 +127,14 @@ async def test_a_faulty_provider_turns_degraded_then_down_while_the_others_stay_
     flips = [(f["old"], f["new"]) for f in document["flips"] if f["provider"] == "AutonomousAI"]
     assert ("up", "degraded") in flips
     assert ("degraded", "down") in flips
-    flags = json.loads((sandbox_settings.data_dir / "flags.json").read_text())
+    flags = json.loads(source_flags_file(sandbox_settings, Source.SANDBOX).read_text())
     assert flags["providers"]["AutonomousAI"]["working"] is False
+    # Emulator answers never reach the live flags file nor the loaded provider classes.
+    assert not source_flags_file(sandbox_settings, Source.LIVE).exists()
+    assert document["source"] == "sandbox"
+    assert document["source_note"] == "emulated upstreams, not the real providers"
+    page = await (await sandbox.get("/")).text()
+    assert "sandbox: emulated upstreams, not the real providers" in page
 
 
 async def test_scheduled_results_feed_the_metrics(sandbox: Client) -> None:
@@ -161,7 +169,7 @@ async def test_stopping_cancels_a_hanging_probe_and_leaves_a_sound_store(
 ) -> None:
     app = build_app(
         sandbox_settings,
-        sandbox_settings.store_url,
+        source_store_url(sandbox_settings, Source.SANDBOX),
         interval=3600,
         sandbox=True,
         admin_token=None,
@@ -180,7 +188,7 @@ async def test_stopping_cancels_a_hanging_probe_and_leaves_a_sound_store(
 
     assert scheduler.running == frozenset()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    async with open_store(sandbox_settings.store_url) as store:
+    async with open_store(source_store_url(sandbox_settings, Source.SANDBOX)) as store:
         assert await store.integrity_ok()
         assert await store.results(provider="AutonomousAI") == []
         assert await store.results(provider="CodeLinkAva")
