@@ -27,7 +27,10 @@ FAULTS = {
 async def test_one_429_between_passes_never_turns_the_flag_off(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+    # A live run redirected to the emulator: only live runs write the flags providers read.
+    settings = Settings.model_validate(
+        {"data_dir": tmp_path / "data", "connectivity": {"enabled": False}}
+    )
     targets = plan_targets(settings, ["AutonomousAI"], "llama")
     script = ["pass", "pass", "429", "pass", "500", "pass", "pass", "429", "429", "429"]
     seen = []
@@ -35,7 +38,7 @@ async def test_one_429_between_passes_never_turns_the_flag_off(
         for step in script:
             emulator.set_fault("AutonomousAI", FAULTS[step])
             with redirect(emulator.url):
-                summary = await probe_and_record(settings, store, targets, source=Source.SANDBOX)
+                summary = await probe_and_record(settings, store, targets, source=Source.LIVE)
             status = summary.statuses[("AutonomousAI", "llama")]
             flag = read_flags(flags_file(settings.data_dir))["AutonomousAI"]
             seen.append((status.state, flag, PROVIDERS["AutonomousAI"].working))
