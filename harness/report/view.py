@@ -30,6 +30,9 @@ LATENCY_WINDOW: tuple[str, timedelta] = ("7d", timedelta(days=7))
 HISTORY_LENGTH = 50
 """How many probes a history bar shows."""
 
+OVERVIEW_UPTIME = "24h"
+"""The uptime window the one-row-per-provider overview shows."""
+
 _BEST_FIRST = (
     State.UP,
     State.DEGRADED,
@@ -86,13 +89,35 @@ class ModelView:
 
 
 @dataclass(frozen=True)
+class ModelCell:
+    """One probe in a provider's history bar, with the model it probed."""
+
+    model: str
+    cell: HistoryCell
+
+
+@dataclass(frozen=True)
 class ProviderView:
-    """One provider: its measured ``working`` flag, its overall state and its models."""
+    """One provider: its measured ``working`` flag, its overall state and its models,
+    with the figures of its one-row overview (filtered and sorted on the page)."""
 
     name: str
     working: bool
     state: State
     models: Sequence[ModelView]
+    model_states: Mapping[State, int]
+    """How many of its models are in each state (only states present, best first)."""
+    uptime: Uptime
+    """Its models' probes pooled over :data:`OVERVIEW_UPTIME`."""
+    ttfc_p50: float | None
+    """The p50 time to first chunk of its fastest model (working models first)."""
+    history: Sequence[ModelCell]
+    """Its newest probes across all models, oldest first."""
+
+    @property
+    def state_rank(self) -> int:
+        """Where its state sorts: 0 for up, then worse, unknown last."""
+        return _BEST_FIRST.index(self.state)
 
 
 @dataclass(frozen=True)
@@ -123,6 +148,31 @@ def provider_state(states: Iterable[State]) -> State:
     """A provider's state: the best of its models' (up first, unknown last)."""
     present = set(states)
     return next((s for s in _BEST_FIRST if s in present), State.UNKNOWN)
+
+
+def provider_view(name: str, models: Sequence[ModelView]) -> ProviderView:
+    """A provider's overview row, from its models' views."""
+    present = {m.state for m in models}
+    counts = {s: sum(1 for m in models if m.state is s) for s in _BEST_FIRST if s in present}
+    pooled = [m.uptime[OVERVIEW_UPTIME] for m in models if OVERVIEW_UPTIME in m.uptime]
+    # The fastest model that works is what a user would pick; the others only when none does.
+    working = [m.latency.ttfc_p50 for m in models if m.state.is_working]
+    measured = [p for p in working if p is not None] or [
+        m.latency.ttfc_p50 for m in models if m.latency.ttfc_p50 is not None
+    ]
+    cells = sorted(
+        (ModelCell(m.model, c) for m in models for c in m.history), key=lambda mc: mc.cell.at
+    )
+    return ProviderView(
+        name=name,
+        working=bool(working),
+        state=provider_state(present),
+        models=models,
+        model_states=counts,
+        uptime=Uptime(sum(u.ok for u in pooled), sum(u.total for u in pooled)),
+        ttfc_p50=min(measured, default=None),
+        history=cells[-HISTORY_LENGTH:],
+    )
 
 
 def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelView:
@@ -184,12 +234,7 @@ def build_page(
         grouped.setdefault(item.provider, []).append(model_view(item, prompt_order))
     rank = {name: i for i, name in enumerate(provider_order)}
     providers = [
-        ProviderView(
-            name=name,
-            working=any(m.state.is_working for m in models),
-            state=provider_state(m.state for m in models),
-            models=models,
-        )
+        provider_view(name, models)
         for name, models in sorted(grouped.items(), key=lambda g: (rank.get(g[0], len(rank)), g[0]))
     ]
     model_counts = dict.fromkeys(State, 0)
