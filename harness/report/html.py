@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from harness.status import State
 
+from .bars import history_rects
 from .format import absolute, duration_ms, iso, percent, relative
 from .view import HISTORY_LENGTH, OVERVIEW_UPTIME, StatusPage
 
@@ -40,6 +41,7 @@ def environment() -> Environment:
     env.globals.update(
         iso=iso,
         absolute=absolute,
+        history_rects=history_rects,
         relative=relative,
         states=list(State),
         history_length=HISTORY_LENGTH,
