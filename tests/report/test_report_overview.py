@@ -17,6 +17,7 @@ from harness.result import FailureKind
 from harness.status import Outcome, State
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
+NOTHING = Uptime(0, 0)
 
 
 def model(
@@ -24,7 +25,7 @@ def model(
     state: State,
     *,
     ttfc_p50: float | None = None,
-    day: Uptime = Uptime(0, 0),
+    day: Uptime = NOTHING,
     history: Sequence[HistoryCell] = (),
 ) -> ModelView:
     return ModelView(
