@@ -16,6 +16,13 @@ def duration_ms(value: float | None) -> str:
     return f"{value / 1000:.1f} s"
 
 
+def rate(value: float | None) -> str:
+    """A per-second rate: ``42``, ``3.5`` below ten, ``–`` when not measured."""
+    if value is None:
+        return "–"
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
 def percent(ratio: float | None) -> str:
     """``99.5 %``; ``100 %`` only when nothing failed; ``–`` when nothing was measured."""
     if ratio is None:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from harness.status import State
 
 from .bars import history_rects
-from .format import absolute, duration_ms, iso, percent, relative
+from .format import absolute, duration_ms, iso, percent, rate, relative
 from .view import HISTORY_LENGTH, OVERVIEW_UPTIME, StatusPage
 
 FRAGMENT_TEMPLATE = "status.html.j2"
@@ -37,7 +37,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ms=duration_ms, pct=percent)
+    env.filters.update(ms=duration_ms, pct=percent, rate=rate)
     env.globals.update(
         iso=iso,
         absolute=absolute,

@@ -7,6 +7,7 @@ renderers; escaping to the template engine.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,6 +69,22 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Throughput:
+    """How fast a model streams once it has started: medians over its ``n`` newest
+    passes that measured it (those of its history bar)."""
+
+    n: int
+    chars_per_s: float | None
+
+    @classmethod
+    def of(cls, newest_first: Sequence[ProbeResult]) -> Throughput:
+        """The throughput of the passes among ``newest_first``."""
+        rates = [r.chars_per_s for r in newest_first if r.ok]
+        measured = [rate for rate in rates if rate is not None]
+        return cls(len(measured), statistics.median(measured) if measured else None)
+
+
+@dataclass(frozen=True)
 class ModelView:
     """One provider/model on the page."""
 
@@ -86,6 +103,7 @@ class ModelView:
     last_error: str | None
     """The error of the last failure, shown while the model is not passing."""
     checks: Sequence[Check]
+    throughput: Throughput
 
 
 @dataclass(frozen=True)
@@ -203,6 +221,7 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         last_kind=last_kind,
         last_error=last_error,
         checks=_checks(recent, prompt_order),
+        throughput=Throughput.of(recent[:HISTORY_LENGTH]),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -12,8 +13,14 @@ from status_samples import HOSTILE_ERROR
 from harness.aggregate import HistoryCell, LatencySummary, Uptime
 from harness.report import StatusPage, render_fragment, render_page
 from harness.report.bars import history_rects
-from harness.report.view import HISTORY_LENGTH, ModelCell, ModelView, provider_view
-from harness.result import FailureKind
+from harness.report.view import (
+    HISTORY_LENGTH,
+    ModelCell,
+    ModelView,
+    Throughput,
+    provider_view,
+)
+from harness.result import FailureKind, ProbeResult
 from harness.status import Outcome, State
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -42,6 +49,7 @@ def model(
         last_kind=None,
         last_error=None,
         checks=[],
+        throughput=Throughput(0, None),
     )
 
 
@@ -112,6 +120,26 @@ def test_history_rects_pad_to_the_length_and_escape_every_title() -> None:
     assert [r["x"] for r in rects] == ["0", "6", "12", "18"]
     assert rects[-1].title.get_text() == "<b>x</b> · 2025-01-01 00:00 UTC · fail (http_server)"
     assert rects[-1].find_all("b") == []
+
+
+def test_throughput_is_the_median_over_passes_that_measured_it() -> None:
+    def run(chars: int, ttfc: float | None, total: float, ok: bool = True) -> ProbeResult:
+        return ProbeResult(
+            provider="P", model="m", prompt="ping", started_at=T0, ok=ok,
+            chars=chars, ttfc_ms=ttfc, total_ms=total,
+        )  # fmt: skip
+
+    results = [run(10, 0, 1000), run(30, 500, 1500), run(99, 0, 100, ok=False), run(5, None, 9)]
+
+    assert Throughput.of(results) == Throughput(2, 20.0)
+    assert Throughput.of([]) == Throughput(0, None)
+
+
+def test_the_details_show_the_speed_of_recent_passes(soup: BeautifulSoup) -> None:
+    facts = row(soup, "AutonomousAI").select_one('article[data-model="llama"] .facts')
+    speed = " ".join(facts.find("dt", string="speed").find_next_sibling("dd").get_text(" ").split())
+
+    assert re.match(r"[\d.]+ chars/s \(median of \d+ recent passes\)", speed)
 
 
 @pytest.fixture
