@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup, Tag
 from status_samples import HOSTILE_ERROR
 
 from harness.aggregate import HistoryCell, LatencySummary, Uptime
-from harness.report import StatusPage, render_fragment, render_page
+from harness.report import StatusPage, render_fragment, render_page, status_document
 from harness.report.bars import history_rects
 from harness.report.view import (
     HISTORY_LENGTH,
@@ -258,3 +258,10 @@ def test_samples_feed_the_overview(page: StatusPage) -> None:
 
     assert autonomous.uptime.total >= llama.uptime["24h"].total
     assert autonomous.ttfc_p50 == llama.latency.ttfc_p50
+
+
+def test_status_json_carries_the_speed(page: StatusPage) -> None:
+    llama = status_document(page)["providers"]["AutonomousAI"]["models"]["llama"]
+
+    assert llama["throughput"]["n"] > 0
+    assert llama["throughput"]["chars_per_s"] > 0

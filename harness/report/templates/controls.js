@@ -44,7 +44,7 @@
     if (sorted.some((p, i) => p !== providers[i])) list.append(...sorted);
     count.value = `${shown} of ${sorted.length} providers shown`;
     const none = document.getElementById("no-match");
-    if (none) none.hidden = shown > 0;
+    if (none) none.hidden = shown > 0 || sorted.length === 0;
   }
   function openTarget() {
     const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
