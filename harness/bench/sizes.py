@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BENCHMARKS = ("fanout", "timing", "store", "replay")
+BENCHMARKS = ("fanout", "timing", "store", "overview", "replay")
 """Every benchmark, in the order they run."""
 
 
@@ -29,6 +29,10 @@ class Sizes:
     store_batch: int
     page_repeats: int
     """Warm renders of the page after the first (cold) one."""
+    overview_targets: int = 300
+    """Targets of the synthetic fleet the overview benchmark shows."""
+    overview_loads: int = 5
+    """Loads of that page in the browser."""
 
 
 FULL = Sizes(
@@ -56,4 +60,6 @@ QUICK = Sizes(
     store_rows=2_000,
     store_batch=500,
     page_repeats=1,
+    overview_targets=30,
+    overview_loads=1,
 )

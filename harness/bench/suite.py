@@ -17,6 +17,7 @@ from .errors import BenchError
 from .fanout import fanout
 from .goals import goals_of
 from .machine import machine_info
+from .overview import overview_at_scale
 from .replay import replay_all
 from .sizes import BENCHMARKS, Sizes
 from .store_scale import store_at_scale
@@ -97,6 +98,11 @@ def run_benchmarks(
         say(f"store: {sizes.store_rows:,} results, then the page in a fresh process")
         document["store"] = store_at_scale(
             rows=sizes.store_rows, batch=sizes.store_batch, repeats=sizes.page_repeats
+        )
+    if "overview" in only:
+        say(f"overview: the page of {sizes.overview_targets} targets, rendered and in Chromium")
+        document["overview"] = overview_at_scale(
+            targets=sizes.overview_targets, repeats=sizes.page_repeats, loads=sizes.overview_loads
         )
     if replay_dir is not None:
         say(f"replay: every cassette under {replay_dir}, instant")

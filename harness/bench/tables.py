@@ -123,6 +123,33 @@ def _pair(page: Mapping[str, Any]) -> str:
     return f"{_num(page['rss_baseline_mb'])} / {_num(page['rss_peak_mb'])}"
 
 
+def overview_table(overview: Mapping[str, Any]) -> Table:
+    """The page of many targets: read and render on the server, then the browser's figures."""
+    server, browser = overview["server"], overview["browser"]
+    table = Table(
+        title=(
+            f"Page with {server['targets']} targets ({server['providers']} providers, "
+            f"{_num(server['html_kb'])} KB of HTML)"
+        )
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for part in ("read_ms", "render_ms"):
+        figures = server[part]
+        table.add_row(
+            f"server {part[:-3]} cold / warm ms",
+            f"{_num(figures['cold'])} / {_num(figures['warm'])}",
+        )
+    if browser is None:
+        table.add_row("browser", f"skipped: {overview['browser_skipped']}")
+        return table
+    for name, value in browser.items():
+        if name != "loads":
+            label = name.removesuffix("_ms").replace("_", " ")
+            table.add_row(f"browser {label} ms (median of {browser['loads']})", _num(value))
+    return table
+
+
 def replay_table(replay: Mapping[str, Any]) -> Table:
     """Cassettes replayed, passed, time."""
     table = Table(title="Replay of every cassette, instant speed")
@@ -168,6 +195,8 @@ def tables(document: Mapping[str, Any]) -> Iterator[Table | str]:
         yield timing_table(document["timing"])
     if "store" in document:
         yield store_table(document["store"])
+    if "overview" in document:
+        yield overview_table(document["overview"])
     if "replay" in document:
         yield replay_table(document["replay"])
     yield from document.get("skipped", {}).values()

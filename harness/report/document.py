@@ -58,7 +58,11 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
         "missed": list(m.missed),
         "reason": m.reason,
         "last_alert": _alert(m.last_alert),
-        "throughput": {"chars_per_s": m.chars_per_s, "tokens_per_s": m.tokens_per_s},
+        "throughput": {
+            "n": m.throughput.n,
+            "chars_per_s": m.throughput.chars_per_s,
+            "tokens_per_s": m.throughput.tokens_per_s,
+        },
         "checks": {
             c.prompt: {
                 "outcome": c.outcome.value,

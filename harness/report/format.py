@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from harness.aggregate import HistoryCell
+
 
 def duration_ms(value: float | None) -> str:
     """``812 ms`` below a second, ``1.2 s`` above, ``–`` when not measured."""
@@ -15,8 +17,10 @@ def duration_ms(value: float | None) -> str:
 
 
 def rate(value: float | None) -> str:
-    """A per-second figure: ``1,234`` (rounded, thousands separated), ``–`` when not measured."""
-    return "–" if value is None else f"{value:,.0f}"
+    """A per-second rate: ``1,234``, ``3.5`` below ten, ``–`` when not measured."""
+    if value is None:
+        return "–"
+    return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
 
 
 def percent(ratio: float | None) -> str:
@@ -55,3 +59,17 @@ def relative(moment: datetime | None, now: datetime) -> str:
     if seconds < 86400:
         return f"{seconds // 3600:.0f} h ago"
     return f"{seconds // 86400:.0f} d ago"
+
+
+def cell_title(cell: HistoryCell) -> str:
+    """A history cell's tooltip: ``2025-01-31 14:05 UTC · fail (http_server) · ttfc 812 ms``.
+
+    A function rather than a template macro: a page of hundreds of targets has tens of
+    thousands of cells, and a macro call costs ten times as much.
+    """
+    title = f"{absolute(cell.at)} · {cell.outcome.value}"
+    if cell.kind is not None:
+        title += f" ({cell.kind.value})"
+    if cell.ttfc_ms is not None:
+        title += f" · ttfc {duration_ms(cell.ttfc_ms)}"
+    return title

@@ -1,9 +1,10 @@
 """The HTML page: one self-contained file, the same template for the report and the live page.
 
 Jinja2 autoescapes everything, so provider-supplied text (errors, names, reasons)
-can never become markup. The only inline style and script are our own files,
+can never become markup. The only inline style and scripts are our own files,
 allowed by their SHA-256 hashes in the Content-Security-Policy; nothing else runs
 and nothing is fetched, except the live page's refresh from its own origin.
+Both pages carry the overview's filter-and-sort script; the live page adds its refresh.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from markupsafe import Markup
 
 from harness.status import State
 
+from .bars import history_rects
 from .format import absolute, duration_ms, iso, percent, rate, relative
-from .view import HISTORY_LENGTH, StatusPage
+from .view import HISTORY_LENGTH, OVERVIEW_UPTIME, StatusPage
 
 FRAGMENT_TEMPLATE = "status.html.j2"
 PAGE_TEMPLATE = "page.html.j2"
@@ -39,9 +41,11 @@ def environment() -> Environment:
     env.globals.update(
         iso=iso,
         absolute=absolute,
+        history_rects=history_rects,
         relative=relative,
         states=list(State),
         history_length=HISTORY_LENGTH,
+        overview_uptime=OVERVIEW_UPTIME,
     )
     return env
 
@@ -62,13 +66,20 @@ def stylesheet() -> str:
 
 
 @cache
+def controls_script() -> str:
+    """Both pages' inline script: filter and sort the provider overview."""
+    return _asset("controls.js")
+
+
+@cache
 def refresh_script() -> str:
     """The live page's inline script: fetch the fragment, swap it in, every N seconds."""
     return _asset("refresh.js")
 
 
 def content_security_policy(*, live: bool) -> str:
-    """The CSP of the page: only our inline style (and, live, our script and its fetches).
+    """The CSP of the page: only our inline style and script (and, live, the refresh
+    script and its fetches).
 
     ``frame-ancestors`` is left to the HTTP header, as browsers ignore it in a meta tag.
     """
@@ -76,12 +87,17 @@ def content_security_policy(*, live: bool) -> str:
         "default-src 'none'",
         f"style-src {_hash(stylesheet())}",
         "img-src 'self' data:" if live else "img-src data:",
+        f"script-src {' '.join(_hash(s) for s in _scripts(live=live))}",
         "base-uri 'none'",
         "form-action 'none'",
     ]
     if live:
-        parts += [f"script-src {_hash(refresh_script())}", "connect-src 'self'"]
+        parts.append("connect-src 'self'")
     return "; ".join(parts)
+
+
+def _scripts(*, live: bool) -> list[str]:
+    return [controls_script(), refresh_script()] if live else [controls_script()]
 
 
 def render_page(
@@ -98,7 +114,7 @@ def render_page(
             page=page,
             now=page.generated_at,
             css=Markup(stylesheet()),  # our own file; escaping would corrupt it
-            script=Markup(refresh_script()) if live else None,
+            scripts=[Markup(s) for s in _scripts(live=live)],  # our own files, as css
             refresh=f"{refresh_s:g}" if live else None,
             fragment_url=fragment_url,
             csp_meta=None if live else content_security_policy(live=False),

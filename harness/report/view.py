@@ -7,6 +7,7 @@ renderers; escaping to the template engine.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,9 @@ LATENCY_WINDOW: tuple[str, timedelta] = ("7d", timedelta(days=7))
 
 HISTORY_LENGTH = 50
 """How many probes a history bar shows."""
+
+OVERVIEW_UPTIME = "24h"
+"""The uptime window the one-row-per-provider overview shows."""
 
 _BEST_FIRST = (
     State.UP,
@@ -72,6 +76,29 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Throughput:
+    """How fast a model streams once it has started: medians over its ``n`` newest
+    passes that measured it (those of its history bar)."""
+
+    n: int
+    chars_per_s: float | None
+    tokens_per_s: float | None = None
+    """Only from passes whose upstream reported usage (OpenAI-compatible endpoints)."""
+
+    @classmethod
+    def of(cls, newest_first: Sequence[ProbeResult]) -> Throughput:
+        """The throughput of the passes among ``newest_first``."""
+        passes = [r for r in newest_first if r.ok]
+        chars = [r.chars_per_s for r in passes if r.chars_per_s is not None]
+        tokens = [r.tokens_per_s for r in passes if r.tokens_per_s is not None]
+        return cls(
+            len(chars),
+            statistics.median(chars) if chars else None,
+            statistics.median(tokens) if tokens else None,
+        )
+
+
+@dataclass(frozen=True)
 class ModelView:
     """One provider/model on the page."""
 
@@ -90,6 +117,7 @@ class ModelView:
     last_error: str | None
     """The error of the last failure, shown while the model is not passing."""
     checks: Sequence[Check]
+    throughput: Throughput
     objectives: Objectives | None = None
     missed: tuple[str, ...] = ()
     """The objectives the newest pass missed, by name."""
@@ -97,19 +125,38 @@ class ModelView:
     """Why the model shows its state."""
     last_alert: TargetAlert | None = None
     """The newest alert sent about this model."""
-    chars_per_s: float | None = None
-    """Throughput of the newest pass: characters, and tokens where the upstream counted."""
-    tokens_per_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelCell:
+    """One probe in a provider's history bar, with the model it probed."""
+
+    model: str
+    cell: HistoryCell
 
 
 @dataclass(frozen=True)
 class ProviderView:
-    """One provider: its measured ``working`` flag, its overall state and its models."""
+    """One provider: its measured ``working`` flag, its overall state and its models,
+    with the figures of its one-row overview (filtered and sorted on the page)."""
 
     name: str
     working: bool
     state: State
     models: Sequence[ModelView]
+    model_states: Mapping[State, int]
+    """How many of its models are in each state (only states present, best first)."""
+    uptime: Uptime
+    """Its models' probes pooled over :data:`OVERVIEW_UPTIME`."""
+    ttfc_p50: float | None
+    """The p50 time to first chunk of its fastest model (working models first)."""
+    history: Sequence[ModelCell]
+    """Its newest probes across all models, oldest first."""
+
+    @property
+    def state_rank(self) -> int:
+        """Where its state sorts: 0 for up, then worse, unknown last."""
+        return _BEST_FIRST.index(self.state)
 
 
 @dataclass(frozen=True)
@@ -149,6 +196,31 @@ def provider_state(states: Iterable[State]) -> State:
     return next((s for s in _BEST_FIRST if s in present), State.UNKNOWN)
 
 
+def provider_view(name: str, models: Sequence[ModelView]) -> ProviderView:
+    """A provider's overview row, from its models' views."""
+    present = {m.state for m in models}
+    counts = {s: sum(1 for m in models if m.state is s) for s in _BEST_FIRST if s in present}
+    pooled = [m.uptime[OVERVIEW_UPTIME] for m in models if OVERVIEW_UPTIME in m.uptime]
+    # The fastest model that works is what a user would pick; the others only when none does.
+    working = [m.latency.ttfc_p50 for m in models if m.state.is_working]
+    measured = [p for p in working if p is not None] or [
+        m.latency.ttfc_p50 for m in models if m.latency.ttfc_p50 is not None
+    ]
+    cells = sorted(
+        (ModelCell(m.model, c) for m in models for c in m.history), key=lambda mc: mc.cell.at
+    )
+    return ProviderView(
+        name=name,
+        working=bool(working),
+        state=provider_state(present),
+        models=models,
+        model_states=counts,
+        uptime=Uptime(sum(u.ok for u in pooled), sum(u.total for u in pooled)),
+        ttfc_p50=min(measured, default=None),
+        history=cells[-HISTORY_LENGTH:],
+    )
+
+
 def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelView:
     """One target's row: its state, aggregates, history bar and newest check per prompt."""
     recent = sorted(facts.recent, key=lambda r: r.started_at, reverse=True)
@@ -156,7 +228,6 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
     history = history_cells(recent, HISTORY_LENGTH)
     ttfc = [c.ttfc_ms for c in history if c.outcome is Outcome.OK and c.ttfc_ms is not None]
     newest = recent[0] if recent else None
-    newest_pass = next((r for r in recent if r.ok), None)
     last_kind = status.last_kind if status is not None else None
     last_error = status.last_error if status is not None else None
     if status is None and newest is not None and not newest.ok:
@@ -178,12 +249,11 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         last_kind=last_kind,
         last_error=last_error,
         checks=_checks(recent, prompt_order),
+        throughput=Throughput.of(recent[:HISTORY_LENGTH]),
         objectives=facts.objectives,
         missed=status.missed if status is not None else (),
         reason=status.reason if status is not None else "",
         last_alert=facts.last_alert,
-        chars_per_s=newest_pass.chars_per_s if newest_pass is not None else None,
-        tokens_per_s=newest_pass.tokens_per_s if newest_pass is not None else None,
     )
 
 
@@ -216,12 +286,7 @@ def build_page(
         grouped.setdefault(item.provider, []).append(model_view(item, prompt_order))
     rank = {name: i for i, name in enumerate(provider_order)}
     providers = [
-        ProviderView(
-            name=name,
-            working=any(m.state.is_working for m in models),
-            state=provider_state(m.state for m in models),
-            models=models,
-        )
+        provider_view(name, models)
         for name, models in sorted(grouped.items(), key=lambda g: (rank.get(g[0], len(rank)), g[0]))
     ]
     model_counts = dict.fromkeys(State, 0)

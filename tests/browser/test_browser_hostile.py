@@ -42,6 +42,10 @@ async def test_a_hostile_answer_is_visible_as_text_and_runs_nothing(
 
     page.on("dialog", dismiss)
     await page.goto(str(server.make_url("/")), wait_until="load")
+    # The answer is in the provider's details, which open on a click of its row.
+    rows = page.locator("#providers > details > summary")
+    for index in range(await rows.count()):
+        await rows.nth(index).click()
     shown = page.get_by_text(MARKUP, exact=False)
     await shown.first.wait_for(state="visible")
     text = await page.locator("body").inner_text()

@@ -72,17 +72,25 @@ async def visit(browser: Any, server: TestServer) -> AsyncIterator[Visit]:
     await context.close()
 
 
-async def test_every_provider_and_model_is_visible(visit: Visit) -> None:
+async def open_details(row: Any) -> None:
+    """Open a provider's details in one step of the page's own script: a click could
+    land on the old copy just as the refresh swaps the content."""
+    await row.evaluate("details => { details.open = true; }")
+
+
+async def test_every_provider_has_a_row_and_every_model_shows_when_opened(visit: Visit) -> None:
     for name, provider in PROVIDERS.items():
+        row = visit.page.locator(f'details[data-provider="{name}"]')
+        assert await row.locator("summary").is_visible(), name
+        await open_details(row)
         for model in provider.all_models():
-            card = visit.page.locator(
-                f'section[data-provider="{name}"] article[data-model="{model}"]'
-            )
+            card = row.locator(f'article[data-model="{model}"]')
             assert await card.count() == 1, (name, model)
             assert await card.is_visible(), (name, model)
 
 
 async def test_the_history_bar_renders(visit: Visit) -> None:
+    await open_details(visit.page.locator('details[data-provider="AutonomousAI"]'))
     bar = visit.page.locator('article[data-model="llama"] svg.history')
     box = await bar.bounding_box()
     cells = bar.locator("rect.ok")
@@ -115,7 +123,7 @@ async def test_an_upstream_error_with_a_script_shows_as_text_and_runs_nothing(
 async def test_the_page_updates_in_place_as_results_land(visit: Visit, settings: Settings) -> None:
     page = visit.page
     await page.evaluate("window.__loaded_once = true")
-    codelink = page.locator('section[data-provider="CodeLinkAva"] header .chip').first
+    codelink = page.locator('details[data-provider="CodeLinkAva"] summary .chip').first
     assert await codelink.text_content() == "working: no"
 
     async with open_store(settings.store_url) as store:

@@ -184,7 +184,7 @@ async def test_an_alternating_provider_is_shown_as_flapping_on_the_page(
     assert len(flips) < rounds - 1, "it flipped every time"
     assert flips[0].new is State.FLAPPING
     soup = BeautifulSoup((tmp_path / "report" / "index.html").read_text(), "html.parser")
-    section = soup.select_one('section[data-provider="AutonomousAI"]')
+    section = soup.select_one('details[data-provider="AutonomousAI"]')
     assert section is not None
     card = section.select_one('article[data-model="llama"]')
     assert card is not None
@@ -192,8 +192,9 @@ async def test_an_alternating_provider_is_shown_as_flapping_on_the_page(
     chip = card.select_one(".chip")
     assert chip is not None
     assert chip.get_text() == "flapping"
-    assert "flapping" in [c.get_text() for c in section.select("header > .chip")]
-    steady = soup.select_one('section[data-provider="CodeLinkAva"] article .chip')
+    assert "flapping" in section["class"]
+    assert any(c.get_text().endswith(" flapping") for c in section.select("summary .states .chip"))
+    steady = soup.select_one('details[data-provider="CodeLinkAva"] article .chip')
     assert steady is not None
     assert steady.get_text() == "up"
     rows = soup.select(".flips tbody tr")

@@ -42,7 +42,7 @@ async def test_the_last_sent_alert_is_shown_per_model(filled_store: Store, now: 
     assert all(m["last_alert"] is None for name, m in models.items() if name != model)
 
     soup = BeautifulSoup(render_page(page), "html.parser")
-    card = soup.find("section", attrs={"data-provider": provider})
+    card = soup.find("details", attrs={"data-provider": provider})
     assert isinstance(card, Tag)
     article = card.find("article", attrs={"data-model": model})
     assert isinstance(article, Tag)

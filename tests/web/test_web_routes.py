@@ -49,7 +49,7 @@ async def test_the_live_page_is_the_report_page_with_its_refresh(client: Client)
     assert content_security_policy(live=True) in response.headers["Content-Security-Policy"]
     assert soup.body["data-fragment"] == "fragment"
     assert float(soup.body["data-refresh"]) > 0
-    assert soup.find("section", attrs={"data-provider": "AutonomousAI"}) is not None
+    assert soup.find("details", attrs={"data-provider": "AutonomousAI"}) is not None
 
 
 async def test_the_live_page_shows_upstream_markup_as_text(client: Client) -> None:
@@ -57,7 +57,7 @@ async def test_the_live_page_shows_upstream_markup_as_text(client: Client) -> No
 
     errors = [e.get_text() for e in soup.find_all(class_="error-text")]
     assert HOSTILE_ERROR in errors
-    assert len(soup.find_all("script")) == 1  # the page's own refresh script only
+    assert len(soup.find_all("script")) == 2  # the page's own filter and refresh scripts only
 
 
 async def test_the_fragment_is_the_pages_main(client: Client) -> None:
