@@ -99,6 +99,9 @@ class ProbeResult:
     concurrency: int = 1
     attempts: int = 1
     run_id: str = ""
+    loop_lag_ms: float | None = None
+    """How late the event loop ran callbacks around the first chunk (see
+    :mod:`harness.looplag`): the error bar of ``ttfc_ms``; ``None`` without a first chunk."""
 
     @property
     def inconclusive(self) -> bool:

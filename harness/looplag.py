@@ -1,0 +1,102 @@
+"""How late the event loop runs callbacks: the error bar on every timing the harness takes.
+
+A probe's timestamps are taken by code the event loop runs; when the loop is busy
+(hundreds of streams at once, a slow callback), the data has been waiting on the
+socket before that code runs, and ``ttfc_ms`` is too large by that much. A
+:class:`LagMonitor` measures the delay: while probes are in flight it keeps a timer
+running every :data:`TICK_S` and records how late each one ran (lateness = the time
+it ran minus the time it was due). :meth:`LagMonitor.worst` gives the largest
+lateness around a moment, which the probe stores as ``loop_lag_ms``.
+
+One monitor serves every probe on a loop (:func:`lag_monitor` counts its users and
+stops the timer when the last one leaves), so the cost does not grow with the number
+of probes: about :data:`TICK_S`\\ :sup:`-1` tiny callbacks a second while probing,
+none while idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+TICK_S = 0.002
+"""How often the monitor's timer is due while probes are in flight."""
+
+HISTORY = 4096
+"""Samples kept (about 8 s at :data:`TICK_S`): enough to look around a first chunk
+from the end of any but very long probes."""
+
+WINDOW_S = 2 * TICK_S
+"""How far either side of a moment :meth:`LagMonitor.worst` looks by default: a stall
+that delayed the moment's callback shows in a tick due within one tick of it."""
+
+
+class LagMonitor:
+    """Lateness samples of a repeating timer on one event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, tick_s: float = TICK_S) -> None:
+        self._loop = loop
+        self.tick_s = tick_s
+        self._ran_at: deque[float] = deque(maxlen=HISTORY)
+        """When each tick ran, on ``time.perf_counter`` (the probes' clock), ascending."""
+        self._late: deque[float] = deque(maxlen=HISTORY)
+        """How late each tick ran, seconds."""
+        self._handle: asyncio.TimerHandle | None = None
+        self.users = 0
+
+    def start(self) -> None:
+        """Start ticking (no-op when already ticking)."""
+        if self._handle is None:
+            self._handle = self._loop.call_at(self._loop.time() + self.tick_s, self._tick)
+
+    def stop(self) -> None:
+        """Stop ticking; the samples taken so far stay readable."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _tick(self) -> None:
+        handle = self._handle
+        now = self._loop.time()
+        if handle is not None:
+            self._late.append(max(0.0, now - handle.when()))
+            self._ran_at.append(time.perf_counter())
+        self._handle = self._loop.call_at(now + self.tick_s, self._tick)
+
+    def worst(self, at: float, window: float = WINDOW_S) -> float | None:
+        """The largest lateness (seconds) of the ticks that ran within ``window`` of ``at``
+        (``time.perf_counter`` seconds); ``None`` when no tick ran then."""
+        ran = self._ran_at
+        if not ran or ran[0] > at + window:
+            return None
+        # A deque indexes its middle in O(n / 64): a bisection over 4096 samples is cheap.
+        low = bisect.bisect_left(ran, at - window)
+        high = bisect.bisect_right(ran, at + window)
+        if low >= high:
+            return None
+        return max(self._late[i] for i in range(low, high))
+
+
+_monitors: dict[asyncio.AbstractEventLoop, LagMonitor] = {}
+
+
+@contextmanager
+def lag_monitor() -> Iterator[LagMonitor]:
+    """The running loop's monitor, ticking for as long as any user is inside the block."""
+    loop = asyncio.get_running_loop()
+    monitor = _monitors.get(loop)
+    if monitor is None:
+        monitor = _monitors[loop] = LagMonitor(loop)
+    monitor.users += 1
+    monitor.start()
+    try:
+        yield monitor
+    finally:
+        monitor.users -= 1
+        if monitor.users == 0:
+            monitor.stop()
+            del _monitors[loop]
