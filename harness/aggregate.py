@@ -55,6 +55,8 @@ class LatencySummary:
     """p50/p95 of time to first chunk and of total time over ``n`` passing results.
 
     Each percentile is None when none of the results carried that timing.
+    ``left_out`` counts the passing results not in ``n``: timing-suspect ones, whose
+    event-loop lag was over the budget (see harness.looplag).
     """
 
     n: int
@@ -62,6 +64,7 @@ class LatencySummary:
     ttfc_p95: float | None
     total_p50: float | None
     total_p95: float | None
+    left_out: int = 0
 
     @classmethod
     def from_samples(cls, samples: Iterable[tuple[float | None, float | None]]) -> LatencySummary:

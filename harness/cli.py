@@ -83,6 +83,20 @@ def _parse_faults(texts: Sequence[str]) -> dict[str, Any]:
     return parsed
 
 
+class _Concurrency(click.ParamType):  # type: ignore[type-arg]
+    """A number of probes in flight (1-10000), or ``auto``."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "auto":
+            return value
+        return click.IntRange(1, 10_000).convert(value, param, ctx)
+
+
+CONCURRENCY = _Concurrency()
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
@@ -256,7 +270,11 @@ def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Calla
     is_flag=True,
     help="Print exactly one JSON document on stdout, nothing else.",
 )
-@click.option("--concurrency", type=click.IntRange(1, 10_000), help="Probes in flight in all.")
+@click.option(
+    "--concurrency",
+    type=CONCURRENCY,
+    help="Probes in flight in all, or `auto` to adapt them to the event loop's lag.",
+)
 @click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline per probe, s.")
 @click.option("--no-store", is_flag=True, help="Do not record results, statuses or flags.")
 @click.pass_context
@@ -270,7 +288,7 @@ def probe(
     sandbox: bool,
     replay_dir: str | None,
     as_json: bool,
-    concurrency: int | None,
+    concurrency: int | str | None,
     timeout: float | None,
     no_store: bool,
 ) -> None:
@@ -392,6 +410,13 @@ def report(ctx: click.Context, out_dir: Path) -> None:
     metavar="PROVIDER=MODE[:ARG]",
     help="With --sandbox: start an emulator faulty (repeatable).",
 )
+@click.option(
+    "--concurrency",
+    type=CONCURRENCY,
+    default="auto",
+    show_default=True,
+    help="Probes in flight per run, or `auto` to adapt them to the event loop's lag.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -400,6 +425,7 @@ def serve(
     interval: float | None,
     sandbox: bool,
     faults: Sequence[str],
+    concurrency: int | str,
 ) -> None:
     """Serve the live status page, probing every provider on a schedule."""
     from .store import open_store
@@ -408,7 +434,7 @@ def serve(
     if faults and not sandbox:
         _fail("--fault needs --sandbox")
     parsed = _parse_faults(faults)
-    settings = _settings(ctx)
+    settings = _settings(ctx).with_overrides(concurrency=concurrency)
 
     async def check_store() -> None:
         async with open_store(settings.store_url):

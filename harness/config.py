@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -19,6 +19,7 @@ from providers.upstream import validate_base
 
 from .connectivity import DEFAULT_NAMES
 from .errors import ConfigError
+from .looplag import DEFAULT_BUDGET_MS
 
 CONFIG_ENV = "HARNESS_CONFIG"
 DEFAULT_CONFIG_FILE = "harness.toml"
@@ -66,6 +67,17 @@ class ServeSettings(_Section):
     jitter: float = Field(30.0, ge=0)
 
 
+class TimingSettings(_Section):
+    """How far the harness trusts its own timings (see harness.looplag).
+
+    A result whose event-loop lag around the first chunk exceeded ``lag_budget_ms`` is
+    timing-suspect: it counts for pass/fail, but latency percentiles leave it out;
+    ``--concurrency auto`` keeps the lag under this budget.
+    """
+
+    lag_budget_ms: float = Field(DEFAULT_BUDGET_MS, gt=0)
+
+
 class ProviderSettings(_Section):
     """Per-provider switches: enabled, a base URL standing in for its hosts, a proxy, models."""
 
@@ -88,7 +100,8 @@ class Settings(_Section):
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     store: str | None = None
     vantage: str | None = None
-    concurrency: int = Field(16, ge=1, le=10_000)
+    concurrency: Annotated[int, Field(ge=1, le=10_000)] | Literal["auto"] = 16
+    """Probes in flight in all, or ``auto`` (adapt to the event loop's lag)."""
     per_provider: int = Field(4, ge=1, le=10_000)
     prompts: tuple[str, ...] = ("ping",)
     retention_days: float = Field(90.0, gt=0)
@@ -99,6 +112,7 @@ class Settings(_Section):
     connectivity: ConnectivitySettings = ConnectivitySettings()
     serve: ServeSettings = ServeSettings()
     providers: dict[str, ProviderSettings] = {}
+    timing: TimingSettings = TimingSettings()
 
     @field_validator("upstream")
     @classmethod

@@ -23,6 +23,10 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+DEFAULT_BUDGET_MS = 5.0
+"""Results whose ``loop_lag_ms`` is over the budget are timing-suspect: they count for
+pass/fail but not for latency percentiles (configurable: ``timing.lag_budget_ms``)."""
+
 TICK_S = 0.002
 """How often the monitor's timer is due while probes are in flight."""
 

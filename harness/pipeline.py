@@ -174,6 +174,7 @@ async def probe_and_record(
         on_result=on_result,
         secrets=settings.secrets,
         proxies={n: p.proxy for n, p in settings.providers.items() if p.proxy},
+        lag_budget_ms=settings.timing.lag_budget_ms,
     )
     return await record(
         settings, store, outcome.results, offline=outcome.offline, reason=outcome.reason
@@ -196,7 +197,9 @@ async def record(
         return RunSummary(results, offline, reason)
     previous = await store.statuses()
     changed, flips = fold_statuses(previous, results, thresholds_of(settings))
-    await store.record_run(results, list(changed.values()), flips)
+    await store.record_run(
+        results, list(changed.values()), flips, lag_budget_ms=settings.timing.lag_budget_ms
+    )
     statuses = {**previous, **changed}
     working = working_flags(statuses.values())
     states: dict[str, dict[str, str]] = {}

@@ -391,7 +391,8 @@ async def _drive(
         await _read(stream, watch, out)
         out.ended_at = watch.now()
     finally:
-        await _close(stream)
+        if not out.clean_end:  # an ended generator has nothing to close
+            await _close(stream)
     return out
 
 

@@ -16,7 +16,9 @@ from datetime import datetime
 from typing import Protocol
 
 from harness.aggregate import LatencySummary, Uptime
+from harness.looplag import DEFAULT_BUDGET_MS
 from harness.result import ProbeResult
+from harness.rollup import HourRollup
 from harness.status import Flip, TargetStatus
 
 
@@ -29,8 +31,12 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release the store; safe to call twice."""
 
-    async def add_results(self, results: Sequence[ProbeResult]) -> None:
-        """Store a batch of results in one transaction."""
+    async def add_results(
+        self, results: Sequence[ProbeResult], *, lag_budget_ms: float = DEFAULT_BUDGET_MS
+    ) -> None:
+        """Store a batch of results, and fold them into the hourly rollups, in one
+        transaction (passes with ``loop_lag_ms`` over ``lag_budget_ms`` count as
+        timing-suspect there)."""
 
     async def results(
         self,
@@ -68,14 +74,21 @@ class Store(Protocol):
         results: Sequence[ProbeResult],
         statuses: Sequence[TargetStatus],
         flips: Sequence[Flip],
+        *,
+        lag_budget_ms: float = DEFAULT_BUDGET_MS,
     ) -> None:
-        """Store results together with the statuses and flips they caused, atomically."""
+        """Store results together with the statuses and flips they caused, atomically;
+        the results' hourly rollups are updated in the same transaction."""
 
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
         """Recorded flips, newest first."""
 
     async def prune(self, older_than: datetime) -> int:
         """Delete results and flips older than ``older_than``; how many rows went."""
+
+    async def rollups(self, since: datetime) -> list[HourRollup]:
+        """Every target's hourly rollups from the hour holding ``since`` on, ordered by
+        provider, model and hour (see harness.rollup)."""
 
     async def integrity_ok(self) -> bool:
         """True when the backend's own consistency check passes."""

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from unclean import crashed_with_it_open
 
 from harness.errors import StoreError
 from harness.result import ProbeResult
@@ -26,6 +27,10 @@ def digest(path: Path) -> str:
 
 def names(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
+
+
+def markers(directory: Path) -> list[str]:
+    return [name for name in names(directory) if ".open-" in name]
 
 
 def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -111,18 +116,46 @@ async def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path:
     assert names(tmp_path) == ["h.db"]
 
 
-async def test_a_corrupt_database_is_refused_and_left_alone(tmp_path: Path) -> None:
-    path = tmp_path / "h.db"
-    await filled_store(path)
+def trash_page_5(path: Path) -> None:
     page_size = 4096
     data = bytearray(path.read_bytes())
-    data[4 * page_size : 5 * page_size] = b"\xa5" * page_size  # trash page 5
+    data[4 * page_size : 5 * page_size] = b"\xa5" * page_size
     path.write_bytes(bytes(data))
+
+
+async def test_after_an_unclean_shutdown_a_corrupt_database_is_refused_and_left_alone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.db"
+    await filled_store(path)
+    trash_page_5(path)
+    crashed_with_it_open(path)
     before = digest(path)
     with pytest.raises(StoreError, match="corrupt") as caught:
         await SQLiteStore(path).open()
     assert str(path) in str(caught.value)
     assert digest(path) == before
+
+
+async def test_a_cleanly_closed_store_opens_without_the_full_check(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    await filled_store(path)
+    trash_page_5(path)  # damage no open notices without reading every page
+    async with open_store(path) as store:
+        assert not await store.integrity_ok()  # what `harness store check` runs
+
+
+async def test_after_an_unclean_shutdown_a_sound_store_is_checked_and_opened(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.db"
+    await filled_store(path)
+    marker = crashed_with_it_open(path)
+    async with open_store(path) as store:
+        assert len(await store.results()) == 500
+        assert not marker.exists()  # checked once: the next open needs no check
+        assert len(markers(tmp_path)) == 1  # this store's own
+    assert markers(tmp_path) == []
 
 
 async def test_the_data_directory_is_created(tmp_path: Path) -> None:
