@@ -106,9 +106,13 @@ class HistoryCell:
     at: datetime
     kind: FailureKind | None
     ttfc_ms: float | None
+    loop_lag_ms: float | None = None
+    """How late the harness's event loop ran around the first chunk (ttfc's error bar)."""
 
 
 def history_cells(results: Iterable[ProbeResult], limit: int = 50) -> list[HistoryCell]:
     """The newest ``limit`` results as cells, oldest first (left to right), in any input order."""
     newest = sorted(results, key=lambda r: r.started_at)[-limit:] if limit > 0 else []
-    return [HistoryCell(outcome_of(r), r.started_at, r.kind, r.ttfc_ms) for r in newest]
+    return [
+        HistoryCell(outcome_of(r), r.started_at, r.kind, r.ttfc_ms, r.loop_lag_ms) for r in newest
+    ]

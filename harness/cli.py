@@ -523,3 +523,12 @@ def _register_bench() -> None:
 
 
 _register_bench()
+
+
+def _register_store() -> None:
+    from .store.commands import store
+
+    main.add_command(store)
+
+
+_register_store()

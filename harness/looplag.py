@@ -6,7 +6,8 @@ socket before that code runs, and ``ttfc_ms`` is too large by that much. A
 :class:`LagMonitor` measures the delay: while probes are in flight it keeps a timer
 running every :data:`TICK_S` and records how late each one ran (lateness = the time
 it ran minus the time it was due). :meth:`LagMonitor.worst` gives the largest
-lateness around a moment, which the probe stores as ``loop_lag_ms``.
+lateness of the ticks due or run around a moment (a stall that held up the probe's
+first chunk held up the tick due then too), which the probe stores as ``loop_lag_ms``.
 
 One monitor serves every probe on a loop (:func:`lag_monitor` counts its users and
 stops the timer when the last one leaves), so the cost does not grow with the number
@@ -36,7 +37,7 @@ from the end of any but very long probes."""
 
 WINDOW_S = 2 * TICK_S
 """How far either side of a moment :meth:`LagMonitor.worst` looks by default: a stall
-that delayed the moment's callback shows in a tick due within one tick of it."""
+that delayed the moment's callback delayed the ticks due within a tick of it too."""
 
 
 class LagMonitor:
@@ -45,10 +46,11 @@ class LagMonitor:
     def __init__(self, loop: asyncio.AbstractEventLoop, tick_s: float = TICK_S) -> None:
         self._loop = loop
         self.tick_s = tick_s
-        self._ran_at: deque[float] = deque(maxlen=HISTORY)
-        """When each tick ran, on ``time.perf_counter`` (the probes' clock), ascending."""
+        # Per tick, oldest first, on ``time.perf_counter`` (the probes' clock): when it
+        # was due and when it ran (both ascending), and how late it ran (seconds).
+        self._due: deque[float] = deque(maxlen=HISTORY)
+        self._ran: deque[float] = deque(maxlen=HISTORY)
         self._late: deque[float] = deque(maxlen=HISTORY)
-        """How late each tick ran, seconds."""
         self._handle: asyncio.TimerHandle | None = None
         self.users = 0
 
@@ -64,25 +66,31 @@ class LagMonitor:
             self._handle = None
 
     def _tick(self) -> None:
-        handle = self._handle
         now = self._loop.time()
-        if handle is not None:
-            self._late.append(max(0.0, now - handle.when()))
-            self._ran_at.append(time.perf_counter())
+        if self._handle is not None:
+            late = max(0.0, now - self._handle.when())
+            ran = time.perf_counter()
+            self._due.append(ran - late)
+            self._ran.append(ran)
+            self._late.append(late)
         self._handle = self._loop.call_at(now + self.tick_s, self._tick)
 
-    def worst(self, at: float, window: float = WINDOW_S) -> float | None:
-        """The largest lateness (seconds) of the ticks that ran within ``window`` of ``at``
-        (``time.perf_counter`` seconds); ``None`` when no tick ran then."""
-        ran = self._ran_at
-        if not ran or ran[0] > at + window:
-            return None
+    def worst(self, at: float, window: float = WINDOW_S) -> float:
+        """The largest lateness (seconds) of the ticks due or run within ``window`` of
+        ``at`` (``time.perf_counter`` seconds), counting the pending tick if it is
+        overdue; 0.0 when none was late then (the loop was on time to within a tick)."""
+        worst = 0.0
         # A deque indexes its middle in O(n / 64): a bisection over 4096 samples is cheap.
-        low = bisect.bisect_left(ran, at - window)
-        high = bisect.bisect_right(ran, at + window)
-        if low >= high:
-            return None
-        return max(self._late[i] for i in range(low, high))
+        i = bisect.bisect_left(self._ran, at - window)
+        while i < len(self._due) and self._due[i] <= at + window:
+            worst = max(worst, self._late[i])
+            i += 1
+        pending = self._handle
+        if pending is not None:
+            overdue = self._loop.time() - pending.when()
+            if overdue > 0 and time.perf_counter() - overdue <= at + window:
+                worst = max(worst, overdue)
+        return worst
 
 
 _monitors: dict[asyncio.AbstractEventLoop, LagMonitor] = {}

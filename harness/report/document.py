@@ -65,6 +65,7 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
                 "at": iso(c.at),
                 "kind": c.kind.value if c.kind else None,
                 "ttfc_ms": c.ttfc_ms,
+                "loop_lag_ms": c.loop_lag_ms,
             }
             for c in m.history
         ],
@@ -82,6 +83,7 @@ def _latency(s: LatencySummary) -> dict[str, Any]:
         "ttfc_p95_ms": s.ttfc_p95,
         "total_p50_ms": s.total_p50,
         "total_p95_ms": s.total_p95,
+        "timing_suspect_left_out": s.left_out,
     }
 
 

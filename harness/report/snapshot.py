@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from harness import __version__
@@ -9,6 +10,8 @@ from harness.config import Settings
 from harness.errors import ConfigError
 from harness.pipeline import plan_targets
 from harness.prompts import PROMPTS
+from harness.result import ProbeResult
+from harness.rollup import HourRollup, window_figures
 from harness.status import State, TargetStatus
 from harness.store.base import Store
 from providers import PROVIDERS
@@ -36,20 +39,23 @@ def planned_targets(settings: Settings) -> list[tuple[str, str]]:
     return list(dict.fromkeys((t.provider.name(), t.model) for t in targets))
 
 
-async def read_facts(
-    store: Store, provider: str, model: str, status: TargetStatus | None, now: datetime
+def target_facts(
+    provider: str,
+    model: str,
+    status: TargetStatus | None,
+    recent: Sequence[ProbeResult],
+    rollups: Iterable[HourRollup],
+    now: datetime,
 ) -> TargetFacts:
-    """Everything the page needs about one target, read from ``store``."""
-    uptime = {
-        label: await store.uptime(provider, model, now - span) for label, span in UPTIME_WINDOWS
-    }
+    """One target's facts: its windows' figures come from its hourly rollups. Pure."""
+    figures = window_figures(rollups, now, UPTIME_WINDOWS, LATENCY_WINDOW[1])
     return TargetFacts(
         provider=provider,
         model=model,
         status=status,
-        recent=await store.recent(provider, model, HISTORY_LENGTH),
-        uptime=uptime,
-        latency=await store.latency(provider, model, now - LATENCY_WINDOW[1]),
+        recent=recent,
+        uptime=figures.uptime,
+        latency=figures.latency,
     )
 
 
@@ -71,7 +77,23 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
     now = now or datetime.now(UTC)
     statuses = await store.statuses()
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
-    facts = [await read_facts(store, p, m, statuses.get((p, m)), now) for p, m in targets]
+    # One read of the rollups for every target and window: the page's cost depends on
+    # the number of targets and hours, not on how many results those hours hold.
+    longest = max(span for _, span in (*UPTIME_WINDOWS, LATENCY_WINDOW))
+    rollups: dict[tuple[str, str], list[HourRollup]] = {}
+    for rollup in await store.rollups(now - longest):
+        rollups.setdefault((rollup.provider, rollup.model), []).append(rollup)
+    facts = [
+        target_facts(
+            p,
+            m,
+            statuses.get((p, m)),
+            await store.recent(p, m, HISTORY_LENGTH),
+            rollups.get((p, m), ()),
+            now,
+        )
+        for p, m in targets
+    ]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.aggregate import LatencySummary, Uptime
-from harness.errors import StoreError
+from harness.errors import StoreDamagedError, StoreError
 from harness.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from harness.rollup import HourRollup, Sketch, fold, hour_of
@@ -183,6 +183,10 @@ def _add_rollups(conn: sqlite3.Connection) -> None:
                 rollups[key].merge(rollup)
             else:
                 rollups[key] = rollup
+    conn.executemany(
+        "INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)",
+        sorted({(provider, model) for provider, model, _ in rollups}),
+    )
     conn.executemany(_INSERT_ROLLUP, map(_rollup_row, rollups.values()))
 
 
@@ -430,7 +434,7 @@ class SQLiteStore:
                 problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
                 if problems != ["ok"]:
                     detail = "; ".join(" ".join(p.split()) for p in problems)
-                    raise StoreError(
+                    raise StoreDamagedError(
                         f"{self.path} is a corrupt SQLite database ({detail}); "
                         "it was left untouched: move it aside or restore a backup"
                     )
@@ -440,7 +444,7 @@ class SQLiteStore:
             _migrate(conn, self.path)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(
+            raise StoreDamagedError(
                 f"{self.path} is not a usable SQLite database ({exc}); "
                 "it was left untouched: move it aside or restore a backup"
             ) from exc

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from unclean import crashed_with_it_open
 
 from harness.cli import main
 from providers import PROVIDERS
@@ -193,7 +194,7 @@ def truncated(db: Path) -> None:
     "command",
     [["probe", "--all", "--sandbox"], ["report"], ["serve", "--sandbox", "--port", "0"]],
 )
-def test_a_corrupt_store_is_refused_and_left_untouched(
+def test_after_an_unclean_shutdown_a_corrupt_store_is_refused_and_left_untouched(
     data_dir: Path, damage: object, command: list[str]
 ) -> None:
     db = data_dir / "harness.db"
@@ -201,6 +202,7 @@ def test_a_corrupt_store_is_refused_and_left_untouched(
         leftover.unlink()
     assert callable(damage)
     damage(db)
+    crashed_with_it_open(db)  # a clean close skips the check: `harness store check` runs it
     before = fingerprint(data_dir)
 
     result = harness("--data-dir", str(data_dir), *command)

@@ -72,6 +72,37 @@ async def test_migrations_are_applied_once(tmp_path: Path) -> None:
     ]
 
 
+async def test_rollups_are_backfilled_from_the_results_of_an_older_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "h.db"
+    monkeypatch.setattr("harness.store.sqlite.MIGRATIONS", MIGRATIONS[:1])  # the first schema
+    async with open_store(path):
+        pass
+    old = [
+        (T0 + timedelta(minutes=m), ok, kind)
+        for m, ok, kind in [(0, 1, None), (10, 0, "http_server"), (70, 0, "rate_limited")]
+    ]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executemany(
+            """INSERT INTO results (provider, model, prompt, started_at, ok, kind, ttfc_ms,
+                   total_ms, chunks, chars, "end", sample, source, vantage, version,
+                   concurrency, attempts, run_id)
+               VALUES ('P', 'm', 'ping', ?, ?, ?, 120.0, 300.0, 1, 4, 'eof', 'pong',
+                   'live', '', '', 1, 1, '')""",
+            [(int(at.timestamp() * 1_000_000), ok, kind) for at, ok, kind in old],
+        )
+    conn.close()
+    monkeypatch.undo()
+    async with open_store(path) as store:
+        first, second = await store.rollups(T0)
+        assert (first.ok, first.failed, first.ttfc.n) == (1, 1, 1)
+        assert (second.hour, second.throttled) == (T0 + timedelta(hours=1), 1)
+        (result,) = await store.results(limit=1)
+        assert result.loop_lag_ms is None
+
+
 async def test_a_database_from_a_newer_harness_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     async with open_store(path):

@@ -1,0 +1,47 @@
+"""``harness store``: commands that look after the result store itself."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from harness.config import Settings
+from harness.errors import StoreDamagedError, StoreError
+
+EXIT_OK, EXIT_DAMAGED, EXIT_USAGE = 0, 1, 2
+
+
+@click.group("store")
+def store() -> None:
+    """Look after the result store."""
+
+
+async def _integrity(location: str) -> bool:
+    from . import open_store
+
+    async with open_store(location) as opened:
+        return await opened.integrity_ok()
+
+
+@store.command("check")
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Read the whole store and check its integrity (exit 1 when it is damaged).
+
+    Opening the store checks it only after an unclean shutdown (a process that died
+    with it open), since the full check reads every page; run this to check it now.
+    """
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    location = settings.store_url
+    try:
+        sound = asyncio.run(_integrity(location))
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_DAMAGED if isinstance(exc, StoreDamagedError) else EXIT_USAGE)
+    if not sound:
+        click.echo(f"{location}: DAMAGED (the integrity check found problems)", err=True)
+        sys.exit(EXIT_DAMAGED)
+    click.echo(f"{location}: ok")
