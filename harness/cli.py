@@ -7,7 +7,6 @@ unusable store).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -32,8 +31,10 @@ def _fail(message: str) -> NoReturn:
 
 def _run(make: Callable[[], Any]) -> Any:
     """Run a coroutine, turning harness errors into a message and exit code 2."""
+    from .eventloop import run
+
     try:
-        return asyncio.run(make())
+        return run(make())
     except HarnessError as exc:
         _fail(str(exc))
 

@@ -12,7 +12,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from providers import PROVIDERS
 from providers.upstream import validate_base
@@ -94,13 +102,28 @@ class ProviderSettings(_Section):
         return value
 
 
+MAX_CONCURRENCY = 10_000
+
+
+def _concurrency(value: Any) -> Any:
+    """A whole number of probes in flight, or ``auto`` (one clear message for either)."""
+    if value == "auto" or (
+        isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_CONCURRENCY
+    ):
+        return value
+    raise PydanticCustomError(
+        "concurrency",
+        f"Input should be a valid integer from 1 to {MAX_CONCURRENCY}, or 'auto'",
+    )
+
+
 class Settings(_Section):
     """Everything configurable, with defaults that work on a fresh machine."""
 
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     store: str | None = None
     vantage: str | None = None
-    concurrency: Annotated[int, Field(ge=1, le=10_000)] | Literal["auto"] = 16
+    concurrency: Annotated[int | Literal["auto"], BeforeValidator(_concurrency)] = 16
     """Probes in flight in all, or ``auto`` (adapt to the event loop's lag)."""
     per_provider: int = Field(4, ge=1, le=10_000)
     prompts: tuple[str, ...] = ("ping",)

@@ -134,13 +134,15 @@ async def run(
     secrets: Sequence[str] = (),
     proxies: Mapping[str, str] | None = None,
     lag_budget_ms: float = DEFAULT_BUDGET_MS,
+    auto_ceiling: int | None = None,
 ) -> RunOutcome:
     """Probe every target concurrently and return the results in target order.
 
     At most ``concurrency`` probes run at once, at most ``per_provider`` per provider.
     With ``concurrency="auto"`` the number in flight adapts (:mod:`harness.adaptive`)
-    so that the event loop's lag stays under ``lag_budget_ms``; each result then
-    records the limit in force when it started.
+    so that the event loop's lag stays under ``lag_budget_ms``, never past
+    ``auto_ceiling`` (default: all the targets at once); each result then records the
+    limit in force when it started.
     A transport failure (``is_retryable``) is probed once more after ``retry_backoff``
     seconds, and that second result (``attempts=2``) is kept. ``on_result`` sees each
     final result as soon as it is known. ``vantage`` defaults to this host's name;
@@ -149,7 +151,8 @@ async def run(
     """
     run_id = uuid.uuid4().hex
     where = vantage or socket.gethostname()
-    adaptive = AdaptiveLimit(max(1, len(targets)), lag_budget_ms) if concurrency == AUTO else None
+    ceiling = max(1, min(len(targets), auto_ceiling or len(targets)))
+    adaptive = AdaptiveLimit(ceiling, lag_budget_ms) if concurrency == AUTO else None
     fixed = adaptive.limit if adaptive is not None else int(concurrency)
     if connectivity is not None and connectivity.enabled and targets:
         hosts = target_hosts(dict.fromkeys(t.provider for t in targets), proxies)

@@ -29,6 +29,10 @@ class Sizes:
     store_batch: int
     page_repeats: int
     """Warm renders of the page after the first (cold) one."""
+    large_store_rows: int
+    """The bigger history of ``--large-store`` (page time must barely grow with it)."""
+    large_store_batch: int
+    """Its batches: bigger, as a bulk import would write them."""
 
 
 FULL = Sizes(
@@ -43,6 +47,8 @@ FULL = Sizes(
     store_rows=1_000_000,
     store_batch=10_000,
     page_repeats=5,
+    large_store_rows=10_000_000,
+    large_store_batch=100_000,
 )
 
 QUICK = Sizes(
@@ -56,4 +62,6 @@ QUICK = Sizes(
     store_rows=2_000,
     store_batch=500,
     page_repeats=1,
+    large_store_rows=20_000,
+    large_store_batch=5_000,
 )

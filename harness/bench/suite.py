@@ -12,6 +12,7 @@ from typing import Any
 
 from harness import __version__
 from harness.cassettes import find_cassettes
+from harness.eventloop import run, uvloop_installed
 
 from .errors import BenchError
 from .fanout import fanout
@@ -36,11 +37,15 @@ def run_benchmarks(
     only: Sequence[str] = BENCHMARKS,
     cassette_dir: Path = Path("cassettes"),
     quick: bool = False,
+    large_store: bool = False,
     say: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
     """Run the benchmarks named in ``only`` at ``sizes``; the JSON-ready document.
 
-    ``say`` hears a line before each benchmark starts (progress for a terminal).
+    Fan-out runs on asyncio's loop, and again on uvloop when it is installed
+    (``fanout_uvloop``). ``large_store`` adds the store and page over the larger history
+    (``store_large``). ``say`` hears a line before each benchmark starts (progress for
+    a terminal).
     """
     unknown = [name for name in only if name not in BENCHMARKS]
     if unknown:
@@ -64,25 +69,37 @@ def run_benchmarks(
                     f"fan-out: {sizes.fanout_probes} probes at concurrency "
                     f"{sizes.fanout_concurrency}, {sizes.rounds} round(s) per client"
                 )
-                document["fanout"] = asyncio.run(
-                    fanout(
-                        emulator,
-                        probes=sizes.fanout_probes,
-                        concurrency=sizes.fanout_concurrency,
-                        rounds=sizes.rounds,
+                loops = ("asyncio", "uvloop") if uvloop_installed() else ("asyncio",)
+                for loop in loops:
+                    figures = run(
+                        fanout(
+                            emulator,
+                            probes=sizes.fanout_probes,
+                            concurrency=sizes.fanout_concurrency,
+                            rounds=sizes.rounds,
+                        ),
+                        loop=loop,
                     )
-                )
+                    document["fanout" if loop == "asyncio" else f"fanout_{loop}"] = figures
             if "timing" in only:
                 levels = ", ".join(str(level.concurrency) for level in sizes.timing_levels)
                 say(f"timing: ttfc at concurrency {levels}")
-                document["timing"] = asyncio.run(
-                    timing(emulator, levels=sizes.timing_levels, rounds=sizes.rounds)
+                document["timing"] = run(
+                    timing(emulator, levels=sizes.timing_levels, rounds=sizes.rounds),
+                    loop="asyncio",
                 )
     if "store" in only:
         say(f"store: {sizes.store_rows:,} results, then the page in a fresh process")
         document["store"] = store_at_scale(
             rows=sizes.store_rows, batch=sizes.store_batch, repeats=sizes.page_repeats
         )
+        if large_store:
+            say(f"store: {sizes.large_store_rows:,} results (--large-store), then the page")
+            document["store_large"] = store_at_scale(
+                rows=sizes.large_store_rows,
+                batch=sizes.large_store_batch,
+                repeats=sizes.page_repeats,
+            )
     if "replay" in only:
         say(f"replay: every cassette under {cassette_dir}, instant")
         document["replay"] = asyncio.run(replay_all(cassette_dir))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import click
 
 from harness.config import Settings
 from harness.errors import StoreDamagedError, StoreError
+from harness.eventloop import run
 
 EXIT_OK, EXIT_DAMAGED, EXIT_USAGE = 0, 1, 2
 
@@ -37,7 +37,7 @@ def check(ctx: click.Context) -> None:
     assert isinstance(settings, Settings)
     location = settings.store_url
     try:
-        sound = asyncio.run(_integrity(location))
+        sound = run(_integrity(location))
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_DAMAGED if isinstance(exc, StoreDamagedError) else EXIT_USAGE)
