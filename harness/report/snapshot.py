@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from harness import __version__
+from harness.aggregate import Uptime
 from harness.config import Settings
 from harness.errors import ConfigError
 from harness.pipeline import plan_targets
 from harness.prompts import PROMPTS
-from harness.result import ProbeResult
-from harness.rollup import HourRollup, window_figures
-from harness.status import State, TargetStatus
+from harness.rollup import HourRollup, rollup_latency
+from harness.status import State
 from harness.store.base import Store
 from providers import PROVIDERS
 
@@ -29,6 +28,8 @@ from .view import (
 FLIPS_SHOWN = 20
 """How many of the newest flips the page lists."""
 
+NO_UPTIME = Uptime(ok=0, total=0)
+
 
 def planned_targets(settings: Settings) -> list[tuple[str, str]]:
     """The (provider, model) pairs ``harness probe --all`` would probe, in plan order."""
@@ -37,26 +38,6 @@ def planned_targets(settings: Settings) -> list[tuple[str, str]]:
     except ConfigError:  # every provider disabled: the page shows what the store holds
         return []
     return list(dict.fromkeys((t.provider.name(), t.model) for t in targets))
-
-
-def target_facts(
-    provider: str,
-    model: str,
-    status: TargetStatus | None,
-    recent: Sequence[ProbeResult],
-    rollups: Iterable[HourRollup],
-    now: datetime,
-) -> TargetFacts:
-    """One target's facts: its windows' figures come from its hourly rollups. Pure."""
-    figures = window_figures(rollups, now, UPTIME_WINDOWS, LATENCY_WINDOW[1])
-    return TargetFacts(
-        provider=provider,
-        model=model,
-        status=status,
-        recent=recent,
-        uptime=figures.uptime,
-        latency=figures.latency,
-    )
 
 
 async def provider_badge_state(store: Store, settings: Settings, provider: str) -> State:
@@ -77,20 +58,21 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
     now = now or datetime.now(UTC)
     statuses = await store.statuses()
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
-    # One read of the rollups for every target and window: the page's cost depends on
-    # the number of targets and hours, not on how many results those hours hold.
-    longest = max(span for _, span in (*UPTIME_WINDOWS, LATENCY_WINDOW))
+    # Uptime and latency come from the hourly rollups, read once for every target: the
+    # page's cost depends on the number of targets and hours, not on how many results
+    # those hours hold.
+    uptime = {label: await store.rollup_uptime(now - span) for label, span in UPTIME_WINDOWS}
     rollups: dict[tuple[str, str], list[HourRollup]] = {}
-    for rollup in await store.rollups(now - longest):
+    for rollup in await store.rollups(now - LATENCY_WINDOW[1]):
         rollups.setdefault((rollup.provider, rollup.model), []).append(rollup)
     facts = [
-        target_facts(
-            p,
-            m,
-            statuses.get((p, m)),
-            await store.recent(p, m, HISTORY_LENGTH),
-            rollups.get((p, m), ()),
-            now,
+        TargetFacts(
+            provider=p,
+            model=m,
+            status=statuses.get((p, m)),
+            recent=await store.recent(p, m, HISTORY_LENGTH),
+            uptime={label: by_target.get((p, m), NO_UPTIME) for label, by_target in uptime.items()},
+            latency=rollup_latency(rollups.get((p, m), ())),
         )
         for p, m in targets
     ]

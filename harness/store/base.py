@@ -86,6 +86,10 @@ class Store(Protocol):
     async def prune(self, older_than: datetime) -> int:
         """Delete results and flips older than ``older_than``; how many rows went."""
 
+    async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
+        """Every target's uptime from the hour holding ``since`` on, from the rollups;
+        inconclusive results left out (targets without results there are absent)."""
+
     async def rollups(self, since: datetime) -> list[HourRollup]:
         """Every target's hourly rollups from the hour holding ``since`` on, ordered by
         provider, model and hour (see harness.rollup)."""

@@ -647,6 +647,21 @@ class SQLiteStore:
 
         return await self._call(prune)
 
+    async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
+        """Every target's uptime from the hour holding ``since`` on, summed from the
+        rollups in SQL; inconclusive results left out."""
+        start = _to_us(hour_of(since))
+
+        def query(conn: sqlite3.Connection) -> dict[tuple[str, str], Uptime]:
+            rows = conn.execute(
+                """SELECT provider, model, SUM(ok), SUM(ok + failed + throttled) FROM rollups
+                   WHERE hour >= ? GROUP BY provider, model""",
+                (start,),
+            )
+            return {(p, m): Uptime(ok=ok, total=total) for p, m, ok, total in rows}
+
+        return await self._call(query)
+
     async def rollups(self, since: datetime) -> list[HourRollup]:
         """Every target's hourly rollups from the hour holding ``since`` on, ordered by
         provider, model and hour."""

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.aggregate import Uptime, percentile
+from harness.aggregate import percentile
 from harness.result import FailureKind, ProbeResult
 from harness.rollup import (
     RELATIVE_ERROR,
@@ -17,14 +17,13 @@ from harness.rollup import (
     Sketch,
     fold,
     hour_of,
+    rollup_latency,
     timing_suspect,
-    window_figures,
 )
 
 NOW = datetime(2024, 5, 8, 12, 30, tzinfo=UTC)
 PASS = ProbeResult("P", "m", "ping", NOW, ok=True, ttfc_ms=100.0, total_ms=300.0)
 FAIL = replace(PASS, ok=False, kind=FailureKind.HTTP_SERVER, ttfc_ms=None, total_ms=None)
-WINDOWS = (("24h", timedelta(hours=24)), ("7d", timedelta(days=7)))
 
 latencies = st.lists(st.floats(min_value=0.05, max_value=600_000), min_size=1, max_size=300)
 
@@ -109,21 +108,13 @@ def hour(ago: int, **counts: int) -> HourRollup:
     return rollup
 
 
-def test_windows_start_at_the_hour_holding_their_start() -> None:
-    rollups = [hour(0, ok=2), hour(24, ok=1, failed=1), hour(25, failed=5), hour(24 * 7 + 1, ok=9)]
-    figures = window_figures(rollups, NOW, WINDOWS, timedelta(days=7))
-    assert figures.uptime == {"24h": Uptime(ok=3, total=4), "7d": Uptime(ok=3, total=9)}
-
-
 def test_latency_leaves_out_and_counts_the_timing_suspect_passes() -> None:
-    rollups = [hour(0, ok=3, suspect=1, inconclusive=4), hour(2, ok=2, suspect=2)]
-    latency = window_figures(rollups, NOW, WINDOWS, timedelta(days=7)).latency
+    latency = rollup_latency([hour(0, ok=3, suspect=1, inconclusive=4), hour(2, ok=2, suspect=2)])
     assert (latency.n, latency.left_out) == (2, 3)
     assert latency.ttfc_p50 == pytest.approx(100.0, rel=RELATIVE_ERROR)
     assert latency.total_p95 == pytest.approx(300.0, rel=RELATIVE_ERROR)
 
 
-def test_no_rollups_mean_no_figures() -> None:
-    figures = window_figures([], NOW, WINDOWS, timedelta(days=7))
-    assert figures.uptime["24h"].ratio is None
-    assert (figures.latency.n, figures.latency.ttfc_p50) == (0, None)
+def test_no_rollups_mean_no_latency() -> None:
+    latency = rollup_latency([])
+    assert (latency.n, latency.ttfc_p50, latency.left_out) == (0, None, 0)

@@ -313,6 +313,21 @@ async def test_a_run_that_fails_leaves_its_rollups_untouched(store: Store) -> No
     assert (rollup.ok, rollup.failed) == (1, 0)
 
 
+async def test_rollup_uptime_counts_whole_hours_from_the_one_holding_since(store: Store) -> None:
+    throttled = replace(FAIL, kind=FailureKind.RATE_LIMITED)
+    await store.add_results([*series(PASS, range(0, 120, 20)), throttled, OFFLINE])
+    await store.add_results([replace(FAIL, model="n", started_at=at(150))])
+    assert await store.rollup_uptime(at(30)) == {
+        ("P", "m"): Uptime(ok=6, total=7),
+        ("P", "n"): Uptime(ok=0, total=1),
+    }
+    assert await store.rollup_uptime(at(61)) == {
+        ("P", "m"): Uptime(ok=3, total=3),
+        ("P", "n"): Uptime(ok=0, total=1),
+    }
+    assert await store.rollup_uptime(at(200)) == {}
+
+
 async def test_pruning_drops_the_rollups_of_whole_hours_before_the_cutoff(store: Store) -> None:
     await store.add_results(series(PASS, range(0, 180, 30)))
     await store.prune(at(90))
