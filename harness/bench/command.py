@@ -39,7 +39,7 @@ def _benchmarks(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option(
     "--large-store",
     is_flag=True,
-    help="Also measure the page over the larger history (10,000,000 results: minutes).",
+    help="Also measure the page over a history ten times larger (10,000,000 results).",
 )
 @click.option(
     "--cassettes",

@@ -8,6 +8,11 @@ BENCHMARKS = ("fanout", "timing", "store", "replay")
 """Every benchmark, in the order they run."""
 
 
+LARGE_STORE_FACTOR = 10
+"""``--large-store``: the store benchmark's history made this many times larger (a
+million results become ten million), by a bulk path."""
+
+
 @dataclass(frozen=True)
 class TimingLevel:
     """One load level of the timing benchmark: probes per client, in ``rounds`` rounds."""
@@ -29,10 +34,6 @@ class Sizes:
     store_batch: int
     page_repeats: int
     """Warm renders of the page after the first (cold) one."""
-    large_store_rows: int
-    """The bigger history of ``--large-store`` (page time must barely grow with it)."""
-    large_store_batch: int
-    """Its batches: bigger, as a bulk import would write them."""
 
 
 FULL = Sizes(
@@ -47,8 +48,6 @@ FULL = Sizes(
     store_rows=1_000_000,
     store_batch=10_000,
     page_repeats=5,
-    large_store_rows=10_000_000,
-    large_store_batch=100_000,
 )
 
 QUICK = Sizes(
@@ -62,6 +61,4 @@ QUICK = Sizes(
     store_rows=2_000,
     store_batch=500,
     page_repeats=1,
-    large_store_rows=20_000,
-    large_store_batch=5_000,
 )

@@ -19,7 +19,7 @@ from .fanout import fanout
 from .goals import goals_of
 from .machine import machine_info
 from .replay import replay_all
-from .sizes import BENCHMARKS, Sizes
+from .sizes import BENCHMARKS, LARGE_STORE_FACTOR, Sizes
 from .store_scale import store_at_scale
 from .timing import timing
 from .workload import LATENCY, emulator_process, private_cache
@@ -90,16 +90,17 @@ def run_benchmarks(
                 )
     if "store" in only:
         say(f"store: {sizes.store_rows:,} results, then the page in a fresh process")
-        document["store"] = store_at_scale(
-            rows=sizes.store_rows, batch=sizes.store_batch, repeats=sizes.page_repeats
-        )
         if large_store:
-            say(f"store: {sizes.large_store_rows:,} results (--large-store), then the page")
-            document["store_large"] = store_at_scale(
-                rows=sizes.large_store_rows,
-                batch=sizes.large_store_batch,
-                repeats=sizes.page_repeats,
-            )
+            say(f"then x{LARGE_STORE_FACTOR} by a bulk path (--large-store), and the page again")
+        figures = store_at_scale(
+            rows=sizes.store_rows,
+            batch=sizes.store_batch,
+            repeats=sizes.page_repeats,
+            scale_up=LARGE_STORE_FACTOR if large_store else None,
+        )
+        document["store"] = {"insert": figures["insert"], "page": figures["page"]}
+        if "large" in figures:
+            document["store_large"] = figures["large"]
     if "replay" in only:
         say(f"replay: every cassette under {cassette_dir}, instant")
         document["replay"] = asyncio.run(replay_all(cassette_dir))

@@ -114,6 +114,7 @@ def store_table(store: Mapping[str, Any]) -> Table:
     rows = [
         ("insert rows/s", _num(insert["rows_per_s"])),
         ("insert total s", _num(insert["insert_s"], 2)),
+        ("templates compiled once per process ms", _num(page.get("templates_ms"))),
         ("page cold: aggregation + render ms", _page(page["cold"])),
         (f"page warm (median of {page['warm']['repeats']}) ms", _page(page["warm"])),
         ("page process RSS before / peak MB", _pair(page)),

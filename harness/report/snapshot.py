@@ -65,12 +65,13 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
     rollups: dict[tuple[str, str], list[HourRollup]] = {}
     for rollup in await store.rollups(now - LATENCY_WINDOW[1]):
         rollups.setdefault((rollup.provider, rollup.model), []).append(rollup)
+    recent = await store.recent_by_target(targets, HISTORY_LENGTH)
     facts = [
         TargetFacts(
             provider=p,
             model=m,
             status=statuses.get((p, m)),
-            recent=await store.recent(p, m, HISTORY_LENGTH),
+            recent=recent[(p, m)],
             uptime={label: by_target.get((p, m), NO_UPTIME) for label, by_target in uptime.items()},
             latency=rollup_latency(rollups.get((p, m), ())),
         )

@@ -52,6 +52,11 @@ class Store(Protocol):
     async def recent(self, provider: str, model: str, limit: int) -> list[ProbeResult]:
         """The newest ``limit`` results of one target, newest first."""
 
+    async def recent_by_target(
+        self, targets: Sequence[tuple[str, str]], limit: int
+    ) -> dict[tuple[str, str], list[ProbeResult]]:
+        """The newest ``limit`` results of each of ``targets``, newest first, in one call."""
+
     async def targets(self) -> list[tuple[str, str]]:
         """Every (provider, model) the store has seen, sorted."""
 

@@ -527,6 +527,25 @@ class SQLiteStore:
         """The newest ``limit`` results of one target, newest first."""
         return await self.results(provider=provider, model=model, limit=limit)
 
+    async def recent_by_target(
+        self, targets: Sequence[tuple[str, str]], limit: int
+    ) -> dict[tuple[str, str], list[ProbeResult]]:
+        """The newest ``limit`` results of each target, newest first, in one call (a
+        page reads every target's history bar: one trip to the store thread, not one
+        per target)."""
+        sql = (
+            f"{_SELECT_RESULT} WHERE provider = ? AND model = ?"
+            " ORDER BY started_at DESC, id DESC LIMIT ?"
+        )
+
+        def query(conn: sqlite3.Connection) -> dict[tuple[str, str], list[ProbeResult]]:
+            return {
+                (p, m): [_result_from_row(row) for row in conn.execute(sql, (p, m, limit))]
+                for p, m in targets
+            }
+
+        return await self._call(query)
+
     async def targets(self) -> list[tuple[str, str]]:
         """Every (provider, model) the store has seen, sorted."""
 

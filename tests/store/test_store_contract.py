@@ -126,6 +126,16 @@ async def test_recent_gives_the_newest_of_one_target(store: Store) -> None:
     assert [(r.model, r.started_at) for r in recent] == [("m", at(4)), ("m", at(3))]
 
 
+async def test_recent_by_target_gives_the_newest_of_each(store: Store) -> None:
+    await store.add_results([*series(PASS, range(5)), replace(PASS, model="n", started_at=at(9))])
+    recent = await store.recent_by_target([("P", "n"), ("P", "m"), ("Q", "m")], 2)
+    assert {t: [r.started_at for r in rs] for t, rs in recent.items()} == {
+        ("P", "n"): [at(9)],
+        ("P", "m"): [at(4), at(3)],
+        ("Q", "m"): [],
+    }
+
+
 async def test_targets_lists_each_pair_once_sorted(store: Store) -> None:
     await store.add_results([replace(PASS, provider="Q"), PASS, PASS, replace(PASS, model="a")])
     assert await store.targets() == [("P", "a"), ("P", "m"), ("Q", "m")]
