@@ -51,13 +51,20 @@ class LagMonitor:
         self._due: deque[float] = deque(maxlen=HISTORY)
         self._ran: deque[float] = deque(maxlen=HISTORY)
         self._late: deque[float] = deque(maxlen=HISTORY)
-        self._handle: asyncio.TimerHandle | None = None
+        # The pending tick, and when it is due on the loop's clock (kept apart: uvloop
+        # hands back a plain Handle, without ``when()``, for a time already past).
+        self._handle: asyncio.Handle | None = None
+        self._due_at = 0.0
         self.users = 0
+
+    def _schedule(self, now: float) -> None:
+        self._due_at = now + self.tick_s
+        self._handle = self._loop.call_at(self._due_at, self._tick)
 
     def start(self) -> None:
         """Start ticking (no-op when already ticking)."""
         if self._handle is None:
-            self._handle = self._loop.call_at(self._loop.time() + self.tick_s, self._tick)
+            self._schedule(self._loop.time())
 
     def stop(self) -> None:
         """Stop ticking; the samples taken so far stay readable."""
@@ -67,13 +74,12 @@ class LagMonitor:
 
     def _tick(self) -> None:
         now = self._loop.time()
-        if self._handle is not None:
-            late = max(0.0, now - self._handle.when())
-            ran = time.perf_counter()
-            self._due.append(ran - late)
-            self._ran.append(ran)
-            self._late.append(late)
-        self._handle = self._loop.call_at(now + self.tick_s, self._tick)
+        late = max(0.0, now - self._due_at)
+        ran = time.perf_counter()
+        self._due.append(ran - late)
+        self._ran.append(ran)
+        self._late.append(late)
+        self._schedule(now)
 
     def worst(self, at: float, window: float = WINDOW_S) -> float:
         """The largest lateness (seconds) of the ticks due or run within ``window`` of
@@ -85,9 +91,8 @@ class LagMonitor:
         while i < len(self._due) and self._due[i] <= at + window:
             worst = max(worst, self._late[i])
             i += 1
-        pending = self._handle
-        if pending is not None:
-            overdue = self._loop.time() - pending.when()
+        if self._handle is not None:
+            overdue = self._loop.time() - self._due_at
             if overdue > 0 and time.perf_counter() - overdue <= at + window:
                 worst = max(worst, overdue)
         return worst
