@@ -40,7 +40,7 @@ def test_the_loop_lag_monitor_works_on_uvloop() -> None:
     async def stalled() -> float:
         with lag_monitor() as monitor:
             await asyncio.sleep(0.01)
-            time.sleep(0.03)  # a stall, as a busy loop would have
+            time.sleep(0.03)  # noqa: ASYNC251 - a stall, as a busy loop would have
             unblocked = time.perf_counter()
             await asyncio.sleep(0.01)
             return monitor.worst(unblocked)
