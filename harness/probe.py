@@ -301,12 +301,13 @@ async def _read(stream: AsyncResult, watch: _Watch, out: _Read) -> None:
     """Pull items until the stream ends, fails, overruns a deadline or the size cap."""
     deadline = watch.deadline = _Deadline(watch)
     task = deadline.task
+    items = aiter(stream)
     cancelling = task.cancelling()
     deadline.tighten()
     try:
         while True:
             try:
-                item: object = await anext(stream)  # providers are not trusted to type
+                item: object = await anext(items)  # providers are not trusted to type
             except StopAsyncIteration:
                 out.clean_end = True
                 return
