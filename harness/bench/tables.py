@@ -59,7 +59,10 @@ def fanout_table(fanout: Mapping[str, Any], loop: str = "asyncio") -> Table:
 def timing_table(timing: Mapping[str, Any]) -> Table:
     """ttfc spreads per load level and client, with |ttfc - injected| and the deltas."""
     table = Table(
-        title=f"Time to first chunk, ms (injected: {timing['injected_first_chunk_ms']:g} ms)",
+        title=(
+            f"Time to first chunk on {timing.get('loop', 'asyncio')}, ms "
+            f"(injected: {timing['injected_first_chunk_ms']:g} ms)"
+        ),
         caption=(
             "err: |ttfc - injected|; Δ: harness minus bare; suspect: loop lag over "
             f"{timing.get('lag_budget_ms', 5):g} ms; auto: --concurrency auto (limit range)"
