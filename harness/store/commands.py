@@ -19,10 +19,16 @@ def store() -> None:
 
 
 async def _integrity(location: str) -> bool:
-    from . import open_store
+    from . import SQLiteStore, make_store
 
-    async with open_store(location) as opened:
-        return await opened.integrity_ok()
+    store = make_store(location)
+    if isinstance(store, SQLiteStore) and not store.path.is_file():
+        raise StoreError(f"there is no store at {store.path}")  # checking must not create one
+    await store.open()
+    try:
+        return await store.integrity_ok()
+    finally:
+        await store.close()
 
 
 @store.command("check")

@@ -58,3 +58,12 @@ def test_a_file_that_is_not_a_store_fails_its_check(runner: CliRunner, data_dir:
     result = runner.invoke(main, ["store", "check"])
     assert result.exit_code == 1
     assert "not a usable SQLite database" in result.stderr
+
+
+def test_checking_a_store_that_does_not_exist_creates_none(
+    runner: CliRunner, data_dir: Path
+) -> None:
+    result = runner.invoke(main, ["store", "check"])
+    assert result.exit_code == 2
+    assert "there is no store" in result.stderr
+    assert not (data_dir / "harness.db").exists()
