@@ -60,6 +60,8 @@ class LatencySummary:
 
     Each percentile is None when none of the results carried that timing; each p99 is
     None below :data:`P99_MIN_SAMPLES` samples of that timing.
+    ``left_out`` counts the passing results not in ``n``: timing-suspect ones, whose
+    event-loop lag was over the budget (see harness.looplag).
     """
 
     n: int
@@ -69,6 +71,7 @@ class LatencySummary:
     total_p95: float | None
     ttfc_p99: float | None = None
     total_p99: float | None = None
+    left_out: int = 0
 
     @classmethod
     def from_samples(cls, samples: Iterable[tuple[float | None, float | None]]) -> LatencySummary:
@@ -112,9 +115,13 @@ class HistoryCell:
     at: datetime
     kind: FailureKind | None
     ttfc_ms: float | None
+    loop_lag_ms: float | None = None
+    """How late the harness's event loop ran around the first chunk (ttfc's error bar)."""
 
 
 def history_cells(results: Iterable[ProbeResult], limit: int = 50) -> list[HistoryCell]:
     """The newest ``limit`` results as cells, oldest first (left to right), in any input order."""
     newest = sorted(results, key=lambda r: r.started_at)[-limit:] if limit > 0 else []
-    return [HistoryCell(outcome_of(r), r.started_at, r.kind, r.ttfc_ms) for r in newest]
+    return [
+        HistoryCell(outcome_of(r), r.started_at, r.kind, r.ttfc_ms, r.loop_lag_ms) for r in newest
+    ]

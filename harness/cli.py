@@ -8,7 +8,6 @@ unusable store).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -37,8 +36,10 @@ def _fail(message: str) -> NoReturn:
 
 def _run(make: Callable[[], Any]) -> Any:
     """Run a coroutine, turning harness errors into a message and exit code 2."""
+    from .eventloop import run
+
     try:
-        return asyncio.run(make())
+        return run(make())
     except HarnessError as exc:
         _fail(str(exc))
 
@@ -87,6 +88,20 @@ def _parse_faults(texts: Sequence[str], endpoints: Sequence[str] = ()) -> dict[s
             _fail(str(exc))
         parsed[name] = spec
     return parsed
+
+
+class _Concurrency(click.ParamType):  # type: ignore[type-arg]
+    """A number of probes in flight (1-10000), or ``auto``."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "auto":
+            return value
+        return click.IntRange(1, 10_000).convert(value, param, ctx)
+
+
+CONCURRENCY = _Concurrency()
 
 
 def _console(stderr: bool = False) -> Any:
@@ -307,7 +322,11 @@ def _all_sources(settings: Settings) -> dict[str, Any]:
     is_flag=True,
     help="Print exactly one JSON document on stdout, nothing else.",
 )
-@click.option("--concurrency", type=click.IntRange(1, 10_000), help="Probes in flight in all.")
+@click.option(
+    "--concurrency",
+    type=CONCURRENCY,
+    help="Probes in flight in all, or `auto` to adapt them to the event loop's lag.",
+)
 @click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline per probe, s.")
 @click.option("--no-store", is_flag=True, help="Do not record results, statuses or flags.")
 @click.option(
@@ -330,7 +349,7 @@ def probe(
     sandbox: bool,
     replay_dir: str | None,
     as_json: bool,
-    concurrency: int | None,
+    concurrency: int | str | None,
     timeout: float | None,
     no_store: bool,
     fail_on: str,
@@ -470,6 +489,13 @@ def report(ctx: click.Context, out_dir: Path | None, sandbox: bool, replay: bool
     help="With --sandbox: start an emulator faulty (repeatable).",
 )
 @_alerts_option
+@click.option(
+    "--concurrency",
+    type=CONCURRENCY,
+    default="auto",
+    show_default=True,
+    help="Probes in flight per run, or `auto` to adapt them to the event loop's lag.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -479,6 +505,7 @@ def serve(
     sandbox: bool,
     faults: Sequence[str],
     alerts: bool,
+    concurrency: int | str,
 ) -> None:
     """Serve the live status page, probing every provider on a schedule."""
     from .sources import chosen_source, source_store_url
@@ -487,7 +514,7 @@ def serve(
 
     if faults and not sandbox:
         _fail("--fault needs --sandbox")
-    settings = _settings(ctx)
+    settings = _settings(ctx).with_overrides(concurrency=concurrency)
     if alerts:
         settings = settings.with_overrides(alerts=_all_sources(settings))
     parsed = _parse_faults(faults, list(settings.endpoints))
@@ -588,3 +615,12 @@ def _register_alert() -> None:
 
 
 _register_alert()
+
+
+def _register_store() -> None:
+    from .store.commands import store
+
+    main.add_command(store)
+
+
+_register_store()

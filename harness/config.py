@@ -12,16 +12,18 @@ import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from providers import PROVIDERS
 from providers.errors import ModelNotSupportedError
@@ -33,6 +35,7 @@ from .alerts.config import AlertSettings
 from .connectivity import DEFAULT_NAMES
 from .endpoints import install_endpoints
 from .errors import ConfigError
+from .looplag import DEFAULT_BUDGET_MS
 
 CONFIG_ENV = "HARNESS_CONFIG"
 DEFAULT_CONFIG_FILE = "harness.toml"
@@ -155,6 +158,17 @@ class ServeSettings(_Section):
     jitter: float = Field(30.0, ge=0)
 
 
+class TimingSettings(_Section):
+    """How far the harness trusts its own timings (see harness.looplag).
+
+    A result whose event-loop lag around the first chunk exceeded ``lag_budget_ms`` is
+    timing-suspect: it counts for pass/fail, but latency percentiles leave it out;
+    ``--concurrency auto`` keeps the lag under this budget.
+    """
+
+    lag_budget_ms: float = Field(DEFAULT_BUDGET_MS, gt=0)
+
+
 class ProviderSettings(_Section):
     """Per-provider switches: enabled, a base URL standing in for its hosts, a proxy, models."""
 
@@ -209,13 +223,29 @@ class EndpointSettings(_Section):
         return value
 
 
+MAX_CONCURRENCY = 10_000
+
+
+def _concurrency(value: Any) -> Any:
+    """A whole number of probes in flight, or ``auto`` (one clear message for either)."""
+    if value == "auto" or (
+        isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_CONCURRENCY
+    ):
+        return value
+    raise PydanticCustomError(
+        "concurrency",
+        f"Input should be a valid integer from 1 to {MAX_CONCURRENCY}, or 'auto'",
+    )
+
+
 class Settings(_Section):
     """Everything configurable, with defaults that work on a fresh machine."""
 
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     store: str | None = None
     vantage: str | None = None
-    concurrency: int = Field(16, ge=1, le=10_000)
+    concurrency: Annotated[int | Literal["auto"], BeforeValidator(_concurrency)] = 16
+    """Probes in flight in all, or ``auto`` (adapt to the event loop's lag)."""
     per_provider: int = Field(4, ge=1, le=10_000)
     prompts: tuple[str, ...] = ("ping",)
     retention_days: float = Field(90.0, gt=0)
@@ -232,6 +262,7 @@ class Settings(_Section):
         default_factory=AlertSettings.model_construct, validate_default=True
     )
     endpoints: dict[str, EndpointSettings] = {}
+    timing: TimingSettings = TimingSettings()
 
     @field_validator("upstream")
     @classmethod

@@ -1,8 +1,9 @@
 """Errors of the harness itself (as opposed to provider errors, in ``providers.errors``).
 
-    HarnessError
-    ├── ConfigError     a bad harness.toml, flag or name: exit code 2
-    └── StoreError      the result store cannot be opened, read or written
+HarnessError
+├── ConfigError     a bad harness.toml, flag or name: exit code 2
+└── StoreError      the result store cannot be opened, read or written
+    └── StoreDamagedError   the store's file is corrupt or not a database
 """
 
 from __future__ import annotations
@@ -18,3 +19,7 @@ class ConfigError(HarnessError):
 
 class StoreError(HarnessError):
     """The result store is unusable (unwritable, corrupt, unsupported backend)."""
+
+
+class StoreDamagedError(StoreError):
+    """The store's file is corrupt or not a database at all (left untouched)."""

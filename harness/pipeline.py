@@ -264,6 +264,7 @@ async def probe_and_record(
         on_result=on_result,
         secrets=secrets_of(settings),
         proxies={n: p.proxy for n, p in settings.providers.items() if p.proxy},
+        lag_budget_ms=settings.timing.lag_budget_ms,
     )
     return await record(
         settings,
@@ -315,7 +316,13 @@ async def record(
         offline=offline,
         secrets=secrets_of(settings),
     )
-    await store.record_run(results, list(changed.values()), flips, alerts=alerts.drafts)
+    await store.record_run(
+        results,
+        list(changed.values()),
+        flips,
+        alerts=alerts.drafts,
+        lag_budget_ms=settings.timing.lag_budget_ms,
+    )
     statuses = {**previous, **changed}
     working = working_flags(statuses.values())
     states: dict[str, dict[str, str]] = {}

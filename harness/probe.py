@@ -13,22 +13,31 @@ Deadlines (see :class:`Deadlines`), all measured from the probe's start:
 * total: the whole stream must end within ``total``;
 * size: reading stops once the text exceeds ``max_chars`` characters.
 
-The connection signal comes from an aiohttp ``TraceConfig`` that the probe attaches to
-every session the provider opens (``providers.http.session_hooks``); the same trace
-gives the phase timings. A provider may make several requests (token, session, chat):
+The connection signal comes from one aiohttp ``TraceConfig`` shared by every probe and
+attached to every session the provider opens (``providers.http.session_hooks``); a
+context variable tells its callbacks whose probe they serve. The same trace gives the
+phase timings. A provider may make several requests (token, session, chat):
 ``dns_ms`` and ``connect_ms`` are those of the last connection set up before the first
 text (``connect_ms`` spans DNS, TCP and TLS, as aiohttp traces it), and ``ttfb_ms`` is
 probe start -> response headers of the last request started before the first text,
 i.e. the request whose body carries the stream (``None`` when it never answered).
 ``http_status`` is the status carried by the exception, else that request's status.
+
+``ttfc_ms`` is taken the moment the provider's generator hands over its first text
+(aiohttp has no earlier signal for a streamed body: its chunk trace fires only for
+``read()``), and ``loop_lag_ms`` says how late the event loop was running callbacks
+around then (:mod:`harness.looplag`): the part of ``ttfc_ms`` that the harness's own
+busy loop may have added.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -43,6 +52,7 @@ from providers.messages import FinishReason, Usage
 
 from . import __version__
 from .classify import Expired, Phase, classify, status_of
+from .looplag import lag_monitor
 from .prompts import PromptRun
 from .redact import LABEL_LIMIT, clean_error, clean_sample, quoted_excerpt
 from .result import FailureKind, ProbeResult, Source, StreamEnd
@@ -76,7 +86,8 @@ class _Watch:
     """The clock, phases, deadline and phase timings of one probe.
 
     Times are seconds since the probe's start, on ``time.perf_counter``. aiohttp's
-    trace signals move the phases and reschedule the pending deadline.
+    trace signals (through the shared :data:`_TRACE`) move the phases and tighten the
+    pending deadline.
     """
 
     def __init__(self, deadlines: Deadlines) -> None:
@@ -91,7 +102,10 @@ class _Watch:
         self.dns: float | None = None
         self.connect: float | None = None
         self.status: int | None = None
-        self.timer: asyncio.Timeout | None = None
+        self.deadline: _Deadline | None = None
+        self.expired = False
+        """Set once a deadline fired: from then on the provider's unwinding must not move
+        the phase that the deadline caught it in."""
 
     def now(self) -> float:
         return time.perf_counter() - self.start
@@ -99,21 +113,23 @@ class _Watch:
     def bound(self) -> tuple[float, Expired]:
         """The earliest deadline in force now, and which one it is."""
         d = self.deadlines
-        candidates = [(d.total, Expired.TOTAL)]
+        best, which = d.total, Expired.TOTAL
         if self.first_chunk_at is None:
-            candidates.append((d.connect + d.first_chunk, Expired.FIRST_CHUNK))
+            limit = d.connect + d.first_chunk
             if self.connected_at is not None:
-                candidates.append((self.connected_at + d.first_chunk, Expired.FIRST_CHUNK))
+                limit = min(limit, self.connected_at + d.first_chunk)
+            if limit < best:
+                best, which = limit, Expired.FIRST_CHUNK
             if self._connecting:
-                candidates.append((min(self._connecting.values()) + d.connect, Expired.CONNECT))
+                limit = min(self._connecting.values()) + d.connect
+                if limit < best:
+                    best, which = limit, Expired.CONNECT
         else:
             assert self.last_item_at is not None
-            candidates.append((self.last_item_at + d.stall, Expired.STALL))
-        return min(candidates, key=lambda c: c[0])
-
-    def loop_deadline(self) -> float:
-        """:meth:`bound` on the event loop's clock, for ``asyncio.timeout_at``."""
-        return asyncio.get_running_loop().time() + (self.bound()[0] - self.now())
+            limit = self.last_item_at + d.stall
+            if limit < best:
+                best, which = limit, Expired.STALL
+        return best, which
 
     def phase(self) -> Phase:
         if self.first_chunk_at is not None:
@@ -123,47 +139,21 @@ class _Watch:
         return Phase.RESPONDED if self.responded else Phase.CONNECTED
 
     def _moved(self) -> None:
-        if self.timer is not None:
-            self.timer.reschedule(self.loop_deadline())
+        if self.deadline is not None:
+            self.deadline.tighten()
 
-    def trace_config(self) -> aiohttp.TraceConfig:
-        """A trace config feeding this watch; attach it with ``session_hooks``."""
-        config = aiohttp.TraceConfig()
-        config.on_dns_resolvehost_start.append(self._traced(self._dns_start))
-        config.on_dns_resolvehost_end.append(self._traced(self._dns_end))
-        config.on_connection_create_start.append(self._traced(self._connect_start))
-        config.on_connection_create_end.append(self._traced(self._connect_end))
-        config.on_connection_reuseconn.append(self._traced(self._reused))
-        config.on_request_start.append(self._traced(self._request))
-        config.on_request_end.append(self._traced(self._headers))
-        config.on_request_exception.append(self._traced(self._failed))
-        return config
-
-    def _traced(
-        self, handler: Callable[[SimpleNamespace, Any], None]
-    ) -> Callable[[aiohttp.ClientSession, SimpleNamespace, Any], Awaitable[None]]:
-        """An aiohttp trace callback running ``handler(ctx, params)`` until a deadline
-        fires: from then on the provider's unwinding must not move the phase that the
-        deadline caught it in."""
-
-        async def callback(_: aiohttp.ClientSession, ctx: SimpleNamespace, params: Any) -> None:
-            if self.timer is None or not self.timer.expired():
-                handler(ctx, params)
-
-        return callback
-
-    def _dns_start(self, ctx: SimpleNamespace, _: object) -> None:
+    def dns_start(self, ctx: SimpleNamespace, _: object) -> None:
         ctx.dns_start = self.now()
 
-    def _dns_end(self, ctx: SimpleNamespace, _: object) -> None:
+    def dns_end(self, ctx: SimpleNamespace, _: object) -> None:
         if self.first_chunk_at is None:
             self.dns = self.now() - ctx.dns_start
 
-    def _connect_start(self, ctx: SimpleNamespace, _: object) -> None:
+    def connect_start(self, ctx: SimpleNamespace, _: object) -> None:
         self._connecting[id(ctx)] = self.now()
         self._moved()
 
-    def _connect_end(self, ctx: SimpleNamespace, _: object) -> None:
+    def connect_end(self, ctx: SimpleNamespace, _: object) -> None:
         started = self._connecting.pop(id(ctx), None)
         now = self.now()
         if started is not None and self.first_chunk_at is None:
@@ -172,12 +162,12 @@ class _Watch:
             self.connected_at = now
         self._moved()
 
-    def _reused(self, _: SimpleNamespace, __: object) -> None:
+    def reused(self, _: SimpleNamespace, __: object) -> None:
         if self.connected_at is None:
             self.connected_at = self.now()
             self._moved()
 
-    def _request(self, _: SimpleNamespace, __: object) -> None:
+    def request(self, _: SimpleNamespace, __: object) -> None:
         # Before the first text, a new request becomes the one that will carry the
         # stream: its answer (or silence) is what ttfb, status and phase describe.
         if self.first_chunk_at is None:
@@ -185,16 +175,109 @@ class _Watch:
             self.ttfb = None
             self.status = None
 
-    def _headers(self, _: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
+    def headers(self, _: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
         if self.first_chunk_at is None:
             self.responded = True
             self.ttfb = self.now()
             self.status = params.response.status
 
-    def _failed(self, ctx: SimpleNamespace, _: object) -> None:
+    def failed(self, ctx: SimpleNamespace, _: object) -> None:
         # A failed attempt is no longer pending; the exception tells the rest.
         if self._connecting.pop(id(ctx), None) is not None:
             self._moved()
+
+
+class _Deadline:
+    """One timer for a whole read, instead of one per item.
+
+    It is armed at the earliest deadline in force. Items arriving only move deadlines
+    later (the stall deadline), which costs nothing: when the timer fires it looks at
+    the deadline again and, if that has moved on, re-arms itself for it. Only a
+    deadline moving earlier (a connection attempt starting) re-arms it at once. When a
+    deadline has truly passed it cancels the probe's task, as ``asyncio.timeout`` does.
+    """
+
+    SLACK_S = 0.0005
+    """A timer may run a hair before the moment it was due (the loop's clock resolution)."""
+
+    def __init__(self, watch: _Watch) -> None:
+        self._watch = watch
+        self._loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None, "a probe runs inside a task"
+        self.task = task
+        self._handle: asyncio.TimerHandle | None = None
+        self._due = math.inf
+        self.fired = False
+
+    def _when(self) -> float:
+        """The deadline in force, on the loop's clock."""
+        return self._loop.time() + (self._watch.bound()[0] - self._watch.now())
+
+    def _arm(self, when: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._due = when
+        self._handle = self._loop.call_at(when, self._check)
+
+    def tighten(self) -> None:
+        """Re-arm now if the deadline in force is earlier than the timer."""
+        if not self.fired:
+            when = self._when()
+            if when < self._due:
+                self._arm(when)
+
+    def _check(self) -> None:
+        self._handle = None
+        when = self._when()
+        if when > self._loop.time() + self.SLACK_S:
+            self._arm(when)
+            return
+        self.fired = self._watch.expired = True
+        self.task.cancel()
+
+    def disarm(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+def _traced(
+    handler: Callable[[_Watch, SimpleNamespace, Any], None],
+) -> Callable[[aiohttp.ClientSession, SimpleNamespace, Any], Awaitable[None]]:
+    """An aiohttp trace callback running ``handler(watch, ctx, params)`` for the probe of
+    the current context, until a deadline has fired on it."""
+
+    async def callback(_: aiohttp.ClientSession, ctx: SimpleNamespace, params: Any) -> None:
+        watch = _current_watch.get()
+        if watch is not None and not watch.expired:
+            handler(watch, ctx, params)
+
+    return callback
+
+
+_current_watch: ContextVar[_Watch | None] = ContextVar("harness_probe_watch", default=None)
+"""The probe whose trace signals the shared trace config is hearing: set by
+:func:`probe` in its task (and inherited by any task the provider starts)."""
+
+
+def _trace_config() -> aiohttp.TraceConfig:
+    config = aiohttp.TraceConfig()
+    config.on_dns_resolvehost_start.append(_traced(_Watch.dns_start))
+    config.on_dns_resolvehost_end.append(_traced(_Watch.dns_end))
+    config.on_connection_create_start.append(_traced(_Watch.connect_start))
+    config.on_connection_create_end.append(_traced(_Watch.connect_end))
+    config.on_connection_reuseconn.append(_traced(_Watch.reused))
+    config.on_request_start.append(_traced(_Watch.request))
+    config.on_request_end.append(_traced(_Watch.headers))
+    config.on_request_exception.append(_traced(_Watch.failed))
+    config.freeze()
+    return config
+
+
+_TRACE = _trace_config()
+"""One trace config for every probe (building one per probe cost a sixth of the
+harness's CPU): its callbacks find their probe through :data:`_current_watch`."""
 
 
 @dataclass
@@ -217,52 +300,62 @@ class _Read:
 
 async def _read(stream: AsyncResult, watch: _Watch, out: _Read) -> None:
     """Pull items until the stream ends, fails, overruns a deadline or the size cap."""
-    while True:
-        timer = asyncio.timeout_at(watch.loop_deadline())
-        try:
-            async with timer:
-                watch.timer = timer
-                item: object = await anext(stream)  # providers are not trusted to type
-        except StopAsyncIteration:
-            out.clean_end = True
-            return
-        except TimeoutError as exc:
-            if timer.expired():
+    deadline = watch.deadline = _Deadline(watch)
+    task = deadline.task
+    items = aiter(stream)
+    cancelling = task.cancelling()
+    deadline.tighten()
+    try:
+        while True:
+            try:
+                item: object = await anext(items)  # providers are not trusted to type
+            except StopAsyncIteration:
+                out.clean_end = True
+                return
+            except asyncio.CancelledError:
+                if deadline.fired and task.uncancel() <= cancelling:
+                    out.expired = watch.bound()[1]
+                    return
+                raise
+            except Exception as exc:
+                if deadline.fired and task.uncancel() <= cancelling:
+                    out.expired = watch.bound()[1]  # the provider turned our cancel into this
+                else:
+                    out.error = exc
+                return
+            if deadline.fired:  # the provider swallowed our cancel
+                task.uncancel()
                 out.expired = watch.bound()[1]
+                return
+            now = watch.now()
+            if watch.first_chunk_at is not None:
+                watch.last_item_at = now  # any item is a sign of life for the stall deadline
+            if isinstance(item, FinishReason):
+                out.finish_reason = out.finish_reason or item.reason
+                continue
+            if isinstance(item, Usage):
+                out.usage = item  # the last report counts: some upstreams send running totals
+                continue
+            if not isinstance(item, str):
+                out.error = TypeError(f"the stream yielded a {type(item).__name__}, not text")
+                return
+            if not item:
+                continue
+            if out.last_chunk_at is None:
+                watch.first_chunk_at = watch.last_item_at = now
             else:
-                out.error = exc
-            return
-        except Exception as exc:
-            out.error = exc
-            return
-        finally:
-            watch.timer = None
-        now = watch.now()
-        if watch.first_chunk_at is not None:
-            watch.last_item_at = now  # any item is a sign of life for the stall deadline
-        if isinstance(item, FinishReason):
-            out.finish_reason = out.finish_reason or item.reason
-            continue
-        if isinstance(item, Usage):
-            out.usage = item  # the last report counts: some upstreams send running totals
-            continue
-        if not isinstance(item, str):
-            out.error = TypeError(f"the stream yielded a {type(item).__name__}, not text")
-            return
-        if not item:
-            continue
-        if out.last_chunk_at is None:
-            watch.first_chunk_at = watch.last_item_at = now
-        else:
-            gap = now - out.last_chunk_at
-            out.max_gap = gap if out.max_gap is None else max(out.max_gap, gap)
-        out.last_chunk_at = now
-        out.chunks += 1
-        out.chars += len(item)
-        out.pieces.append(item)
-        if out.chars > watch.deadlines.max_chars:
-            out.capped = True
-            return
+                gap = now - out.last_chunk_at
+                out.max_gap = gap if out.max_gap is None else max(out.max_gap, gap)
+            out.last_chunk_at = now
+            out.chunks += 1
+            out.chars += len(item)
+            out.pieces.append(item)
+            if out.chars > watch.deadlines.max_chars:
+                out.capped = True
+                return
+    finally:
+        deadline.disarm()
+        watch.deadline = None
 
 
 async def _close(stream: AsyncResult) -> None:
@@ -303,7 +396,8 @@ async def _drive(
         await _read(stream, watch, out)
         out.ended_at = watch.now()
     finally:
-        await _close(stream)
+        if not out.clean_end:  # an ended generator has nothing to close
+            await _close(stream)
     return out
 
 
@@ -380,8 +474,17 @@ async def probe(
     """
     started_at = datetime.now(UTC)
     watch = _Watch(deadlines)
-    with session_hooks(trace_configs=[watch.trace_config()]):
-        out = await _drive(provider_cls, model, prompt_run, watch, proxy)
+    token = _current_watch.set(watch)
+    try:
+        with lag_monitor() as monitor, session_hooks(trace_configs=[_TRACE]):
+            out = await _drive(provider_cls, model, prompt_run, watch, proxy)
+            lag = (
+                None
+                if watch.first_chunk_at is None
+                else monitor.worst(watch.start + watch.first_chunk_at)
+            )
+    finally:
+        _current_watch.reset(token)
     text = "".join(out.pieces)
     has_text = bool(text.strip())
     status = status_of(out.error) if out.error is not None else None
@@ -436,4 +539,5 @@ async def probe(
         run_id=run_id,
         prompt_tokens=out.usage.prompt_tokens if out.usage else None,
         completion_tokens=out.usage.completion_tokens if out.usage else None,
+        loop_lag_ms=_ms(lag),
     )

@@ -103,6 +103,9 @@ class ProbeResult:
     completion_tokens: int | None = None
     """Tokens of the prompt and the answer as the upstream reported them (usage); None
     when it did not."""
+    loop_lag_ms: float | None = None
+    """How late the event loop ran callbacks around the first chunk (see
+    :mod:`harness.looplag`): the error bar of ``ttfc_ms``; ``None`` without a first chunk."""
 
     @property
     def inconclusive(self) -> bool:

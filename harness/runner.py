@@ -24,18 +24,23 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Final, Literal
 
 from providers.base import AsyncGeneratorProvider
 from providers.errors import ModelNotSupportedError
 
 from . import __version__
+from .adaptive import AdaptiveLimit
 from .classify import is_retryable
 from .connectivity import ConnectivityCheck, needs_internet, target_hosts
 from .errors import ConfigError
+from .looplag import DEFAULT_BUDGET_MS
 from .probe import DEFAULT_DEADLINES, Deadlines, probe
 from .prompts import PROMPTS
 from .result import FailureKind, ProbeResult, Source
+
+AUTO: Final = "auto"
+"""``concurrency=AUTO``: adapt the probes in flight to keep the loop's lag in budget."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,7 @@ async def run(
     targets: Sequence[Target],
     *,
     deadlines: Deadlines = DEFAULT_DEADLINES,
-    concurrency: int = 16,
+    concurrency: int | Literal["auto"] = 16,
     per_provider: int = 4,
     retry_backoff: float = 0.5,
     source: Source = Source.LIVE,
@@ -130,10 +135,16 @@ async def run(
     on_result: Callable[[ProbeResult], None] | None = None,
     secrets: Sequence[str] = (),
     proxies: Mapping[str, str] | None = None,
+    lag_budget_ms: float = DEFAULT_BUDGET_MS,
+    auto_ceiling: int | None = None,
 ) -> RunOutcome:
     """Probe every target concurrently and return the results in target order.
 
     At most ``concurrency`` probes run at once, at most ``per_provider`` per provider.
+    With ``concurrency="auto"`` the number in flight adapts (:mod:`harness.adaptive`)
+    so that the event loop's lag stays under ``lag_budget_ms``, never past
+    ``auto_ceiling`` (default: all the targets at once); each result then records the
+    limit in force when it started.
     A transport failure (``is_retryable``) is probed once more after ``retry_backoff``
     seconds, and that second result (``attempts=2``) is kept. ``on_result`` sees each
     final result as soon as it is known. ``vantage`` defaults to this host's name;
@@ -142,6 +153,9 @@ async def run(
     """
     run_id = uuid.uuid4().hex
     where = vantage or socket.gethostname()
+    ceiling = max(1, min(len(targets), auto_ceiling or len(targets)))
+    adaptive = AdaptiveLimit(ceiling, lag_budget_ms) if concurrency == AUTO else None
+    fixed = adaptive.limit if adaptive is not None else int(concurrency)
     offline: dict[int, ProbeResult] = {}
     reason: str | None = None
     if connectivity is not None and connectivity.enabled and targets:
@@ -158,7 +172,7 @@ async def run(
                         state.reason,
                         source=source,
                         vantage=where,
-                        concurrency=concurrency,
+                        concurrency=fixed,
                         run_id=run_id,
                     )
             for result in offline.values():
@@ -169,25 +183,33 @@ async def run(
                     list(offline.values()), offline=True, reason=reason, run_id=run_id
                 )
 
-    overall = asyncio.Semaphore(concurrency)
+    overall = asyncio.Semaphore(fixed)
     by_provider = {t.provider.name(): asyncio.Semaphore(per_provider) for t in targets}
 
+    async def one(target: Target, in_flight: int) -> ProbeResult:
+        return await probe(
+            target.provider,
+            target.model,
+            PROMPTS[target.prompt].build(),
+            deadlines=deadlines,
+            source=source,
+            vantage=where,
+            concurrency=in_flight,
+            run_id=run_id,
+            proxy=(proxies or {}).get(target.provider.name()),
+            secrets=secrets,
+        )
+
     async def attempt(target: Target) -> ProbeResult:
-        name = target.provider.name()
         # The provider's own limit first, so its queued probes hold no global slot.
-        async with by_provider[name], overall:
-            return await probe(
-                target.provider,
-                target.model,
-                PROMPTS[target.prompt].build(),
-                deadlines=deadlines,
-                source=source,
-                vantage=where,
-                concurrency=concurrency,
-                run_id=run_id,
-                proxy=(proxies or {}).get(name),
-                secrets=secrets,
-            )
+        async with by_provider[target.provider.name()]:
+            if adaptive is None:
+                async with overall:
+                    return await one(target, fixed)
+            async with adaptive as limit:
+                result = await one(target, limit)
+                adaptive.observe(result.loop_lag_ms)
+                return result
 
     async def probe_target(target: Target) -> ProbeResult:
         result = await attempt(target)

@@ -35,6 +35,7 @@ from aiohttp import web
 
 from providers import PROVIDERS
 
+from . import eventloop
 from .config import Settings
 from .emulator import Emulator, FaultSpec, parse_fault
 from .metrics import CONTENT_TYPE, Metrics
@@ -370,7 +371,7 @@ def serve(
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         faults=faults,
     )
-    asyncio.run(_serve(app, host, port, ready or _print_url))
+    eventloop.run(_serve(app, host, port, ready or _print_url))
 
 
 def _print_url(url: str) -> None:

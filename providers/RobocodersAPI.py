@@ -64,25 +64,47 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get(CACHE_DIR_ENV) or user_cache_dir("harness"))
 
 
-def _jwt_expired(token: str, now: float) -> bool:
-    """True when ``token`` is a JWT whose ``exp`` has passed (or is about to)."""
+def _jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of ``token`` when it is a JWT that carries one, else ``None``."""
     parts = token.split(".")
     if len(parts) != 3:
-        return False
+        return None
     try:
         padded = parts[1] + "=" * (-len(parts[1]) % 4)
         claims = json.loads(base64.urlsafe_b64decode(padded))
     except ValueError:
-        return False
+        return None
     exp = claims.get("exp") if isinstance(claims, dict) else None
-    return isinstance(exp, int | float) and exp - TOKEN_EXPIRY_MARGIN_S <= now
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def _expired(expiry: float | None, now: float) -> bool:
+    """True when a token expiring at ``expiry`` has expired (or is about to)."""
+    return expiry is not None and expiry - TOKEN_EXPIRY_MARGIN_S <= now
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    """Credentials held in memory, with their token's expiry decoded once."""
+
+    creds: Credentials
+    expiry: float | None
+
+
+_remembered: dict[Path, _Remembered] = {}
+"""Credentials by cache file, for this process: every call after the first reads them
+from here instead of from the file on a thread. Touched only from event-loop code."""
 
 
 class TokenCache:
-    """The token+sid file, read and written off the event loop, replaced atomically.
+    """The token+sid file, read and written off the event loop, replaced atomically,
+    and remembered in memory so that only a process's first call reads the file.
 
     A redirected upstream (emulator, mirror) gets a file of its own, so a token
-    issued by one never reaches another. A corrupt or expired file counts as empty.
+    issued by one never reaches another. A corrupt or expired file counts as empty;
+    a remembered token is dropped once it expires. Other processes share the file:
+    they start from what it holds, and a token one of them refreshed is picked up
+    from it when the upstream refuses ours (:meth:`discard`).
     """
 
     def __init__(self, path: Path) -> None:
@@ -96,7 +118,7 @@ class TokenCache:
         digest = hashlib.sha256(base.encode()).hexdigest()[:12]
         return cls(folder / f"robocoders-{digest}.json")
 
-    def _read(self) -> Credentials | None:
+    def _read(self) -> _Remembered | None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -106,9 +128,10 @@ class TokenCache:
         token, sid = data.get("access_token"), data.get("sid")
         if not (isinstance(token, str) and token and isinstance(sid, str) and sid):
             return None
-        if _jwt_expired(token, time.time()):
+        expiry = _jwt_expiry(token)
+        if _expired(expiry, time.time()):
             return None
-        return Credentials(token, sid)
+        return _Remembered(Credentials(token, sid), expiry)
 
     def _write(self, creds: Credentials) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,13 +140,28 @@ class TokenCache:
             json.dump({"access_token": creds.access_token, "sid": creds.sid}, handle)
         os.replace(tmp, self.path)
 
-    def _clear(self) -> None:
+    def _clear(self, only: Credentials | None = None) -> None:
+        if only is not None:
+            held = self._read()
+            if held is not None and held.creds != only:
+                return  # another process has replaced them: keep its fresh token
         self.path.unlink(missing_ok=True)
 
     async def load(self) -> Credentials | None:
-        return await asyncio.to_thread(self._read)
+        """The cached credentials: from memory, else from the file (once per process)."""
+        held = _remembered.get(self.path)
+        if held is None:
+            held = await asyncio.to_thread(self._read)
+            if held is None:
+                return None
+            _remembered[self.path] = held
+        if _expired(held.expiry, time.time()):
+            _remembered.pop(self.path, None)
+            return None
+        return held.creds
 
     async def save(self, creds: Credentials) -> None:
+        _remembered[self.path] = _Remembered(creds, _jwt_expiry(creds.access_token))
         try:
             await asyncio.to_thread(self._write, creds)
         except OSError as exc:
@@ -132,8 +170,21 @@ class TokenCache:
             log.warning("cannot write the credentials cache %s: %s", self.path, exc)
 
     async def clear(self) -> None:
+        """Forget the credentials, in memory and on disk."""
+        _remembered.pop(self.path, None)
+        await self._remove(None)
+
+    async def discard(self, refused: Credentials) -> None:
+        """Forget ``refused`` (the upstream turned them down); the file goes too unless
+        another process has meanwhile written different credentials to it."""
+        held = _remembered.get(self.path)
+        if held is not None and held.creds == refused:
+            del _remembered[self.path]
+        await self._remove(refused)
+
+    async def _remove(self, only: Credentials | None) -> None:
         try:
-            await asyncio.to_thread(self._clear)
+            await asyncio.to_thread(self._clear, only)
         except OSError as exc:
             log.warning("cannot remove the credentials cache %s: %s", self.path, exc)
 
@@ -262,7 +313,7 @@ class RobocodersAPI(AsyncGeneratorProvider, ProviderModelMixin):
         body = {"sid": creds.sid, "prompt": prompt, "agent": agent}
         url = url_for(cls.name(), cls.api_endpoint)
         async with session.post(url, headers=headers, json=body) as response:
-            await cls._check_chat_status(response, cache)
+            await cls._check_chat_status(response, cache, creds)
             tally = LineTally()
             async for line in iter_lines(response):
                 record = tally.decode_json(line)
@@ -301,12 +352,14 @@ class RobocodersAPI(AsyncGeneratorProvider, ProviderModelMixin):
                     yield text
 
     @staticmethod
-    async def _check_chat_status(response: aiohttp.ClientResponse, cache: TokenCache) -> None:
+    async def _check_chat_status(
+        response: aiohttp.ClientResponse, cache: TokenCache, creds: Credentials
+    ) -> None:
         status = response.status
         if status == 200:
             return
         if status == 401:
-            await cache.clear()
+            await cache.discard(creds)
             raise _StaleToken
         if status == 422:
             raise ValidationError("Validation Error: Invalid input.", 422)

@@ -31,8 +31,9 @@ class AsyncResult(AsyncIterator[Chunk]):
     def __init__(self, stream: AsyncGenerator[Chunk, None]) -> None:
         self._stream = stream
 
-    def __aiter__(self) -> AsyncResult:
-        return self
+    def __aiter__(self) -> AsyncIterator[Chunk]:
+        # The generator itself: ``async for`` then spares a frame per chunk.
+        return self._stream
 
     async def __anext__(self) -> Chunk:
         return await self._stream.__anext__()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 import aiohttp
@@ -18,7 +19,7 @@ SKIPPED_KEPT = 1024
 
 async def iter_lines(
     response: aiohttp.ClientResponse, max_line: int = DEFAULT_MAX_LINE
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The body's lines as they arrive, whatever the network's chunking."""
     decoder = LineDecoder(max_line)
     async for data in response.content.iter_any():
@@ -74,31 +75,34 @@ async def iter_sse_chunks(
     and other SSE fields are ignored; undecodable lines are skipped and counted.
     """
     finished = False
-    async for raw in iter_lines(response):
-        line = raw.strip()
-        if not line or line.startswith(b":") or line.startswith(_SSE_FIELDS):
-            continue
-        if not line.startswith(b"data:"):
-            tally.lines += 1
-            tally.skip(line)
-            continue
-        payload = line[5:].strip()
-        if payload == b"[DONE]":
-            break
-        event = tally.decode_json(payload)
-        if not isinstance(event, dict):
-            continue
-        choices = event.get("choices")
-        choice = choices[0] if isinstance(choices, list) and choices else {}
-        if not isinstance(choice, dict):
-            continue
-        delta = choice.get("delta") or choice.get("message") or {}
-        content = delta.get("content") if isinstance(delta, dict) else None
-        if isinstance(content, str) and content:
-            tally.texts += 1
-            yield content
-        reason = choice.get("finish_reason") or event.get("finish_reason")
-        if isinstance(reason, str) and reason and not finished:
-            finished = True
-            yield FinishReason(reason)
+    # Closed here, not left to the garbage collector: breaking out at [DONE] would
+    # otherwise cost a task that closes the abandoned line reader later.
+    async with aclosing(iter_lines(response)) as lines:
+        async for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith(b":") or line.startswith(_SSE_FIELDS):
+                continue
+            if not line.startswith(b"data:"):
+                tally.lines += 1
+                tally.skip(line)
+                continue
+            payload = line[5:].strip()
+            if payload == b"[DONE]":
+                break
+            event = tally.decode_json(payload)
+            if not isinstance(event, dict):
+                continue
+            choices = event.get("choices")
+            choice = choices[0] if isinstance(choices, list) and choices else {}
+            if not isinstance(choice, dict):
+                continue
+            delta = choice.get("delta") or choice.get("message") or {}
+            content = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(content, str) and content:
+                tally.texts += 1
+                yield content
+            reason = choice.get("finish_reason") or event.get("finish_reason")
+            if isinstance(reason, str) and reason and not finished:
+                finished = True
+                yield FinishReason(reason)
     tally.check_end()

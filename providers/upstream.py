@@ -17,6 +17,7 @@ probe a different upstream without sharing mutable state.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -54,8 +55,12 @@ def _valid_host(host: str) -> bool:
 _current: ContextVar[Redirection] = ContextVar("harness_upstream", default=Redirection())
 
 
+@functools.lru_cache(maxsize=64)
 def validate_base(base: str) -> URL:
-    """Parse a base URL, raising ``ValueError`` with a clear message when it is unusable."""
+    """Parse a base URL, raising ``ValueError`` with a clear message when it is unusable.
+
+    Cached: every request of every probe rebases onto one of a handful of bases.
+    """
     url = URL(base)
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"upstream base must be an http(s) URL with a host, got {base!r}")
@@ -115,8 +120,13 @@ def own_base(provider: str) -> str | None:
     return os.environ.get(f"{ENV_UPSTREAM}_{provider.upper()}") or None
 
 
+@functools.lru_cache(maxsize=256)
 def rebase(url: str, base: str) -> str:
-    """``url`` with its scheme, host and port taken from ``base`` (path prefix added)."""
+    """``url`` with its scheme, host and port taken from ``base`` (path prefix added).
+
+    Cached: providers request the same few endpoint URLs over and over (a pure function
+    of two strings, so the cache can never go stale).
+    """
     target = validate_base(base)
     original = URL(url)
     prefix = target.path.rstrip("/")

@@ -12,6 +12,7 @@ import gc
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from harness.result import Source
 from harness.runner import Target, run
@@ -33,6 +34,21 @@ class Batch:
     emulator_cpu_s: float | None
     first_chunks: tuple[tuple[str, float], ...]
     """(provider, time to first chunk in ms) of every passing probe."""
+    loop_lags: tuple[float | None, ...] = ()
+    """The harness's loop lag (ms) around each passing probe's first chunk, in the order
+    of ``first_chunks``; empty for the bare client, which does not measure it."""
+    limits: tuple[int, ...] = ()
+    """The harness's limit on probes in flight as each probe started (varies under auto)."""
+
+    def ttfc_within(self, budget_ms: float) -> list[float]:
+        """Time to first chunk of the passing probes whose loop lag was within budget."""
+        if not self.loop_lags:
+            return self.ttfc_ms
+        return [
+            ms
+            for (_, ms), lag in zip(self.first_chunks, self.loop_lags, strict=True)
+            if lag is None or lag <= budget_ms
+        ]
 
     @property
     def ttfc_ms(self) -> list[float]:
@@ -44,12 +60,16 @@ class Batch:
         return [ms for name, ms in self.first_chunks if name == provider]
 
 
+Outcome = tuple[bool, float | None, float | None, int]
+"""One probe as a batch sees it: ok, ttfc ms, loop lag ms, limit in flight."""
+
+
 async def _measured(
     targets: Sequence[Target],
     emulator: EmulatorProcess,
-    work: Callable[[], Awaitable[list[tuple[bool, float | None]]]],
+    work: Callable[[], Awaitable[list[Outcome]]],
 ) -> Batch:
-    """Run ``work`` (one (ok, ttfc) per target, in target order) and measure it."""
+    """Run ``work`` (one outcome per target, in target order) and measure it."""
     gc.collect()  # each batch starts without the previous one's garbage
     emulator_before = emulator.cpu_seconds()
     cpu_before = time.process_time()
@@ -65,29 +85,43 @@ async def _measured(
     )
     return Batch(
         probes=len(targets),
-        passed=sum(ok for ok, _ in outcomes),
+        passed=sum(outcome[0] for outcome in outcomes),
         wall_s=wall,
         cpu_s=cpu,
         emulator_cpu_s=used,
         first_chunks=tuple(
             (target.provider.name(), ttfc)
-            for target, (ok, ttfc) in zip(targets, outcomes, strict=True)
+            for target, (ok, ttfc, _, _) in zip(targets, outcomes, strict=True)
             if ok and ttfc is not None
         ),
+        loop_lags=tuple(
+            lag for ok, ttfc, lag, limit in outcomes if ok and ttfc is not None and limit
+        ),
+        limits=tuple(limit for _, _, _, limit in outcomes if limit),
     )
 
 
 async def harness_batch(
-    targets: Sequence[Target], concurrency: int, emulator: EmulatorProcess
+    targets: Sequence[Target],
+    concurrency: int,
+    emulator: EmulatorProcess,
+    *,
+    adaptive: bool = False,
 ) -> Batch:
-    """Probe ``targets`` through the harness's runner, ``concurrency`` at a time."""
+    """Probe ``targets`` through the harness's runner, ``concurrency`` at a time (with
+    ``adaptive``: at most that many, as many as ``--concurrency auto`` allows)."""
+    asked: int | Literal["auto"] = "auto" if adaptive else concurrency
 
-    async def work() -> list[tuple[bool, float | None]]:
+    async def work() -> list[Outcome]:
         with upstream.redirect(emulator.url):
             outcome = await run(
-                targets, concurrency=concurrency, per_provider=concurrency, source=Source.SANDBOX
+                targets,
+                concurrency=asked,
+                per_provider=concurrency,
+                source=Source.SANDBOX,
+                auto_ceiling=concurrency,
             )
-        return [(r.ok, r.ttfc_ms) for r in outcome.results]
+        return [(r.ok, r.ttfc_ms, r.loop_lag_ms, r.concurrency) for r in outcome.results]
 
     return await _measured(targets, emulator, work)
 
@@ -97,9 +131,9 @@ async def bare_batch(
 ) -> Batch:
     """Send the same requests with the bare loop, ``concurrency`` at a time."""
 
-    async def work() -> list[tuple[bool, float | None]]:
+    async def work() -> list[Outcome]:
         samples = await run_bare(client, targets, concurrency)
-        return [(s.ok, s.ttfc_ms) for s in samples]
+        return [(s.ok, s.ttfc_ms, None, 0) for s in samples]
 
     return await _measured(targets, emulator, work)
 

@@ -37,13 +37,20 @@ def _benchmarks(ctx: click.Context, param: click.Parameter, value: str | None) -
     help=f"Comma-separated subset of {','.join(BENCHMARKS)} (default: all).",
 )
 @click.option(
+    "--large-store",
+    is_flag=True,
+    help="Also measure the page over a history ten times larger (10,000,000 results).",
+)
+@click.option(
     "--cassettes",
     "cassette_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the cassettes to replay are (default: ./cassettes, else the checkout's; "
     "with none, the replay benchmark is skipped).",
 )
-def bench(as_json: bool, quick: bool, only: tuple[str, ...], cassette_dir: Path | None) -> None:
+def bench(
+    as_json: bool, quick: bool, only: tuple[str, ...], large_store: bool, cassette_dir: Path | None
+) -> None:
     """Measure probe fan-out, timing accuracy, the store and page at scale, and replay.
 
     Fan-out and timing run the harness and a bare aiohttp loop against the same
@@ -64,6 +71,7 @@ def bench(as_json: bool, quick: bool, only: tuple[str, ...], cassette_dir: Path 
             only=only,
             cassette_dir=cassette_dir,
             quick=quick,
+            large_store=large_store,
             say=lambda line: errors.print(line, style="dim", markup=False),
         )
     except HarnessError as exc:

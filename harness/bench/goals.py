@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 FANOUT_RATIO = 1.25
+FANOUT_CPU_RATIO = 1.15
 TTFC_ERROR_P95_MS = 2.0
-TTFC_DELTA_MS = 2.0
-PAGE_MS = 300.0
+TTFC_DELTA_MS = 5.0
+AUTO_ERROR_P95_MS = 5.0
+PAGE_MS = 100.0
+LARGE_PAGE_RATIO = 1.2
 PAGE_PEAK_MB = 200.0
 
 
@@ -52,9 +55,11 @@ def goals_of(document: Mapping[str, Any]) -> list[Goal]:
     """Every goal whose benchmark is in ``document``, in the issue's order."""
     goals: list[Goal] = []
     if "fanout" in document:
+        fanout = document["fanout"]
+        goals.append(Goal("fan-out wall time, harness / bare", fanout["ratio"], FANOUT_RATIO, "x"))
         goals.append(
             Goal(
-                "fan-out wall time, harness / bare", document["fanout"]["ratio"], FANOUT_RATIO, "x"
+                "fan-out CPU per probe, harness / bare", fanout["cpu_ratio"], FANOUT_CPU_RATIO, "x"
             )
         )
     if "timing" in document:
@@ -80,6 +85,16 @@ def goals_of(document: Mapping[str, Any]) -> list[Goal]:
                         absolute=True,
                     )
                 )
+            if "auto" in level:
+                error = level["auto"]["error_ms"]
+                goals.append(
+                    Goal(
+                        f"ttfc error p95 with --concurrency auto (ceiling {c})",
+                        None if error is None else float(error["p95"]),
+                        AUTO_ERROR_P95_MS,
+                        "ms",
+                    )
+                )
     if "store" in document:
         page = document["store"]["page"]
         slowest = max(page["cold"]["page_ms"], page["warm"]["page_ms"])
@@ -88,4 +103,16 @@ def goals_of(document: Mapping[str, Any]) -> list[Goal]:
         )
         peak = page["rss_peak_mb"]
         goals.append(Goal("page process resident memory peak", peak, PAGE_PEAK_MB, "MB"))
+        if "store_large" in document:
+            large = document["store_large"]["page"]
+            rows = document["store_large"]["insert"]["rows"]
+            ratio = max(large["cold"]["page_ms"], large["warm"]["page_ms"]) / slowest
+            goals.append(
+                Goal(
+                    f"page time over {rows:,} results / over the smaller store",
+                    round(ratio, 3),
+                    LARGE_PAGE_RATIO,
+                    "x",
+                )
+            )
     return goals

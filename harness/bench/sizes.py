@@ -8,6 +8,11 @@ BENCHMARKS = ("fanout", "timing", "store", "overview", "replay")
 """Every benchmark, in the order they run."""
 
 
+LARGE_STORE_FACTOR = 10
+"""``--large-store``: the store benchmark's history made this many times larger (a
+million results become ten million), by a bulk path."""
+
+
 @dataclass(frozen=True)
 class TimingLevel:
     """One load level of the timing benchmark: probes per client, in ``rounds`` rounds."""

@@ -9,26 +9,44 @@
    target, history bars, flips) and the HTML render (:func:`render_page`), once cold
    and ``repeats`` times warm; the process's resident-memory high-water mark
    (``VmHWM``) after those, and the Python allocation peak (``tracemalloc``) of one
-   more page, measured on its own since tracing slows everything down.
+   more page, measured on its own since tracing slows everything down. Compiling
+   the templates (once per process, whatever the history) is timed apart, on an
+   empty page rendered first.
+3. With ``scale_up``: the same store made ``scale_up`` times larger by a bulk path
+   (:func:`replicate`: every result written again, microseconds apart in the same
+   hour, by SQL; the rollups' counts multiplied to match), then step 2 again. The
+   page must cost about the same: what it reads grows with targets and hours, not
+   with results.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import sqlite3
 import tempfile
 import time
 import tracemalloc
+from array import array
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from harness import __version__
 from harness.config import Settings
 from harness.pipeline import fold_statuses, thresholds_of
-from harness.report import read_page, render_page
+from harness.report import build_page, read_page, render_page
 from harness.result import ProbeResult
+from harness.rollup import HourRollup, Sketch
 from harness.store import open_store
+from harness.store.sqlite import (
+    _INSERT_ROLLUP,
+    _SELECT_ROLLUP,
+    RESULT_COLUMNS,
+    _rollup_from_row,
+    _rollup_row,
+)
 
 from .distribution import median
 from .errors import BenchError
@@ -79,6 +97,11 @@ async def fill_store(path: Path, *, rows: int, batch: int, now: datetime) -> dic
 
 async def _pages(path: Path, now: datetime, repeats: int) -> dict[str, Any]:
     settings = Settings(data_dir=path.parent)
+    # Compiling the templates is a once-per-process cost that no history changes:
+    # measured on its own (an empty page), so that "cold" is the cold store.
+    start = time.perf_counter()
+    render_page(build_page([], [], now=now, version=__version__))
+    templates_ms = (time.perf_counter() - start) * 1000
     baseline = _memory_mb("VmRSS")
     aggregation: list[float] = []
     render: list[float] = []
@@ -101,6 +124,7 @@ async def _pages(path: Path, now: datetime, repeats: int) -> dict[str, Any]:
     warm_render = median(render[1:]) if repeats else render[0]
     return {
         "targets": sum(len(p.models) for p in page.providers),
+        "templates_ms": round(templates_ms, 1),
         "html_kb": round(len(html.encode()) / 1024, 1),
         "cold": {
             "aggregation_ms": round(aggregation[0], 1),
@@ -152,12 +176,79 @@ def page_in_fresh_process(path: Path, *, now: datetime, repeats: int) -> dict[st
     return figures
 
 
-def store_at_scale(*, rows: int, batch: int, repeats: int) -> dict[str, Any]:
-    """Fill a temporary store, then measure the page over it; both sets of figures."""
+_HOUR_US = 3_600_000_000
+
+
+def replicate(path: Path, factor: int) -> dict[str, Any]:
+    """Write every result of the store at ``path`` ``factor - 1`` more times, each copy
+    a few microseconds from its original and in the same hour, and multiply the
+    rollups' counts to match: a store ``factor`` times larger, in one transaction."""
+    columns = ", ".join(f'"{c}"' for c in RESULT_COLUMNS)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        (base,) = conn.execute("SELECT MAX(id) FROM results").fetchone()
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        for k in range(1, factor):
+            shifted = (
+                f"CASE WHEN started_at % {_HOUR_US} < {_HOUR_US - factor}"
+                f" THEN started_at + {k} ELSE started_at - {k} END"
+            )
+            picked = columns.replace('"started_at"', shifted)
+            conn.execute(
+                f"INSERT INTO results ({columns}) SELECT {picked} FROM results WHERE id <= ?",
+                (base,),
+            )
+        rollups = [scaled(_rollup_from_row(row), factor) for row in conn.execute(_SELECT_ROLLUP)]
+        conn.executemany(_INSERT_ROLLUP, map(_rollup_row, rollups))
+        conn.execute("COMMIT")
+        spent = time.perf_counter() - start
+        (rows,) = conn.execute("SELECT COUNT(*) FROM results").fetchone()
+    finally:
+        conn.close()
+    return {
+        "rows": rows,
+        "bulk": f"x{factor} by SQL from the smaller store",
+        "insert_s": round(spent, 3),
+        "rows_per_s": round((rows - rows // factor) / spent) if spent else None,
+        "db_mb": round(path.stat().st_size / _MB, 1),
+    }
+
+
+def scaled(rollup: HourRollup, factor: int) -> HourRollup:
+    """``rollup`` with every count multiplied by ``factor``. Pure."""
+    return HourRollup(
+        rollup.provider,
+        rollup.model,
+        rollup.hour,
+        ok=rollup.ok * factor,
+        failed=rollup.failed * factor,
+        throttled=rollup.throttled * factor,
+        inconclusive=rollup.inconclusive * factor,
+        suspect=rollup.suspect * factor,
+        ttfc=Sketch(rollup.ttfc.offset, array("I", (c * factor for c in rollup.ttfc.counts))),
+        total=Sketch(rollup.total.offset, array("I", (c * factor for c in rollup.total.counts))),
+    )
+
+
+def store_at_scale(
+    *, rows: int, batch: int, repeats: int, scale_up: int | None = None
+) -> dict[str, Any]:
+    """Fill a temporary store, then measure the page over it; both sets of figures
+    (and, with ``scale_up``, those of the store made that many times larger)."""
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="harness-bench-store-") as folder:
         path = Path(folder) / "harness.db"
         insert = asyncio.run(fill_store(path, rows=rows, batch=batch, now=now))
         insert["db_mb"] = round(path.stat().st_size / _MB, 1)
         page = page_in_fresh_process(path, now=now, repeats=repeats)
-    return {"insert": insert, "page": page}
+        figures: dict[str, Any] = {"insert": insert, "page": page}
+        if scale_up:
+            large = replicate(path, scale_up)
+            large["batch"] = large["rows"] - rows
+            figures["large"] = {
+                "insert": large,
+                "page": page_in_fresh_process(path, now=now, repeats=repeats),
+            }
+    return figures

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness import __version__
 from harness.cassettes import find_cassettes
+from harness.eventloop import chosen_loop, run, uvloop_installed
 
 from .errors import BenchError
 from .fanout import fanout
@@ -19,7 +20,7 @@ from .goals import goals_of
 from .machine import machine_info
 from .overview import overview_at_scale
 from .replay import replay_all
-from .sizes import BENCHMARKS, Sizes
+from .sizes import BENCHMARKS, LARGE_STORE_FACTOR, Sizes
 from .store_scale import store_at_scale
 from .timing import timing
 from .workload import LATENCY, emulator_process, private_cache
@@ -51,13 +52,18 @@ def run_benchmarks(
     only: Sequence[str] = BENCHMARKS,
     cassette_dir: Path | None = None,
     quick: bool = False,
+    large_store: bool = False,
     say: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
     """Run the benchmarks named in ``only`` at ``sizes``; the JSON-ready document.
 
     ``cassette_dir`` defaults to ``./cassettes``, else the checkout's; with none to be
     found the replay benchmark is skipped and ``skipped`` in the document says why.
-    ``say`` hears a line before each benchmark starts (progress for a terminal).
+    Fan-out runs on asyncio's loop, and again on uvloop when it is installed
+    (``fanout_uvloop``); timing runs on the loop the commands use (``timing.loop``).
+    ``large_store`` adds the store and page over the larger history
+    (``store_large``). ``say`` hears a line before each benchmark starts (progress for
+    a terminal).
     """
     unknown = [name for name in only if name not in BENCHMARKS]
     if unknown:
@@ -80,25 +86,39 @@ def run_benchmarks(
                     f"fan-out: {sizes.fanout_probes} probes at concurrency "
                     f"{sizes.fanout_concurrency}, {sizes.rounds} round(s) per client"
                 )
-                document["fanout"] = asyncio.run(
-                    fanout(
-                        emulator,
-                        probes=sizes.fanout_probes,
-                        concurrency=sizes.fanout_concurrency,
-                        rounds=sizes.rounds,
+                loops = ("asyncio", "uvloop") if uvloop_installed() else ("asyncio",)
+                for loop in loops:
+                    figures = run(
+                        fanout(
+                            emulator,
+                            probes=sizes.fanout_probes,
+                            concurrency=sizes.fanout_concurrency,
+                            rounds=sizes.rounds,
+                        ),
+                        loop=loop,
                     )
-                )
+                    document["fanout" if loop == "asyncio" else f"fanout_{loop}"] = figures
             if "timing" in only:
                 levels = ", ".join(str(level.concurrency) for level in sizes.timing_levels)
                 say(f"timing: ttfc at concurrency {levels}")
-                document["timing"] = asyncio.run(
-                    timing(emulator, levels=sizes.timing_levels, rounds=sizes.rounds)
-                )
+                # On the loop the commands run on (uvloop where the fast extra is in).
+                document["timing"] = {
+                    "loop": chosen_loop(),
+                    **run(timing(emulator, levels=sizes.timing_levels, rounds=sizes.rounds)),
+                }
     if "store" in only:
         say(f"store: {sizes.store_rows:,} results, then the page in a fresh process")
-        document["store"] = store_at_scale(
-            rows=sizes.store_rows, batch=sizes.store_batch, repeats=sizes.page_repeats
+        if large_store:
+            say(f"then x{LARGE_STORE_FACTOR} by a bulk path (--large-store), and the page again")
+        figures = store_at_scale(
+            rows=sizes.store_rows,
+            batch=sizes.store_batch,
+            repeats=sizes.page_repeats,
+            scale_up=LARGE_STORE_FACTOR if large_store else None,
         )
+        document["store"] = {"insert": figures["insert"], "page": figures["page"]}
+        if "large" in figures:
+            document["store_large"] = figures["large"]
     if "overview" in only:
         say(f"overview: the page of {sizes.overview_targets} targets, rendered and in Chromium")
         document["overview"] = overview_at_scale(

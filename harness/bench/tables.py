@@ -26,12 +26,12 @@ def machine_line(machine: Mapping[str, Any]) -> str:
     )
 
 
-def fanout_table(fanout: Mapping[str, Any]) -> Table:
+def fanout_table(fanout: Mapping[str, Any], loop: str = "asyncio") -> Table:
     """Harness and bare side by side: wall time, throughput, CPU per probe."""
     latency = fanout["latency"]
     table = Table(
         title=(
-            f"Fan-out: {fanout['probes']:,} probes over {fanout['targets']} targets at "
+            f"Fan-out on {loop}: {fanout['probes']:,} probes over {fanout['targets']} targets at "
             f"concurrency {fanout['concurrency']} ({latency['first_chunk_delay_ms']:g} ms to "
             f"the first of {latency['chunks']} chunks, {latency['chunk_delay_ms']:g} ms apart); "
             f"median of {fanout['rounds']} round(s)"
@@ -59,22 +59,50 @@ def fanout_table(fanout: Mapping[str, Any]) -> Table:
 def timing_table(timing: Mapping[str, Any]) -> Table:
     """ttfc spreads per load level and client, with |ttfc - injected| and the deltas."""
     table = Table(
-        title=f"Time to first chunk, ms (injected: {timing['injected_first_chunk_ms']:g} ms)",
-        caption="err: |ttfc - injected|; Δ: harness minus bare; p99 from 100 samples",
+        title=(
+            f"Time to first chunk on {timing.get('loop', 'asyncio')}, ms "
+            f"(injected: {timing['injected_first_chunk_ms']:g} ms)"
+        ),
+        caption=(
+            "err: |ttfc - injected|; Δ: harness minus bare; suspect: loop lag over "
+            f"{timing.get('lag_budget_ms', 5):g} ms; auto: --concurrency auto (limit range); "
+            "p99 from 100 samples"
+        ),
     )
     table.add_column("conc.", justify="right")
     table.add_column("client")
-    for column in ("passed", "p50", "p95", "p99", "max", "err p95", "Δ p50", "Δ p95"):
+    columns = (
+        "passed",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "err p95",
+        "Δ p50",
+        "Δ p95",
+        "suspect",
+        "wall s",
+    )
+    for column in columns:
         table.add_column(column, justify="right")
     for level in timing["levels"]:
-        for side in ("harness", "bare"):
-            figures = level[side]
+        for side in ("harness", "bare", "auto"):
+            figures = level.get(side)
+            if figures is None:
+                continue
             ttfc = figures["ttfc_ms"] or {}
             error = figures["error_ms"] or {}
             first = side == "harness"
+            limits = figures.get("in_flight_limit")
+            label = {
+                "harness": "harness",
+                "bare": "bare",
+                "auto": "harness auto"
+                + (f" ({limits['min']}-{limits['max']})" if side == "auto" and limits else ""),
+            }[side]
             table.add_row(
                 str(level["concurrency"]) if first else "",
-                side,
+                label,
                 f"{figures['passed']:,}/{level['probes']:,}",
                 _num(ttfc.get("p50"), 2),
                 _num(ttfc.get("p95"), 2),
@@ -83,6 +111,8 @@ def timing_table(timing: Mapping[str, Any]) -> Table:
                 _num(error.get("p95"), 2),
                 _num(level["delta_p50_ms"], 2) if first else "",
                 _num(level["delta_p95_ms"], 2) if first else "",
+                _num(figures.get("timing_suspect")),
+                _num(figures.get("wall_s"), 3),
             )
     return table
 
@@ -101,6 +131,7 @@ def store_table(store: Mapping[str, Any]) -> Table:
     rows = [
         ("insert rows/s", _num(insert["rows_per_s"])),
         ("insert total s", _num(insert["insert_s"], 2)),
+        ("templates compiled once per process ms", _num(page.get("templates_ms"))),
         ("page cold: aggregation + render ms", _page(page["cold"])),
         (f"page warm (median of {page['warm']['repeats']}) ms", _page(page["warm"])),
         ("page process RSS before / peak MB", _pair(page)),
@@ -191,12 +222,16 @@ def tables(document: Mapping[str, Any]) -> Iterator[Table | str]:
     yield machine_line(document["machine"])
     if "fanout" in document:
         yield fanout_table(document["fanout"])
+    if "fanout_uvloop" in document:
+        yield fanout_table(document["fanout_uvloop"], loop="uvloop")
     if "timing" in document:
         yield timing_table(document["timing"])
     if "store" in document:
         yield store_table(document["store"])
     if "overview" in document:
         yield overview_table(document["overview"])
+    if "store_large" in document:
+        yield store_table(document["store_large"])
     if "replay" in document:
         yield replay_table(document["replay"])
     yield from document.get("skipped", {}).values()

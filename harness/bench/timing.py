@@ -5,6 +5,11 @@ is |measured ttfc - injected delay| (it also holds the connection set-up and the
 request, which a bare client pays too). Under load the machine itself adds delay,
 so the harness's ttfc distribution is compared with a bare client's under the same
 load in the same run: the differences of their p50 and p95.
+
+At each level the harness also runs with ``--concurrency auto`` (the level's
+concurrency as its ceiling): the error of its ttfc against the injected delay, what
+its limit on probes in flight moved between, and the wall time that costs. Every
+harness figure says how many results were timing-suspect (loop lag over the budget).
 """
 
 from __future__ import annotations
@@ -12,11 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from harness.looplag import DEFAULT_BUDGET_MS
+
 from .bare import BareClient
 from .clients import Batch, bare_batch, harness_batch, warm_up
-from .distribution import Spread
+from .distribution import Spread, median
 from .sizes import TimingLevel
 from .workload import LATENCY, EmulatorProcess, ping_targets
+
+LAG_BUDGET_MS = DEFAULT_BUDGET_MS
 
 
 def ttfc_spread(batches: Sequence[Batch]) -> Spread | None:
@@ -46,13 +55,26 @@ def by_provider(
 
 
 def side_figures(batches: Sequence[Batch], injected_ms: float) -> dict[str, Any]:
-    """ttfc and |ttfc - injected| spreads over every passing probe of ``batches``. Pure."""
+    """ttfc and |ttfc - injected| spreads over every passing probe of ``batches``, the
+    median wall time of a round, and (for the harness) the loop lag: how many results
+    were timing-suspect, and the ttfc spread without them. Pure."""
     ttfc = [t for b in batches for t in b.ttfc_ms]
-    return {
+    figures: dict[str, Any] = {
         "passed": len(ttfc),
+        "wall_s": round(median([b.wall_s for b in batches]), 3),
         "ttfc_ms": Spread.of(ttfc).to_dict() if ttfc else None,
         "error_ms": Spread.of([abs(t - injected_ms) for t in ttfc]).to_dict() if ttfc else None,
     }
+    lags = [lag for b in batches for lag in b.loop_lags if lag is not None]
+    if lags:
+        trusted = [t for b in batches for t in b.ttfc_within(LAG_BUDGET_MS)]
+        figures["loop_lag_ms"] = Spread.of(lags).to_dict()
+        figures["timing_suspect"] = sum(lag > LAG_BUDGET_MS for lag in lags)
+        figures["ttfc_within_budget_ms"] = Spread.of(trusted).to_dict() if trusted else None
+    limits = [limit for b in batches for limit in b.limits]
+    if limits:
+        figures["in_flight_limit"] = {"min": min(limits), "max": max(limits)}
+    return figures
 
 
 async def level_figures(
@@ -63,20 +85,27 @@ async def level_figures(
     targets = ping_targets(per_round)
     harness: list[Batch] = []
     bare: list[Batch] = []
+    auto: list[Batch] = []
+    c = level.concurrency
+    sides = 3 if c > 1 else 2  # auto with a ceiling of one is the fixed harness again
     for round_number in range(rounds):
-        if round_number % 2 == 0:
-            bare.append(await bare_batch(client, targets, level.concurrency, emulator))
-            harness.append(await harness_batch(targets, level.concurrency, emulator))
-        else:
-            harness.append(await harness_batch(targets, level.concurrency, emulator))
-            bare.append(await bare_batch(client, targets, level.concurrency, emulator))
+        # Rotate who goes first, so no side always meets a fresher emulator.
+        for side in range(sides):
+            match (round_number + side) % sides:
+                case 0:
+                    bare.append(await bare_batch(client, targets, c, emulator))
+                case 1:
+                    harness.append(await harness_batch(targets, c, emulator))
+                case _:
+                    auto.append(await harness_batch(targets, c, emulator, adaptive=True))
     injected = LATENCY.first_chunk_delay_s * 1000
     ours, theirs = ttfc_spread(harness), ttfc_spread(bare)
     return {
-        "concurrency": level.concurrency,
+        "concurrency": c,
         "probes": per_round * rounds,
         "harness": side_figures(harness, injected),
         "bare": side_figures(bare, injected),
+        **({"auto": side_figures(auto, injected)} if auto else {}),
         "delta_p50_ms": round(ours.p50 - theirs.p50, 3) if ours and theirs else None,
         "delta_p95_ms": round(ours.p95 - theirs.p95, 3) if ours and theirs else None,
         "error_by_provider_ms": by_provider(harness, bare, injected),
@@ -91,6 +120,7 @@ async def timing(
     await warm_up(client, emulator)
     return {
         "injected_first_chunk_ms": LATENCY.first_chunk_delay_s * 1000,
+        "lag_budget_ms": LAG_BUDGET_MS,
         "rounds": rounds,
         "levels": [await level_figures(client, emulator, level, rounds) for level in levels],
     }

@@ -77,6 +77,7 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
                 "at": iso(c.at),
                 "kind": c.kind.value if c.kind else None,
                 "ttfc_ms": c.ttfc_ms,
+                "loop_lag_ms": c.loop_lag_ms,
             }
             for c in m.history
         ],
@@ -102,6 +103,7 @@ def _latency(s: LatencySummary) -> dict[str, Any]:
         "total_p95_ms": s.total_p95,
         "ttfc_p99_ms": s.ttfc_p99,
         "total_p99_ms": s.total_p99,
+        "timing_suspect_left_out": s.left_out,
     }
 
 

@@ -72,4 +72,6 @@ def cell_title(cell: HistoryCell) -> str:
         title += f" ({cell.kind.value})"
     if cell.ttfc_ms is not None:
         title += f" · ttfc {duration_ms(cell.ttfc_ms)}"
+    if cell.loop_lag_ms is not None:
+        title += f" · loop lag {duration_ms(cell.loop_lag_ms)}"
     return title

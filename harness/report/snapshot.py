@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from harness import __version__
+from harness.aggregate import Uptime
 from harness.config import Settings
 from harness.errors import ConfigError
 from harness.pipeline import objectives_of, plan_targets
 from harness.prompts import PROMPTS
 from harness.result import Source
-from harness.status import State, TargetStatus
+from harness.rollup import HourRollup, rollup_latency
+from harness.status import State
 from harness.store.base import Store
 from providers import PROVIDERS
 
@@ -28,6 +29,8 @@ from .view import (
 FLIPS_SHOWN = 20
 """How many of the newest flips the page lists."""
 
+NO_UPTIME = Uptime(ok=0, total=0)
+
 
 def planned_targets(settings: Settings) -> list[tuple[str, str]]:
     """The (provider, model) pairs ``harness probe --all`` would probe, in plan order."""
@@ -36,23 +39,6 @@ def planned_targets(settings: Settings) -> list[tuple[str, str]]:
     except ConfigError:  # every provider disabled: the page shows what the store holds
         return []
     return list(dict.fromkeys((t.provider.name(), t.model) for t in targets))
-
-
-async def read_facts(
-    store: Store, provider: str, model: str, status: TargetStatus | None, now: datetime
-) -> TargetFacts:
-    """Everything the page needs about one target, read from ``store``."""
-    uptime = {
-        label: await store.uptime(provider, model, now - span) for label, span in UPTIME_WINDOWS
-    }
-    return TargetFacts(
-        provider=provider,
-        model=model,
-        status=status,
-        recent=await store.recent(provider, model, HISTORY_LENGTH),
-        uptime=uptime,
-        latency=await store.latency(provider, model, now - LATENCY_WINDOW[1]),
-    )
 
 
 async def provider_badge_state(store: Store, settings: Settings, provider: str) -> State:
@@ -79,11 +65,29 @@ async def read_page(
     now = now or datetime.now(UTC)
     statuses = await store.statuses()
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
-    facts = [await read_facts(store, p, m, statuses.get((p, m)), now) for p, m in targets]
+    # Uptime and latency come from the hourly rollups, read once for every target: the
+    # page's cost depends on the number of targets and hours, not on how many results
+    # those hours hold.
+    uptime = {label: await store.rollup_uptime(now - span) for label, span in UPTIME_WINDOWS}
+    rollups: dict[tuple[str, str], list[HourRollup]] = {}
+    for rollup in await store.rollups(now - LATENCY_WINDOW[1]):
+        rollups.setdefault((rollup.provider, rollup.model), []).append(rollup)
+    recent = await store.recent_by_target(targets, HISTORY_LENGTH)
     objectives = objectives_of(settings)
-    facts = [replace(f, objectives=objectives.for_target(f.provider, f.model)) for f in facts]
     alerts = await store.last_alerts(sent_only=True)
-    facts = [replace(f, last_alert=alerts.get((f.provider, f.model))) for f in facts]
+    facts = [
+        TargetFacts(
+            provider=p,
+            model=m,
+            status=statuses.get((p, m)),
+            recent=recent[(p, m)],
+            uptime={label: by_target.get((p, m), NO_UPTIME) for label, by_target in uptime.items()},
+            latency=rollup_latency(rollups.get((p, m), ())),
+            objectives=objectives.for_target(p, m),
+            last_alert=alerts.get((p, m)),
+        )
+        for p, m in targets
+    ]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(

@@ -17,7 +17,9 @@ from typing import Protocol
 
 from harness.aggregate import LatencySummary, Uptime
 from harness.alerts.records import AlertDelivery, AlertDraft, TargetAlert
+from harness.looplag import DEFAULT_BUDGET_MS
 from harness.result import ProbeResult
+from harness.rollup import HourRollup
 from harness.status import Flip, TargetStatus
 
 
@@ -30,8 +32,12 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release the store; safe to call twice."""
 
-    async def add_results(self, results: Sequence[ProbeResult]) -> None:
-        """Store a batch of results in one transaction."""
+    async def add_results(
+        self, results: Sequence[ProbeResult], *, lag_budget_ms: float = DEFAULT_BUDGET_MS
+    ) -> None:
+        """Store a batch of results, and fold them into the hourly rollups, in one
+        transaction (passes with ``loop_lag_ms`` over ``lag_budget_ms`` count as
+        timing-suspect there)."""
 
     async def results(
         self,
@@ -46,6 +52,11 @@ class Store(Protocol):
 
     async def recent(self, provider: str, model: str, limit: int) -> list[ProbeResult]:
         """The newest ``limit`` results of one target, newest first."""
+
+    async def recent_by_target(
+        self, targets: Sequence[tuple[str, str]], limit: int
+    ) -> dict[tuple[str, str], list[ProbeResult]]:
+        """The newest ``limit`` results of each of ``targets``, newest first, in one call."""
 
     async def targets(self) -> list[tuple[str, str]]:
         """Every (provider, model) the store has seen, sorted."""
@@ -70,10 +81,13 @@ class Store(Protocol):
         statuses: Sequence[TargetStatus],
         flips: Sequence[Flip],
         alerts: Sequence[AlertDraft] = (),
+        *,
+        lag_budget_ms: float = DEFAULT_BUDGET_MS,
     ) -> None:
         """Store results together with the statuses and flips they caused, atomically;
         ``alerts`` are pending deliveries stored in the same transaction, each keeping
-        the ids of the flips it points at by position in ``flips``."""
+        the ids of the flips it points at by position in ``flips``; the results' hourly
+        rollups are updated in the same transaction."""
 
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
         """Recorded flips, newest first."""
@@ -81,6 +95,14 @@ class Store(Protocol):
     async def prune(self, older_than: datetime) -> int:
         """Delete results, flips and alert deliveries older than ``older_than``; how many
         rows went."""
+
+    async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
+        """Every target's uptime from the hour holding ``since`` on, from the rollups;
+        inconclusive results left out (targets without results there are absent)."""
+
+    async def rollups(self, since: datetime) -> list[HourRollup]:
+        """Every target's hourly rollups from the hour holding ``since`` on, ordered by
+        provider, model and hour (see harness.rollup)."""
 
     async def integrity_ok(self) -> bool:
         """True when the backend's own consistency check passes."""

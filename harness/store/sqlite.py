@@ -12,10 +12,14 @@ own transaction together with its row in ``schema_migrations``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import glob
 import json
+import math
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import fields
@@ -34,8 +38,10 @@ from harness.alerts.records import (
     NotifyType,
     TargetAlert,
 )
-from harness.errors import StoreError
+from harness.errors import StoreDamagedError, StoreError
+from harness.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
+from harness.rollup import HourRollup, Sketch, fold, hour_of
 from harness.status import Flip, State, TargetStatus
 
 _T = TypeVar("_T")
@@ -186,11 +192,74 @@ def _add_token_counts(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE results ADD COLUMN completion_tokens INTEGER")
 
 
+def _add_loop_lag(conn: sqlite3.Connection) -> None:
+    """results.loop_lag_ms: how late the event loop ran around the first chunk."""
+    conn.execute("ALTER TABLE results ADD COLUMN loop_lag_ms REAL")
+
+
+_ROLLUP_BACKFILL_BATCH = 50_000
+
+
+def _add_rollups(conn: sqlite3.Connection) -> None:
+    """Hourly rollups per target (see harness.rollup), backfilled from the results."""
+    conn.execute(
+        """CREATE TABLE rollups (
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            failed INTEGER NOT NULL,
+            throttled INTEGER NOT NULL,
+            inconclusive INTEGER NOT NULL,
+            suspect INTEGER NOT NULL,
+            ttfc_offset INTEGER NOT NULL,
+            ttfc_counts BLOB NOT NULL,
+            total_offset INTEGER NOT NULL,
+            total_counts BLOB NOT NULL,
+            PRIMARY KEY (provider, model, hour),
+            FOREIGN KEY (provider, model) REFERENCES targets (provider, model)
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX rollups_hour ON rollups (hour)")
+    # Only the columns every schema version has: older results carry no loop lag, so
+    # none of them is timing-suspect.
+    cursor = conn.execute(
+        "SELECT provider, model, started_at, ok, kind, ttfc_ms, total_ms FROM results"
+    )
+    rollups: dict[tuple[str, str, datetime], HourRollup] = {}
+    while rows := cursor.fetchmany(_ROLLUP_BACKFILL_BATCH):
+        batch = [
+            ProbeResult(
+                provider=provider,
+                model=model,
+                prompt="",
+                started_at=_from_us(started),
+                ok=bool(ok),
+                kind=FailureKind(kind) if kind is not None else None,
+                ttfc_ms=ttfc,
+                total_ms=total,
+            )
+            for provider, model, started, ok, kind, ttfc, total in rows
+        ]
+        for key, rollup in fold(batch, math.inf).items():
+            if key in rollups:
+                rollups[key].merge(rollup)
+            else:
+                rollups[key] = rollup
+    conn.executemany(
+        "INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)",
+        sorted({(provider, model) for provider, model, _ in rollups}),
+    )
+    conn.executemany(_INSERT_ROLLUP, map(_rollup_row, rollups.values()))
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
     _create_alert_tables,
     _add_token_counts,
+    _add_loop_lag,
+    _add_rollups,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
@@ -207,6 +276,74 @@ _UPSERT_STATUS = (
         ", ".join(f"{c} = excluded.{c}" for c in _STATUS_COLUMNS[2:]),
     )
 )
+
+
+_ROLLUP_COLUMNS = (
+    "provider",
+    "model",
+    "hour",
+    "ok",
+    "failed",
+    "throttled",
+    "inconclusive",
+    "suspect",
+    "ttfc_offset",
+    "ttfc_counts",
+    "total_offset",
+    "total_counts",
+)
+_INSERT_ROLLUP = "INSERT OR REPLACE INTO rollups ({}) VALUES ({})".format(
+    ", ".join(_ROLLUP_COLUMNS), ", ".join("?" for _ in _ROLLUP_COLUMNS)
+)
+_SELECT_ROLLUP = "SELECT {} FROM rollups".format(", ".join(_ROLLUP_COLUMNS))
+
+
+def _rollup_row(r: HourRollup) -> tuple[Any, ...]:
+    return (
+        r.provider,
+        r.model,
+        _to_us(r.hour),
+        r.ok,
+        r.failed,
+        r.throttled,
+        r.inconclusive,
+        r.suspect,
+        r.ttfc.offset,
+        r.ttfc.to_blob(),
+        r.total.offset,
+        r.total.to_blob(),
+    )
+
+
+def _rollup_from_row(row: Sequence[Any]) -> HourRollup:
+    provider, model, hour, ok, failed, throttled, inconclusive, suspect = row[:8]
+    return HourRollup(
+        provider=provider,
+        model=model,
+        hour=_from_us(hour),
+        ok=ok,
+        failed=failed,
+        throttled=throttled,
+        inconclusive=inconclusive,
+        suspect=suspect,
+        ttfc=Sketch.from_blob(row[8], row[9]),
+        total=Sketch.from_blob(row[10], row[11]),
+    )
+
+
+def _merge_rollups(conn: sqlite3.Connection, deltas: Iterable[HourRollup]) -> None:
+    """Add ``deltas`` to the stored rollups of their targets and hours."""
+    for delta in deltas:
+        row = conn.execute(
+            f"{_SELECT_ROLLUP} WHERE provider = ? AND model = ? AND hour = ?",
+            (delta.provider, delta.model, _to_us(delta.hour)),
+        ).fetchone()
+        if row is None:
+            merged = delta
+        else:
+            merged = _rollup_from_row(row)
+            merged.merge(delta)
+        conn.execute(_INSERT_ROLLUP, _rollup_row(merged))
 
 
 def _result_row(result: ProbeResult) -> tuple[Any, ...]:
@@ -336,6 +473,7 @@ class SQLiteStore:
         self._executor: ThreadPoolExecutor | None = None
         # Created, used and closed only on the executor's thread.
         self._conn: sqlite3.Connection | None = None
+        self._marker: Path | None = None
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -364,40 +502,49 @@ class SQLiteStore:
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
+        stale = _stale_markers(self.path)
         try:
-            # Read-only checks first: nothing is written to a file that fails them.
-            problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
-            if problems != ["ok"]:
-                detail = "; ".join(" ".join(p.split()) for p in problems)
-                raise StoreError(
-                    f"{self.path} is a corrupt SQLite database ({detail}); "
-                    "it was left untouched: move it aside or restore a backup"
-                )
+            if stale:
+                # The last process using the file died without closing it: check the
+                # file before anything is written to it (read-only so far).
+                problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+                if problems != ["ok"]:
+                    detail = "; ".join(" ".join(p.split()) for p in problems)
+                    raise StoreDamagedError(
+                        f"{self.path} is a corrupt SQLite database ({detail}); "
+                        "it was left untouched: move it aside or restore a backup"
+                    )
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             _migrate(conn, self.path)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(
+            raise StoreDamagedError(
                 f"{self.path} is not a usable SQLite database ({exc}); "
                 "it was left untouched: move it aside or restore a backup"
             ) from exc
         except BaseException:
             conn.close()
             raise
+        for marker in stale:
+            marker.unlink(missing_ok=True)
+        marker = open_marker(self.path, os.getpid())
+        with contextlib.suppress(OSError):  # without one, a crash goes unchecked: no worse
+            marker.touch()
+            self._marker = marker
         conn.row_factory = sqlite3.Row
         return conn
 
     async def close(self) -> None:
         """Finish queued calls, close the connection and stop the thread."""
-        executor, conn = self._executor, self._conn
+        executor, conn, marker = self._executor, self._conn, self._marker
         if executor is None:
             return
-        self._executor = self._conn = None
+        self._executor = self._conn = self._marker = None
         try:
             if conn is not None:
-                await asyncio.get_running_loop().run_in_executor(executor, _close, conn)
+                await asyncio.get_running_loop().run_in_executor(executor, _close, conn, marker)
         except sqlite3.Error as exc:
             raise StoreError(f"closing the store {self.path}: {exc}") from exc
         finally:
@@ -412,9 +559,11 @@ class SQLiteStore:
         except (sqlite3.Error, OverflowError) as exc:
             raise StoreError(f"store {self.path}: {exc}") from exc
 
-    async def add_results(self, results: Sequence[ProbeResult]) -> None:
-        """Store a batch of results in one transaction."""
-        await self.record_run(results, (), ())
+    async def add_results(
+        self, results: Sequence[ProbeResult], *, lag_budget_ms: float = DEFAULT_BUDGET_MS
+    ) -> None:
+        """Store a batch of results (and their rollups) in one transaction."""
+        await self.record_run(results, (), (), lag_budget_ms=lag_budget_ms)
 
     async def results(
         self,
@@ -453,6 +602,25 @@ class SQLiteStore:
     async def recent(self, provider: str, model: str, limit: int) -> list[ProbeResult]:
         """The newest ``limit`` results of one target, newest first."""
         return await self.results(provider=provider, model=model, limit=limit)
+
+    async def recent_by_target(
+        self, targets: Sequence[tuple[str, str]], limit: int
+    ) -> dict[tuple[str, str], list[ProbeResult]]:
+        """The newest ``limit`` results of each target, newest first, in one call (a
+        page reads every target's history bar: one trip to the store thread, not one
+        per target)."""
+        sql = (
+            f"{_SELECT_RESULT} WHERE provider = ? AND model = ?"
+            " ORDER BY started_at DESC, id DESC LIMIT ?"
+        )
+
+        def query(conn: sqlite3.Connection) -> dict[tuple[str, str], list[ProbeResult]]:
+            return {
+                (p, m): [_result_from_row(row) for row in conn.execute(sql, (p, m, limit))]
+                for p, m in targets
+            }
+
+        return await self._call(query)
 
     async def targets(self) -> list[tuple[str, str]]:
         """Every (provider, model) the store has seen, sorted."""
@@ -512,11 +680,18 @@ class SQLiteStore:
         statuses: Sequence[TargetStatus],
         flips: Sequence[Flip],
         alerts: Sequence[AlertDraft] = (),
+        *,
+        lag_budget_ms: float = DEFAULT_BUDGET_MS,
     ) -> None:
         """Store a run's results with the statuses and flips they caused, in one
         transaction: a crash keeps both or neither, so the flags never lag the results.
-        ``alerts`` (pending deliveries about those flips) are stored in it too."""
+        ``alerts`` (pending deliveries about those flips) are stored in it too.
+
+        The hourly rollups of the results are updated in the same transaction; passes
+        whose loop lag exceeded ``lag_budget_ms`` count there as timing-suspect.
+        """
         batch = list(results)
+        deltas = fold(batch, lag_budget_ms).values()
         status_rows = [_status_row(s) for s in statuses]
         flip_rows = [
             (f.provider, f.model, _to_us(f.at), f.old.value, f.new.value, f.reason) for f in flips
@@ -534,6 +709,7 @@ class SQLiteStore:
                     "INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)", targets
                 )
                 conn.executemany(_INSERT_RESULT, map(_result_row, batch))
+                _merge_rollups(conn, deltas)
                 conn.executemany(_UPSERT_STATUS, status_rows)
                 flip_ids = [
                     conn.execute(
@@ -563,15 +739,46 @@ class SQLiteStore:
         """Delete results, flips and alert deliveries older than ``older_than``; the rows
         deleted, together."""
         cutoff = _to_us(older_than)
+        whole_hours = _to_us(hour_of(older_than))
 
         def prune(conn: sqlite3.Connection) -> int:
             with _transaction(conn):
                 results = conn.execute("DELETE FROM results WHERE started_at < ?", (cutoff,))
                 flips = conn.execute("DELETE FROM flips WHERE at < ?", (cutoff,))
                 alerts = conn.execute("DELETE FROM alerts WHERE created_at < ?", (cutoff,))
+                # Hours wholly before the cutoff; the hour holding it keeps its counts.
+                conn.execute("DELETE FROM rollups WHERE hour < ?", (whole_hours,))
                 return results.rowcount + flips.rowcount + alerts.rowcount
 
         return await self._call(prune)
+
+    async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
+        """Every target's uptime from the hour holding ``since`` on, summed from the
+        rollups in SQL; inconclusive results left out."""
+        start = _to_us(hour_of(since))
+
+        def query(conn: sqlite3.Connection) -> dict[tuple[str, str], Uptime]:
+            rows = conn.execute(
+                """SELECT provider, model, SUM(ok), SUM(ok + failed + throttled) FROM rollups
+                   WHERE hour >= ? GROUP BY provider, model""",
+                (start,),
+            )
+            return {(p, m): Uptime(ok=ok, total=total) for p, m, ok, total in rows}
+
+        return await self._call(query)
+
+    async def rollups(self, since: datetime) -> list[HourRollup]:
+        """Every target's hourly rollups from the hour holding ``since`` on, ordered by
+        provider, model and hour."""
+        start = _to_us(hour_of(since))
+
+        def query(conn: sqlite3.Connection) -> list[HourRollup]:
+            rows = conn.execute(
+                f"{_SELECT_ROLLUP} WHERE hour >= ? ORDER BY provider, model, hour", (start,)
+            )
+            return [_rollup_from_row(row) for row in rows]
+
+        return await self._call(query)
 
     async def integrity_ok(self) -> bool:
         """True when SQLite's full ``integrity_check`` finds nothing wrong."""
@@ -760,9 +967,46 @@ def _deliveries(conn: sqlite3.Connection, ids: Sequence[int]) -> list[AlertDeliv
     ]
 
 
-def _close(conn: sqlite3.Connection) -> None:
+def _close(conn: sqlite3.Connection, marker: Path | None) -> None:
     try:
         # Keeps the planner's statistics fresh for the next process; cheap when nothing changed.
         conn.execute("PRAGMA optimize")
     finally:
         conn.close()
+        if marker is not None:
+            marker.unlink(missing_ok=True)  # closed cleanly: no check needed next time
+
+
+_MARKER = ".open-"
+
+
+def open_marker(path: Path, pid: int) -> Path:
+    """A file saying that process ``pid`` has the store at ``path`` open (one per open
+    store: a process may open the same file more than once)."""
+    return path.with_name(f"{path.name}{_MARKER}{pid}-{uuid.uuid4().hex[:8]}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def _stale_markers(path: Path) -> list[Path]:
+    """The open-markers of processes that are gone without closing the store.
+
+    Every process that opens the store leaves a marker beside it until it closes the
+    store; a marker whose process has died means an unclean shutdown, after which
+    (and only then, or on ``harness store check``) the file is checked on open: the
+    check reads the whole file, which takes long on a big history.
+    """
+    stale = []
+    for marker in path.parent.glob(f"{glob.escape(path.name)}{_MARKER}*"):
+        pid = marker.name.rpartition(_MARKER)[2].partition("-")[0]
+        if not pid.isdigit() or not _alive(int(pid)):
+            stale.append(marker)
+    return stale

@@ -76,3 +76,26 @@ def test_every_goal_has_a_value_and_a_verdict(quick_document: dict[str, Any]) ->
     for goal in goals:
         assert is_number(goal["value"])
         assert isinstance(goal["met"], bool)
+
+
+def test_timing_runs_auto_concurrency_and_counts_the_suspect(
+    quick_document: dict[str, Any],
+) -> None:
+    timing = quick_document["timing"]
+    assert timing["loop"] in ("asyncio", "uvloop")
+    assert is_number(timing["lag_budget_ms"])
+    for level in timing["levels"]:
+        harness = level["harness"]
+        assert is_number(harness["timing_suspect"])
+        assert all(is_number(harness["loop_lag_ms"][k]) for k in ("p50", "p95", "max"))
+        if level["concurrency"] > 1:
+            auto = level["auto"]
+            assert 1 <= auto["in_flight_limit"]["min"] <= auto["in_flight_limit"]["max"]
+            assert auto["in_flight_limit"]["max"] <= level["concurrency"]
+            assert is_number(auto["wall_s"])
+
+
+def test_the_page_figures_keep_template_compilation_apart(
+    quick_document: dict[str, Any],
+) -> None:
+    assert is_number(quick_document["store"]["page"]["templates_ms"])

@@ -7,11 +7,18 @@ import pytest
 from harness.bench.goals import Goal, goals_of
 
 
-def level(concurrency: int, error_p95: float, delta_p50: float, delta_p95: float) -> dict[str, Any]:
+def level(
+    concurrency: int,
+    error_p95: float,
+    delta_p50: float,
+    delta_p95: float,
+    auto_error_p95: float = 3.0,
+) -> dict[str, Any]:
     spread = {"n": 10, "p50": 50.0, "p95": 50.0, "max": 50.0}
     return {
         "concurrency": concurrency,
         "harness": {"ttfc_ms": spread, "error_ms": {**spread, "p95": error_p95}},
+        "auto": {"ttfc_ms": spread, "error_ms": {**spread, "p95": auto_error_p95}},
         "delta_p50_ms": delta_p50,
         "delta_p95_ms": delta_p95,
     }
@@ -19,8 +26,14 @@ def level(concurrency: int, error_p95: float, delta_p50: float, delta_p95: float
 
 def document(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "fanout": {"ratio": 1.1},
-        "timing": {"levels": [level(1, 1.5, 0.1, 0.2), level(100, 9.0, -1.0, 2.5)]},
+        "fanout": {"ratio": 1.1, "cpu_ratio": 1.2},
+        "timing": {
+            "levels": [
+                level(1, 1.5, 0.1, 0.2),
+                level(100, 9.0, -1.0, 6.5),
+                level(500, 9.0, 1, 1, 7),
+            ]
+        },
         "store": {
             "page": {"cold": {"page_ms": 250.0}, "warm": {"page_ms": 310.0}, "rss_peak_mb": 80.0}
         },
@@ -47,6 +60,30 @@ def test_concurrency_one_is_judged_on_the_error_and_the_rest_on_the_deltas() -> 
     assert verdicts["ttfc error p95 at concurrency 1"] is True
     assert verdicts["ttfc p50 minus bare's at concurrency 100"] is True
     assert verdicts["ttfc p95 minus bare's at concurrency 100"] is False
+
+
+def test_fanout_is_judged_on_wall_time_and_cpu_per_probe() -> None:
+    verdicts = {g.name: g.met for g in goals_of(document())}
+    assert verdicts["fan-out wall time, harness / bare"] is True
+    assert verdicts["fan-out CPU per probe, harness / bare"] is False
+
+
+def test_auto_concurrency_is_judged_on_its_error_at_every_level_but_one() -> None:
+    verdicts = {g.name: g.met for g in goals_of(document()) if "auto" in g.name}
+    assert verdicts == {
+        "ttfc error p95 with --concurrency auto (ceiling 100)": True,
+        "ttfc error p95 with --concurrency auto (ceiling 500)": False,
+    }
+
+
+def test_the_larger_store_is_judged_against_the_smaller() -> None:
+    large = {
+        "insert": {"rows": 10_000_000},
+        "page": {"cold": {"page_ms": 330.0}, "warm": {"page_ms": 300.0}},
+    }
+    (goal,) = [g for g in goals_of(document(store_large=large)) if "10,000,000" in g.name]
+    assert goal.value == round(330 / 310, 3)
+    assert goal.met is True
 
 
 def test_the_page_is_judged_on_the_slower_of_cold_and_warm() -> None:

@@ -3,6 +3,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from providers.RobocodersAPI import Credentials, TokenCache
 
 
@@ -64,3 +66,33 @@ def test_the_cache_lives_in_the_configured_directory(tmp_path: Path) -> None:
     # tests/conftest.py points HARNESS_CACHE_DIR at a per-test directory
     path = TokenCache.for_upstream(None, None).path
     assert path.parent.name == "cache"
+
+
+async def test_after_the_first_read_the_credentials_come_from_memory(tmp_path: Path) -> None:
+    cache = TokenCache(tmp_path / "robocoders.json")
+    cache.path.write_text(json.dumps({"access_token": "t", "sid": "s"}))
+    assert await TokenCache(cache.path).load() == Credentials("t", "s")
+    cache.path.write_text("{no longer read")
+    assert await TokenCache(cache.path).load() == Credentials("t", "s")
+
+
+async def test_a_remembered_token_is_dropped_once_it_expires(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = TokenCache(tmp_path / "robocoders.json")
+    await cache.save(Credentials(jwt(time.time() + 3600), "sid"))
+    later = time.time() + 7200
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert await cache.load() is None
+
+
+async def test_a_refused_token_leaves_a_fresher_one_from_another_process(tmp_path: Path) -> None:
+    cache = TokenCache(tmp_path / "robocoders.json")
+    refused = Credentials("old", "s1")
+    await cache.save(refused)
+    cache.path.write_text(json.dumps({"access_token": "new", "sid": "s2"}))  # another process
+    await cache.discard(refused)
+    assert cache.path.exists()
+    assert await cache.load() == Credentials("new", "s2")
+    await cache.discard(Credentials("new", "s2"))
+    assert not cache.path.exists()

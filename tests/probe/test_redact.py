@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.redact import MASK, clean_error, clean_sample, redact, trim
+from harness.redact import (
+    _MAYBE_SECRET,
+    _PATTERNS,
+    MASK,
+    clean_error,
+    clean_sample,
+    redact,
+    trim,
+)
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlX2hlcmU"
 
@@ -94,3 +102,9 @@ def test_a_configured_secret_never_survives(before: str, after: str, secret: str
 def test_cleaned_text_never_exceeds_its_limit(text: str, limit: int) -> None:
     assert len(clean_error(text, limit=limit)) <= limit
     assert len(clean_sample(text, limit=limit)) <= limit
+
+
+@given(st.text(alphabet=st.sampled_from(list("bearBASICsicyeJ:=@/ \"'sidtokn-_.x\n")), max_size=80))
+def test_the_quick_check_never_lets_a_pattern_match_through(text: str) -> None:
+    if _MAYBE_SECRET.search(text) is None:
+        assert all(pattern.search(text) is None for pattern, _ in _PATTERNS)

@@ -260,3 +260,31 @@ async def test_no_connectivity_check_probes_regardless() -> None:
     outcome = await run([Target(gauged("P", gauge), "m", "ping")], deadlines=QUICK)
     assert gauge.calls == 1
     assert outcome.results[0].ok
+
+
+async def test_with_auto_concurrency_every_target_is_probed_within_the_adapted_limit() -> None:
+    gauge = Gauge()
+    provider = gauged("Gauged", gauge)
+    targets = [Target(provider, "", "ping")] * 30
+    outcome = await run(targets, deadlines=QUICK, concurrency="auto", per_provider=30)
+    assert all(r.ok for r in outcome.results), [r.error for r in outcome.results if not r.ok]
+    assert gauge.calls == 30
+    limits = {r.concurrency for r in outcome.results}
+    assert gauge.peak_total <= max(limits)
+    assert all(1 <= limit <= 30 for limit in limits)
+
+
+async def test_every_result_with_a_first_chunk_says_how_late_the_loop_ran(
+    emulator: Emulator,
+) -> None:
+    targets = plan([CodeLinkAva, AutonomousAI])
+    emulator.set_fault("CodeLinkAva", FaultSpec(Fault.http_500))
+    with redirect(emulator.url):
+        outcome = await run(targets, deadlines=QUICK, retry_backoff=0)
+    for result in outcome.results:
+        if result.ttfc_ms is None:
+            assert result.loop_lag_ms is None
+        else:
+            assert result.loop_lag_ms is not None
+            assert result.loop_lag_ms >= 0
+    assert any(r.loop_lag_ms is not None for r in outcome.results)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from unclean import crashed_with_it_open
 
 from harness.cli import main
 from providers.RobocodersAPI import TokenCache
@@ -207,7 +208,7 @@ def truncated(db: Path) -> None:
         ["serve", "--sandbox", "--port", "0"],
     ],
 )
-def test_a_corrupt_store_is_refused_and_left_untouched(
+def test_after_an_unclean_shutdown_a_corrupt_store_is_refused_and_left_untouched(
     data_dir: Path, damage: object, command: list[str]
 ) -> None:
     db = data_dir / "sandbox" / "harness.db"  # the store of the template's sandbox run
@@ -215,6 +216,7 @@ def test_a_corrupt_store_is_refused_and_left_untouched(
         leftover.unlink()
     assert callable(damage)
     damage(db)
+    crashed_with_it_open(db)  # a clean close skips the check: `harness store check` runs it
     before = fingerprint(data_dir)
 
     result = harness("--data-dir", str(data_dir), *command)

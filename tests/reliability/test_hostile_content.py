@@ -25,6 +25,7 @@ from click.testing import CliRunner, Result
 from hostile_upstream import PONG, HostileUpstream, Reply, error_page, sse_answer, sse_raw
 
 from harness.cli import main
+from harness.eventloop import EVENT_LOOP_ENV
 from harness.probe import Deadlines
 from harness.probe import probe as run_probe
 from harness.prompts import PROMPTS
@@ -205,8 +206,13 @@ def test_the_report_shows_hostile_text_as_text(
 
 
 def test_no_upstream_text_reaches_the_logs(
-    tmp_path: Path, hostile: HostileUpstream, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    hostile: HostileUpstream,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # asyncio's own loop logs (at DEBUG) where uvloop, if installed, logs nothing at all.
+    monkeypatch.setenv(EVENT_LOOP_ENV, "asyncio")
     caplog.set_level(logging.DEBUG)
     for scenario in SCENARIOS:
         hostile.reply = scenario.reply

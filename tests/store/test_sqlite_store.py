@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from unclean import crashed_with_it_open
 
 from harness.errors import StoreError
 from harness.result import ProbeResult
@@ -26,6 +27,10 @@ def digest(path: Path) -> str:
 
 def names(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
+
+
+def markers(directory: Path) -> list[str]:
+    return [name for name in names(directory) if ".open-" in name]
 
 
 def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -87,6 +92,37 @@ async def test_statuses_from_the_first_schema_gain_the_policy_columns(tmp_path: 
     assert (status.fast_streak, status.missed, status.reason) == (0, (), "")
 
 
+async def test_rollups_are_backfilled_from_the_results_of_an_older_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "h.db"
+    monkeypatch.setattr("harness.store.sqlite.MIGRATIONS", MIGRATIONS[:1])  # the first schema
+    async with open_store(path):
+        pass
+    old = [
+        (T0 + timedelta(minutes=m), ok, kind)
+        for m, ok, kind in [(0, 1, None), (10, 0, "http_server"), (70, 0, "rate_limited")]
+    ]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executemany(
+            """INSERT INTO results (provider, model, prompt, started_at, ok, kind, ttfc_ms,
+                   total_ms, chunks, chars, "end", sample, source, vantage, version,
+                   concurrency, attempts, run_id)
+               VALUES ('P', 'm', 'ping', ?, ?, ?, 120.0, 300.0, 1, 4, 'eof', 'pong',
+                   'live', '', '', 1, 1, '')""",
+            [(int(at.timestamp() * 1_000_000), ok, kind) for at, ok, kind in old],
+        )
+    conn.close()
+    monkeypatch.undo()
+    async with open_store(path) as store:
+        first, second = await store.rollups(T0)
+        assert (first.ok, first.failed, first.ttfc.n) == (1, 1, 1)
+        assert (second.hour, second.throttled) == (T0 + timedelta(hours=1), 1)
+        (result,) = await store.results(limit=1)
+        assert result.loop_lag_ms is None
+
+
 async def test_a_database_from_a_newer_harness_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     async with open_store(path):
@@ -131,18 +167,46 @@ async def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path:
     assert names(tmp_path) == ["h.db"]
 
 
-async def test_a_corrupt_database_is_refused_and_left_alone(tmp_path: Path) -> None:
-    path = tmp_path / "h.db"
-    await filled_store(path)
+def trash_page_5(path: Path) -> None:
     page_size = 4096
     data = bytearray(path.read_bytes())
-    data[4 * page_size : 5 * page_size] = b"\xa5" * page_size  # trash page 5
+    data[4 * page_size : 5 * page_size] = b"\xa5" * page_size
     path.write_bytes(bytes(data))
+
+
+async def test_after_an_unclean_shutdown_a_corrupt_database_is_refused_and_left_alone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.db"
+    await filled_store(path)
+    trash_page_5(path)
+    crashed_with_it_open(path)
     before = digest(path)
     with pytest.raises(StoreError, match="corrupt") as caught:
         await SQLiteStore(path).open()
     assert str(path) in str(caught.value)
     assert digest(path) == before
+
+
+async def test_a_cleanly_closed_store_opens_without_the_full_check(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    await filled_store(path)
+    trash_page_5(path)  # damage no open notices without reading every page
+    async with open_store(path) as store:
+        assert not await store.integrity_ok()  # what `harness store check` runs
+
+
+async def test_after_an_unclean_shutdown_a_sound_store_is_checked_and_opened(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.db"
+    await filled_store(path)
+    marker = crashed_with_it_open(path)
+    async with open_store(path) as store:
+        assert len(await store.results()) == 500
+        assert not marker.exists()  # checked once: the next open needs no check
+        assert len(markers(tmp_path)) == 1  # this store's own
+    assert markers(tmp_path) == []
 
 
 async def test_the_data_directory_is_created(tmp_path: Path) -> None:

@@ -71,6 +71,7 @@ probe_results = st.builds(
     run_id=texts,
     prompt_tokens=st.none() | st.integers(0, 2**40),
     completion_tokens=st.none() | st.integers(0, 2**40),
+    loop_lag_ms=timings,
 )
 
 
@@ -126,6 +127,16 @@ async def test_recent_gives_the_newest_of_one_target(store: Store) -> None:
     await store.add_results([*series(PASS, range(5)), replace(PASS, model="n", started_at=at(9))])
     recent = await store.recent("P", "m", 2)
     assert [(r.model, r.started_at) for r in recent] == [("m", at(4)), ("m", at(3))]
+
+
+async def test_recent_by_target_gives_the_newest_of_each(store: Store) -> None:
+    await store.add_results([*series(PASS, range(5)), replace(PASS, model="n", started_at=at(9))])
+    recent = await store.recent_by_target([("P", "n"), ("P", "m"), ("Q", "m")], 2)
+    assert {t: [r.started_at for r in rs] for t, rs in recent.items()} == {
+        ("P", "n"): [at(9)],
+        ("P", "m"): [at(4), at(3)],
+        ("Q", "m"): [],
+    }
 
 
 async def test_targets_lists_each_pair_once_sorted(store: Store) -> None:
@@ -297,3 +308,62 @@ async def test_a_closed_store_refuses_calls(new_store: NewStore) -> None:
 async def test_a_healthy_store_passes_its_integrity_check(store: Store) -> None:
     await store.add_results(series(PASS, range(50)))
     assert await store.integrity_ok()
+
+
+async def test_rollups_count_each_hours_results_by_outcome(store: Store) -> None:
+    throttled = replace(FAIL, kind=FailureKind.RATE_LIMITED)
+    await store.add_results([*series(PASS, range(3)), *series(FAIL, range(3, 5)), OFFLINE])
+    await store.add_results([*series(throttled, range(5, 6)), *series(PASS, range(61, 63))])
+    first, second = await store.rollups(T0)
+    assert (first.hour, first.ok, first.failed, first.throttled, first.inconclusive) == (
+        T0,
+        3,
+        2,
+        1,
+        1,
+    )
+    assert (second.hour, second.ok, second.ttfc.n, second.total.n) == (at(60), 2, 2, 2)
+    assert first.ttfc.quantile(50) == pytest.approx(100.0, rel=0.02)
+    assert [r.hour for r in await store.rollups(at(61))] == [at(60)]
+
+
+async def test_timing_suspect_passes_count_but_stay_out_of_the_sketches(store: Store) -> None:
+    calm = replace(PASS, loop_lag_ms=1.0)
+    busy = replace(PASS, loop_lag_ms=12.0, ttfc_ms=900.0)
+    await store.add_results([calm, busy, busy], lag_budget_ms=5.0)
+    (rollup,) = await store.rollups(T0)
+    assert (rollup.ok, rollup.suspect, rollup.ttfc.n) == (3, 2, 1)
+    await store.add_results([busy], lag_budget_ms=20.0)
+    (rollup,) = await store.rollups(T0)
+    assert (rollup.ok, rollup.suspect, rollup.ttfc.n) == (4, 2, 2)
+
+
+async def test_a_run_that_fails_leaves_its_rollups_untouched(store: Store) -> None:
+    await store.add_results([PASS])
+    statuses, flips = replay([FAIL], Thresholds())
+    (status,) = statuses.values()
+    with pytest.raises(StoreError):
+        await store.record_run([FAIL, PASS], [replace(status, pass_streak=2**64)], flips)
+    (rollup,) = await store.rollups(T0)
+    assert (rollup.ok, rollup.failed) == (1, 0)
+
+
+async def test_rollup_uptime_counts_whole_hours_from_the_one_holding_since(store: Store) -> None:
+    throttled = replace(FAIL, kind=FailureKind.RATE_LIMITED)
+    await store.add_results([*series(PASS, range(0, 120, 20)), throttled, OFFLINE])
+    await store.add_results([replace(FAIL, model="n", started_at=at(150))])
+    assert await store.rollup_uptime(at(30)) == {
+        ("P", "m"): Uptime(ok=6, total=7),
+        ("P", "n"): Uptime(ok=0, total=1),
+    }
+    assert await store.rollup_uptime(at(61)) == {
+        ("P", "m"): Uptime(ok=3, total=3),
+        ("P", "n"): Uptime(ok=0, total=1),
+    }
+    assert await store.rollup_uptime(at(200)) == {}
+
+
+async def test_pruning_drops_the_rollups_of_whole_hours_before_the_cutoff(store: Store) -> None:
+    await store.add_results(series(PASS, range(0, 180, 30)))
+    await store.prune(at(90))
+    assert [r.hour for r in await store.rollups(T0)] == [at(60), at(120)]

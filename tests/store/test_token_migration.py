@@ -27,7 +27,8 @@ async def test_an_older_store_gains_the_token_columns(
         patch.setattr(sqlite_store, "MIGRATIONS", (first,))
         async with open_store(path):
             pass
-    old_columns = [f.name for f in dataclasses.fields(ProbeResult)][:-2]
+    names = [f.name for f in dataclasses.fields(ProbeResult)]
+    old_columns = names[: names.index("run_id") + 1]  # the first schema's columns
     values = [getattr(OLD, c) for c in old_columns]
     values[old_columns.index("started_at")] = sqlite_store._to_us(T0)
     values[old_columns.index("end")] = OLD.end.value
