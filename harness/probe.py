@@ -39,7 +39,7 @@ import aiohttp
 from providers.base import AsyncGeneratorProvider, AsyncResult
 from providers.errors import RateLimitError
 from providers.http import session_hooks
-from providers.messages import FinishReason
+from providers.messages import FinishReason, Usage
 
 from . import __version__
 from .classify import Expired, Phase, classify, status_of
@@ -207,6 +207,7 @@ class _Read:
     max_gap: float | None = None
     last_chunk_at: float | None = None
     finish_reason: str | None = None
+    usage: Usage | None = None
     clean_end: bool = False
     error: BaseException | None = None
     expired: Expired | None = None
@@ -241,6 +242,9 @@ async def _read(stream: AsyncResult, watch: _Watch, out: _Read) -> None:
             watch.last_item_at = now  # any item is a sign of life for the stall deadline
         if isinstance(item, FinishReason):
             out.finish_reason = out.finish_reason or item.reason
+            continue
+        if isinstance(item, Usage):
+            out.usage = item  # the last count is the whole answer's
             continue
         if not isinstance(item, str):
             out.error = TypeError(f"the stream yielded a {type(item).__name__}, not text")
@@ -407,4 +411,6 @@ async def probe(
         version=__version__,
         concurrency=concurrency,
         run_id=run_id,
+        prompt_tokens=out.usage.prompt_tokens if out.usage else None,
+        completion_tokens=out.usage.completion_tokens if out.usage else None,
     )

@@ -72,6 +72,8 @@ class ProbeResult:
 
     Times are milliseconds from the probe's start on one monotonic clock; ``None``
     where the phase was never reached. ``error`` is trimmed and free of secrets.
+    ``prompt_tokens`` and ``completion_tokens`` are the upstream's own counts, where
+    its stream reported them.
     """
 
     provider: str
@@ -99,6 +101,8 @@ class ProbeResult:
     concurrency: int = 1
     attempts: int = 1
     run_id: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
     @property
     def inconclusive(self) -> bool:

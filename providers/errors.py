@@ -2,6 +2,7 @@
 
     ProviderError
     ├── MissingRequirementsError     an optional package is not installed
+    ├── MissingCredentialsError      the provider needs credentials nobody gave it
     ├── ModelNotSupportedError       the provider does not serve that model
     └── ResponseError                the upstream answered, but not usefully
         ├── ProtocolError            the body breaks the provider's framing
@@ -27,6 +28,10 @@ class ProviderError(Exception):
 
 class MissingRequirementsError(ProviderError):
     """An optional package the provider needs is not installed."""
+
+
+class MissingCredentialsError(ProviderError):
+    """The provider needs credentials (an API key, cookies) that were not given."""
 
 
 class ModelNotSupportedError(ProviderError):

@@ -27,8 +27,17 @@ class FinishReason:
     reason: str
 
 
-Chunk = str | FinishReason
-"""What a provider's stream yields: text pieces, then at most one ``FinishReason``."""
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A non-text item a provider may yield: the tokens the upstream counted."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+Chunk = str | FinishReason | Usage
+"""What a provider's stream yields: text pieces, then at most one ``FinishReason``
+(and, where the upstream reports it, a ``Usage``)."""
 
 
 def format_prompt(messages: Messages) -> str:

@@ -123,7 +123,17 @@ def _create_tables(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_create_tables,)
+def _add_token_counts(conn: sqlite3.Connection) -> None:
+    """The tokens an upstream reported for a probe (``ProbeResult.prompt_tokens`` and
+    ``completion_tokens``)."""
+    conn.execute("ALTER TABLE results ADD COLUMN prompt_tokens INTEGER")
+    conn.execute("ALTER TABLE results ADD COLUMN completion_tokens INTEGER")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _create_tables,
+    _add_token_counts,
+)
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
 RESULT_COLUMNS = tuple(f.name for f in fields(ProbeResult))
