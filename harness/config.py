@@ -19,6 +19,7 @@ from providers.upstream import validate_base
 
 from .connectivity import DEFAULT_NAMES
 from .errors import ConfigError
+from .g4f.settings import G4FSettings
 
 CONFIG_ENV = "HARNESS_CONFIG"
 DEFAULT_CONFIG_FILE = "harness.toml"
@@ -99,6 +100,7 @@ class Settings(_Section):
     connectivity: ConnectivitySettings = ConnectivitySettings()
     serve: ServeSettings = ServeSettings()
     providers: dict[str, ProviderSettings] = {}
+    g4f: G4FSettings = G4FSettings()
 
     @field_validator("upstream")
     @classmethod

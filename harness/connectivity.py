@@ -74,6 +74,28 @@ def needs_no_lookup(host: str) -> bool:
     return True
 
 
+def is_local_host(host: str) -> bool:
+    """True for ``localhost`` names and loopback or private IP literals: hosts on this
+    machine or its own network, reachable whether or not the internet is."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private
+
+
+def is_local(
+    provider: type[AsyncGeneratorProvider], proxies: Mapping[str, str] | None = None
+) -> bool:
+    """True when every host ``provider`` would talk to is local (:func:`is_local_host`):
+    such a provider is probed even when this host is offline."""
+    hosts = target_hosts([provider], proxies)
+    return bool(hosts) and all(is_local_host(h) for h in hosts)
+
+
 def target_hosts(
     providers: Iterable[type[AsyncGeneratorProvider]], proxies: Mapping[str, str] | None = None
 ) -> list[str]:

@@ -10,7 +10,9 @@ Offline handling: before probing, :class:`~harness.connectivity.ConnectivityChec
 resolves the targets' hosts and a few well-known names. When none resolves, no probe
 is sent (they could only fail, slowly on a blackholed resolver): every target gets an
 inconclusive result right away (``kind=harness_offline``, ``attempts=0``), and the
-outcome says ``offline=True`` with the reason.
+outcome says ``offline=True`` with the reason. Targets whose hosts are all local
+(``localhost``, loopback or private addresses: an emulator, a self-hosted server)
+take no part in the check and are probed either way.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from providers.errors import ModelNotSupportedError
 
 from . import __version__
 from .classify import is_retryable
-from .connectivity import ConnectivityCheck, target_hosts
+from .connectivity import ConnectivityCheck, is_local, target_hosts
 from .errors import ConfigError
 from .probe import DEFAULT_DEADLINES, Deadlines, probe
 from .prompts import PROMPTS
@@ -140,25 +142,18 @@ async def run(
     """
     run_id = uuid.uuid4().hex
     where = vantage or socket.gethostname()
+    offline_reason: str | None = None
     if connectivity is not None and connectivity.enabled and targets:
-        hosts = target_hosts(dict.fromkeys(t.provider for t in targets), proxies)
-        state = await connectivity.assess(hosts)
-        if not state.online:
-            results = [
-                offline_result(
-                    t,
-                    state.reason,
-                    source=source,
-                    vantage=where,
-                    concurrency=concurrency,
-                    run_id=run_id,
-                )
-                for t in targets
-            ]
-            for result in results:
-                if on_result is not None:
-                    on_result(result)
-            return RunOutcome(results, offline=True, reason=state.reason, run_id=run_id)
+        remote = [t.provider for t in targets if not is_local(t.provider, proxies)]
+        if remote:
+            state = await connectivity.assess(target_hosts(dict.fromkeys(remote), proxies))
+            offline_reason = None if state.online else state.reason
+
+    def skipped(target: Target) -> str | None:
+        """Why ``target`` is not probed (the host is offline and it is not local), or None."""
+        if offline_reason is None or is_local(target.provider, proxies):
+            return None
+        return offline_reason
 
     overall = asyncio.Semaphore(concurrency)
     by_provider = {t.provider.name(): asyncio.Semaphore(per_provider) for t in targets}
@@ -181,6 +176,18 @@ async def run(
             )
 
     async def probe_target(target: Target) -> ProbeResult:
+        if (reason := skipped(target)) is not None:
+            result = offline_result(
+                target,
+                reason,
+                source=source,
+                vantage=where,
+                concurrency=concurrency,
+                run_id=run_id,
+            )
+            if on_result is not None:
+                on_result(result)
+            return result
         result = await attempt(target)
         if is_retryable(result.kind):
             await asyncio.sleep(retry_backoff)
@@ -191,4 +198,9 @@ async def run(
 
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(probe_target(t)) for t in targets]
-    return RunOutcome([t.result() for t in tasks], run_id=run_id)
+    return RunOutcome(
+        [t.result() for t in tasks],
+        offline=offline_reason is not None,
+        reason=offline_reason,
+        run_id=run_id,
+    )
