@@ -185,8 +185,14 @@ def emulate(host: str, port: int, faults: Sequence[str]) -> None:
 @click.option(
     "--apply", "apply_patch", is_flag=True, help="Apply that patch instead of printing it."
 )
+@click.option(
+    "--g4f",
+    "for_g4f",
+    is_flag=True,
+    help="Patch the installed gpt4free's provider modules with the g4f.NAME flags instead.",
+)
 @click.pass_context
-def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
+def flags(ctx: click.Context, write_source: bool, apply_patch: bool, for_g4f: bool) -> None:
     """Ship the measured working flags in the provider source code."""
     from providers.flags import read_flags
 
@@ -194,9 +200,18 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
 
     path = flags_file(_settings(ctx).data_dir)
     measured = read_flags(path)
+    if for_g4f:
+        from .g4f.command import g4f_source_edits, require_g4f
+
+        require_g4f()
+        measured = {name: flag for name, flag in measured.items() if name.startswith("g4f.")}
     if not measured:
-        _fail(f"no measured flags in {path}: run `harness probe` first")
-    edits = source_edits(measured)
+        command = "harness probe --g4f" if for_g4f else "harness probe"
+        _fail(f"no measured flags in {path}: run `{command}` first")
+    if for_g4f:
+        edits, root = _run(lambda: g4f_source_edits(_settings(ctx), measured))
+    else:
+        edits, root = source_edits(measured), Path.cwd()
     if apply_patch:
         apply_source_patch(edits)
         for edit in edits:
@@ -204,7 +219,7 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
         if not edits:
             click.echo("provider sources already match the measured flags")
         return
-    click.echo(source_patch(edits, Path.cwd()), nl=False)
+    click.echo(source_patch(edits, root), nl=False)
 
 
 def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -259,6 +274,23 @@ def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Calla
 @click.option("--concurrency", type=click.IntRange(1, 10_000), help="Probes in flight in all.")
 @click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline per probe, s.")
 @click.option("--no-store", is_flag=True, help="Do not record results, statuses or flags.")
+@click.option(
+    "--g4f",
+    "g4f",
+    is_flag=True,
+    help="Probe the installed gpt4free's providers (g4f.NAME); with --all, those marked "
+    "not working too.",
+)
+@click.option(
+    "--g4f-provider",
+    "g4f_providers",
+    multiple=True,
+    metavar="NAME",
+    help="With --g4f: this gpt4free provider only (repeatable).",
+)
+@click.option(
+    "--g4f-include-auth", is_flag=True, help="With --g4f: also the providers that need auth."
+)
 @click.pass_context
 def probe(
     ctx: click.Context,
@@ -273,9 +305,20 @@ def probe(
     concurrency: int | None,
     timeout: float | None,
     no_store: bool,
+    g4f: bool,
+    g4f_providers: tuple[str, ...],
+    g4f_include_auth: bool,
 ) -> None:
     """Probe providers with canned prompts; record, update statuses and flags."""
-    if all_providers == bool(provider_names):
+    if (g4f_providers or g4f_include_auth) and not g4f:
+        _fail("--g4f-provider and --g4f-include-auth need --g4f")
+    if g4f:
+        from .g4f.command import check_probe_options, require_g4f
+
+        require_g4f()
+        if problem := check_probe_options(provider_names, model, upstream, sandbox, replay_dir):
+            _fail(problem)
+    elif all_providers == bool(provider_names):
         _fail("give either --all or -p NAME")
     if model and len(provider_names) != 1:
         _fail("-m/--model needs exactly one -p/--provider")
@@ -301,6 +344,11 @@ def probe(
             replay_dir=Path(replay_dir) if replay_dir else None,
             keep=not no_store,
             as_json=as_json,
+            g4f=(
+                {"names": g4f_providers, "every": all_providers, "include_auth": g4f_include_auth}
+                if g4f
+                else None
+            ),
         )
     )
     sys.exit(code)
@@ -316,6 +364,7 @@ async def _probe(
     replay_dir: Path | None,
     keep: bool,
     as_json: bool,
+    g4f: dict[str, Any] | None = None,
 ) -> int:
     from contextlib import AsyncExitStack
 
@@ -323,6 +372,12 @@ async def _probe(
     from .pipeline import plan_targets, probe_and_record, record
     from .sources import probe_source
     from .store import open_store
+
+    if g4f is not None:
+        from .g4f.targets import install
+
+        installed = await install(settings.g4f, **g4f)
+        providers = installed.names
 
     # Names are checked before the store is touched: a typo costs nothing.
     targets = plan_targets(settings, providers, model, prompts) if replay_dir is None else []
@@ -409,6 +464,10 @@ def serve(
         _fail("--fault needs --sandbox")
     parsed = _parse_faults(faults)
     settings = _settings(ctx)
+    if settings.g4f.enabled and not sandbox:
+        from .g4f.command import require_g4f
+
+        require_g4f()
 
     async def check_store() -> None:
         async with open_store(settings.store_url):
@@ -497,3 +556,12 @@ def _register_bench() -> None:
 
 
 _register_bench()
+
+
+def _register_g4f() -> None:
+    from .g4f.command import g4f
+
+    main.add_command(g4f)
+
+
+_register_g4f()
