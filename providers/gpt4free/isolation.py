@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,8 @@ from functools import partial
 from typing import Any, Generic, TypeVar
 
 from ..errors import ProviderError
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -144,6 +147,9 @@ class _Call(Generic[T]):
                 return
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.current_task()
+        # What the provider leaves behind (unretrieved task errors, unclosed sessions)
+        # is its own business: logged for debugging, not printed over the caller's output.
+        self._loop.set_exception_handler(self._leftover)
         outcome: BaseException | None = None
         try:
             iterator = self.start()
@@ -163,6 +169,9 @@ class _Call(Generic[T]):
             outcome = exc
         with contextlib.suppress(_CallerGone, asyncio.CancelledError):
             await self._hand((True, outcome))
+
+    def _leftover(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        log.debug("%s left behind: %s", self.thread.name, context.get("message"))
 
     async def _hand(self, entry: tuple[bool, Any]) -> None:
         """Put ``entry`` in the caller's queue, waiting (cancellably) while it is full."""
