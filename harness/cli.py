@@ -69,14 +69,15 @@ def main(ctx: click.Context, config_path: Path | None, data_dir: Path | None) ->
     ctx.obj = settings
 
 
-def _parse_faults(texts: Sequence[str]) -> dict[str, Any]:
-    """``PROVIDER=MODE[:ARG]`` options as provider -> FaultSpec; a bad one exits 2."""
+def _parse_faults(texts: Sequence[str], endpoints: Sequence[str] = ()) -> dict[str, Any]:
+    """``PROVIDER=MODE[:ARG]`` options as provider -> FaultSpec (``PROVIDER`` may be a
+    configured endpoint or ``openai``); a bad one exits 2."""
     from .emulator import parse_fault
 
     parsed = {}
     for text in texts:
         try:
-            name, spec = parse_fault(text)
+            name, spec = parse_fault(text, endpoints)
         except ValueError as exc:
             _fail(str(exc))
         parsed[name] = spec
@@ -157,20 +158,25 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     "faults",
     multiple=True,
     metavar="PROVIDER=MODE[:ARG]",
-    help="Inject a fault, e.g. AutonomousAI=http_429:5 (repeatable).",
+    help="Inject a fault, e.g. AutonomousAI=http_429:5 or openai=http_500 (repeatable).",
 )
-def emulate(host: str, port: int, faults: Sequence[str]) -> None:
-    """Serve emulators of every provider's upstream API on their real paths."""
+@click.pass_context
+def emulate(ctx: click.Context, host: str, port: int, faults: Sequence[str]) -> None:
+    """Serve emulators of every provider's upstream API on their real paths, and an
+    OpenAI-compatible API at /v1 (fault name `openai`; a configured endpoint NAME at
+    /NAME/v1, fault name NAME)."""
     from .emulator import serve
 
-    parsed = _parse_faults(faults)
+    endpoints = list(_settings(ctx).endpoints)
+    parsed = _parse_faults(faults, endpoints)
 
     def ready(url: str) -> None:
         click.echo(f"emulating the upstream APIs at {url}  (HARNESS_UPSTREAM={url})", err=False)
+        click.echo(f"OpenAI-compatible API at {url}/v1", err=False)
         sys.stdout.flush()
 
     try:
-        serve(host, port, parsed, ready)
+        serve(host, port, parsed, ready, endpoints)
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc}")
 
@@ -369,7 +375,7 @@ async def _probe(
     from contextlib import AsyncExitStack
 
     from . import console
-    from .pipeline import plan_targets, probe_and_record, record
+    from .pipeline import chosen_providers, plan_run, probe_and_record, record
     from .sources import probe_source
     from .store import open_store
 
@@ -380,16 +386,24 @@ async def _probe(
         providers = installed.names
 
     # Names are checked before the store is touched: a typo costs nothing.
-    targets = plan_targets(settings, providers, model, prompts) if replay_dir is None else []
+    if replay_dir is None:
+        chosen_providers(settings, providers)
     async with AsyncExitStack() as stack:
-        store = await stack.enter_async_context(open_store(settings.store_url)) if keep else None
         if replay_dir is not None:
             from .cassettes import replay
 
+            store = (
+                await stack.enter_async_context(open_store(settings.store_url)) if keep else None
+            )
             results = await replay(replay_dir, speed=1.0, settings=settings)
             summary = await record(settings, store, results)
         else:
             source = await stack.enter_async_context(probe_source(settings, sandbox=sandbox))
+            # Planned under the source's redirection: endpoints discover their models there.
+            targets = await plan_run(settings, providers, model, prompts)
+            store = (
+                await stack.enter_async_context(open_store(settings.store_url)) if keep else None
+            )
             with console.progress(len(targets), enabled=not as_json) as advance:
                 summary = await probe_and_record(
                     settings, store, targets, source=source, on_result=advance
@@ -462,8 +476,8 @@ def serve(
 
     if faults and not sandbox:
         _fail("--fault needs --sandbox")
-    parsed = _parse_faults(faults)
     settings = _settings(ctx)
+    parsed = _parse_faults(faults, list(settings.endpoints))
     if settings.g4f.enabled and not sandbox:
         from .g4f.command import require_g4f
 

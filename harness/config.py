@@ -10,14 +10,24 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from providers import PROVIDERS
+from providers.openai_compatible import NAME_PATTERN
+from providers.registry import ProviderNameError, check_name
 from providers.upstream import validate_base
 
 from .connectivity import DEFAULT_NAMES
+from .endpoints import install_endpoints
 from .errors import ConfigError
 from .g4f.settings import G4FSettings
 
@@ -83,6 +93,44 @@ class ProviderSettings(_Section):
         return value
 
 
+class EndpointSettings(_Section):
+    """An OpenAI-compatible endpoint to monitor (``[endpoints.NAME]``).
+
+    The API key is never in the file: ``api_key_env`` names the environment variable
+    that holds it. ``models`` is a list, or ``"discover"`` to probe what
+    ``GET {base_url}/models`` lists (once per run, at most ``max_models`` of them).
+    """
+
+    base_url: str
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    models: tuple[str, ...] | Literal["discover"] = "discover"
+    max_models: int | None = Field(None, ge=1)
+    headers: dict[str, str] = {}
+    max_tokens: int | None = Field(None, ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base(cls, value: str) -> str:
+        validate_base(value)
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _some_models(
+        cls, value: tuple[str, ...] | Literal["discover"]
+    ) -> tuple[str, ...] | Literal["discover"]:
+        if value != "discover" and (not value or not all(m.strip() for m in value)):
+            raise ValueError('must be a non-empty list of model names, or "discover"')
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _no_credentials(cls, value: dict[str, str]) -> dict[str, str]:
+        if any(name.lower() == "authorization" for name in value):
+            raise ValueError("put the key in the environment and name it in api_key_env")
+        return value
+
+
 class Settings(_Section):
     """Everything configurable, with defaults that work on a fresh machine."""
 
@@ -100,6 +148,7 @@ class Settings(_Section):
     connectivity: ConnectivitySettings = ConnectivitySettings()
     serve: ServeSettings = ServeSettings()
     providers: dict[str, ProviderSettings] = {}
+    endpoints: dict[str, EndpointSettings] = {}
     g4f: G4FSettings = G4FSettings()
 
     @field_validator("upstream")
@@ -109,13 +158,30 @@ class Settings(_Section):
             validate_base(value)
         return value
 
-    @field_validator("providers")
+    @field_validator("endpoints")
     @classmethod
-    def _known_providers(cls, value: dict[str, ProviderSettings]) -> dict[str, ProviderSettings]:
-        unknown = sorted(set(value) - set(PROVIDERS))
-        if unknown:
-            raise ValueError(f"unknown provider(s) {unknown}; known: {sorted(PROVIDERS)}")
+    def _endpoint_names(cls, value: dict[str, EndpointSettings]) -> dict[str, EndpointSettings]:
+        for name in value:
+            if not NAME_PATTERN.fullmatch(name):
+                raise ValueError(
+                    f"endpoint name {name!r} must be letters, digits, '_' or '-' (at most 64)"
+                )
+            try:
+                check_name(name)
+            except ProviderNameError as exc:
+                raise ValueError(str(exc)) from None
+        lowered = [name.lower() for name in value]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("endpoint names must differ in more than letter case")
         return value
+
+    @model_validator(mode="after")
+    def _known_providers(self) -> Settings:
+        known = {*PROVIDERS, *self.endpoints}
+        unknown = sorted(set(self.providers) - known)
+        if unknown:
+            raise ValueError(f"unknown provider(s) {unknown}; known: {sorted(known)}")
+        return self
 
     def provider(self, name: str) -> ProviderSettings:
         """The settings of provider ``name`` (defaults when the file says nothing)."""
@@ -151,7 +217,8 @@ def _validate(data: dict[str, Any], origin: str) -> Settings:
 def load_settings(path: str | Path | None = None) -> Settings:
     """Settings from ``path``, else ``$HARNESS_CONFIG``, else ``./harness.toml`` if present.
 
-    ``$HARNESS_DATA_DIR`` sets the data directory when the file does not.
+    ``$HARNESS_DATA_DIR`` sets the data directory when the file does not. The
+    endpoints the file declares become registered providers (``harness.endpoints``).
     """
     explicit = path or os.environ.get(CONFIG_ENV)
     file = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
@@ -167,4 +234,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
             raise ConfigError(f"{file} is not valid TOML: {exc}") from None
     if "data_dir" not in data and os.environ.get(DATA_DIR_ENV):
         data["data_dir"] = os.environ[DATA_DIR_ENV]
-    return _validate(data, str(file) if data else "defaults")
+    settings = _validate(data, str(file) if data else "defaults")
+    install_endpoints(settings)
+    return settings

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from providers import PROVIDERS, get_provider
+from providers.base import AsyncGeneratorProvider
 from providers.errors import ModelNotSupportedError
 from providers.flags import apply_flags
 
 from .config import Settings
 from .connectivity import ConnectivityCheck
+from .endpoints import discover_models, endpoint_secrets, undiscovered
 from .errors import ConfigError
 from .flags import flags_file, write_flags
 from .probe import Deadlines
@@ -74,6 +76,32 @@ def thresholds_of(settings: Settings) -> Thresholds:
     return Thresholds(**settings.thresholds.model_dump())
 
 
+def chosen_providers(
+    settings: Settings, providers: Sequence[str] | None = None
+) -> list[type[AsyncGeneratorProvider]]:
+    """The providers named (``ConfigError`` for an unknown name), else every enabled one."""
+    try:
+        return (
+            [get_provider(name) for name in providers]
+            if providers
+            else [p for name, p in PROVIDERS.items() if settings.provider(name).enabled]
+        )
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None
+
+
+async def plan_run(
+    settings: Settings,
+    providers: Sequence[str] | None = None,
+    model: str | None = None,
+    prompts: Sequence[str] | None = None,
+) -> list[Target]:
+    """:func:`plan_targets` after listing the models of the chosen endpoints that
+    discover theirs: once per run, under the redirection in force."""
+    await discover_models(settings, chosen_providers(settings, providers))
+    return plan_targets(settings, providers, model, prompts)
+
+
 def plan_targets(
     settings: Settings,
     providers: Sequence[str] | None = None,
@@ -83,16 +111,10 @@ def plan_targets(
     """provider x model x applicable prompt, validated: unknown names are ``ConfigError``s.
 
     Without ``providers`` every enabled provider is planned; without ``model`` each
-    provider's configured models (default: all of them); ``prompts`` may hold ``all``.
+    provider's configured models (default: all of them; none for an endpoint whose
+    models are not discovered yet, see :func:`plan_run`); ``prompts`` may hold ``all``.
     """
-    try:
-        chosen = (
-            [get_provider(name) for name in providers]
-            if providers
-            else [p for name, p in PROVIDERS.items() if settings.provider(name).enabled]
-        )
-    except KeyError as exc:
-        raise ConfigError(str(exc.args[0])) from None
+    chosen = chosen_providers(settings, providers)
     prompt_ids = list(prompts or settings.prompts)
     if "all" in prompt_ids:
         prompt_ids = list(PROMPTS)
@@ -115,7 +137,11 @@ def plan_targets(
                 if PROMPTS[prompt_id].applies_to(provider):
                     targets.append(Target(provider, model_name, prompt_id))
     if not targets:
-        raise ConfigError("nothing to probe: no provider, model and prompt combination applies")
+        missing = [p.name() for p in chosen if p.name() in undiscovered(settings)]
+        hint = f" (no models discovered for {', '.join(missing)})" if missing else ""
+        raise ConfigError(
+            f"nothing to probe: no provider, model and prompt combination applies{hint}"
+        )
     return targets
 
 
@@ -172,7 +198,7 @@ async def probe_and_record(
         vantage=settings.vantage,
         connectivity=connectivity,
         on_result=on_result,
-        secrets=settings.secrets,
+        secrets=(*settings.secrets, *endpoint_secrets(settings), *settings.g4f.secrets()),
         proxies={n: p.proxy for n, p in settings.providers.items() if p.proxy},
     )
     return await record(

@@ -244,7 +244,7 @@ async def _read(stream: AsyncResult, watch: _Watch, out: _Read) -> None:
             out.finish_reason = out.finish_reason or item.reason
             continue
         if isinstance(item, Usage):
-            out.usage = item  # the last count is the whole answer's
+            out.usage = item  # the last report counts: some upstreams send running totals
             continue
         if not isinstance(item, str):
             out.error = TypeError(f"the stream yielded a {type(item).__name__}, not text")

@@ -72,8 +72,6 @@ class ProbeResult:
 
     Times are milliseconds from the probe's start on one monotonic clock; ``None``
     where the phase was never reached. ``error`` is trimmed and free of secrets.
-    ``prompt_tokens`` and ``completion_tokens`` are the upstream's own counts, where
-    its stream reported them.
     """
 
     provider: str
@@ -120,6 +118,15 @@ class ProbeResult:
         if self.ttfc_ms is None or self.total_ms is None or self.total_ms <= self.ttfc_ms:
             return None
         return self.chars / ((self.total_ms - self.ttfc_ms) / 1000)
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Completion tokens per second after the first chunk, where the upstream counted them."""
+        if self.completion_tokens is None:
+            return None
+        if self.ttfc_ms is None or self.total_ms is None or self.total_ms <= self.ttfc_ms:
+            return None
+        return self.completion_tokens / ((self.total_ms - self.ttfc_ms) / 1000)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (enums as strings, time as ISO 8601 UTC)."""

@@ -27,9 +27,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from providers import upstream
 
 from .config import Settings
-from .pipeline import RunSummary, plan_targets, probe_and_record
+from .pipeline import RunSummary, plan_run, probe_and_record
 from .result import ProbeResult, Source
-from .sources import probe_source
+from .sources import probe_source, sandbox_bases
 from .store.base import Store
 
 log = logging.getLogger(__name__)
@@ -157,11 +157,12 @@ async def probe_provider(
 ) -> RunSummary:
     """One scheduled run: every planned model and prompt of ``provider``, probed, stored and
     folded into the statuses; against ``sandbox_url`` (the emulators) when given."""
-    targets = plan_targets(settings, [provider])
     if sandbox_url is not None:
-        with upstream.redirect(sandbox_url):
+        with upstream.redirect(sandbox_url, sandbox_bases(settings, sandbox_url)):
+            targets = await plan_run(settings, [provider])
             return await probe_and_record(
                 settings, store, targets, source=Source.SANDBOX, on_result=on_result
             )
     async with probe_source(settings) as source:
+        targets = await plan_run(settings, [provider])
         return await probe_and_record(settings, store, targets, source=source, on_result=on_result)

@@ -157,7 +157,11 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sandbox_context(app: web.Application) -> AsyncIterator[None]:
-    async with Emulator(host="127.0.0.1", port=0, faults=app[OPTIONS].faults) as emulator:
+    options = app[OPTIONS]
+    endpoints = list(options.settings.endpoints)
+    async with Emulator(
+        host="127.0.0.1", port=0, faults=options.faults, endpoints=endpoints
+    ) as emulator:
         app[EMULATOR] = emulator
         yield
 
@@ -326,7 +330,7 @@ async def api_sandbox_fault(request: web.Request) -> web.Response:
     if not isinstance(text, str):
         return _json_error(400, 'expected a JSON body: {"fault": "PROVIDER=MODE[:ARG]"}')
     try:
-        provider, spec = parse_fault(text)
+        provider, spec = parse_fault(text, request.app[OPTIONS].settings.endpoints)
     except ValueError as exc:
         return _json_error(400, str(exc))
     request.app[EMULATOR].set_fault(provider, spec)

@@ -29,7 +29,8 @@ from .errors import (
 )
 from .flags import apply_flags, flags_path, read_flags
 from .http import raise_for_status
-from .messages import Chunk, FinishReason, Message, Messages, format_prompt
+from .messages import Chunk, FinishReason, Message, Messages, Usage, format_prompt
+from .openai_compatible import OpenAICompatibleProvider, openai_compatible
 from .registry import (
     PROVIDERS,
     ProviderNameError,
@@ -59,6 +60,7 @@ __all__ = [
     "Messages",
     "MissingRequirementsError",
     "ModelNotSupportedError",
+    "OpenAICompatibleProvider",
     "ProtocolError",
     "ProviderError",
     "ProviderModelMixin",
@@ -69,10 +71,12 @@ __all__ = [
     "ResponseTooLargeError",
     "RobocodersAPI",
     "ServerError",
+    "Usage",
     "ValidationError",
     "format_prompt",
     "get_provider",
     "is_builtin",
+    "openai_compatible",
     "raise_for_status",
     "register",
     "registered",

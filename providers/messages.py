@@ -29,15 +29,15 @@ class FinishReason:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """A non-text item a provider may yield: the tokens the upstream counted."""
+    """A non-text item a provider may yield: the tokens the upstream says it counted."""
 
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
 
 
 Chunk = str | FinishReason | Usage
-"""What a provider's stream yields: text pieces, then at most one ``FinishReason``
-(and, where the upstream reports it, a ``Usage``)."""
+"""What a provider's stream yields: text pieces, then at most one ``FinishReason``, and
+a ``Usage`` where the upstream reports one."""
 
 
 def format_prompt(messages: Messages) -> str:

@@ -97,15 +97,22 @@ def redirect(
 
 def base_for(provider: str) -> str | None:
     """The base URL standing in for ``provider``'s hosts, or ``None`` for the real ones."""
+    specific = own_base(provider)
+    if specific:
+        return specific
     current = _current.get()
-    if provider in current.per_provider:
-        return current.per_provider[provider]
-    env_specific = os.environ.get(f"{ENV_UPSTREAM}_{provider.upper()}")
-    if env_specific:
-        return env_specific
     if current.base:
         return current.base
     return os.environ.get(ENV_UPSTREAM) or None
+
+
+def own_base(provider: str) -> str | None:
+    """The base URL set for ``provider`` by name (sources 1 and 2 above), ignoring the
+    global ones: for providers whose whole base URL a redirection replaces."""
+    current = _current.get()
+    if provider in current.per_provider:
+        return current.per_provider[provider]
+    return os.environ.get(f"{ENV_UPSTREAM}_{provider.upper()}") or None
 
 
 def rebase(url: str, base: str) -> str:

@@ -1,4 +1,5 @@
-"""Local emulators of the four providers' upstream APIs, on their real paths.
+"""Local emulators of the four providers' upstream APIs, on their real paths, and of
+an OpenAI-compatible API (``/v1/chat/completions``, ``/v1/models``; see ``openai``).
 
 They answer the canned prompts correctly and inject latency and faults on demand::
 
@@ -15,7 +16,16 @@ They answer the canned prompts correctly and inject latency and faults on demand
 from __future__ import annotations
 
 from .app import build_app
-from .faults import PROVIDERS, Fault, FaultSpec, parse_fault
+from .faults import OPENAI, PROVIDERS, Fault, FaultSpec, parse_fault
 from .server import Emulator, serve
 
-__all__ = ["PROVIDERS", "Emulator", "Fault", "FaultSpec", "build_app", "parse_fault", "serve"]
+__all__ = [
+    "OPENAI",
+    "PROVIDERS",
+    "Emulator",
+    "Fault",
+    "FaultSpec",
+    "build_app",
+    "parse_fault",
+    "serve",
+]

@@ -1,20 +1,22 @@
-"""One aiohttp application answering every upstream path of the four providers.
+"""One aiohttp application answering every upstream path of the four providers,
+and the OpenAI-compatible routes (``/v1/...`` and ``/NAME/v1/...``).
 
-Their paths do not collide, so a single server stands in for all four hosts.
+Their paths do not collide, so a single server stands in for all their hosts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from aiohttp import web
 
-from . import aichatonline, autonomousai, codelinkava, robocoders
+from . import aichatonline, autonomousai, codelinkava, openai, robocoders
 from .faults import FaultBoard, FaultSpec
 from .pacing import ServerStopping
 from .state import STATE, EmulatorState, Handler
 
-PROVIDER_MODULES = (robocoders, aichatonline, autonomousai, codelinkava)
+PROVIDER_MODULES = (robocoders, aichatonline, autonomousai, codelinkava, openai)
+"""In route order: the seed providers' fixed paths come before ``/{endpoint}/v1/...``."""
 
 
 @web.middleware
@@ -38,11 +40,15 @@ async def _signal_stop(app: web.Application) -> None:
 
 
 def build_app(
-    faults: Mapping[str, FaultSpec] | None = None, *, continue_timeout: float = 30.0
+    faults: Mapping[str, FaultSpec] | None = None,
+    *,
+    continue_timeout: float = 30.0,
+    endpoints: Collection[str] = (),
 ) -> web.Application:
-    """The emulator application, with ``faults`` in force (provider name -> spec)."""
+    """The emulator application, with ``faults`` in force (provider name -> spec);
+    ``endpoints`` are OpenAI-compatible endpoint names that faults may address."""
     app = web.Application(middlewares=[bookkeeping])
-    app[STATE] = EmulatorState(FaultBoard(faults), continue_timeout=continue_timeout)
+    app[STATE] = EmulatorState(FaultBoard(faults, endpoints), continue_timeout=continue_timeout)
     for module in PROVIDER_MODULES:
         module.setup(app)
     app.on_shutdown.append(_signal_stop)

@@ -4,17 +4,25 @@ A :class:`FaultSpec` names one :class:`Fault` mode plus a latency profile; a
 :class:`FaultBoard` holds the spec in force per provider (optionally for the next
 ``times`` chat requests only). ``parse_fault`` reads the command-line form
 ``PROVIDER=MODE[:ARG]``.
+
+Fault names: each seed provider's name (any letter case); :data:`OPENAI` for the
+OpenAI-compatible routes (``/v1/...``); and the names of the OpenAI-compatible
+endpoints the emulator was told about (``endpoints=``), each served under
+``/NAME/v1/...`` (see :mod:`harness.emulator.openai`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 PROVIDERS = ("RobocodersAPI", "AiChatOnline", "AutonomousAI", "CodeLinkAva")
 """The emulated upstreams, by the name of the provider class that talks to each."""
+
+OPENAI = "openai"
+"""The fault name of the OpenAI-compatible routes (``/v1/chat/completions``, ``/v1/models``)."""
 
 
 class Fault(StrEnum):
@@ -40,10 +48,11 @@ class Fault(StrEnum):
     resource_limit = "resource_limit"
     huge_line = "huge_line"
     changed_framing = "changed_framing"
+    stream_error = "stream_error"
 
 
-ONLY_FOR = {Fault.resource_limit: "RobocodersAPI"}
-"""Modes that exist in one provider's protocol only."""
+ONLY_FOR = {Fault.resource_limit: "RobocodersAPI", Fault.stream_error: OPENAI}
+"""Modes that exist in one protocol only (``openai``: every OpenAI-compatible name)."""
 
 
 @dataclass(frozen=True)
@@ -85,30 +94,39 @@ _ARGUMENT = {
 """The modes that take an argument: the FaultSpec field it sets, and its type."""
 
 
-def provider_name(name: str) -> str:
-    """The canonical name of an emulated provider (any letter case accepted)."""
+def provider_name(name: str, endpoints: Collection[str] = ()) -> str:
+    """The canonical fault name: a seed provider's (any letter case), ``openai``, or one
+    of ``endpoints`` (exactly as given)."""
+    wanted = name.strip()
     for known in PROVIDERS:
-        if known.lower() == name.strip().lower():
+        if known.lower() == wanted.lower():
             return known
-    raise ValueError(f"unknown provider {name!r}; valid providers: {', '.join(PROVIDERS)}")
+    if wanted.lower() == OPENAI:
+        return OPENAI
+    if wanted in endpoints:
+        return wanted
+    valid = [*PROVIDERS, OPENAI, *endpoints]
+    raise ValueError(f"unknown provider {name!r}; valid providers: {', '.join(valid)}")
 
 
 def check_applies(provider: str, spec: FaultSpec) -> None:
     """Raise ``ValueError`` when ``spec``'s mode does not exist in ``provider``'s protocol."""
     owner = ONLY_FOR.get(spec.mode)
-    if owner is not None and owner != provider:
+    family = provider if provider in PROVIDERS else OPENAI
+    if owner is not None and owner != family:
         raise ValueError(f"fault {spec.mode} applies to {owner} only, not {provider}")
 
 
-def parse_fault(text: str) -> tuple[str, FaultSpec]:
+def parse_fault(text: str, endpoints: Collection[str] = ()) -> tuple[str, FaultSpec]:
     """Read ``PROVIDER=MODE[:ARG]``; ``ValueError`` names the valid providers and modes.
 
-    ``"AutonomousAI=http_429:5"`` -> ``("AutonomousAI", FaultSpec(Fault.http_429, retry_after=5))``
+    ``"AutonomousAI=http_429:5"`` -> ``("AutonomousAI", FaultSpec(Fault.http_429, retry_after=5))``;
+    ``PROVIDER`` may also be ``openai`` or one of ``endpoints`` (see the module docstring).
     """
     target, equals, setting = text.partition("=")
     if not equals or not target.strip() or not setting.strip():
         raise ValueError(f"expected PROVIDER=MODE[:ARG], got {text!r}")
-    provider = provider_name(target)
+    provider = provider_name(target, endpoints)
     mode_text, colon, argument = setting.strip().partition(":")
     try:
         mode = Fault(mode_text.strip().lower())
@@ -137,9 +155,15 @@ def parse_fault(text: str) -> tuple[str, FaultSpec]:
 
 
 class FaultBoard:
-    """The fault in force for each provider, with the uses left of counted ones."""
+    """The fault in force for each provider, with the uses left of counted ones.
 
-    def __init__(self, faults: Mapping[str, FaultSpec] | None = None) -> None:
+    ``endpoints`` are the OpenAI-compatible endpoint names faults may also name.
+    """
+
+    def __init__(
+        self, faults: Mapping[str, FaultSpec] | None = None, endpoints: Collection[str] = ()
+    ) -> None:
+        self.endpoints = frozenset(endpoints)
         self._specs: dict[str, FaultSpec] = {}
         self._uses_left: dict[str, int | None] = {}
         for provider, spec in (faults or {}).items():
@@ -147,17 +171,23 @@ class FaultBoard:
 
     def set(self, provider: str, spec: FaultSpec) -> None:
         """Put ``spec`` in force for ``provider`` (replacing any earlier one)."""
-        name = provider_name(provider)
+        name = provider_name(provider, self.endpoints)
         check_applies(name, spec)
         self._specs[name] = spec
         self._uses_left[name] = spec.times
 
     def clear(self, provider: str | None = None) -> None:
         """Back to normal behaviour, for ``provider`` or for all."""
-        names = [provider_name(provider)] if provider is not None else list(self._specs)
+        names = (
+            [provider_name(provider, self.endpoints)] if provider is not None else list(self._specs)
+        )
         for name in names:
             self._specs.pop(name, None)
             self._uses_left.pop(name, None)
+
+    def has(self, provider: str) -> bool:
+        """Whether a fault is set for ``provider`` (by its canonical name)."""
+        return provider in self._specs
 
     def take(self, provider: str) -> FaultSpec:
         """The spec for one chat request of ``provider``; counts down ``times``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -14,6 +14,7 @@ from yarl import URL
 
 from .app import build_app
 from .faults import FaultSpec
+from .openai import base_url
 from .state import STATE
 
 SHUTDOWN_TIMEOUT = 5.0
@@ -25,10 +26,12 @@ the extra SYNs and each of those clients waits a 1 s retransmit."""
 
 
 class Emulator:
-    """The four upstream emulators on one local port, with faults settable at any time::
+    """The four upstream emulators and the OpenAI-compatible routes on one local port,
+    with faults settable at any time::
 
-    async with Emulator(host="127.0.0.1", port=0) as emu:
+    async with Emulator(host="127.0.0.1", port=0, endpoints=["groq"]) as emu:
         emu.set_fault("AutonomousAI", FaultSpec(Fault.http_429, retry_after=3))
+        emu.set_fault("groq", FaultSpec(Fault.http_500))  # only /groq/v1/...
         with providers.upstream.redirect(emu.url):
             ...
     """
@@ -40,10 +43,11 @@ class Emulator:
         faults: Mapping[str, FaultSpec] | None = None,
         *,
         continue_timeout: float = 30.0,
+        endpoints: Collection[str] = (),
     ) -> None:
         self.host = host
         self.port = port
-        self.app = build_app(faults, continue_timeout=continue_timeout)
+        self.app = build_app(faults, continue_timeout=continue_timeout, endpoints=endpoints)
         self._state = self.app[STATE]
         self._runner: web.AppRunner | None = None
 
@@ -53,6 +57,11 @@ class Emulator:
         if self._runner is None:
             raise RuntimeError("the emulator is not running")
         return str(URL.build(scheme="http", host=self.host, port=self.port))
+
+    def openai_url(self, endpoint: str | None = None) -> str:
+        """The OpenAI-compatible base URL: ``URL/v1``, or ``URL/ENDPOINT/v1`` (addressed by
+        that name's faults, see :mod:`harness.emulator.openai`)."""
+        return base_url(self.url, endpoint)
 
     @property
     def requests(self) -> Counter[tuple[str, str]]:
@@ -113,13 +122,18 @@ def serve(
     port: int,
     faults: Mapping[str, FaultSpec],
     on_ready: Callable[[str], None],
+    endpoints: Collection[str] = (),
 ) -> None:
     """Run the emulator until SIGINT or SIGTERM; ``on_ready(url)`` once it listens."""
-    asyncio.run(_serve(host, port, faults, on_ready))
+    asyncio.run(_serve(host, port, faults, on_ready, endpoints))
 
 
 async def _serve(
-    host: str, port: int, faults: Mapping[str, FaultSpec], on_ready: Callable[[str], None]
+    host: str,
+    port: int,
+    faults: Mapping[str, FaultSpec],
+    on_ready: Callable[[str], None],
+    endpoints: Collection[str],
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -127,7 +141,7 @@ async def _serve(
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with Emulator(host, port, faults) as emulator:
+        async with Emulator(host, port, faults, endpoints=endpoints) as emulator:
             on_ready(emulator.url)
             await stop.wait()
     finally:

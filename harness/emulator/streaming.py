@@ -8,6 +8,7 @@ except the provider-specific ones.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -74,9 +75,15 @@ class Outlet:
 
 
 async def respond(
-    request: web.Request, spec: FaultSpec, framing: Framing, pieces: list[str]
+    request: web.Request,
+    spec: FaultSpec,
+    framing: Framing,
+    pieces: list[str],
+    *,
+    errors: Callable[[FaultSpec], web.Response] = status_response,
 ) -> web.StreamResponse:
-    """Answer with ``pieces`` of text in ``framing``, as the fault ``spec`` dictates."""
+    """Answer with ``pieces`` of text in ``framing``, as the fault ``spec`` dictates;
+    ``errors`` makes the answer of a status fault (the upstream's error shape)."""
     if spec.pieces is not None:
         pieces = split_evenly("".join(pieces), spec.pieces)
     outlet = Outlet(request, spec)
@@ -85,7 +92,7 @@ async def respond(
         await outlet.pacer.forever()
     if mode in STATUS_OF:
         await outlet.pacer.sleep(spec.first_chunk_delay)
-        return status_response(spec)
+        return errors(spec)
     response = await outlet.open(framing.content_type)
     if mode is Fault.empty_200:
         return response

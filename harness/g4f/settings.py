@@ -18,6 +18,7 @@ are listed, not here.
 
 from __future__ import annotations
 
+import os
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -80,6 +81,11 @@ class G4FSettings(_Section):
                     f"max_models = {self.max_models}"
                 )
         return self
+
+    def secrets(self) -> list[str]:
+        """The API keys in force (read from the environment), for redaction."""
+        values = (os.environ.get(p.api_key_env or "") for p in self.providers.values())
+        return [value for value in values if value]
 
     def provider(self, name: str) -> G4FProviderSettings:
         """The settings of gpt4free provider ``name`` (defaults when none are given)."""

@@ -124,8 +124,7 @@ def _create_tables(conn: sqlite3.Connection) -> None:
 
 
 def _add_token_counts(conn: sqlite3.Connection) -> None:
-    """The tokens an upstream reported for a probe (``ProbeResult.prompt_tokens`` and
-    ``completion_tokens``)."""
+    """The tokens an upstream reported (OpenAI-compatible ``usage``); NULL where none."""
     conn.execute("ALTER TABLE results ADD COLUMN prompt_tokens INTEGER")
     conn.execute("ALTER TABLE results ADD COLUMN completion_tokens INTEGER")
 

@@ -55,6 +55,7 @@ EXPECTED: dict[Fault, set[FailureKind | None]] = {
     Fault.wrong_answer: {FailureKind.WRONG_ANSWER},
     Fault.huge_line: {FailureKind.TOO_LARGE},
     Fault.changed_framing: {FailureKind.PROTOCOL, FailureKind.EMPTY},
+    Fault.stream_error: {FailureKind.HTTP_SERVER},
 }
 """Each fault's kind (``None``: the probe passes); a fault that exists in one provider's
 protocol only leaves the others answering normally."""

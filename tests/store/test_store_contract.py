@@ -68,6 +68,8 @@ probe_results = st.builds(
     concurrency=st.integers(1, 10_000),
     attempts=st.integers(1, 100),
     run_id=texts,
+    prompt_tokens=st.none() | st.integers(0, 2**40),
+    completion_tokens=st.none() | st.integers(0, 2**40),
 )
 
 
