@@ -9,8 +9,8 @@ dropped, as none of it is the answer.
 Errors are translated at this one point, most specific class first, into the
 hierarchy of ``providers.errors`` (so the harness's classifier names them like any
 other provider's). gpt4free carries an HTTP status only inside the message
-(``Response 429: ...``); where there is one, it decides the class, as it does for
-every other provider. Exceptions that are not gpt4free's (aiohttp's, ``OSError``,
+(``Response 429: ...`` or ``Error 429: ...``); where there is one, it decides the
+class, as it does for every other provider. Exceptions that are not gpt4free's (aiohttp's, ``OSError``,
 ``TimeoutError``) pass through unchanged; an ``ImportError`` raised by a provider's
 lazy import is a missing requirement.
 """
@@ -25,7 +25,7 @@ from functools import cache
 from .. import errors as pe
 from ..messages import Chunk, FinishReason, Usage
 
-_STATUS = re.compile(r"^Response (\d{3})\b")
+_STATUS = re.compile(r"^(?:Response|Error) ([1-5]\d\d)\b")
 
 
 def status_in(message: str) -> int | None:
@@ -55,8 +55,18 @@ def _tokens(item: object, name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+_HTML_BODY = "HTML content"
+"""What gpt4free puts in place of an HTML error body (it keeps no more of it)."""
+
+
 def error_for_status(message: str, status: int) -> pe.ResponseStatusError:
-    """The ``providers.errors`` class for an HTTP error status."""
+    """The ``providers.errors`` class for an HTTP error status.
+
+    A 403 whose body was an HTML page stood in for the API: a bot-detection or
+    challenge page (gpt4free drops the page before its own Cloudflare check can see it).
+    """
+    if status == 403 and _HTML_BODY in message:
+        return pe.BotDetectedError(message, status)
     if status == 401:
         return pe.AuthError(message, status)
     if status in (402, 429):
