@@ -10,9 +10,9 @@ Errors are translated at this one point, most specific class first, into the
 hierarchy of ``providers.errors`` (so the harness's classifier names them like any
 other provider's). gpt4free carries an HTTP status only inside the message
 (``Response 429: ...`` or ``Error 429: ...``); where there is one, it decides the
-class, as it does for every other provider. Exceptions that are not gpt4free's (aiohttp's, ``OSError``,
-``TimeoutError``) pass through unchanged; an ``ImportError`` raised by a provider's
-lazy import is a missing requirement.
+class, as it does for every other provider. Exceptions that are not gpt4free's
+(aiohttp's, ``OSError``, ``TimeoutError``) pass through unchanged; an ``ImportError``
+raised by a provider's lazy import is a missing requirement.
 """
 
 from __future__ import annotations
