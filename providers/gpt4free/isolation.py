@@ -175,9 +175,11 @@ class _Call(Generic[T]):
 
     async def _hand(self, entry: tuple[bool, Any]) -> None:
         """Put ``entry`` in the caller's queue, waiting (cancellably) while it is full."""
+        put = self.queue.put(entry)
         try:
-            future = asyncio.run_coroutine_threadsafe(self.queue.put(entry), self.caller)
+            future = asyncio.run_coroutine_threadsafe(put, self.caller)
         except RuntimeError:  # the caller's loop is closed
+            put.close()
             raise _CallerGone from None
         try:
             await asyncio.wrap_future(future)
