@@ -55,7 +55,7 @@ def blocking(release: threading.Event) -> type[Double]:
             cls, model: str, messages: list[dict[str, str]], **kwargs: Any
         ) -> AsyncIterator[object]:
             while not release.is_set():
-                time.sleep(0.05)  # synchronous on purpose: the event loop stops
+                time.sleep(0.05)  # noqa: ASYNC251 - on purpose: the event loop stops
             yield answer(messages)
 
     return Blocking

@@ -20,7 +20,9 @@ def test_every_g4f_error_class_has_a_translation() -> None:
     classes = {
         name
         for name, cls in vars(g4f.errors).items()
-        if inspect.isclass(cls) and issubclass(cls, BaseException) and cls.__module__ == "g4f.errors"
+        if inspect.isclass(cls)
+        and issubclass(cls, BaseException)
+        and cls.__module__ == "g4f.errors"
     }
     assert classes == set(TRANSLATIONS)
 
@@ -48,7 +50,8 @@ def test_every_g4f_error_class_has_a_translation() -> None:
         (g4f.errors.BadRequestError("Error 400: model must be set"), "http_client", 400),
         (g4f.errors.ModelNotFoundError("Model not found: x"), "unsupported_model", None),
         (g4f.errors.ModelNotAllowedError("not allowed"), "unsupported_model", None),
-        (g4f.errors.TimeoutError("took too long"), "timeout_connect", None),  # no trace: phase unknown
+        # No connection trace for g4f's own sessions: the phase stays "connecting".
+        (g4f.errors.TimeoutError("took too long"), "timeout_connect", None),
         (g4f.errors.ProviderNotWorkingError("down"), "provider_bug", None),
         (g4f.errors.NoMediaResponseError("no media"), "protocol", None),
         (ImportError("Provider not found: X"), "missing_requirement", None),
