@@ -51,18 +51,12 @@ def choose(
     every: bool = False,
     include_auth: bool = False,
 ) -> Choice:
-    """Pick providers (see the module docstring); unknown names are :class:`ConfigError`."""
+    """Pick providers (see the module docstring); names are those :func:`check_names`
+    accepted, in any letter case."""
     by_key = {name.lower(): name for name in loaded}
     explicit = list(names) or list(settings.include)
-    unknown = [
-        n for n in [*explicit, *settings.exclude, *settings.providers] if n.lower() not in by_key
-    ]
-    if unknown:
-        raise ConfigError(
-            f"unknown g4f provider(s) {sorted(set(unknown))}; known: {', '.join(loaded)}"
-        )
-    wanted = {by_key[n.lower()] for n in explicit}
-    excluded = {by_key[n.lower()] for n in settings.exclude}
+    wanted = {by_key[n.lower()] for n in explicit if n.lower() in by_key}
+    excluded = {by_key[n.lower()] for n in settings.exclude if n.lower() in by_key}
     with_auth = include_auth or settings.include_auth
     chosen: list[str] = []
     left_out: dict[str, str] = {}
@@ -86,6 +80,15 @@ def choose(
         else:
             chosen.append(name)
     return Choice(chosen, left_out)
+
+
+def check_names(known: Sequence[str], settings: G4FSettings, names: Sequence[str] = ()) -> None:
+    """:class:`ConfigError` for a name (argument or setting) gpt4free does not have."""
+    keys = {name.lower() for name in known}
+    given = [*names, *settings.include, *settings.exclude, *settings.providers]
+    unknown = sorted({n for n in given if n.lower() not in keys})
+    if unknown:
+        raise ConfigError(f"unknown g4f provider(s) {unknown}; known: {', '.join(known)}")
 
 
 def wrapped(
@@ -122,17 +125,16 @@ class Installed:
         return [p.name() for p in self.providers]
 
 
-async def load_providers(settings: G4FSettings) -> dict[str, G4FInfo | LoadFailure]:
-    """Every provider of the installed gpt4free, loaded; :class:`ConfigError` (exit 2)
-    with the install command when gpt4free is missing."""
+async def known_names(settings: G4FSettings) -> list[str]:
+    """The provider names of the installed gpt4free; :class:`ConfigError` (exit 2) with
+    the install command when gpt4free is missing."""
     try:
         require()
-        names = await provider_names(settings.load_timeout)
+        return await provider_names(settings.load_timeout)
     except MissingRequirementsError as exc:
         raise ConfigError(str(exc)) from None
     except (ImportError, TimeoutError) as exc:
         raise ConfigError(f"cannot list gpt4free's providers: {exc}") from None
-    return await load_all(names, settings.load_timeout)
 
 
 async def install(
@@ -142,8 +144,16 @@ async def install(
     every: bool = False,
     include_auth: bool = False,
 ) -> Installed:
-    """Load, choose, wrap and register gpt4free's providers (see the module docstring)."""
-    loaded = await load_providers(settings)
+    """Load, choose, wrap and register gpt4free's providers (see the module docstring).
+
+    With names given (``names`` or the ``include`` setting), only those are loaded: a
+    module that calls out when imported is not imported unless asked for.
+    """
+    known = await known_names(settings)
+    check_names(known, settings, names)
+    explicit = {n.lower() for n in (names or settings.include)}
+    wanted = [n for n in known if n.lower() in explicit] if explicit else known
+    loaded = await load_all(wanted, settings.load_timeout)
     choice = choose(loaded, settings, names=names, every=every, include_auth=include_auth)
     if not choice.chosen:
         raise ConfigError("no g4f provider chosen: " + _why(choice.left_out))
