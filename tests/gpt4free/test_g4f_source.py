@@ -46,7 +46,7 @@ def test_the_classs_own_line_is_set_and_nothing_else() -> None:
     assert patched.count("working = False") == 1
     assert "class Helper:\n    working = True" in patched
     assert "        working = True\n        return working" in patched
-    assert "    url = \"https://example.invalid\"\n    working = False\n" in patched
+    assert '    url = "https://example.invalid"\n    working = False\n' in patched
     assert set_working(MODULE, "Sample", True) == MODULE
     assert set_working(MODULE, "Absent", False) == MODULE
 
