@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,11 +29,12 @@ def this_machine(host: str) -> bool:
 
 
 @pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[str]]:
     """Name resolution and connections reach this machine only, from every thread, as on
     a host without network; yields what was refused (``resolve NAME``, ``connect ADDR``).
     At the end, the provider threads still winding down get a few seconds to end before
     the network comes back."""
+    monkeypatch.chdir(tmp_path)  # gpt4free writes ./generated_media and the like
     refused: list[str] = []
     real_getaddrinfo = socket.getaddrinfo
     real_connect = socket.socket.connect
