@@ -20,7 +20,7 @@ from .catalog import (
     provider_names,
     require,
 )
-from .isolation import Lane, StuckProviderError
+from .isolation import Lane
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -31,7 +31,6 @@ __all__ = [
     "G4FProvider",
     "Lane",
     "LoadFailure",
-    "StuckProviderError",
     "describe",
     "load",
     "load_all",

@@ -13,10 +13,10 @@ What is left running: a thread cannot be killed. When the caller stops reading
 own loop and the caller moves on at once. A provider stuck in ``time.sleep`` sees
 the cancellation when the sleep returns; one that swallows ``CancelledError`` may
 never end. Such a thread is *lingering*: :class:`Lane` keeps track of them, and a
-provider with a lingering call gets no new call until it ends (see
-:class:`StuckProviderError`), so one wedged provider holds at most the threads it
-had in flight, never one more per probe. Threads are daemons: the process exits
-without waiting for them.
+provider with a lingering call gets no new call until it ends (it fails at once with
+:class:`~providers.errors.StuckProviderError`), so one wedged provider holds at most
+the threads it had in flight, never one more per probe. Threads are daemons: the
+process exits without waiting for them.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from ..errors import ProviderError
+from ..errors import StuckProviderError
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,6 @@ QUEUE_SIZE = 64
 
 STUCK_AFTER_S = 1.0
 """How long a cancelled call may take to end before its provider counts as stuck."""
-
-
-class StuckProviderError(ProviderError):
-    """An earlier call of this provider is still running after it was cancelled."""
 
 
 class Lane:
