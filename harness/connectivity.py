@@ -14,6 +14,12 @@ An answer that points nowhere real does not count: loopback, the unspecified add
 few names they let through. Package-registry names are left out of the default list
 for the same reason: build sandboxes often resolve those and nothing else.
 
+The verdict is per target: a target whose hosts are all on this machine or a private
+network (``localhost``, loopback, private and link-local addresses, ``.local`` /
+``.lan`` / ``.internal`` / ``.home.arpa`` names: a local Ollama, a LAN vLLM) needs no
+internet, so it is probed and counted even when the host is offline; only the
+targets that need the internet become inconclusive (see ``harness.runner``).
+
 Limits: a caching resolver may still answer while the link is down (the probes then
 fail as usual), and a resolver that blackholes queries costs ``timeout`` seconds.
 """
@@ -74,26 +80,29 @@ def needs_no_lookup(host: str) -> bool:
     return True
 
 
+LOCAL_SUFFIXES = (".localhost", ".local", ".lan", ".internal", ".home.arpa")
+"""Name suffixes reserved for this machine or the local network."""
+
+
 def is_local_host(host: str) -> bool:
-    """True for ``localhost`` names and loopback or private IP literals: hosts on this
-    machine or its own network, reachable whether or not the internet is."""
+    """True for a host on this machine or a private network (no internet needed). Pure."""
     host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost" or host.endswith(LOCAL_SUFFIXES):
         return True
     try:
         ip = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
         return False
-    return ip.is_loopback or ip.is_private
+    return ip.is_loopback or ip.is_private or ip.is_link_local
 
 
-def is_local(
+def needs_internet(
     provider: type[AsyncGeneratorProvider], proxies: Mapping[str, str] | None = None
 ) -> bool:
-    """True when every host ``provider`` would talk to is local (:func:`is_local_host`):
-    such a provider is probed even when this host is offline."""
+    """Whether probing ``provider`` (under the current redirection) needs the internet:
+    False only when every host it would talk to is local (:func:`is_local_host`)."""
     hosts = target_hosts([provider], proxies)
-    return bool(hosts) and all(is_local_host(h) for h in hosts)
+    return not hosts or not all(is_local_host(h) for h in hosts)
 
 
 def target_hosts(

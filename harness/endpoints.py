@@ -11,8 +11,9 @@ is made; it is never written anywhere. :func:`endpoint_secrets` gives the keys i
 force so that the probe redacts them from every error and sample it keeps.
 
 ``models = "discover"``: :func:`discover_models` asks the endpoint's ``/models`` once
-per run (the pipeline calls it before planning), keeps at most ``max_models`` of the
-ids, and leaves the provider with its earlier list when the endpoint cannot answer.
+per run (the pipeline calls it before planning); a run probes the first ``max_models``
+of them (:func:`capped_models`) unless asked for others by name. An endpoint that
+cannot answer keeps its earlier list.
 """
 
 from __future__ import annotations
@@ -79,6 +80,12 @@ def endpoint_secrets(settings: Settings) -> list[str]:
     return [key for key in keys if key]
 
 
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """Every secret to keep out of results, logs and cassettes: the configured ones, the
+    endpoints' API keys and those of the gpt4free providers."""
+    return (*settings.secrets, *endpoint_secrets(settings), *settings.g4f.secrets())
+
+
 def is_discovering(settings: Settings, provider: type[AsyncGeneratorProvider]) -> bool:
     """Whether ``provider`` is a configured endpoint that discovers its models."""
     endpoint = settings.endpoints.get(provider.name())
@@ -94,7 +101,6 @@ async def discover_models(
     """
 
     async def discover(provider: type[OpenAICompatibleProvider]) -> None:
-        endpoint = settings.endpoints[provider.name()]
         try:
             ids = await provider.list_models(
                 proxy=settings.provider(provider.name()).proxy, timeout=DISCOVERY_TIMEOUT_S
@@ -102,7 +108,7 @@ async def discover_models(
         except (ProviderError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("listing the models of %s failed: %s", provider.name(), type(exc).__name__)
             return
-        provider.set_models(ids[: endpoint.max_models] if endpoint.max_models else ids)
+        provider.set_models(ids)
 
     chosen = [
         p
@@ -110,6 +116,15 @@ async def discover_models(
         if is_discovering(settings, p) and issubclass(p, OpenAICompatibleProvider)
     ]
     await asyncio.gather(*(discover(p) for p in chosen))
+
+
+def capped_models(settings: Settings, provider: type[AsyncGeneratorProvider]) -> list[str] | None:
+    """The models to probe by default of a discovering endpoint: the first ``max_models``
+    it listed (any listed model may still be asked for by name); ``None`` otherwise."""
+    endpoint = settings.endpoints.get(provider.name())
+    if endpoint is None or endpoint.models != "discover" or endpoint.max_models is None:
+        return None
+    return provider.all_models()[: endpoint.max_models]
 
 
 def undiscovered(settings: Settings) -> list[str]:

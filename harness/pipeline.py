@@ -18,7 +18,7 @@ from providers.flags import apply_flags
 
 from .config import Settings
 from .connectivity import ConnectivityCheck
-from .endpoints import discover_models, endpoint_secrets, undiscovered
+from .endpoints import capped_models, discover_models, secrets_of, undiscovered
 from .errors import ConfigError
 from .flags import flags_file, write_flags
 from .probe import Deadlines
@@ -123,7 +123,7 @@ def plan_targets(
         raise ConfigError(f"unknown prompt(s) {unknown}; known: {', '.join(PROMPTS)}, all")
     targets: list[Target] = []
     for provider in chosen:
-        configured = settings.provider(provider.name()).models
+        configured = settings.provider(provider.name()).models or capped_models(settings, provider)
         try:
             models = (
                 [provider.resolve_model(model)]
@@ -198,7 +198,7 @@ async def probe_and_record(
         vantage=settings.vantage,
         connectivity=connectivity,
         on_result=on_result,
-        secrets=(*settings.secrets, *endpoint_secrets(settings), *settings.g4f.secrets()),
+        secrets=secrets_of(settings),
         proxies={n: p.proxy for n, p in settings.providers.items() if p.proxy},
     )
     return await record(

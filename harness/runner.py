@@ -7,12 +7,12 @@ each transport failure one retry after a short backoff, and returns a
 was offline.
 
 Offline handling: before probing, :class:`~harness.connectivity.ConnectivityCheck`
-resolves the targets' hosts and a few well-known names. When none resolves, no probe
-is sent (they could only fail, slowly on a blackholed resolver): every target gets an
-inconclusive result right away (``kind=harness_offline``, ``attempts=0``), and the
-outcome says ``offline=True`` with the reason. Targets whose hosts are all local
-(``localhost``, loopback or private addresses: an emulator, a self-hosted server)
-take no part in the check and are probed either way.
+resolves the hosts of the targets that need the internet and a few well-known names.
+When none resolves, none of those targets is probed (they could only fail, slowly on
+a blackholed resolver): each gets an inconclusive result right away
+(``kind=harness_offline``, ``attempts=0``), and the outcome says ``offline=True`` with
+the reason. Targets on this machine or a private network (a local Ollama, a LAN vLLM;
+see ``connectivity.needs_internet``) are probed and counted all the same.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from providers.errors import ModelNotSupportedError
 
 from . import __version__
 from .classify import is_retryable
-from .connectivity import ConnectivityCheck, is_local, target_hosts
+from .connectivity import ConnectivityCheck, needs_internet, target_hosts
 from .errors import ConfigError
 from .probe import DEFAULT_DEADLINES, Deadlines, probe
 from .prompts import PROMPTS
@@ -142,18 +142,32 @@ async def run(
     """
     run_id = uuid.uuid4().hex
     where = vantage or socket.gethostname()
-    offline_reason: str | None = None
+    offline: dict[int, ProbeResult] = {}
+    reason: str | None = None
     if connectivity is not None and connectivity.enabled and targets:
-        remote = [t.provider for t in targets if not is_local(t.provider, proxies)]
-        if remote:
-            state = await connectivity.assess(target_hosts(dict.fromkeys(remote), proxies))
-            offline_reason = None if state.online else state.reason
-
-    def skipped(target: Target) -> str | None:
-        """Why ``target`` is not probed (the host is offline and it is not local), or None."""
-        if offline_reason is None or is_local(target.provider, proxies):
-            return None
-        return offline_reason
+        remote = [
+            p for p in dict.fromkeys(t.provider for t in targets) if needs_internet(p, proxies)
+        ]
+        state = await connectivity.assess(target_hosts(remote, proxies)) if remote else None
+        if state is not None and not state.online:
+            reason = state.reason
+            for index, target in enumerate(targets):
+                if target.provider in remote:
+                    offline[index] = offline_result(
+                        target,
+                        state.reason,
+                        source=source,
+                        vantage=where,
+                        concurrency=concurrency,
+                        run_id=run_id,
+                    )
+            for result in offline.values():
+                if on_result is not None:
+                    on_result(result)
+            if len(offline) == len(targets):
+                return RunOutcome(
+                    list(offline.values()), offline=True, reason=reason, run_id=run_id
+                )
 
     overall = asyncio.Semaphore(concurrency)
     by_provider = {t.provider.name(): asyncio.Semaphore(per_provider) for t in targets}
@@ -176,18 +190,6 @@ async def run(
             )
 
     async def probe_target(target: Target) -> ProbeResult:
-        if (reason := skipped(target)) is not None:
-            result = offline_result(
-                target,
-                reason,
-                source=source,
-                vantage=where,
-                concurrency=concurrency,
-                run_id=run_id,
-            )
-            if on_result is not None:
-                on_result(result)
-            return result
         result = await attempt(target)
         if is_retryable(result.kind):
             await asyncio.sleep(retry_backoff)
@@ -197,10 +199,8 @@ async def run(
         return result
 
     async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(probe_target(t)) for t in targets]
-    return RunOutcome(
-        [t.result() for t in tasks],
-        offline=offline_reason is not None,
-        reason=offline_reason,
-        run_id=run_id,
-    )
+        tasks = {
+            i: group.create_task(probe_target(t)) for i, t in enumerate(targets) if i not in offline
+        }
+    results = [offline[i] if i in offline else tasks[i].result() for i in range(len(targets))]
+    return RunOutcome(results, offline=reason is not None, reason=reason, run_id=run_id)

@@ -351,7 +351,9 @@ def openai_compatible(
             s.post(url, json=body) as response,
         ):
             await raise_for_endpoint_status(response)
-            if response.content_type == "text/event-stream":
+            # Some servers stream events under another content type; a JSON answer to a
+            # streaming request is a server that ignored ``stream``.
+            if stream and response.content_type != "application/json":
                 async for chunk in iter_completion_chunks(response, LineTally()):
                     yield chunk
             else:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from providers import upstream
 from providers.base import AsyncGeneratorProvider
+from providers.openai_compatible import OpenAICompatibleProvider
 from providers.RobocodersAPI import CACHE_DIR_ENV
 
 
@@ -42,8 +43,12 @@ def fresh_provider_cache() -> Iterator[str]:
 @contextmanager
 def real_hosts(provider: type[AsyncGeneratorProvider]) -> Iterator[None]:
     """Send ``provider``'s requests to its real hosts inside the block, overriding any
-    redirection from the environment (a provider with one host is pinned to it)."""
+    redirection from the environment (a provider with one host is pinned to it; an
+    OpenAI-compatible endpoint to its configured base URL)."""
     hosts = provider.upstream_hosts
-    pinned = {provider.name(): f"https://{hosts[0]}"} if len(hosts) == 1 else {}
+    if issubclass(provider, OpenAICompatibleProvider):
+        pinned = {provider.name(): provider.base_url}
+    else:
+        pinned = {provider.name(): f"https://{hosts[0]}"} if len(hosts) == 1 else {}
     with upstream.redirect(None, pinned):
         yield

@@ -30,11 +30,13 @@ from .. import __version__
 from ..config import Settings
 from ..emulator import Emulator, FaultSpec
 from ..emulator.faults import PROVIDERS as EMULATED
+from ..endpoints import secrets_of
 from ..pipeline import deadlines_of
 from ..probe import Deadlines, probe
 from ..prompts import PROMPTS, PromptRun
 from ..result import ProbeResult, Source
 from ..runner import Target
+from ..sources import sandbox_bases
 from .cassette import Cassette, CassetteError, CassetteInfo, cassette_path, save
 from .isolation import fresh_provider_cache
 from .recorder import Recorder
@@ -124,7 +126,7 @@ async def capture(
             source=source,
             vantage=settings.vantage or "",
             proxy=settings.provider(provider.name()).proxy,
-            secrets=settings.secrets,
+            secrets=secrets_of(settings),
         )
     interactions = recorder.interactions(complete_only=False)
     info = CassetteInfo(
@@ -182,8 +184,8 @@ async def record_one(
         return failed(f"probe failed ({result.kind}): {result.error}")
     if taken.problems or taken.cassette is None:
         return failed("; ".join(taken.problems) or "no traffic recorded")
-    cassette = scrub(taken.cassette, settings.secrets)
-    leaks = find_leaks(cassette, settings.secrets)
+    cassette = scrub(taken.cassette, secrets_of(settings))
+    leaks = find_leaks(cassette, secrets_of(settings))
     if leaks:
         return failed("secrets left after scrubbing: " + "; ".join(leaks))
     problem = await _verify_replay(cassette, settings, deadlines)
@@ -204,10 +206,11 @@ async def recording_source(
     if sandbox and upstream_base:
         raise CassetteError("record from the sandbox or from an upstream, not both")
     if sandbox:
-        async with Emulator(host="127.0.0.1", port=0) as emulator:
-            for name in EMULATED:
+        endpoints = list(settings.endpoints)
+        async with Emulator(host="127.0.0.1", port=0, endpoints=endpoints) as emulator:
+            for name in [*EMULATED, *endpoints]:
                 emulator.set_fault(name, SANDBOX_PACING)
-            with upstream.redirect(emulator.url):
+            with upstream.redirect(emulator.url, sandbox_bases(settings, emulator.url)):
                 yield Source.SANDBOX
         return
     per_provider = {
@@ -243,7 +246,7 @@ async def warm_up(
                 deadlines=deadlines,
                 source=source,
                 proxy=settings.provider(target.provider.name()).proxy,
-                secrets=settings.secrets,
+                secrets=secrets_of(settings),
             )
 
 

@@ -27,8 +27,10 @@ from aiohttp.streams import AsyncStreamIterator, ChunkTupleAsyncStreamIterator, 
 from multidict import MultiMapping
 from yarl import URL
 
+from providers import upstream
 from providers.base import AsyncGeneratorProvider
 from providers.http import session_hooks
+from providers.openai_compatible import OpenAICompatibleProvider
 
 from .cassette import (
     CassetteError,
@@ -54,6 +56,16 @@ def real_url(provider: type[AsyncGeneratorProvider], url: URL, base: str | None)
     stand_in = URL(base)
     if (url.scheme, url.host, url.port) != (stand_in.scheme, stand_in.host, stand_in.port):
         return str(url)
+    prefix = stand_in.raw_path.rstrip("/")
+    if (
+        issubclass(provider, OpenAICompatibleProvider)
+        and upstream.own_base(provider.name()) == base
+        and url.raw_path.startswith(prefix + "/")
+    ):
+        # A base set for the endpoint by name stands in for its whole base URL.
+        rest = url.raw_path[len(prefix) :]
+        real = URL(provider.base_url.rstrip("/") + rest, encoded=True)
+        return str(real.with_query(url.raw_query_string)) if url.raw_query_string else str(real)
     hosts = provider.upstream_hosts
     if len(hosts) != 1:
         raise CassetteError(

@@ -19,6 +19,7 @@ import vcr
 from providers import get_provider
 
 from ..config import Settings
+from ..endpoints import secrets_of
 from ..pipeline import deadlines_of
 from ..probe import Deadlines, probe
 from ..prompts import PROMPTS, PromptRun
@@ -76,7 +77,7 @@ async def probe_recorded(
             source=Source.REPLAY,
             vantage=settings.vantage or "",
             run_id=run_id,
-            secrets=settings.secrets,
+            secrets=secrets_of(settings),
         )
 
 

@@ -51,6 +51,7 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
         "last_error": m.last_error,
         "uptime": {label: _uptime(u) for label, u in m.uptime.items()},
         "latency": {"window": latency_window, **_latency(m.latency)},
+        "throughput": {"chars_per_s": m.chars_per_s, "tokens_per_s": m.tokens_per_s},
         "checks": {
             c.prompt: {
                 "outcome": c.outcome.value,

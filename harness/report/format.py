@@ -14,6 +14,11 @@ def duration_ms(value: float | None) -> str:
     return f"{value / 1000:.1f} s"
 
 
+def rate(value: float | None) -> str:
+    """A per-second figure: ``1,234`` (rounded, thousands separated), ``–`` when not measured."""
+    return "–" if value is None else f"{value:,.0f}"
+
+
 def percent(ratio: float | None) -> str:
     """``99.5 %``; ``100 %`` only when nothing failed; ``–`` when nothing was measured."""
     if ratio is None:

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from harness.status import State
 
-from .format import absolute, duration_ms, iso, percent, relative
+from .format import absolute, duration_ms, iso, percent, rate, relative
 from .view import HISTORY_LENGTH, StatusPage
 
 FRAGMENT_TEMPLATE = "status.html.j2"
@@ -35,7 +35,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ms=duration_ms, pct=percent)
+    env.filters.update(ms=duration_ms, pct=percent, rate=rate)
     env.globals.update(
         iso=iso,
         absolute=absolute,

@@ -83,6 +83,9 @@ class ModelView:
     last_error: str | None
     """The error of the last failure, shown while the model is not passing."""
     checks: Sequence[Check]
+    chars_per_s: float | None = None
+    """Throughput of the newest pass: characters, and tokens where the upstream counted."""
+    tokens_per_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
     history = history_cells(recent, HISTORY_LENGTH)
     ttfc = [c.ttfc_ms for c in history if c.outcome is Outcome.OK and c.ttfc_ms is not None]
     newest = recent[0] if recent else None
+    newest_pass = next((r for r in recent if r.ok), None)
     last_kind = status.last_kind if status is not None else None
     last_error = status.last_error if status is not None else None
     if status is None and newest is not None and not newest.ok:
@@ -153,6 +157,8 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         last_kind=last_kind,
         last_error=last_error,
         checks=_checks(recent, prompt_order),
+        chars_per_s=newest_pass.chars_per_s if newest_pass is not None else None,
+        tokens_per_s=newest_pass.tokens_per_s if newest_pass is not None else None,
     )
 
 
