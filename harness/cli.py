@@ -384,6 +384,8 @@ async def _probe(
 
         installed = await install(settings.g4f, **g4f)
         providers = installed.names
+        if not as_json:
+            click.echo(installed.summary(), err=True)
 
     # Names are checked before the store is touched: a typo costs nothing.
     if replay_dir is None:

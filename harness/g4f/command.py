@@ -104,7 +104,9 @@ def working(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     if as_json:
-        click.echo(json.dumps(working_document(rows, now), indent=2))
+        from providers.gpt4free import require
+
+        click.echo(json.dumps(working_document(rows, now, require()), indent=2))
         return
     from rich.console import Console
     from rich.table import Table

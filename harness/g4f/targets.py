@@ -124,6 +124,11 @@ class Installed:
         """The registered providers' harness names (``g4f.NAME``)."""
         return [p.name() for p in self.providers]
 
+    def summary(self) -> str:
+        """One line: how many providers are probed, and why the others are not."""
+        line = f"gpt4free {require()}: {len(self.providers)} provider(s) chosen"
+        return line + (f"; left out: {_why(self.left_out)}" if self.left_out else "")
+
 
 async def known_names(settings: G4FSettings) -> list[str]:
     """The provider names of the installed gpt4free; :class:`ConfigError` (exit 2) with

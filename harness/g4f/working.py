@@ -93,9 +93,12 @@ async def read_working(store: Store, now: datetime | None = None) -> list[Workin
     return working_providers(statuses, latency)
 
 
-def working_document(providers: list[WorkingProvider], now: datetime) -> dict[str, Any]:
-    """The ``--json`` output: ``{"generated_at": ..., "providers": [...]}``."""
+def working_document(
+    providers: list[WorkingProvider], now: datetime, g4f_version: str
+) -> dict[str, Any]:
+    """The ``--json`` output: ``{"generated_at", "g4f_version", "providers": [...]}``."""
     return {
         "generated_at": now.astimezone(UTC).isoformat(),
+        "g4f_version": g4f_version,
         "providers": [p.to_dict() for p in providers],
     }
