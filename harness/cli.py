@@ -207,10 +207,12 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool, for_g4f: bo
     path = flags_file(_settings(ctx).data_dir)
     measured = read_flags(path)
     if for_g4f:
+        from providers.gpt4free import PREFIX
+
         from .g4f.command import g4f_source_edits, require_g4f
 
         require_g4f()
-        measured = {name: flag for name, flag in measured.items() if name.startswith("g4f.")}
+        measured = {name: flag for name, flag in measured.items() if name.startswith(PREFIX)}
     if not measured:
         command = "harness probe --g4f" if for_g4f else "harness probe"
         _fail(f"no measured flags in {path}: run `{command}` first")

@@ -63,12 +63,12 @@ async def g4f_source_edits(
 ) -> tuple[list[SourceEdit], Path]:
     """The edits setting each measured ``g4f.NAME`` flag in gpt4free's modules, and the
     directory the patch's paths are relative to."""
-    from providers.gpt4free import load_all
+    from providers.gpt4free import PREFIX, load_all
 
     from .source import g4f_edits, package_root
 
     loaded = await load_all(
-        [name.removeprefix("g4f.") for name in measured], settings.g4f.load_timeout
+        [name.removeprefix(PREFIX) for name in measured], settings.g4f.load_timeout
     )
     return g4f_edits(measured, loaded), package_root()
 

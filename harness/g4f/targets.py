@@ -15,6 +15,7 @@ status policy, page, badges and metrics treat them like every other provider.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -27,7 +28,6 @@ from providers.gpt4free import (
     load_all,
     provider_names,
     require,
-    target_name,
     wrap,
 )
 
@@ -168,12 +168,5 @@ async def install(
 
 
 def _why(left_out: Mapping[str, str]) -> str:
-    counts: dict[str, int] = {}
-    for reason in left_out.values():
-        counts[reason] = counts.get(reason, 0) + 1
+    counts = Counter(left_out.values())
     return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())) or "none found"
-
-
-def is_g4f(name: str) -> bool:
-    """True for a harness provider name of a wrapped gpt4free provider."""
-    return name.startswith(target_name(""))
