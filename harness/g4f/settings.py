@@ -4,7 +4,9 @@
     enabled = true              # harness serve schedules them; harness probe --g4f probes them
     include = ["Groq", "Qwen"]  # only these (default: those g4f marks working, without auth)
     exclude = ["Pi"]
+    include_auth = false        # also those that need credentials (--g4f-include-auth)
     max_models = 3              # the cap on models per provider
+    load_timeout = 15           # seconds one provider module may take to import
 
     [g4f.providers.Groq]
     models = ["llama-3.3-70b-versatile"]
