@@ -14,7 +14,7 @@ from harness.probe import Deadlines, probe
 from harness.prompts import PROMPTS
 from harness.result import FailureKind, StreamEnd
 from harness.runner import Target, run
-from providers.gpt4free import Lane, isolation, wrap
+from providers.gpt4free import G4FInfo, Lane, LoadFailure, catalog, isolation, wrap
 
 DEADLINES = Deadlines(connect=1.0, first_chunk=2.0, stall=1.0, total=4.0, max_chars=100_000)
 
@@ -118,3 +118,26 @@ async def test_a_load_that_hangs_is_given_up_after_its_deadline(
 ) -> None:
     with pytest.raises(TimeoutError, match=r"loading Slow did not finish within 0\.2 s"):
         await isolation.in_thread(lambda: release.wait(30), 0.2, "loading Slow")
+
+
+async def test_loading_goes_on_past_a_module_that_hangs_or_fails_to_import(
+    release: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Loader:
+        @staticmethod
+        def from_name(name: str) -> type:
+            if name == "Hangs":
+                release.wait(30)  # an import that calls out and never hears back
+            if name == "Fails":
+                raise ImportError("No module named 'browser_cookie3'")
+            return Good
+
+    monkeypatch.setattr(catalog, "_loader", lambda: Loader)
+    loaded = await catalog.load_all(["Good", "Hangs", "Fails", "Last"], timeout=0.5)
+    assert isinstance(loaded["Good"], G4FInfo)
+    assert isinstance(loaded["Last"], G4FInfo)
+    hung, failed = loaded["Hangs"], loaded["Fails"]
+    assert isinstance(hung, LoadFailure)
+    assert isinstance(hung.error, TimeoutError)
+    assert isinstance(failed, LoadFailure)
+    assert isinstance(failed.error, ImportError)
