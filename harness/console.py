@@ -96,13 +96,13 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
     if summary.offline:
         reason = printable(summary.offline_reason or "this host appears offline")
-        console.print(
-            Text(
-                f"{reason[:1].upper()}{reason[1:]}. "
-                "Failures are recorded as inconclusive; no flag was changed.",
-                style="bold yellow",
-            )
+        outcome = (
+            "Failures are recorded as inconclusive; no flag was changed."
+            if summary.inconclusive == len(summary.results)
+            else "Targets that need the internet are recorded as inconclusive; "
+            "local ones were probed."
         )
+        console.print(Text(f"{reason[:1].upper()}{reason[1:]}. {outcome}", style="bold yellow"))
     console.print(results_table(summary))
     for flip in summary.flips:
         change = f"{flip.old.value} -> {flip.new.value}"

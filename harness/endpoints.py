@@ -46,7 +46,7 @@ _installed: dict[str, type[OpenAICompatibleProvider]] = {}
 
 def endpoint_provider(name: str, endpoint: EndpointSettings) -> type[OpenAICompatibleProvider]:
     """The provider class for one configured endpoint (the key is read per request)."""
-    provider = openai_compatible(
+    return openai_compatible(
         name,
         endpoint.base_url,
         api_key_env=endpoint.api_key_env,
@@ -54,8 +54,6 @@ def endpoint_provider(name: str, endpoint: EndpointSettings) -> type[OpenAICompa
         headers=endpoint.headers,
         max_tokens=endpoint.max_tokens,
     )
-    assert issubclass(provider, OpenAICompatibleProvider)
-    return provider
 
 
 def install_endpoints(settings: Settings) -> list[type[OpenAICompatibleProvider]]:

@@ -292,7 +292,7 @@ def openai_compatible(
     headers: Mapping[str, str] | None = None,
     max_tokens: int | None = None,
     label: str | None = None,
-) -> type[AsyncGeneratorProvider]:
+) -> type[OpenAICompatibleProvider]:
     """A provider class for the OpenAI-compatible endpoint at ``base_url`` (``.../v1``).
 
     ``name`` is its registry name (letters, digits, ``_``, ``-``); ``api_key`` is sent as

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from rich.console import Console
 
 from harness.connectivity import ConnectivityCheck, is_local_host, needs_internet
+from harness.console import print_summary
 from harness.emulator import Emulator
+from harness.pipeline import RunSummary
 from harness.result import FailureKind
 from harness.runner import Target, run
 from providers import CodeLinkAva, openai_compatible
@@ -83,3 +86,16 @@ async def test_a_redirected_seed_provider_on_this_machine_counts_as_local(
         outcome = await run([Target(CodeLinkAva, "gpt-3.5-turbo", "ping")], connectivity=OFFLINE)
     assert not outcome.offline
     assert outcome.results[0].ok
+
+
+async def test_the_offline_notice_says_local_targets_were_probed(emulator: Emulator) -> None:
+    local = openai_compatible("ollama", emulator.openai_url(), models=["llama3"])
+    remote = openai_compatible("groq", "https://api.groq.com/openai/v1", models=["llama"])
+    outcome = await run(
+        [Target(remote, "llama", "ping"), Target(local, "llama3", "ping")], connectivity=OFFLINE
+    )
+    console = Console(record=True, width=200)
+    print_summary(RunSummary(outcome.results, outcome.offline, outcome.reason), console)
+    text = console.export_text()
+    assert "Targets that need the internet are recorded as inconclusive" in text
+    assert "1 passed, 0 failed, 1 inconclusive" in text
