@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -16,6 +17,13 @@ from harness.emulator import Emulator
 from harness.emulator.openai import base_url
 from harness.web import SCHEDULER, build_app
 from providers.registry import BUILTIN
+
+# gpt4free's own code leaves some client sessions unclosed (aiohttp reports them when
+# they are collected): its bug, not the behaviour under test.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 AiohttpClient = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 GUARD_S = 30.0
