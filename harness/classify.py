@@ -133,7 +133,9 @@ EXCEPTION_KINDS: Mapping[type[BaseException], FailureKind | Rule] = MappingProxy
         # --- providers.errors --------------------------------------------------
         pe.ProviderError: K.PROVIDER_BUG,  # the base class itself: not specific enough
         pe.MissingRequirementsError: K.MISSING_REQUIREMENT,
+        pe.MissingCredentialsError: K.HTTP_AUTH,
         pe.ModelNotSupportedError: K.UNSUPPORTED_MODEL,
+        pe.StuckProviderError: K.PROVIDER_BUG,  # it blocks or ignores cancellation
         pe.ResponseError: _status_rule(K.PROTOCOL),
         pe.ProtocolError: K.PROTOCOL,
         pe.ResponseTooLargeError: K.TOO_LARGE,

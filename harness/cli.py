@@ -237,8 +237,14 @@ def emulate(ctx: click.Context, host: str, port: int, faults: Sequence[str]) -> 
 @click.option(
     "--apply", "apply_patch", is_flag=True, help="Apply that patch instead of printing it."
 )
+@click.option(
+    "--g4f",
+    "for_g4f",
+    is_flag=True,
+    help="Patch the installed gpt4free's provider modules with the g4f.NAME flags instead.",
+)
 @click.pass_context
-def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
+def flags(ctx: click.Context, write_source: bool, apply_patch: bool, for_g4f: bool) -> None:
     """Ship the measured working flags in the provider source code."""
     from providers.flags import read_flags
 
@@ -248,9 +254,20 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
 
     path = source_flags_file(_settings(ctx), Source.LIVE)
     measured = read_flags(path)
+    if for_g4f:
+        from providers.gpt4free import PREFIX
+
+        from .g4f.command import g4f_source_edits, require_g4f
+
+        require_g4f()
+        measured = {name: flag for name, flag in measured.items() if name.startswith(PREFIX)}
     if not measured:
-        _fail(f"no measured flags in {path}: run `harness probe` first")
-    edits = source_edits(measured)
+        command = "harness probe --g4f" if for_g4f else "harness probe"
+        _fail(f"no measured flags in {path}: run `{command}` first")
+    if for_g4f:
+        edits, root = _run(lambda: g4f_source_edits(_settings(ctx), measured))
+    else:
+        edits, root = source_edits(measured), Path.cwd()
     if apply_patch:
         apply_source_patch(edits)
         for edit in edits:
@@ -258,7 +275,7 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
         if not edits:
             click.echo("provider sources already match the measured flags")
         return
-    click.echo(source_patch(edits, Path.cwd()), nl=False)
+    click.echo(source_patch(edits, root), nl=False)
 
 
 def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -338,6 +355,23 @@ def _all_sources(settings: Settings) -> dict[str, Any]:
     "missed an objective), any probe failed or was inconclusive, or never.",
 )
 @_alerts_option
+@click.option(
+    "--g4f",
+    "g4f",
+    is_flag=True,
+    help="Probe the installed gpt4free's providers (g4f.NAME); with --all, those marked "
+    "not working too.",
+)
+@click.option(
+    "--g4f-provider",
+    "g4f_providers",
+    multiple=True,
+    metavar="NAME",
+    help="With --g4f: this gpt4free provider only (repeatable).",
+)
+@click.option(
+    "--g4f-include-auth", is_flag=True, help="With --g4f: also the providers that need auth."
+)
 @click.pass_context
 def probe(
     ctx: click.Context,
@@ -354,9 +388,20 @@ def probe(
     no_store: bool,
     fail_on: str,
     alerts: bool,
+    g4f: bool,
+    g4f_providers: tuple[str, ...],
+    g4f_include_auth: bool,
 ) -> None:
     """Probe providers with canned prompts; record, update statuses and flags."""
-    if all_providers == bool(provider_names):
+    if (g4f_providers or g4f_include_auth) and not g4f:
+        _fail("--g4f-provider and --g4f-include-auth need --g4f")
+    if g4f:
+        from .g4f.command import check_probe_options, require_g4f
+
+        require_g4f()
+        if problem := check_probe_options(provider_names, model, upstream, sandbox, replay_dir):
+            _fail(problem)
+    elif all_providers == bool(provider_names):
         _fail("give either --all or -p NAME")
     if model and len(provider_names) != 1:
         _fail("-m/--model needs exactly one -p/--provider")
@@ -384,6 +429,11 @@ def probe(
             keep=not no_store,
             as_json=as_json,
             fail_on=FailOn(fail_on),
+            g4f=(
+                {"names": g4f_providers, "every": all_providers, "include_auth": g4f_include_auth}
+                if g4f
+                else None
+            ),
         )
     )
     sys.exit(code)
@@ -400,6 +450,7 @@ async def _probe(
     keep: bool,
     as_json: bool,
     fail_on: FailOn,
+    g4f: dict[str, Any] | None = None,
 ) -> int:
     from contextlib import AsyncExitStack
 
@@ -409,6 +460,14 @@ async def _probe(
     from .result import Source
     from .sources import chosen_source, probe_source, source_store_url
     from .store import open_store
+
+    if g4f is not None:
+        from .g4f.targets import install
+
+        installed = await install(settings.g4f, **g4f)
+        providers = installed.names
+        if not as_json:
+            click.echo(installed.summary(), err=True)
 
     # Names are checked before the store is touched: a typo costs nothing.
     if replay_dir is None:
@@ -518,6 +577,10 @@ def serve(
     if alerts:
         settings = settings.with_overrides(alerts=_all_sources(settings))
     parsed = _parse_faults(faults, list(settings.endpoints))
+    if settings.g4f.enabled and not sandbox:
+        from .g4f.command import require_g4f
+
+        require_g4f()
 
     async def check_store() -> None:
         async with open_store(source_store_url(settings, chosen_source(sandbox=sandbox))):
@@ -624,3 +687,12 @@ def _register_store() -> None:
 
 
 _register_store()
+
+
+def _register_g4f() -> None:
+    from .g4f.command import g4f
+
+    main.add_command(g4f)
+
+
+_register_g4f()

@@ -35,6 +35,7 @@ from .alerts.config import AlertSettings
 from .connectivity import DEFAULT_NAMES
 from .endpoints import install_endpoints
 from .errors import ConfigError
+from .g4f.settings import G4FSettings
 from .looplag import DEFAULT_BUDGET_MS
 
 CONFIG_ENV = "HARNESS_CONFIG"
@@ -263,6 +264,7 @@ class Settings(_Section):
     )
     endpoints: dict[str, EndpointSettings] = {}
     timing: TimingSettings = TimingSettings()
+    g4f: G4FSettings = G4FSettings()
 
     @field_validator("upstream")
     @classmethod

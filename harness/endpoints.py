@@ -79,9 +79,9 @@ def endpoint_secrets(settings: Settings) -> list[str]:
 
 
 def secrets_of(settings: Settings) -> tuple[str, ...]:
-    """Every secret to keep out of results, logs and cassettes: the configured ones and
-    the endpoints' API keys."""
-    return (*settings.secrets, *endpoint_secrets(settings))
+    """Every secret to keep out of results, logs and cassettes: the configured ones, the
+    endpoints' API keys and those of the gpt4free providers."""
+    return (*settings.secrets, *endpoint_secrets(settings), *settings.g4f.secrets())
 
 
 def is_discovering(settings: Settings, provider: type[AsyncGeneratorProvider]) -> bool:

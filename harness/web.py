@@ -184,6 +184,11 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
         )
         metrics.set_statuses(summary.statuses.values(), summary.objectives)
 
+    if settings.g4f.enabled and not options.sandbox:
+        # gpt4free's providers join PROVIDERS as g4f.NAME (they cannot reach the sandbox).
+        from .g4f.targets import install
+
+        await install(settings.g4f)
     enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
     scheduler = ProbeScheduler(
         job, enabled, interval=options.interval, jitter=settings.serve.jitter

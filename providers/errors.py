@@ -2,7 +2,9 @@
 
     ProviderError
     ├── MissingRequirementsError     an optional package is not installed
+    ├── MissingCredentialsError      the provider needs credentials nobody gave it
     ├── ModelNotSupportedError       the provider does not serve that model
+    ├── StuckProviderError           an earlier call is still running after cancellation
     └── ResponseError                the upstream answered, but not usefully
         ├── ProtocolError            the body breaks the provider's framing
         │   └── ResponseTooLargeError  a line or body over the configured cap
@@ -29,8 +31,17 @@ class MissingRequirementsError(ProviderError):
     """An optional package the provider needs is not installed."""
 
 
+class MissingCredentialsError(ProviderError):
+    """The provider needs credentials (an API key, cookies) that were not given."""
+
+
 class ModelNotSupportedError(ProviderError):
     """The requested model is neither a model nor an alias of the provider."""
+
+
+class StuckProviderError(ProviderError):
+    """An earlier call of the provider is still running after it was cancelled (it blocks
+    its event loop or ignores cancellation), so it is not called again until that ends."""
 
 
 class ResponseError(ProviderError):

@@ -1,0 +1,41 @@
+"""gpt4free's providers as providers of this package (an optional dependency: ``.[g4f]``).
+
+Nothing here imports gpt4free at import time; :func:`~.catalog.require` says how to
+install it when it is missing. ``catalog`` lists and loads gpt4free's providers,
+``adapter`` wraps each as ``g4f.NAME``, ``isolation`` runs their code off the caller's
+event loop, ``translate`` turns their items and errors into this package's.
+"""
+
+from __future__ import annotations
+
+from .adapter import DEFAULT_MODEL, PREFIX, G4FProvider, target_name, wrap
+from .catalog import (
+    INSTALL_HINT,
+    PINNED,
+    G4FInfo,
+    LoadFailure,
+    describe,
+    load,
+    load_all,
+    provider_names,
+    require,
+)
+from .isolation import Lane
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "INSTALL_HINT",
+    "PINNED",
+    "PREFIX",
+    "G4FInfo",
+    "G4FProvider",
+    "Lane",
+    "LoadFailure",
+    "describe",
+    "load",
+    "load_all",
+    "provider_names",
+    "require",
+    "target_name",
+    "wrap",
+]
