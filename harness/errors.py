@@ -3,6 +3,7 @@
     HarnessError
     ├── ConfigError     a bad harness.toml, flag or name: exit code 2
     └── StoreError      the result store cannot be opened, read or written
+        └── StoreUnavailable   the database server cannot be reached (for now)
 """
 
 from __future__ import annotations
@@ -18,3 +19,7 @@ class ConfigError(HarnessError):
 
 class StoreError(HarnessError):
     """The result store is unusable (unwritable, corrupt, unsupported backend)."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's database server cannot be reached; writes may succeed later."""

@@ -1,4 +1,4 @@
-"""The interface every result store implements (SQLite now, PostgreSQL later).
+"""The interface every result store implements (SQLite and PostgreSQL).
 
 Conventions shared by every backend:
 
@@ -6,18 +6,26 @@ Conventions shared by every backend:
   times come back in UTC;
 * lists come newest first; ``since`` is inclusive and ``until`` exclusive;
 * every write is one transaction: all of it lands or none of it does;
-* every failure of the backend surfaces as :class:`harness.errors.StoreError`.
+* every failure of the backend surfaces as :class:`harness.errors.StoreError`; a
+  database that cannot be reached (rather than one that refuses) as its subclass
+  :class:`harness.errors.StoreUnavailable`, so a run can spool its results and retry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from harness.aggregate import LatencySummary, Uptime
+from harness.consensus import RunDecision, VantageKey, VantageStatus
 from harness.result import ProbeResult
 from harness.status import Flip, TargetStatus
+
+Decide = Callable[
+    [Mapping[tuple[str, str], TargetStatus], Mapping[VantageKey, VantageStatus]], RunDecision
+]
+"""What :meth:`Store.record_vantage_run` asks: (shown statuses, vantage statuses) -> decision."""
 
 
 class Store(Protocol):
@@ -70,6 +78,20 @@ class Store(Protocol):
         flips: Sequence[Flip],
     ) -> None:
         """Store results together with the statuses and flips they caused, atomically."""
+
+    async def vantage_statuses(self) -> dict[VantageKey, VantageStatus]:
+        """Every vantage's status of every target, by (provider, model, vantage)."""
+
+    async def record_vantage_run(
+        self, results: Sequence[ProbeResult], decide: Decide
+    ) -> RunDecision:
+        """Store ``results`` with what ``decide`` makes of them, atomically and serialised.
+
+        ``decide`` is called with the current shown and per-vantage statuses, read inside
+        the transaction while holding a lock that every other writer of this store takes
+        too; the results, the statuses it returns and its flips are then written in that
+        same transaction. Its decision is returned.
+        """
 
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
         """Recorded flips, newest first."""

@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.aggregate import LatencySummary, Uptime
+from harness.consensus import RunDecision, VantageKey, VantageStatus
 from harness.errors import StoreError
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from harness.status import Flip, State, TargetStatus
+from harness.store.base import Decide
 
 _T = TypeVar("_T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -123,7 +125,49 @@ def _create_tables(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_create_tables,)
+def _vantage_status(conn: sqlite3.Connection) -> None:
+    """Each vantage's own status of each target (the status table holds the consensus)."""
+    conn.execute(
+        """CREATE TABLE vantage_status (
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            vantage TEXT NOT NULL,
+            state TEXT NOT NULL,
+            since INTEGER NOT NULL,
+            pass_streak INTEGER NOT NULL,
+            fail_streak INTEGER NOT NULL,
+            last_result_at INTEGER,
+            last_ok_at INTEGER,
+            last_kind TEXT,
+            last_error TEXT,
+            changes TEXT NOT NULL,
+            underlying TEXT NOT NULL,
+            reported_at INTEGER NOT NULL,
+            offline INTEGER NOT NULL,
+            PRIMARY KEY (provider, model, vantage),
+            FOREIGN KEY (provider, model) REFERENCES targets (provider, model)
+        ) WITHOUT ROWID"""
+    )
+
+
+def _copy_progress(conn: sqlite3.Connection) -> None:
+    """How far ``harness store migrate`` has copied each table of each source into this store."""
+    conn.execute(
+        """CREATE TABLE copy_progress (
+            source TEXT NOT NULL,
+            "table" TEXT NOT NULL,
+            last_id INTEGER NOT NULL,
+            copied INTEGER NOT NULL,
+            PRIMARY KEY (source, "table")
+        ) WITHOUT ROWID"""
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _create_tables,
+    _vantage_status,
+    _copy_progress,
+)
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
 RESULT_COLUMNS = tuple(f.name for f in fields(ProbeResult))
@@ -197,6 +241,30 @@ def _status_from_row(row: sqlite3.Row) -> TargetStatus:
     )
 
 
+_VANTAGE_COLUMNS = ("vantage", *_STATUS_COLUMNS, "reported_at", "offline")
+_UPSERT_VANTAGE = (
+    "INSERT INTO vantage_status ({}) VALUES ({})"
+    " ON CONFLICT (provider, model, vantage) DO UPDATE SET {}".format(
+        ", ".join(_VANTAGE_COLUMNS),
+        ", ".join("?" for _ in _VANTAGE_COLUMNS),
+        ", ".join(f"{c} = excluded.{c}" for c in _VANTAGE_COLUMNS[3:]),
+    )
+)
+
+
+def _vantage_row(v: VantageStatus) -> tuple[Any, ...]:
+    return (v.vantage, *_status_row(v.status), _to_us(v.reported_at), int(v.offline))
+
+
+def _vantage_from_row(row: sqlite3.Row) -> VantageStatus:
+    return VantageStatus(
+        vantage=row["vantage"],
+        status=_status_from_row(row),
+        reported_at=_from_us(row["reported_at"]),
+        offline=bool(row["offline"]),
+    )
+
+
 def _flip_from_row(row: sqlite3.Row) -> Flip:
     return Flip(
         provider=row["provider"],
@@ -206,6 +274,32 @@ def _flip_from_row(row: sqlite3.Row) -> Flip:
         new=State(row["new"]),
         reason=row["reason"],
     )
+
+
+_ALL_STATUS = "SELECT * FROM status"
+
+
+def _flip_row(f: Flip) -> tuple[Any, ...]:
+    return (f.provider, f.model, _to_us(f.at), f.old.value, f.new.value, f.reason)
+
+
+def _write(
+    conn: sqlite3.Connection,
+    targets: Sequence[tuple[str, str]],
+    results: Sequence[ProbeResult],
+    status_rows: Sequence[tuple[Any, ...]],
+    flip_rows: Sequence[tuple[Any, ...]],
+    vantage_rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """The writes of one run, inside the caller's transaction."""
+    conn.executemany("INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)", targets)
+    conn.executemany(_INSERT_RESULT, map(_result_row, results))
+    conn.executemany(_UPSERT_STATUS, status_rows)
+    conn.executemany(
+        "INSERT INTO flips (provider, model, at, old, new, reason) VALUES (?, ?, ?, ?, ?, ?)",
+        flip_rows,
+    )
+    conn.executemany(_UPSERT_VANTAGE, vantage_rows)
 
 
 @contextmanager
@@ -419,7 +513,7 @@ class SQLiteStore:
         """The current status of every target that has one."""
 
         def query(conn: sqlite3.Connection) -> dict[tuple[str, str], TargetStatus]:
-            statuses = map(_status_from_row, conn.execute("SELECT * FROM status"))
+            statuses = map(_status_from_row, conn.execute(_ALL_STATUS))
             return {s.target: s for s in statuses}
 
         return await self._call(query)
@@ -438,9 +532,7 @@ class SQLiteStore:
         transaction: a crash keeps both or neither, so the flags never lag the results."""
         batch = list(results)
         status_rows = [_status_row(s) for s in statuses]
-        flip_rows = [
-            (f.provider, f.model, _to_us(f.at), f.old.value, f.new.value, f.reason) for f in flips
-        ]
+        flip_rows = [_flip_row(f) for f in flips]
         targets = sorted(
             {r.target for r in batch} | {(row[0], row[1]) for row in (*status_rows, *flip_rows)}
         )
@@ -449,18 +541,43 @@ class SQLiteStore:
 
         def save(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
-                conn.executemany(
-                    "INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)", targets
-                )
-                conn.executemany(_INSERT_RESULT, map(_result_row, batch))
-                conn.executemany(_UPSERT_STATUS, status_rows)
-                conn.executemany(
-                    "INSERT INTO flips (provider, model, at, old, new, reason)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    flip_rows,
-                )
+                _write(conn, targets, batch, status_rows, flip_rows, [])
 
         await self._call(save)
+
+    async def vantage_statuses(self) -> dict[VantageKey, VantageStatus]:
+        """Every vantage's status of every target, by (provider, model, vantage)."""
+
+        def query(conn: sqlite3.Connection) -> dict[VantageKey, VantageStatus]:
+            views = map(_vantage_from_row, conn.execute("SELECT * FROM vantage_status"))
+            return {v.key: v for v in views}
+
+        return await self._call(query)
+
+    async def record_vantage_run(
+        self, results: Sequence[ProbeResult], decide: Decide
+    ) -> RunDecision:
+        """Store ``results`` with what ``decide`` makes of them, in one transaction under
+        SQLite's write lock (``BEGIN IMMEDIATE``), so no other writer interleaves."""
+        batch = list(results)
+
+        def save(conn: sqlite3.Connection) -> RunDecision:
+            with _transaction(conn):
+                shown = {s.target: s for s in map(_status_from_row, conn.execute(_ALL_STATUS))}
+                views = map(_vantage_from_row, conn.execute("SELECT * FROM vantage_status"))
+                decision = decide(shown, {v.key: v for v in views})
+                status_rows = [_status_row(s) for s in decision.statuses]
+                flip_rows = [_flip_row(f) for f in decision.flips]
+                targets = sorted(
+                    {r.target for r in batch}
+                    | {s.target for s in decision.statuses}
+                    | {f[:2] for f in flip_rows}
+                )
+                vantage_rows = [_vantage_row(v) for v in decision.vantages]
+                _write(conn, targets, batch, status_rows, flip_rows, vantage_rows)
+                return decision
+
+        return await self._call(save)
 
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
         """Recorded flips, newest first, optionally of one provider."""

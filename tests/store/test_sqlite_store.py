@@ -14,6 +14,7 @@ import pytest
 from harness.errors import StoreError
 from harness.result import ProbeResult
 from harness.store import SQLiteStore, make_store, open_store
+from harness.store.postgres import PostgresStore
 from harness.store.sqlite import MIGRATIONS
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
@@ -183,17 +184,18 @@ def test_locations_name_sqlite_files(location: str | Path, expected: Path) -> No
     assert store.path == expected
 
 
-@pytest.mark.parametrize(
-    "url", ["postgresql://db/harness", "postgres://db/harness", "postgresql+asyncpg://db/h"]
-)
-def test_postgresql_urls_are_not_implemented_yet(url: str) -> None:
-    with pytest.raises(StoreError, match="PostgreSQL store is not implemented yet"):
+@pytest.mark.parametrize("url", ["postgresql://db/harness", "postgres://u:secret@db/harness"])
+def test_postgresql_urls_name_a_postgresql_store(url: str) -> None:
+    store = make_store(url)
+    assert isinstance(store, PostgresStore)
+    assert "secret" not in repr(store)
+
+
+@pytest.mark.parametrize("url", ["mysql://db/harness", "postgresql+asyncpg://u:secret@db/h"])
+def test_other_url_schemes_are_refused_without_their_secrets(url: str) -> None:
+    with pytest.raises(StoreError, match="unsupported store URL") as caught:
         make_store(url)
-
-
-def test_other_url_schemes_are_refused() -> None:
-    with pytest.raises(StoreError, match="unsupported store URL"):
-        make_store("mysql://db/harness")
+    assert "secret" not in str(caught.value)
 
 
 async def test_per_target_queries_read_only_the_covering_index(tmp_path: Path) -> None:
