@@ -66,6 +66,13 @@ class ServeSettings(_Section):
     jitter: float = Field(30.0, ge=0)
 
 
+class ConsensusSettings(_Section):
+    """Several vantages on one store: how many voting vantages must see a target down
+    for it to show down (default: a majority of those that reported lately)."""
+
+    quorum: int | None = Field(None, ge=1)
+
+
 class ProviderSettings(_Section):
     """Per-provider switches: enabled, a base URL standing in for its hosts, a proxy, models."""
 
@@ -98,6 +105,7 @@ class Settings(_Section):
     thresholds: ThresholdSettings = ThresholdSettings()
     connectivity: ConnectivitySettings = ConnectivitySettings()
     serve: ServeSettings = ServeSettings()
+    consensus: ConsensusSettings = ConsensusSettings()
     providers: dict[str, ProviderSettings] = {}
 
     @field_validator("upstream")

@@ -1,9 +1,9 @@
 """Errors of the harness itself (as opposed to provider errors, in ``providers.errors``).
 
-    HarnessError
-    ├── ConfigError     a bad harness.toml, flag or name: exit code 2
-    └── StoreError      the result store cannot be opened, read or written
-        └── StoreUnavailable   the database server cannot be reached (for now)
+HarnessError
+├── ConfigError     a bad harness.toml, flag or name: exit code 2
+└── StoreError      the result store cannot be opened, read or written
+    └── StoreUnavailable   the database server cannot be reached (for now)
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +18,8 @@ from providers.flags import apply_flags
 
 from .config import Settings
 from .connectivity import ConnectivityCheck
-from .errors import ConfigError
+from .consensus import RunDecision, VantageKey, VantageStatus, decide
+from .errors import ConfigError, StoreUnavailable
 from .flags import flags_file, write_flags
 from .probe import Deadlines
 from .prompts import PROMPTS
@@ -25,6 +27,9 @@ from .result import ProbeResult, Source
 from .runner import Target, run
 from .status import Flip, TargetStatus, Thresholds, provider_working, step
 from .store.base import Store
+from .store.spool import Spool
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,9 @@ class RunSummary:
     statuses: dict[tuple[str, str], TargetStatus] = field(default_factory=dict)
     flips: list[Flip] = field(default_factory=list)
     working: dict[str, bool] = field(default_factory=dict)
+    spooled: int = 0
+    """Results kept in the spool because the store could not be reached."""
+    store_error: str | None = None
 
     @property
     def passed(self) -> int:
@@ -188,21 +196,74 @@ async def record(
     offline: bool = False,
     reason: str | None = None,
 ) -> RunSummary:
-    """Keep ``results``, fold them into the statuses, write the flags file; prune old rows.
+    """Keep ``results``, fold them into the per-vantage and shown statuses, write the
+    flags file; prune old rows.
 
-    Without a store nothing is written and the summary carries only the results.
+    Without a store nothing is written and the summary carries only the results. When
+    the store cannot be reached the results wait in the spool (in the data directory)
+    and are stored, with any spooled before them, by the next run that reaches it.
     """
     if store is None:
         return RunSummary(results, offline, reason)
-    previous = await store.statuses()
-    changed, flips = fold_statuses(previous, results, thresholds_of(settings))
-    await store.record_run(results, list(changed.values()), flips)
-    statuses = {**previous, **changed}
+    spool = spool_of(settings)
+    try:
+        await store_spooled(settings, store, spool)
+        decision = await store_results(settings, store, results)
+    except StoreUnavailable as exc:
+        await asyncio.to_thread(spool.put, results)
+        log.warning("%s; %d results spooled", exc, len(results))
+        return RunSummary(results, offline, reason, spooled=len(results), store_error=str(exc))
+    statuses = decision.shown
+    flips = decision.flips
     working = working_flags(statuses.values())
     states: dict[str, dict[str, str]] = {}
     for status in statuses.values():
         states.setdefault(status.provider, {})[status.model] = status.state.value
     await asyncio.to_thread(write_flags, flags_file(settings.data_dir), working, states)
     apply_flags(PROVIDERS.values(), working)
-    await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
+    try:
+        await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
+    except StoreUnavailable as exc:  # the run is stored; pruning waits for the next one
+        log.warning("pruning skipped: %s", exc)
     return RunSummary(results, offline, reason, statuses, flips, working)
+
+
+def spool_of(settings: Settings) -> Spool:
+    """Where results wait while the store cannot be reached."""
+    return Spool(settings.data_dir / "spool")
+
+
+async def store_results(
+    settings: Settings, store: Store, results: Sequence[ProbeResult]
+) -> RunDecision:
+    """Store ``results`` with their per-vantage and consensus statuses, in one transaction."""
+    thresholds = thresholds_of(settings)
+    window = timedelta(seconds=2 * settings.serve.interval)
+    quorum = settings.consensus.quorum
+
+    def decision(
+        shown: Mapping[tuple[str, str], TargetStatus], views: Mapping[VantageKey, VantageStatus]
+    ) -> RunDecision:
+        return decide(shown, views, results, thresholds=thresholds, window=window, quorum=quorum)
+
+    return await store.record_vantage_run(results, decision)
+
+
+async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
+    """Store every spooled run, oldest first; how many results went in."""
+    stored = 0
+    for path in await asyncio.to_thread(spool.pending):
+        claimed = await asyncio.to_thread(spool.claim, path)
+        if claimed is None:
+            continue
+        try:
+            results = await asyncio.to_thread(spool.read, claimed)
+            await store_results(settings, store, results)
+        except BaseException:
+            await asyncio.to_thread(spool.release, claimed)
+            raise
+        await asyncio.to_thread(spool.done, claimed)
+        stored += len(results)
+    if stored:
+        log.info("stored %d spooled results", stored)
+    return stored
