@@ -49,7 +49,7 @@ _ENCODED = "\ufdd0"
 MIGRATION_LOCK = 0x68617272_6D696772  # "harrmigr": one key for schema changes
 WRITE_LOCK = 0x68617272_77726974  # "harrwrit": serialises consensus decisions
 CONNECT_TIMEOUT_S = 5
-POOL_TIMEOUT_S = 10.0
+POOL_TIMEOUT_S = 5.0
 
 
 def _encode_text(value: str) -> str:
@@ -363,7 +363,7 @@ def redacted(url: str) -> str:
 class PostgresStore:
     """The :class:`harness.store.base.Store` on a PostgreSQL database."""
 
-    def __init__(self, url: str, *, max_connections: int = 4) -> None:
+    def __init__(self, url: str, *, max_connections: int = 8) -> None:
         self.url = url
         self.where = redacted(url)
         self.max_connections = max_connections

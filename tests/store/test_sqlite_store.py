@@ -217,3 +217,24 @@ async def test_per_target_queries_read_only_the_covering_index(tmp_path: Path) -
     assert "USING COVERING INDEX results_target_time" in str(uptime_plan)
     assert "USING INDEX results_target_time" in str(latency_plan)
     assert "TEMP B-TREE" not in str(latency_plan)
+
+
+async def test_a_store_of_an_older_harness_is_upgraded_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TEXT NOT NULL)"
+        )
+        MIGRATIONS[0](conn)
+        conn.execute("INSERT INTO schema_migrations VALUES (1, 'create_tables', '2024-01-01')")
+    conn.close()
+    async with open_store(path) as store:
+        await store.add_results([PASS])
+    assert [v for (v,) in rows(path, "SELECT version FROM schema_migrations")] == list(
+        range(1, len(MIGRATIONS) + 1)
+    )
+    async with open_store(path) as store:
+        assert await store.results() == [PASS]
+        assert await store.vantage_statuses() == {}

@@ -71,7 +71,9 @@ probe_results = st.builds(
 )
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(batch=st.lists(probe_results, max_size=15))
 async def test_every_result_field_round_trips(
     new_store: NewStore, batch: list[ProbeResult]
