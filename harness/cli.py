@@ -207,6 +207,24 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool) -> None:
     click.echo(source_patch(edits, Path.cwd()), nl=False)
 
 
+STORE_ENV = "HARNESS_STORE"
+
+_store_option = click.option(
+    "--store",
+    "store_url",
+    envvar=STORE_ENV,
+    metavar="URL",
+    help="Where results live: a SQLite path, sqlite:///path.db or postgresql://user@host/db "
+    f"(default: `store` in harness.toml, else DATA_DIR/harness.db; env ${STORE_ENV}).",
+)
+_vantage_option = click.option(
+    "--vantage",
+    metavar="NAME",
+    help="Name of this probing host, on every result (default: `vantage` in settings, "
+    "else the host name).",
+)
+
+
 def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The -p/--provider, -m/--model and --prompt options that choose what to probe."""
 
@@ -259,6 +277,8 @@ def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Calla
 @click.option("--concurrency", type=click.IntRange(1, 10_000), help="Probes in flight in all.")
 @click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline per probe, s.")
 @click.option("--no-store", is_flag=True, help="Do not record results, statuses or flags.")
+@_store_option
+@_vantage_option
 @click.pass_context
 def probe(
     ctx: click.Context,
@@ -273,6 +293,8 @@ def probe(
     concurrency: int | None,
     timeout: float | None,
     no_store: bool,
+    store_url: str | None,
+    vantage: str | None,
 ) -> None:
     """Probe providers with canned prompts; record, update statuses and flags."""
     if all_providers == bool(provider_names):
@@ -287,6 +309,8 @@ def probe(
         settings = settings.with_overrides(
             concurrency=concurrency,
             upstream=upstream,
+            store=store_url,
+            vantage=vantage,
             deadlines=deadlines.model_dump() if deadlines else None,
         )
     except ConfigError as exc:
@@ -355,13 +379,14 @@ async def _probe(
     type=click.Path(file_okay=False, path_type=Path),
     help="Output directory.",
 )
+@_store_option
 @click.pass_context
-def report(ctx: click.Context, out_dir: Path) -> None:
+def report(ctx: click.Context, out_dir: Path, store_url: str | None) -> None:
     """Render index.html, status.json, status.md and badges from the store."""
     from .report import write_report
     from .store import open_store
 
-    settings = _settings(ctx)
+    settings = _with(_settings(ctx), store=store_url)
 
     async def render() -> list[Path]:
         async with open_store(settings.store_url) as store:
@@ -392,6 +417,8 @@ def report(ctx: click.Context, out_dir: Path) -> None:
     metavar="PROVIDER=MODE[:ARG]",
     help="With --sandbox: start an emulator faulty (repeatable).",
 )
+@_store_option
+@_vantage_option
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -400,6 +427,8 @@ def serve(
     interval: float | None,
     sandbox: bool,
     faults: Sequence[str],
+    store_url: str | None,
+    vantage: str | None,
 ) -> None:
     """Serve the live status page, probing every provider on a schedule."""
     from .store import open_store
@@ -409,6 +438,9 @@ def serve(
         _fail("--fault needs --sandbox")
     parsed = _parse_faults(faults)
     settings = _settings(ctx)
+    # The consensus window is two probing intervals: the one this server probes at.
+    every = {**settings.serve.model_dump(), "interval": interval} if interval else None
+    settings = _with(settings, store=store_url, vantage=vantage, serve=every)
 
     async def check_store() -> None:
         async with open_store(settings.store_url):
@@ -490,6 +522,14 @@ def record_command(
     sys.exit(_run(go))
 
 
+def _with(settings: Settings, **changes: Any) -> Settings:
+    """``settings`` with command-line values applied; a bad one exits 2."""
+    try:
+        return settings.with_overrides(**changes)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
 def _register_bench() -> None:
     from .bench.command import bench
 
@@ -497,3 +537,12 @@ def _register_bench() -> None:
 
 
 _register_bench()
+
+
+def _register_store() -> None:
+    from .store.commands import store
+
+    main.add_command(store)
+
+
+_register_store()

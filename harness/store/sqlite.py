@@ -197,7 +197,7 @@ def _result_row(result: ProbeResult) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def _result_from_row(row: sqlite3.Row) -> ProbeResult:
+def _result_from_row(row: Sequence[Any]) -> ProbeResult:
     values = dict(zip(RESULT_COLUMNS, row, strict=True))
     values["started_at"] = _from_us(values["started_at"])
     values["ok"] = bool(values["ok"])
