@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from harness import __version__
 from harness.config import Settings
+from harness.consensus import VantageStatus
 from harness.errors import ConfigError
 from harness.pipeline import plan_targets
 from harness.prompts import PROMPTS
@@ -21,6 +23,7 @@ from .view import (
     TargetFacts,
     build_page,
     provider_state,
+    vantage_rows,
 )
 
 FLIPS_SHOWN = 20
@@ -37,19 +40,28 @@ def planned_targets(settings: Settings) -> list[tuple[str, str]]:
 
 
 async def read_facts(
-    store: Store, provider: str, model: str, status: TargetStatus | None, now: datetime
+    store: Store,
+    provider: str,
+    model: str,
+    status: TargetStatus | None,
+    now: datetime,
+    views: Sequence[VantageStatus] = (),
+    window: timedelta = timedelta(minutes=10),
 ) -> TargetFacts:
-    """Everything the page needs about one target, read from ``store``."""
+    """Everything the page needs about one target, read from ``store``; ``views`` are
+    the vantages' own statuses of it, voting within ``window``."""
     uptime = {
         label: await store.uptime(provider, model, now - span) for label, span in UPTIME_WINDOWS
     }
+    recent = await store.recent(provider, model, HISTORY_LENGTH)
     return TargetFacts(
         provider=provider,
         model=model,
         status=status,
-        recent=await store.recent(provider, model, HISTORY_LENGTH),
+        recent=recent,
         uptime=uptime,
         latency=await store.latency(provider, model, now - LATENCY_WINDOW[1]),
+        vantages=vantage_rows(views, recent, now=now, window=window),
     )
 
 
@@ -70,8 +82,15 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
     and every target the store has seen."""
     now = now or datetime.now(UTC)
     statuses = await store.statuses()
+    views: dict[tuple[str, str], list[VantageStatus]] = {}
+    for view in (await store.vantage_statuses()).values():
+        views.setdefault(view.status.target, []).append(view)
+    window = timedelta(seconds=2 * settings.serve.interval)
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
-    facts = [await read_facts(store, p, m, statuses.get((p, m)), now) for p, m in targets]
+    facts = [
+        await read_facts(store, p, m, statuses.get((p, m)), now, views.get((p, m), ()), window)
+        for p, m in targets
+    ]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(

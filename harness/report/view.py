@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells
+from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells, percentile
+from harness.consensus import VantageStatus, voters
 from harness.result import FailureKind, ProbeResult
 from harness.status import Flip, Outcome, State, TargetStatus, outcome_of
 
@@ -41,6 +42,47 @@ _BEST_FIRST = (
 
 
 @dataclass(frozen=True)
+class VantageRow:
+    """One vantage's view of one model: its own state, whether it votes, its numbers."""
+
+    name: str
+    state: State
+    voting: bool
+    last_checked: datetime
+    ttfc_p50: float | None
+    """Median time to first chunk over this vantage's passes among the recent results."""
+
+
+def vantage_rows(
+    views: Iterable[VantageStatus],
+    recent: Sequence[ProbeResult],
+    *,
+    now: datetime,
+    window: timedelta,
+) -> list[VantageRow]:
+    """One row per vantage that has reported on the target, by name."""
+    views = list(views)
+    voting = {v.vantage for v in voters(views, now=now, window=window)}
+    rows = []
+    for view in sorted(views, key=lambda v: v.vantage):
+        ttfc = [
+            r.ttfc_ms
+            for r in recent
+            if r.vantage == view.vantage and r.ok and r.ttfc_ms is not None
+        ]
+        rows.append(
+            VantageRow(
+                name=view.vantage,
+                state=view.status.state,
+                voting=view.vantage in voting,
+                last_checked=view.reported_at,
+                ttfc_p50=percentile(ttfc, 50) if ttfc else None,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
 class TargetFacts:
     """What the store knows about one provider/model, as read for one page."""
 
@@ -52,6 +94,7 @@ class TargetFacts:
     uptime: Mapping[str, Uptime]
     """Uptime per window label of :data:`UPTIME_WINDOWS`."""
     latency: LatencySummary
+    vantages: Sequence[VantageRow] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +126,10 @@ class ModelView:
     last_error: str | None
     """The error of the last failure, shown while the model is not passing."""
     checks: Sequence[Check]
+    vantages: Sequence[VantageRow] = ()
+    """Each vantage's own view, when more than one probes the model."""
+    down_from: tuple[str, ...] = ()
+    """The voting vantages that see the model not working."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +200,10 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         last_kind=last_kind,
         last_error=last_error,
         checks=_checks(recent, prompt_order),
+        vantages=facts.vantages if len(facts.vantages) > 1 else (),
+        down_from=tuple(v.name for v in facts.vantages if v.voting and not v.state.is_working)
+        if len(facts.vantages) > 1
+        else (),
     )
 
 
