@@ -344,14 +344,21 @@ async def _probe(
     from contextlib import AsyncExitStack
 
     from . import console
-    from .pipeline import plan_targets, probe_and_record, record
+    from .errors import StoreUnavailable
+    from .pipeline import plan_targets, probe_and_record, record, spool_of
     from .sources import probe_source
     from .store import open_store
 
     # Names are checked before the store is touched: a typo costs nothing.
     targets = plan_targets(settings, providers, model, prompts) if replay_dir is None else []
+    unreachable: StoreUnavailable | None = None
     async with AsyncExitStack() as stack:
-        store = await stack.enter_async_context(open_store(settings.store_url)) if keep else None
+        store = None
+        if keep:
+            try:
+                store = await stack.enter_async_context(open_store(settings.store_url))
+            except StoreUnavailable as exc:  # probe anyway; the results wait in the spool
+                unreachable = exc
         if replay_dir is not None:
             from .cassettes import replay
 
@@ -363,6 +370,9 @@ async def _probe(
                 summary = await probe_and_record(
                     settings, store, targets, source=source, on_result=advance
                 )
+    if unreachable is not None:
+        await asyncio.to_thread(spool_of(settings).put, summary.results)
+        click.echo(f"warning: {unreachable}; {len(summary.results)} results spooled", err=True)
     if as_json:
         click.echo(console.json_document(summary))
     else:

@@ -23,6 +23,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.delenv("HARNESS_FLAGS_FILE", raising=False)
     monkeypatch.delenv("HARNESS_UPSTREAM", raising=False)
     monkeypatch.delenv("HARNESS_ADMIN_TOKEN", raising=False)
+    monkeypatch.delenv("HARNESS_STORE", raising=False)
     return home
 
 

@@ -44,7 +44,16 @@ def _benchmarks(ctx: click.Context, param: click.Parameter, value: str | None) -
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the cassettes to replay are.",
 )
-def bench(as_json: bool, quick: bool, only: tuple[str, ...], cassette_dir: Path) -> None:
+@click.option(
+    "--store",
+    "store_url",
+    metavar="POSTGRES_URL",
+    help="Run the store benchmark on this PostgreSQL database (in a scratch schema, "
+    "dropped afterwards) instead of a temporary SQLite file.",
+)
+def bench(
+    as_json: bool, quick: bool, only: tuple[str, ...], cassette_dir: Path, store_url: str | None
+) -> None:
     """Measure probe fan-out, timing accuracy, the store and page at scale, and replay.
 
     Fan-out and timing run the harness and a bare aiohttp loop against the same
@@ -59,12 +68,16 @@ def bench(as_json: bool, quick: bool, only: tuple[str, ...], cassette_dir: Path)
     from .tables import tables
 
     errors = Console(stderr=True, highlight=False)
+    if store_url is not None and not store_url.startswith(("postgresql://", "postgres://")):
+        click.echo("error: --store must be a PostgreSQL URL: postgresql://user@host/db", err=True)
+        sys.exit(EXIT_USAGE)
     try:
         document = run_benchmarks(
             QUICK if quick else FULL,
             only=only,
             cassette_dir=cassette_dir,
             quick=quick,
+            store=store_url,
             say=lambda line: errors.print(line, style="dim", markup=False),
         )
     except HarnessError as exc:

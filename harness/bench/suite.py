@@ -37,8 +37,11 @@ def run_benchmarks(
     cassette_dir: Path = Path("cassettes"),
     quick: bool = False,
     say: Callable[[str], None] = lambda message: None,
+    store: str | None = None,
 ) -> dict[str, Any]:
     """Run the benchmarks named in ``only`` at ``sizes``; the JSON-ready document.
+
+    ``store`` is a PostgreSQL URL for the store benchmark (default: a temporary SQLite file).
 
     ``say`` hears a line before each benchmark starts (progress for a terminal).
     """
@@ -81,7 +84,7 @@ def run_benchmarks(
     if "store" in only:
         say(f"store: {sizes.store_rows:,} results, then the page in a fresh process")
         document["store"] = store_at_scale(
-            rows=sizes.store_rows, batch=sizes.store_batch, repeats=sizes.page_repeats
+            rows=sizes.store_rows, batch=sizes.store_batch, repeats=sizes.page_repeats, store=store
         )
     if "replay" in only:
         say(f"replay: every cassette under {cassette_dir}, instant")
