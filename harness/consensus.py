@@ -118,12 +118,11 @@ def verdict(voting: Sequence[VantageStatus], quorum: int | None = None) -> Verdi
     if against:
         reason = f"down from {', '.join(down_from)} ({of})"
         return Verdict(State.DEGRADED, names, down_from, need, reason)
-    up = [v.vantage for v in voting if v.status.state is State.UP]
-    state = State.UP if len(up) >= need else State.DEGRADED
-    reason = f"{state} from {len(up) if state is State.UP else len(voting) - len(up)} of " + (
-        f"{len(voting)} vantages"
-    )
-    return Verdict(state, names, (), need, reason)
+    up = sum(1 for v in voting if v.status.state is State.UP)
+    if up >= need:
+        return Verdict(State.UP, names, (), need, f"up from {up} of {len(voting)} vantages")
+    slow = f"degraded from {len(voting) - up} of {len(voting)} vantages"
+    return Verdict(State.DEGRADED, names, (), need, slow)
 
 
 def decide(
