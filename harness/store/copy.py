@@ -112,9 +112,7 @@ _COPY_SQL: dict[
         "SELECT {}, id FROM results WHERE id > ? ORDER BY id LIMIT ?".format(
             ", ".join(f'"{c}"' for c in sqlite.RESULT_COLUMNS)
         ),
-        sql.SQL("COPY results ({}) FROM STDIN").format(
-            sql.SQL(", ").join(map(sql.Identifier, postgres.RESULT_COLUMNS))
-        ),
+        postgres._COPY_RESULTS,
         _result_row,
     ),
     "flips": (

@@ -19,6 +19,7 @@ keeps every string round-tripping exactly and leaves ordinary text untouched.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import types
@@ -137,6 +138,7 @@ def _upsert(table: str, names: Sequence[str], key: Sequence[str]) -> sql.Compose
 
 
 _INSERT_RESULT = _insert("results", RESULT_COLUMNS)
+_COPY_RESULTS = sql.SQL("COPY results ({}) FROM STDIN").format(_columns(RESULT_COLUMNS))
 _SELECT_RESULT = sql.SQL("SELECT {} FROM results").format(_columns(RESULT_COLUMNS))
 _UPSERT_STATUS = _upsert("status", STATUS_COLUMNS, ("provider", "model"))
 _UPSERT_VANTAGE = _upsert("vantage_status", VANTAGE_COLUMNS, ("provider", "model", "vantage"))
@@ -368,6 +370,11 @@ class PostgresStore:
         self.where = redacted(url)
         self.max_connections = max_connections
         self._pool: AsyncConnectionPool[Conn] | None = None
+        # Set when the server was found unreachable: the next call checks it is back with
+        # one direct connection (failing fast while it is not) and then starts a new pool,
+        # rather than waiting out the old pool's reconnection back-off.
+        self._stale = False
+        self._recovering = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.where!r})"
@@ -377,14 +384,20 @@ class PostgresStore:
         if self._pool is not None:
             return
         try:
-            async with await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S
-            ) as conn:
+            async with await self._connect() as conn:
                 await _migrate(conn, self.where)
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"cannot reach the store {self.where}: {_first(exc)}") from exc
         except psycopg.Error as exc:
             raise StoreError(f"cannot open the store {self.where}: {_first(exc)}") from exc
+        self._pool = await self._new_pool()
+
+    async def _connect(self) -> Conn:
+        return await psycopg.AsyncConnection.connect(
+            self.url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S
+        )
+
+    async def _new_pool(self) -> AsyncConnectionPool[Conn]:
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
             self.url,
             min_size=1,
@@ -397,7 +410,7 @@ class PostgresStore:
             name="harness-store",
         )
         await pool.open()
-        self._pool = pool
+        return pool
 
     async def close(self) -> None:
         """Close every pooled connection; safe to call twice."""
@@ -405,17 +418,33 @@ class PostgresStore:
         if pool is not None:
             await pool.close()
 
+    async def _usable_pool(self) -> AsyncConnectionPool[Conn]:
+        if self._pool is None:
+            raise StoreError(f"the store {self.where} is not open")
+        if self._stale:
+            async with self._recovering:
+                if self._stale:
+                    try:
+                        await (await self._connect()).close()
+                    except psycopg.OperationalError as exc:
+                        message = f"cannot reach the store {self.where}: {_first(exc)}"
+                        raise StoreUnavailable(message) from exc
+                    old, self._pool = self._pool, await self._new_pool()
+                    self._stale = False
+                    await old.close()
+        return self._pool
+
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Conn]:
-        pool = self._pool
-        if pool is None:
-            raise StoreError(f"the store {self.where} is not open")
+        pool = await self._usable_pool()
         try:
             async with pool.connection() as conn:
                 yield conn
         except PoolTimeout as exc:
+            self._stale = True
             raise StoreUnavailable(f"cannot reach the store {self.where}: {exc}") from exc
         except psycopg.OperationalError as exc:
+            self._stale = True
             raise StoreUnavailable(f"the store {self.where} is unreachable: {_first(exc)}") from exc
         except psycopg.Error as exc:
             raise StoreError(f"store {self.where}: {_first(exc)}") from exc
@@ -587,8 +616,10 @@ async def _write(
     )
     async with conn.cursor() as cursor:
         await cursor.executemany(_INSERT_TARGET, [tuple(map(_dump, t)) for t in targets])
-        if results:
-            await cursor.executemany(_INSERT_RESULT, [result_row(r) for r in results])
+        if results:  # COPY: several times the rows per second of INSERTs
+            async with cursor.copy(_COPY_RESULTS) as copy:
+                for result in results:
+                    await copy.write_row(result_row(result))
         if statuses:
             await cursor.executemany(_UPSERT_STATUS, [_status_row(s) for s in statuses])
         if flips:
