@@ -19,7 +19,7 @@ from providers.flags import apply_flags
 from .config import Settings
 from .connectivity import ConnectivityCheck
 from .consensus import RunDecision, VantageKey, VantageStatus, decide
-from .errors import ConfigError, StoreUnavailable
+from .errors import ConfigError, StoreError, StoreUnavailable
 from .flags import flags_file, write_flags
 from .probe import Deadlines
 from .prompts import PROMPTS
@@ -259,6 +259,15 @@ async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
         try:
             results = await asyncio.to_thread(spool.read, claimed)
             await store_results(settings, store, results)
+        except StoreUnavailable:
+            await asyncio.to_thread(spool.release, claimed)
+            raise
+        except (StoreError, ValueError, KeyError, TypeError) as exc:
+            # The store refuses these rows (or the file is damaged): set them aside for a
+            # person to look at, rather than failing every run from now on.
+            kept = await asyncio.to_thread(spool.reject, claimed)
+            log.error("spooled results refused (%s); moved to %s", exc, kept)
+            continue
         except BaseException:
             await asyncio.to_thread(spool.release, claimed)
             raise

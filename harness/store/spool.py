@@ -7,6 +7,9 @@ oldest first; a file is removed only once its results are committed, so nothing 
 lost. A file is claimed by renaming it before it is stored, so two runs (or two
 processes sharing the data directory) never store it twice.
 
+A run the store refuses outright (not merely cannot reach) is renamed ``.rejected``
+and left for a person, so one bad file never blocks the runs after it.
+
 The spool is bounded: it keeps at most ``max_results`` results, and when a new run
 would pass the bound the oldest spooled runs are dropped (and counted) to make room.
 """
@@ -33,6 +36,7 @@ ABANDONED_S = 600.0
 
 _SUFFIX = ".jsonl"
 _CLAIMED = ".claimed"
+_REJECTED = ".rejected"
 
 
 class Spool:
@@ -111,6 +115,13 @@ class Spool:
     def done(claimed: Path) -> None:
         """Forget a claimed run whose results are stored."""
         claimed.unlink(missing_ok=True)
+
+    @staticmethod
+    def reject(claimed: Path) -> Path:
+        """Set aside a claimed run the store refuses; where it now is."""
+        rejected = claimed.with_suffix(_REJECTED)
+        claimed.rename(rejected)
+        return rejected
 
     @staticmethod
     def release(claimed: Path) -> None:
