@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -87,10 +88,14 @@ async def read_page(store: Store, settings: Settings, *, now: datetime | None = 
         views.setdefault(view.status.target, []).append(view)
     window = timedelta(seconds=2 * settings.serve.interval)
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
-    facts = [
-        await read_facts(store, p, m, statuses.get((p, m)), now, views.get((p, m), ()), window)
-        for p, m in targets
-    ]
+    # Concurrently: a pooled store (PostgreSQL) reads several targets at once; SQLite's
+    # single connection simply takes them in turn.
+    facts = await asyncio.gather(
+        *(
+            read_facts(store, p, m, statuses.get((p, m)), now, views.get((p, m), ()), window)
+            for p, m in targets
+        )
+    )
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(
