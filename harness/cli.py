@@ -8,6 +8,7 @@ unusable store).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from .gate import FailOn
 
 if TYPE_CHECKING:
     from .result import Source
+    from .store.base import Store
 
 T = TypeVar("T")
 
@@ -278,6 +280,24 @@ def flags(ctx: click.Context, write_source: bool, apply_patch: bool, for_g4f: bo
     click.echo(source_patch(edits, root), nl=False)
 
 
+STORE_ENV = "HARNESS_STORE"
+
+_store_option = click.option(
+    "--store",
+    "store_url",
+    envvar=STORE_ENV,
+    metavar="URL",
+    help="Where results live: a SQLite path, sqlite:///path.db or postgresql://user@host/db "
+    f"(default: `store` in harness.toml, else DATA_DIR/harness.db; env ${STORE_ENV}).",
+)
+_vantage_option = click.option(
+    "--vantage",
+    metavar="NAME",
+    help="Name of this probing host, on every result (default: `vantage` in settings, "
+    "else the host name).",
+)
+
+
 def _target_options(prompt_default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The -p/--provider, -m/--model and --prompt options that choose what to probe."""
 
@@ -372,6 +392,8 @@ def _all_sources(settings: Settings) -> dict[str, Any]:
 @click.option(
     "--g4f-include-auth", is_flag=True, help="With --g4f: also the providers that need auth."
 )
+@_store_option
+@_vantage_option
 @click.pass_context
 def probe(
     ctx: click.Context,
@@ -391,6 +413,8 @@ def probe(
     g4f: bool,
     g4f_providers: tuple[str, ...],
     g4f_include_auth: bool,
+    store_url: str | None,
+    vantage: str | None,
 ) -> None:
     """Probe providers with canned prompts; record, update statuses and flags."""
     if (g4f_providers or g4f_include_auth) and not g4f:
@@ -413,6 +437,8 @@ def probe(
         settings = settings.with_overrides(
             concurrency=concurrency,
             upstream=upstream,
+            store=store_url,
+            vantage=vantage,
             deadlines=deadlines.model_dump() if deadlines else None,
             alerts=_all_sources(settings) if alerts else None,
         )
@@ -455,8 +481,16 @@ async def _probe(
     from contextlib import AsyncExitStack
 
     from . import console
+    from .errors import StoreUnavailable
     from .gate import gate_exit_code
-    from .pipeline import chosen_providers, plan_run, probe_and_record, record, thresholds_of
+    from .pipeline import (
+        chosen_providers,
+        plan_run,
+        probe_and_record,
+        record,
+        spool_of,
+        thresholds_of,
+    )
     from .result import Source
     from .sources import chosen_source, probe_source, source_store_url
     from .store import open_store
@@ -473,23 +507,39 @@ async def _probe(
     if replay_dir is None:
         chosen_providers(settings, providers)
     # Each source has its own store: emulator and cassette answers never touch live flags.
-    url = source_store_url(settings, chosen_source(sandbox=sandbox, replay=bool(replay_dir)))
+    source = chosen_source(sandbox=sandbox, replay=bool(replay_dir))
+    url = source_store_url(settings, source)
+    unreachable: StoreUnavailable | None = None
+
+    async def open_kept(stack: AsyncExitStack) -> Store | None:
+        nonlocal unreachable
+        if not keep:
+            return None
+        try:
+            return await stack.enter_async_context(open_store(url))
+        except StoreUnavailable as exc:  # probe anyway; the results wait in the spool
+            unreachable = exc
+            return None
+
     async with AsyncExitStack() as stack:
         if replay_dir is not None:
             from .cassettes import replay
 
-            store = await stack.enter_async_context(open_store(url)) if keep else None
+            store = await open_kept(stack)
             results = await replay(replay_dir, speed=1.0, settings=settings)
             summary = await record(settings, store, results, source=Source.REPLAY)
         else:
-            source = await stack.enter_async_context(probe_source(settings, sandbox=sandbox))
+            await stack.enter_async_context(probe_source(settings, sandbox=sandbox))
             # Planned under the source's redirection: endpoints discover their models there.
             targets = await plan_run(settings, providers, model, prompts)
-            store = await stack.enter_async_context(open_store(url)) if keep else None
+            store = await open_kept(stack)
             with console.progress(len(targets), enabled=not as_json) as advance:
                 summary = await probe_and_record(
                     settings, store, targets, source=source, on_result=advance
                 )
+    if unreachable is not None:
+        await asyncio.to_thread(spool_of(settings, source).put, summary.results)
+        click.echo(f"warning: {unreachable}; {len(summary.results)} results spooled", err=True)
     code = gate_exit_code(summary, fail_on, thresholds_of(settings))
     if as_json:
         click.echo(console.json_document(summary, exit_code=code, fail_on=fail_on.value))
@@ -506,15 +556,18 @@ async def _probe(
     help="Output directory (default: reports/, reports/sandbox/ or reports/replay/).",
 )
 @_source_options("The report")
+@_store_option
 @click.pass_context
-def report(ctx: click.Context, out_dir: Path | None, sandbox: bool, replay: bool) -> None:
+def report(
+    ctx: click.Context, out_dir: Path | None, sandbox: bool, replay: bool, store_url: str | None
+) -> None:
     """Render index.html, status.json, status.md and badges from the (live) store."""
     from .report import write_report
     from .result import Source
     from .sources import source_store_url
     from .store import open_store
 
-    settings = _settings(ctx)
+    settings = _with(_settings(ctx), store=store_url)
     source = _chosen_source(sandbox, replay)
     out = out_dir or (Path("reports") if source is Source.LIVE else Path("reports", source.value))
 
@@ -555,6 +608,8 @@ def report(ctx: click.Context, out_dir: Path | None, sandbox: bool, replay: bool
     show_default=True,
     help="Probes in flight per run, or `auto` to adapt them to the event loop's lag.",
 )
+@_store_option
+@_vantage_option
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -565,6 +620,8 @@ def serve(
     faults: Sequence[str],
     alerts: bool,
     concurrency: int | str,
+    store_url: str | None,
+    vantage: str | None,
 ) -> None:
     """Serve the live status page, probing every provider on a schedule."""
     from .sources import chosen_source, source_store_url
@@ -573,7 +630,12 @@ def serve(
 
     if faults and not sandbox:
         _fail("--fault needs --sandbox")
-    settings = _settings(ctx).with_overrides(concurrency=concurrency)
+    settings = _settings(ctx)
+    # The consensus window is two probing intervals: the one this server probes at.
+    every = {**settings.serve.model_dump(), "interval": interval} if interval else None
+    settings = _with(
+        settings, store=store_url, vantage=vantage, serve=every, concurrency=concurrency
+    )
     if alerts:
         settings = settings.with_overrides(alerts=_all_sources(settings))
     parsed = _parse_faults(faults, list(settings.endpoints))
@@ -660,6 +722,14 @@ def record_command(
         return report.exit_code
 
     sys.exit(_run(go))
+
+
+def _with(settings: Settings, **changes: Any) -> Settings:
+    """``settings`` with command-line values applied; a bad one exits 2."""
+    try:
+        return settings.with_overrides(**changes)
+    except ConfigError as exc:
+        _fail(str(exc))
 
 
 def _register_bench() -> None:

@@ -170,6 +170,13 @@ class TimingSettings(_Section):
     lag_budget_ms: float = Field(DEFAULT_BUDGET_MS, gt=0)
 
 
+class ConsensusSettings(_Section):
+    """Several vantages on one store: how many voting vantages must see a target down
+    for it to show down (default: a majority of those that reported lately)."""
+
+    quorum: int | None = Field(None, ge=1)
+
+
 class ProviderSettings(_Section):
     """Per-provider switches: enabled, a base URL standing in for its hosts, a proxy, models."""
 
@@ -257,6 +264,7 @@ class Settings(_Section):
     objectives: ObjectiveSettings = ObjectiveSettings()
     connectivity: ConnectivitySettings = ConnectivitySettings()
     serve: ServeSettings = ServeSettings()
+    consensus: ConsensusSettings = ConsensusSettings()
     providers: dict[str, ProviderSettings] = {}
     # Validated on every load (the default too): the environment may name bad URLs.
     alerts: AlertSettings = Field(

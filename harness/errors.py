@@ -3,7 +3,8 @@
 HarnessError
 ├── ConfigError     a bad harness.toml, flag or name: exit code 2
 └── StoreError      the result store cannot be opened, read or written
-    └── StoreDamagedError   the store's file is corrupt or not a database
+    ├── StoreDamagedError   the store's file is corrupt or not a database
+    └── StoreUnavailable    the database server cannot be reached (for now)
 """
 
 from __future__ import annotations
@@ -23,3 +24,7 @@ class StoreError(HarnessError):
 
 class StoreDamagedError(StoreError):
     """The store's file is corrupt or not a database at all (left untouched)."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's database server cannot be reached; writes may succeed later."""

@@ -6,14 +6,19 @@ one process (tests, embedding) never share or clash over metrics.
 * ``harness_target_up{provider,model}``: 1 while the model is working (up or degraded);
 * ``harness_target_state{provider,model,state}``: 1 for the model's current state;
 * ``harness_provider_working{provider}``: the measured ``working`` flag;
-* ``harness_probe_ttfc_seconds`` / ``harness_probe_total_seconds{provider,model}``:
+* ``harness_vantage_target_up{provider,model,vantage}``: 1 while that vantage sees the
+  model working (the gauges above show the consensus of all vantages);
+* ``harness_probe_ttfc_seconds`` / ``harness_probe_total_seconds{provider,model,vantage}``:
   histograms over passing probes;
-* ``harness_probes_total{provider,model,outcome,kind}``: every probe, by outcome
+* ``harness_probes_total{provider,model,vantage,outcome,kind}``: every probe, by outcome
   (ok, fail, throttled, inconclusive) and failure kind (``none`` for a pass);
 * ``harness_objective{provider,model,objective}``: each latency objective that is set,
   in seconds (``max_ttfc``, ``max_total``), per second (``min_chars_per_s``,
   ``min_tokens_per_s``) or as a factor (``regression``);
 * ``harness_objective_missed{provider,model,objective}``: 1 when the newest pass missed it.
+
+``vantage`` is the probing host's name, as on the results, so one Prometheus scraping
+several ``harness serve`` processes keeps their figures apart.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Iterable
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from harness.consensus import VantageStatus
 from harness.objectives import ObjectiveSet
 from harness.result import ProbeResult
 from harness.status import State, TargetStatus, outcome_of, provider_working
@@ -57,24 +63,31 @@ class Metrics:
             ["provider"],
             registry=self.registry,
         )
+        self.vantage_up = Gauge(
+            "harness_vantage_target_up",
+            "1 while this vantage sees the provider/model working, else 0.",
+            [*target, "vantage"],
+            registry=self.registry,
+        )
+        probed = [*target, "vantage"]
         self.ttfc = Histogram(
             "harness_probe_ttfc_seconds",
             "Time to first chunk of passing probes.",
-            target,
+            probed,
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.total = Histogram(
             "harness_probe_total_seconds",
             "Total time of passing probes.",
-            target,
+            probed,
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.probes = Counter(
             "harness_probes",
             "Probes run, by outcome and failure kind.",
-            [*target, "outcome", "kind"],
+            [*probed, "outcome", "kind"],
             registry=self.registry,
         )
 
@@ -93,7 +106,7 @@ class Metrics:
 
     def observe(self, result: ProbeResult) -> None:
         """Count one probe; a passing one also feeds the latency histograms."""
-        labels = {"provider": result.provider, "model": result.model}
+        labels = {"provider": result.provider, "model": result.model, "vantage": result.vantage}
         kind = result.kind.value if result.kind is not None else "none"
         self.probes.labels(**labels, outcome=outcome_of(result).value, kind=kind).inc()
         if result.ok:
@@ -122,6 +135,14 @@ class Metrics:
                     missed.set(name in status.missed)
         for provider, group in by_provider.items():
             self.working.labels(provider=provider).set(provider_working(group))
+
+    def set_vantages(self, views: Iterable[VantageStatus]) -> None:
+        """Set each vantage's up gauge of each target."""
+        for view in views:
+            labels = {"provider": view.status.provider, "model": view.status.model}
+            self.vantage_up.labels(**labels, vantage=view.vantage).set(
+                1 if view.status.state.is_working else 0
+            )
 
     def exposition(self) -> bytes:
         """The metrics in the Prometheus text format (content type :data:`CONTENT_TYPE`)."""

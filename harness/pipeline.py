@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from providers import PROVIDERS, get_provider
@@ -16,20 +17,24 @@ from providers.base import AsyncGeneratorProvider
 from providers.errors import ModelNotSupportedError
 from providers.flags import apply_flags
 
-from .alerts.stage import deliver_alerts, prepare_alerts
+from .alerts.stage import RunAlerts, deliver_alerts, prepare_alerts
 from .config import Settings
 from .connectivity import ConnectivityCheck
+from .consensus import RunDecision, VantageKey, VantageStatus, decide
 from .endpoints import capped_models, discover_models, secrets_of, undiscovered
-from .errors import ConfigError
+from .errors import ConfigError, StoreError, StoreUnavailable
 from .flags import write_flags
 from .objectives import REGRESSION_WINDOW, Baseline, Miss, ObjectiveSet, misses
 from .probe import Deadlines
 from .prompts import PROMPTS
 from .result import ProbeResult, Source
 from .runner import Target, run
-from .sources import source_flags_file
+from .sources import source_dir, source_flags_file
 from .status import Flip, TargetStatus, Thresholds, provider_working, step
 from .store.base import Store
+from .store.spool import Spool
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,9 @@ class RunSummary:
     baselines: dict[tuple[str, str], Baseline] = field(default_factory=dict)
     source: Source = Source.LIVE
     """Whose answers these are; only live runs may speak for the real providers."""
+    spooled: int = 0
+    """Results kept in the spool because the store could not be reached."""
+    store_error: str | None = None
 
     def misses(self, result: ProbeResult) -> tuple[Miss, ...]:
         """The latency objectives ``result`` missed (none for a failed result)."""
@@ -285,45 +293,49 @@ async def record(
     reason: str | None = None,
     source: Source | None = None,
 ) -> RunSummary:
-    """Keep ``results``, fold them into the statuses, write the flags file; prune old rows;
-    send the alerts the flips call for (planned in the same transaction, sent after it).
+    """Keep ``results``, fold them into the per-vantage and shown statuses, write the
+    flags file; prune old rows; send the alerts the flips call for (planned in the same
+    transaction, sent after it).
 
     ``store`` must be the store of the results' source (see :mod:`harness.sources`);
     the flags file written is that source's, and only live results change the
     ``working`` flags of the loaded provider classes. ``source`` defaults to the one
     the results carry. Without a store nothing is written and the summary carries
-    only the results.
+    only the results. When the store cannot be reached the results wait in the
+    source's spool and are stored, with any spooled before them, by the next run
+    that reaches it.
     """
     objectives = objectives_of(settings)
     source = source_of(results, source)
     if store is None:
         return RunSummary(results, offline, reason, objectives=objectives, source=source)
-    previous = await store.statuses()
-    # Read before this run is stored: a result is never part of its own baseline.
-    baselines = await read_baselines(
-        store, objectives, {r.target for r in results}, datetime.now(UTC)
-    )
-    changed, flips = fold_statuses(
-        previous, results, thresholds_of(settings), objectives, baselines
-    )
-    alerts = await prepare_alerts(
-        settings.alerts,
-        store,
-        results,
-        previous=previous,
-        changed=changed,
-        flips=flips,
-        offline=offline,
-        secrets=secrets_of(settings),
-    )
-    await store.record_run(
-        results,
-        list(changed.values()),
-        flips,
-        alerts=alerts.drafts,
-        lag_budget_ms=settings.timing.lag_budget_ms,
-    )
-    statuses = {**previous, **changed}
+    spool = spool_of(settings, source)
+    try:
+        await store_spooled(settings, store, spool)
+        # Read before this run is stored: a result is never part of its own baseline.
+        baselines = await read_baselines(
+            store, objectives, {r.target for r in results}, datetime.now(UTC)
+        )
+        alerts = await prepare_alerts(
+            settings.alerts, store, results, offline=offline, secrets=secrets_of(settings)
+        )
+        decision = await store_results(
+            settings, store, results, objectives=objectives, baselines=baselines, alerts=alerts
+        )
+    except StoreUnavailable as exc:
+        await asyncio.to_thread(spool.put, results)
+        log.warning("%s; %d results spooled", exc, len(results))
+        return RunSummary(
+            results,
+            offline,
+            reason,
+            objectives=objectives,
+            source=source,
+            spooled=len(results),
+            store_error=str(exc),
+        )
+    statuses = decision.shown
+    flips = decision.flips
     working = working_flags(statuses.values())
     states: dict[str, dict[str, str]] = {}
     for status in statuses.values():
@@ -331,9 +343,84 @@ async def record(
     await asyncio.to_thread(write_flags, source_flags_file(settings, source), working, states)
     if source is Source.LIVE:
         apply_flags(PROVIDERS.values(), working)
-    await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
+    try:
+        await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
+    except StoreUnavailable as exc:  # the run is stored; pruning waits for the next one
+        log.warning("pruning skipped: %s", exc)
     if not offline:  # nothing can reach a destination from an offline host
         await deliver_alerts(store, alerts.destinations, timeout=settings.alerts.send_timeout)
     return RunSummary(
         results, offline, reason, statuses, flips, working, objectives, baselines, source
     )
+
+
+def spool_of(settings: Settings, source: Source = Source.LIVE) -> Spool:
+    """Where a source's results wait while its store cannot be reached."""
+    return Spool(source_dir(settings, source) / "spool")
+
+
+async def store_results(
+    settings: Settings,
+    store: Store,
+    results: Sequence[ProbeResult],
+    *,
+    objectives: ObjectiveSet | None = None,
+    baselines: Mapping[tuple[str, str], Baseline] | None = None,
+    alerts: RunAlerts | None = None,
+) -> RunDecision:
+    """Store ``results`` with their per-vantage and consensus statuses, the flips and
+    the alerts those call for, in one transaction."""
+    thresholds = thresholds_of(settings)
+    window = timedelta(seconds=2 * settings.serve.interval)
+    quorum = settings.consensus.quorum
+
+    def decision(
+        shown: Mapping[tuple[str, str], TargetStatus], views: Mapping[VantageKey, VantageStatus]
+    ) -> RunDecision:
+        made = decide(
+            shown,
+            views,
+            results,
+            thresholds=thresholds,
+            window=window,
+            quorum=quorum,
+            objectives=objectives,
+            baselines=baselines,
+        )
+        if alerts is None:
+            return made
+        drafts = alerts.drafts(previous=shown, current=made.shown, flips=made.flips)
+        return replace(made, alerts=drafts)
+
+    return await store.record_vantage_run(
+        results, decision, lag_budget_ms=settings.timing.lag_budget_ms
+    )
+
+
+async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
+    """Store every spooled run, oldest first; how many results went in."""
+    stored = 0
+    for path in await asyncio.to_thread(spool.pending):
+        claimed = await asyncio.to_thread(spool.claim, path)
+        if claimed is None:
+            continue
+        try:
+            results = await asyncio.to_thread(spool.read, claimed)
+            await store_results(settings, store, results)
+        except StoreUnavailable:
+            await asyncio.to_thread(spool.release, claimed)
+            raise
+        except (StoreError, ValueError, KeyError, TypeError) as exc:
+            # The store refuses these rows (or the file is damaged): set them aside for a
+            # person to look at, rather than failing every run from now on.
+            kept = await asyncio.to_thread(spool.reject, claimed)
+            log.error("spooled results refused (%s); moved to %s", exc, kept)
+            continue
+        except BaseException:
+            await asyncio.to_thread(spool.release, claimed)
+            raise
+        await asyncio.to_thread(spool.done, claimed)
+        stored += len(results)
+    if stored:
+        log.info("stored %d spooled results", stored)
+    return stored

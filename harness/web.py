@@ -16,6 +16,10 @@ Routes::
 The POST routes exist only when HARNESS_ADMIN_TOKEN is set, and need
 ``Authorization: Bearer <token>`` (compared in constant time).
 
+When the store's database cannot be reached, every route that reads it answers 503
+with a page (or JSON) that says so, instead of an error; probing goes on, its results
+waiting in the spool.
+
 The store, the sandbox emulators and the probe scheduler live in ``cleanup_ctx``,
 so they start with the app and stop, in reverse order, when it stops.
 """
@@ -24,7 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import html
 import json
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -38,6 +44,7 @@ from providers import PROVIDERS
 from . import eventloop
 from .config import Settings
 from .emulator import Emulator, FaultSpec, parse_fault
+from .errors import StoreUnavailable
 from .metrics import CONTENT_TYPE, Metrics
 from .pipeline import objectives_of
 from .report import (
@@ -54,6 +61,8 @@ from .scheduler import ProbeScheduler, probe_provider
 from .sources import chosen_source, source_store_url
 from .store import make_store
 from .store.base import Store
+
+log = logging.getLogger(__name__)
 
 ADMIN_TOKEN_ENV = "HARNESS_ADMIN_TOKEN"
 RESULTS_LIMIT_DEFAULT = 50
@@ -113,7 +122,7 @@ def build_app(
     """
     if interval <= 0:
         raise ValueError(f"interval must be positive, not {interval}")
-    app = web.Application()
+    app = web.Application(middlewares=[_store_unreachable])
     app[OPTIONS] = ServeOptions(
         settings=settings,
         store_url=store_url,
@@ -154,7 +163,11 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
     await store.open()
     app[STORE] = store
     objectives = objectives_of(app[OPTIONS].settings)
-    app[METRICS].set_statuses((await store.statuses()).values(), objectives)
+    try:
+        app[METRICS].set_statuses((await store.statuses()).values(), objectives)
+        app[METRICS].set_vantages((await store.vantage_statuses()).values())
+    except StoreUnavailable as exc:  # the gauges fill in with the first stored run
+        log.warning("%s", exc)
     try:
         yield
     finally:
@@ -183,6 +196,11 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
             settings, store, provider, sandbox_url=sandbox_url, on_result=metrics.observe
         )
         metrics.set_statuses(summary.statuses.values(), summary.objectives)
+        if summary.spooled == 0:
+            try:
+                metrics.set_vantages((await store.vantage_statuses()).values())
+            except StoreUnavailable as exc:
+                log.warning("%s", exc)
 
     if settings.g4f.enabled and not options.sandbox:
         # gpt4free's providers join PROVIDERS as g4f.NAME (they cannot reach the sandbox).
@@ -199,6 +217,35 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await scheduler.stop(grace=options.shutdown_grace)
+
+
+# --- an unreachable store ----------------------------------------------------------------
+
+
+@web.middleware
+async def _store_unreachable(
+    request: web.Request, handler: Callable[[web.Request], Any]
+) -> web.StreamResponse:
+    """A store that cannot be reached is said so, with 503, on every route that reads it."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except StoreUnavailable as exc:
+        log.warning("%s %s: %s", request.method, request.path, exc)
+        message = f"The result store is unreachable: {exc}. Probing goes on; results are kept"
+        message += " locally and stored when the database is back."
+        if request.path.startswith("/api/"):
+            return _json_error(503, message)
+        return web.Response(status=503, text=_unreachable_page(message), content_type="text/html")
+    return response
+
+
+def _unreachable_page(message: str) -> str:
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Provider status · store unreachable</title></head><body>"
+        '<h1>Provider status</h1><main id="status"><p class="error" role="alert">'
+        f"{html.escape(message)}</p></main></body></html>"
+    )
 
 
 # --- headers ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from hypothesis import settings
 
 from harness.emulator import Emulator
 from providers import PROVIDERS
+from tests.postgres_cluster import REQUIRE_ENV, PostgresCluster, unavailable_reason
 
 # Machines here are shared and noisy: a slow example is no failure of the code under test.
 settings.register_profile("harness", deadline=None)
@@ -28,6 +29,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.delenv("HARNESS_UPSTREAM", raising=False)
     monkeypatch.delenv("HARNESS_ADMIN_TOKEN", raising=False)
     monkeypatch.delenv("HARNESS_ALERT_URLS", raising=False)
+    monkeypatch.delenv("HARNESS_STORE", raising=False)
     return home
 
 
@@ -49,6 +51,23 @@ async def emulator() -> AsyncIterator[Emulator]:
     """The four upstream emulators, started on a free port of 127.0.0.1, with no faults."""
     async with Emulator(host="127.0.0.1", port=0) as emu:
         yield emu
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A real, throwaway PostgreSQL server for the whole session (see postgres_cluster.py).
+
+    Skipped when PostgreSQL is not installed, unless ``$HARNESS_REQUIRE_POSTGRES`` is set
+    (CI sets it): then its absence fails the tests that need it.
+    """
+    reason = unavailable_reason()
+    if reason is not None:
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(f"{reason}, and ${REQUIRE_ENV} is set")
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    yield cluster
+    cluster.stop()
 
 
 SOAK_SECONDS_ENV = "HARNESS_SOAK_SECONDS"

@@ -1,7 +1,8 @@
 """The alert stage of a run: planned before the run is committed, delivered after.
 
-:func:`prepare_alerts` decides the run's messages (stored by the caller in the same
-transaction as the flips); :func:`deliver_alerts` then sends whatever the store says is
+:func:`prepare_alerts` reads what planning needs ahead of the run's transaction; its
+:class:`RunAlerts` then turns the run's flips into messages, which the caller stores in
+the same transaction as the flips; :func:`deliver_alerts` then sends whatever the store says is
 due, each send bounded by ``send_timeout``, and records every outcome. A failed send is
 retried on later runs with a growing delay; nothing here ever raises into the run.
 """
@@ -23,7 +24,7 @@ from harness.store.base import Store
 
 from .config import AlertSettings, Destination, alert_urls
 from .plan import plan_alerts
-from .records import AlertDelivery, AlertDraft
+from .records import AlertDelivery, AlertDraft, TargetAlert
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,43 @@ def retry_delay(attempts: int) -> timedelta:
 
 @dataclass(frozen=True)
 class RunAlerts:
-    """Where a run's alerts go and the messages it planned (both empty when it sends none)."""
+    """Where a run's alerts go, and what the store said before the run (read ahead of
+    its transaction), so that :meth:`drafts` plans its messages purely once the run's
+    flips are decided. No destinations: the run sends nothing."""
 
+    settings: AlertSettings
     destinations: Sequence[Destination] = ()
-    drafts: Sequence[AlertDraft] = field(default_factory=list)
+    run_targets: frozenset[tuple[str, str]] = frozenset()
+    last_alerts: Mapping[tuple[str, str], TargetAlert] = field(default_factory=dict)
+    offline_since: datetime | None = None
+    now: datetime | None = None
+    secrets: Sequence[str] = ()
+
+    def drafts(
+        self,
+        *,
+        previous: Mapping[tuple[str, str], TargetStatus],
+        current: Mapping[tuple[str, str], TargetStatus],
+        flips: Sequence[Flip],
+    ) -> list[AlertDraft]:
+        """The run's messages, given the shown statuses before and after it and its flips
+        (in the order they are stored: the drafts point at them by position)."""
+        if not self.destinations or self.now is None:
+            return []
+        return plan_alerts(
+            destinations=self.destinations,
+            flips=flips,
+            previous=previous,
+            current=current,
+            run_targets=self.run_targets,
+            last_alerts=self.last_alerts,
+            offline_since=self.offline_since,
+            now=self.now,
+            on=self.settings.on,
+            remind_every=self.settings.remind_every,
+            public_url=self.settings.public_url,
+            secrets=self.secrets,
+        )
 
 
 def run_destinations(
@@ -69,35 +103,26 @@ async def prepare_alerts(
     store: Store,
     results: Sequence[ProbeResult],
     *,
-    previous: Mapping[tuple[str, str], TargetStatus],
-    changed: Mapping[tuple[str, str], TargetStatus],
-    flips: Sequence[Flip],
     offline: bool,
     secrets: Sequence[str] = (),
     environ: Mapping[str, str] = os.environ,
 ) -> RunAlerts:
-    """The run's destinations and messages, read from ``store`` but not written to it."""
+    """The run's destinations and what planning its messages needs from ``store``
+    (read, never written)."""
     targets = run_destinations(settings, results, environ)
     if not targets:
-        return RunAlerts()
-    now = max(r.started_at for r in results)
+        return RunAlerts(settings)
     conclusive = not offline and any(not r.inconclusive for r in results)
     reminding = settings.remind_every > timedelta(0)
-    drafts = plan_alerts(
-        destinations=targets,
-        flips=flips,
-        previous=previous,
-        current={**previous, **changed},
-        run_targets={r.target for r in results},
+    return RunAlerts(
+        settings,
+        targets,
+        run_targets=frozenset(r.target for r in results),
         last_alerts=await store.last_alerts() if reminding else {},
         offline_since=await store.offline_since() if conclusive else None,
-        now=now,
-        on=settings.on,
-        remind_every=settings.remind_every,
-        public_url=settings.public_url,
+        now=max(r.started_at for r in results),
         secrets=secrets,
     )
-    return RunAlerts(targets, drafts)
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,20 @@ def _benchmarks(ctx: click.Context, param: click.Parameter, value: str | None) -
     help="Where the cassettes to replay are (default: ./cassettes, else the checkout's; "
     "with none, the replay benchmark is skipped).",
 )
+@click.option(
+    "--store",
+    "store_url",
+    metavar="POSTGRES_URL",
+    help="Run the store benchmark on this PostgreSQL database (in a scratch schema, "
+    "dropped afterwards) instead of a temporary SQLite file.",
+)
 def bench(
-    as_json: bool, quick: bool, only: tuple[str, ...], large_store: bool, cassette_dir: Path | None
+    as_json: bool,
+    quick: bool,
+    only: tuple[str, ...],
+    large_store: bool,
+    cassette_dir: Path | None,
+    store_url: str | None,
 ) -> None:
     """Measure probe fan-out, timing accuracy, the store and page at scale, and replay.
 
@@ -65,6 +77,9 @@ def bench(
     from .tables import tables
 
     errors = Console(stderr=True, highlight=False)
+    if store_url is not None and not store_url.startswith(("postgresql://", "postgres://")):
+        click.echo("error: --store must be a PostgreSQL URL: postgresql://user@host/db", err=True)
+        sys.exit(EXIT_USAGE)
     try:
         document = run_benchmarks(
             QUICK if quick else FULL,
@@ -72,6 +87,7 @@ def bench(
             cassette_dir=cassette_dir,
             quick=quick,
             large_store=large_store,
+            store=store_url,
             say=lambda line: errors.print(line, style="dim", markup=False),
         )
     except HarnessError as exc:

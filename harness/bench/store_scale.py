@@ -1,7 +1,8 @@
 """The store and the status page at scale: a long history written, then read and shown.
 
 1. Insert ``rows`` synthetic results in batches (one transaction each, as a run
-   does) into a fresh SQLite store in a temporary directory: rows per second,
+   does) into a fresh SQLite store in a temporary directory (or, given a PostgreSQL
+   URL, into a scratch schema of that database, dropped afterwards): rows per second,
    counting only the time spent in ``add_results``. The statuses are then folded
    from the newest batch, as the pipeline would have left them.
 2. In a fresh process (so nothing from step 1 inflates its memory): the status
@@ -27,11 +28,15 @@ import sqlite3
 import tempfile
 import time
 import tracemalloc
+import uuid
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from harness import __version__
 from harness.config import Settings
@@ -75,7 +80,7 @@ def _memory_mb(field: str) -> float | None:
         return None
 
 
-async def fill_store(path: Path, *, rows: int, batch: int, now: datetime) -> dict[str, Any]:
+async def fill_store(path: Path | str, *, rows: int, batch: int, now: datetime) -> dict[str, Any]:
     """Write ``rows`` results into a new store at ``path``, then their statuses."""
     spent = 0.0
     newest: list[ProbeResult] = []
@@ -95,8 +100,8 @@ async def fill_store(path: Path, *, rows: int, batch: int, now: datetime) -> dic
     }
 
 
-async def _pages(path: Path, now: datetime, repeats: int) -> dict[str, Any]:
-    settings = Settings(data_dir=path.parent)
+async def _pages(path: Path | str, now: datetime, repeats: int) -> dict[str, Any]:
+    settings = Settings(data_dir=Path(tempfile.gettempdir()), store=str(path))
     # Compiling the templates is a once-per-process cost that no history changes:
     # measured on its own (an empty page), so that "cold" is the cold store.
     start = time.perf_counter()
@@ -144,11 +149,11 @@ async def _pages(path: Path, now: datetime, repeats: int) -> dict[str, Any]:
 
 
 def _page_process(path: str, now: datetime, repeats: int, out: Connection) -> None:
-    out.send(asyncio.run(_pages(Path(path), now, repeats)))
+    out.send(asyncio.run(_pages(path, now, repeats)))
     out.close()
 
 
-def page_in_fresh_process(path: Path, *, now: datetime, repeats: int) -> dict[str, Any]:
+def page_in_fresh_process(path: Path | str, *, now: datetime, repeats: int) -> dict[str, Any]:
     """:func:`_pages` in a newly spawned interpreter; its figures."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
@@ -233,17 +238,33 @@ def scaled(rollup: HourRollup, factor: int) -> HourRollup:
 
 
 def store_at_scale(
-    *, rows: int, batch: int, repeats: int, scale_up: int | None = None
+    *,
+    rows: int,
+    batch: int,
+    repeats: int,
+    scale_up: int | None = None,
+    store: str | None = None,
 ) -> dict[str, Any]:
     """Fill a temporary store, then measure the page over it; both sets of figures
-    (and, with ``scale_up``, those of the store made that many times larger)."""
+    (and, with ``scale_up``, those of the SQLite store made that many times larger).
+
+    ``store`` is a PostgreSQL URL to measure that backend instead of SQLite: the
+    figures are taken in a scratch schema of that database, dropped at the end.
+    """
     now = datetime.now(UTC)
+    if store is not None:
+        with scratch_schema(store) as (url, size_mb):
+            insert = asyncio.run(fill_store(url, rows=rows, batch=batch, now=now))
+            _vacuum(url)
+            insert["db_mb"] = round(size_mb(), 1)
+            page = page_in_fresh_process(url, now=now, repeats=repeats)
+        return {"backend": "postgresql", "insert": insert, "page": page}
     with tempfile.TemporaryDirectory(prefix="harness-bench-store-") as folder:
         path = Path(folder) / "harness.db"
         insert = asyncio.run(fill_store(path, rows=rows, batch=batch, now=now))
         insert["db_mb"] = round(path.stat().st_size / _MB, 1)
         page = page_in_fresh_process(path, now=now, repeats=repeats)
-        figures: dict[str, Any] = {"insert": insert, "page": page}
+        figures: dict[str, Any] = {"backend": "sqlite", "insert": insert, "page": page}
         if scale_up:
             large = replicate(path, scale_up)
             large["batch"] = large["rows"] - rows
@@ -252,3 +273,50 @@ def store_at_scale(
                 "page": page_in_fresh_process(path, now=now, repeats=repeats),
             }
     return figures
+
+
+def _vacuum(url: str) -> None:
+    """What autovacuum does soon after a bulk load, done now: fresh planner statistics
+    and a visibility map, without which index-only scans keep visiting the table."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) results")
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` with its tables looked up (and created) in ``schema``. Pure."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@contextmanager
+def scratch_schema(url: str) -> Iterator[tuple[str, Any]]:
+    """A new schema in the database at ``url``, dropped with everything in it at the end;
+    yields its URL and a function giving its size in MiB."""
+    import psycopg
+
+    schema = f"harness_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.Error as exc:
+        raise BenchError(f"cannot create a scratch schema in the PostgreSQL store: {exc}") from exc
+
+    def size_mb() -> float:
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                """SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = %s AND c.relkind = 'r'""",
+                (schema,),
+            ).fetchone()
+        return float(row[0] if row else 0) / _MB
+
+    try:
+        yield with_search_path(url, schema), size_mb
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -54,6 +54,7 @@ def run_benchmarks(
     quick: bool = False,
     large_store: bool = False,
     say: Callable[[str], None] = lambda message: None,
+    store: str | None = None,
 ) -> dict[str, Any]:
     """Run the benchmarks named in ``only`` at ``sizes``; the JSON-ready document.
 
@@ -62,8 +63,9 @@ def run_benchmarks(
     Fan-out runs on asyncio's loop, and again on uvloop when it is installed
     (``fanout_uvloop``); timing runs on the loop the commands use (``timing.loop``).
     ``large_store`` adds the store and page over the larger history
-    (``store_large``). ``say`` hears a line before each benchmark starts (progress for
-    a terminal).
+    (``store_large``). ``store`` is a PostgreSQL URL for the store benchmark (default: a
+    temporary SQLite file). ``say`` hears a line before each benchmark starts (progress
+    for a terminal).
     """
     unknown = [name for name in only if name not in BENCHMARKS]
     if unknown:
@@ -115,8 +117,9 @@ def run_benchmarks(
             batch=sizes.store_batch,
             repeats=sizes.page_repeats,
             scale_up=LARGE_STORE_FACTOR if large_store else None,
+            store=store,
         )
-        document["store"] = {"insert": figures["insert"], "page": figures["page"]}
+        document["store"] = {k: figures[k] for k in ("backend", "insert", "page")}
         if "large" in figures:
             document["store_large"] = figures["large"]
     if "overview" in only:

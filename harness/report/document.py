@@ -71,6 +71,16 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
             }
             for c in m.checks
         },
+        "down_from": list(m.down_from),
+        "vantages": {
+            v.name: {
+                "state": v.state.value,
+                "voting": v.voting,
+                "last_checked": iso(v.last_checked),
+                "ttfc_p50_ms": v.ttfc_p50,
+            }
+            for v in m.vantages
+        },
         "history": [
             {
                 "outcome": c.outcome.value,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from harness import __version__
 from harness.aggregate import Uptime
 from harness.config import Settings
+from harness.consensus import VantageStatus
 from harness.errors import ConfigError
 from harness.pipeline import objectives_of, plan_targets
 from harness.prompts import PROMPTS
@@ -24,6 +25,7 @@ from .view import (
     TargetFacts,
     build_page,
     provider_state,
+    vantage_rows,
 )
 
 FLIPS_SHOWN = 20
@@ -64,6 +66,10 @@ async def read_page(
     and every target the store has seen. ``store`` is the store of ``source``."""
     now = now or datetime.now(UTC)
     statuses = await store.statuses()
+    views: dict[tuple[str, str], list[VantageStatus]] = {}
+    for view in (await store.vantage_statuses()).values():
+        views.setdefault(view.status.target, []).append(view)
+    window = timedelta(seconds=2 * settings.serve.interval)
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
     # Uptime and latency come from the hourly rollups, read once for every target: the
     # page's cost depends on the number of targets and hours, not on how many results
@@ -85,6 +91,7 @@ async def read_page(
             latency=rollup_latency(rollups.get((p, m), ())),
             objectives=objectives.for_target(p, m),
             last_alert=alerts.get((p, m)),
+            vantages=vantage_rows(views.get((p, m), ()), recent[(p, m)], now=now, window=window),
         )
         for p, m in targets
     ]

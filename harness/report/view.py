@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells
+from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells, percentile
 from harness.alerts.records import TargetAlert
+from harness.consensus import VantageStatus, voters
 from harness.objectives import Objectives
 from harness.result import FailureKind, ProbeResult, Source
 from harness.sources import SOURCE_NOTES
@@ -48,6 +49,47 @@ _BEST_FIRST = (
 
 
 @dataclass(frozen=True)
+class VantageRow:
+    """One vantage's view of one model: its own state, whether it votes, its numbers."""
+
+    name: str
+    state: State
+    voting: bool
+    last_checked: datetime
+    ttfc_p50: float | None
+    """Median time to first chunk over this vantage's passes among the recent results."""
+
+
+def vantage_rows(
+    views: Iterable[VantageStatus],
+    recent: Sequence[ProbeResult],
+    *,
+    now: datetime,
+    window: timedelta,
+) -> list[VantageRow]:
+    """One row per vantage that has reported on the target, by name."""
+    views = list(views)
+    voting = {v.vantage for v in voters(views, now=now, window=window)}
+    rows = []
+    for view in sorted(views, key=lambda v: v.vantage):
+        ttfc = [
+            r.ttfc_ms
+            for r in recent
+            if r.vantage == view.vantage and r.ok and r.ttfc_ms is not None
+        ]
+        rows.append(
+            VantageRow(
+                name=view.vantage,
+                state=view.status.state,
+                voting=view.vantage in voting,
+                last_checked=view.reported_at,
+                ttfc_p50=percentile(ttfc, 50) if ttfc else None,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
 class TargetFacts:
     """What the store knows about one provider/model, as read for one page."""
 
@@ -63,6 +105,7 @@ class TargetFacts:
     """The target's latency objectives (None: not known to the page)."""
     last_alert: TargetAlert | None = None
     """The newest alert sent about the target."""
+    vantages: Sequence[VantageRow] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +168,10 @@ class ModelView:
     """Why the model shows its state."""
     last_alert: TargetAlert | None = None
     """The newest alert sent about this model."""
+    vantages: Sequence[VantageRow] = ()
+    """Each vantage's own view, when more than one probes the model."""
+    down_from: tuple[str, ...] = ()
+    """The voting vantages that see the model not working."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +301,10 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         missed=status.missed if status is not None else (),
         reason=status.reason if status is not None else "",
         last_alert=facts.last_alert,
+        vantages=facts.vantages if len(facts.vantages) > 1 else (),
+        down_from=tuple(v.name for v in facts.vantages if v.voting and not v.state.is_working)
+        if len(facts.vantages) > 1
+        else (),
     )
 
 

@@ -4,8 +4,8 @@
         await store.add_results(results)
 
 A location is a filesystem path (SQLite) or a URL: ``sqlite:///relative.db`` and
-``sqlite:////absolute/path.db`` (SQLAlchemy's spelling); ``postgresql://`` is
-reserved for a backend that does not exist yet.
+``sqlite:////absolute/path.db`` (SQLAlchemy's spelling), or ``postgresql://user@host/db``
+(also ``postgres://``; any libpq URL).
 """
 
 from __future__ import annotations
@@ -33,9 +33,15 @@ def make_store(location: str | os.PathLike[str]) -> Store:
     scheme, sep, _ = location.partition("://")
     if not sep:
         return SQLiteStore(location)
-    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
-        raise StoreError("the PostgreSQL store is not implemented yet; use a SQLite path")
-    raise StoreError(f"unsupported store URL {location!r}: give a file path or sqlite:///path.db")
+    if scheme in ("postgresql", "postgres"):
+        from harness.store.postgres import PostgresStore
+
+        return PostgresStore(location)
+    shown = location if scheme == "sqlite" else f"{scheme}://..."
+    raise StoreError(
+        f"unsupported store URL {shown!r}: give a file path, sqlite:///path.db "
+        "or postgresql://user@host/database"
+    )
 
 
 @asynccontextmanager

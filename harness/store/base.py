@@ -1,4 +1,4 @@
-"""The interface every result store implements (SQLite now, PostgreSQL later).
+"""The interface every result store implements (SQLite and PostgreSQL).
 
 Conventions shared by every backend:
 
@@ -6,21 +6,29 @@ Conventions shared by every backend:
   times come back in UTC;
 * lists come newest first; ``since`` is inclusive and ``until`` exclusive;
 * every write is one transaction: all of it lands or none of it does;
-* every failure of the backend surfaces as :class:`harness.errors.StoreError`.
+* every failure of the backend surfaces as :class:`harness.errors.StoreError`; a
+  database that cannot be reached (rather than one that refuses) as its subclass
+  :class:`harness.errors.StoreUnavailable`, so a run can spool its results and retry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from harness.aggregate import LatencySummary, Uptime
 from harness.alerts.records import AlertDelivery, AlertDraft, TargetAlert
+from harness.consensus import RunDecision, VantageKey, VantageStatus
 from harness.looplag import DEFAULT_BUDGET_MS
 from harness.result import ProbeResult
 from harness.rollup import HourRollup
 from harness.status import Flip, TargetStatus
+
+Decide = Callable[
+    [Mapping[tuple[str, str], TargetStatus], Mapping[VantageKey, VantageStatus]], RunDecision
+]
+"""What :meth:`Store.record_vantage_run` asks: (shown statuses, vantage statuses) -> decision."""
 
 
 class Store(Protocol):
@@ -88,6 +96,24 @@ class Store(Protocol):
         ``alerts`` are pending deliveries stored in the same transaction, each keeping
         the ids of the flips it points at by position in ``flips``; the results' hourly
         rollups are updated in the same transaction."""
+
+    async def vantage_statuses(self) -> dict[VantageKey, VantageStatus]:
+        """Every vantage's status of every target, by (provider, model, vantage)."""
+
+    async def record_vantage_run(
+        self,
+        results: Sequence[ProbeResult],
+        decide: Decide,
+        *,
+        lag_budget_ms: float = DEFAULT_BUDGET_MS,
+    ) -> RunDecision:
+        """Store ``results`` with what ``decide`` makes of them, atomically and serialised.
+
+        ``decide`` is called with the current shown and per-vantage statuses, read inside
+        the transaction while holding a lock that every other writer of this store takes
+        too; the results (with their hourly rollups), the statuses it returns, its flips
+        and its alerts are then written in that same transaction. Its decision is returned.
+        """
 
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
         """Recorded flips, newest first."""

@@ -38,11 +38,13 @@ from harness.alerts.records import (
     NotifyType,
     TargetAlert,
 )
+from harness.consensus import RunDecision, VantageKey, VantageStatus
 from harness.errors import StoreDamagedError, StoreError
 from harness.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from harness.rollup import HourRollup, Sketch, fold, hour_of
 from harness.status import Flip, State, TargetStatus
+from harness.store.base import Decide
 
 _T = TypeVar("_T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -253,6 +255,49 @@ def _add_rollups(conn: sqlite3.Connection) -> None:
     conn.executemany(_INSERT_ROLLUP, map(_rollup_row, rollups.values()))
 
 
+def _vantage_status(conn: sqlite3.Connection) -> None:
+    """Each vantage's own status of each target (the status table holds the consensus)."""
+    conn.execute(
+        """CREATE TABLE vantage_status (
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            vantage TEXT NOT NULL,
+            state TEXT NOT NULL,
+            since INTEGER NOT NULL,
+            pass_streak INTEGER NOT NULL,
+            fail_streak INTEGER NOT NULL,
+            last_result_at INTEGER,
+            last_ok_at INTEGER,
+            last_kind TEXT,
+            last_error TEXT,
+            changes TEXT NOT NULL,
+            underlying TEXT NOT NULL,
+            limit_streak INTEGER NOT NULL,
+            slow_streak INTEGER NOT NULL,
+            fast_streak INTEGER NOT NULL,
+            missed TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            reported_at INTEGER NOT NULL,
+            offline INTEGER NOT NULL,
+            PRIMARY KEY (provider, model, vantage),
+            FOREIGN KEY (provider, model) REFERENCES targets (provider, model)
+        ) WITHOUT ROWID"""
+    )
+
+
+def _copy_progress(conn: sqlite3.Connection) -> None:
+    """How far ``harness store migrate`` has copied each table of each source into this store."""
+    conn.execute(
+        """CREATE TABLE copy_progress (
+            source TEXT NOT NULL,
+            "table" TEXT NOT NULL,
+            last_id INTEGER NOT NULL,
+            copied INTEGER NOT NULL,
+            PRIMARY KEY (source, "table")
+        ) WITHOUT ROWID"""
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -260,6 +305,8 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _add_token_counts,
     _add_loop_lag,
     _add_rollups,
+    _vantage_status,
+    _copy_progress,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
@@ -358,7 +405,7 @@ def _result_row(result: ProbeResult) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def _result_from_row(row: sqlite3.Row) -> ProbeResult:
+def _result_from_row(row: Sequence[Any]) -> ProbeResult:
     values = dict(zip(RESULT_COLUMNS, row, strict=True))
     values["started_at"] = _from_us(values["started_at"])
     values["ok"] = bool(values["ok"])
@@ -412,6 +459,30 @@ def _status_from_row(row: sqlite3.Row) -> TargetStatus:
     )
 
 
+_VANTAGE_COLUMNS = ("vantage", *_STATUS_COLUMNS, "reported_at", "offline")
+_UPSERT_VANTAGE = (
+    "INSERT INTO vantage_status ({}) VALUES ({})"
+    " ON CONFLICT (provider, model, vantage) DO UPDATE SET {}".format(
+        ", ".join(_VANTAGE_COLUMNS),
+        ", ".join("?" for _ in _VANTAGE_COLUMNS),
+        ", ".join(f"{c} = excluded.{c}" for c in _VANTAGE_COLUMNS[3:]),
+    )
+)
+
+
+def _vantage_row(v: VantageStatus) -> tuple[Any, ...]:
+    return (v.vantage, *_status_row(v.status), _to_us(v.reported_at), int(v.offline))
+
+
+def _vantage_from_row(row: sqlite3.Row) -> VantageStatus:
+    return VantageStatus(
+        vantage=row["vantage"],
+        status=_status_from_row(row),
+        reported_at=_from_us(row["reported_at"]),
+        offline=bool(row["offline"]),
+    )
+
+
 def _flip_from_row(row: sqlite3.Row) -> Flip:
     return Flip(
         provider=row["provider"],
@@ -421,6 +492,41 @@ def _flip_from_row(row: sqlite3.Row) -> Flip:
         new=State(row["new"]),
         reason=row["reason"],
     )
+
+
+_ALL_STATUS = "SELECT * FROM status"
+
+
+def _flip_row(f: Flip) -> tuple[Any, ...]:
+    return (f.provider, f.model, _to_us(f.at), f.old.value, f.new.value, f.reason)
+
+
+def _write(
+    conn: sqlite3.Connection,
+    targets: Sequence[tuple[str, str]],
+    results: Sequence[ProbeResult],
+    deltas: Iterable[HourRollup],
+    status_rows: Sequence[tuple[Any, ...]],
+    flip_rows: Sequence[tuple[Any, ...]],
+    vantage_rows: Sequence[tuple[Any, ...]],
+    drafts: Sequence[AlertDraft],
+) -> None:
+    """The writes of one run, inside the caller's transaction: results and their hourly
+    rollups, statuses, flips, and the alerts pointing at those flips by position."""
+    conn.executemany("INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)", targets)
+    conn.executemany(_INSERT_RESULT, map(_result_row, results))
+    _merge_rollups(conn, deltas)
+    conn.executemany(_UPSERT_STATUS, status_rows)
+    flip_ids = [
+        conn.execute(
+            "INSERT INTO flips (provider, model, at, old, new, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            row,
+        ).lastrowid
+        for row in flip_rows
+    ]
+    conn.executemany(_UPSERT_VANTAGE, vantage_rows)
+    for draft in drafts:
+        _insert_alert(conn, draft, [flip_ids[i] for i in draft.flips])
 
 
 @contextmanager
@@ -665,7 +771,7 @@ class SQLiteStore:
         """The current status of every target that has one."""
 
         def query(conn: sqlite3.Connection) -> dict[tuple[str, str], TargetStatus]:
-            statuses = map(_status_from_row, conn.execute("SELECT * FROM status"))
+            statuses = map(_status_from_row, conn.execute(_ALL_STATUS))
             return {s.target: s for s in statuses}
 
         return await self._call(query)
@@ -693,9 +799,7 @@ class SQLiteStore:
         batch = list(results)
         deltas = fold(batch, lag_budget_ms).values()
         status_rows = [_status_row(s) for s in statuses]
-        flip_rows = [
-            (f.provider, f.model, _to_us(f.at), f.old.value, f.new.value, f.reason) for f in flips
-        ]
+        flip_rows = [_flip_row(f) for f in flips]
         targets = sorted(
             {r.target for r in batch} | {(row[0], row[1]) for row in (*status_rows, *flip_rows)}
         )
@@ -705,24 +809,58 @@ class SQLiteStore:
 
         def save(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
-                conn.executemany(
-                    "INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)", targets
-                )
-                conn.executemany(_INSERT_RESULT, map(_result_row, batch))
-                _merge_rollups(conn, deltas)
-                conn.executemany(_UPSERT_STATUS, status_rows)
-                flip_ids = [
-                    conn.execute(
-                        "INSERT INTO flips (provider, model, at, old, new, reason)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        row,
-                    ).lastrowid
-                    for row in flip_rows
-                ]
-                for draft in drafts:
-                    _insert_alert(conn, draft, [flip_ids[i] for i in draft.flips])
+                _write(conn, targets, batch, deltas, status_rows, flip_rows, [], drafts)
 
         await self._call(save)
+
+    async def vantage_statuses(self) -> dict[VantageKey, VantageStatus]:
+        """Every vantage's status of every target, by (provider, model, vantage)."""
+
+        def query(conn: sqlite3.Connection) -> dict[VantageKey, VantageStatus]:
+            views = map(_vantage_from_row, conn.execute("SELECT * FROM vantage_status"))
+            return {v.key: v for v in views}
+
+        return await self._call(query)
+
+    async def record_vantage_run(
+        self,
+        results: Sequence[ProbeResult],
+        decide: Decide,
+        *,
+        lag_budget_ms: float = DEFAULT_BUDGET_MS,
+    ) -> RunDecision:
+        """Store ``results`` with what ``decide`` makes of them (statuses, flips, alerts),
+        and the results' hourly rollups, in one transaction under SQLite's write lock
+        (``BEGIN IMMEDIATE``), so no other writer interleaves."""
+        batch = list(results)
+        deltas = fold(batch, lag_budget_ms).values()
+
+        def save(conn: sqlite3.Connection) -> RunDecision:
+            with _transaction(conn):
+                shown = {s.target: s for s in map(_status_from_row, conn.execute(_ALL_STATUS))}
+                views = map(_vantage_from_row, conn.execute("SELECT * FROM vantage_status"))
+                decision = decide(shown, {v.key: v for v in views})
+                status_rows = [_status_row(s) for s in decision.statuses]
+                flip_rows = [_flip_row(f) for f in decision.flips]
+                targets = sorted(
+                    {r.target for r in batch}
+                    | {s.target for s in decision.statuses}
+                    | {f[:2] for f in flip_rows}
+                )
+                vantage_rows = [_vantage_row(v) for v in decision.vantages]
+                _write(
+                    conn,
+                    targets,
+                    batch,
+                    deltas,
+                    status_rows,
+                    flip_rows,
+                    vantage_rows,
+                    decision.alerts,
+                )
+                return decision
+
+        return await self._call(save)
 
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
         """Recorded flips, newest first, optionally of one provider."""

@@ -10,8 +10,7 @@ import pytest
 
 from harness.store import Store, make_store
 
-# A PostgreSQL backend joins the contract suite by adding its name here and a branch below.
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 
 NewStore = Callable[..., Store]
 
@@ -24,13 +23,17 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> NewStore:
     gives the same location for the same name, to reopen a store.
     """
     backend = request.param
+    cluster = request.getfixturevalue("postgres") if backend == "postgresql" else None
     counter = itertools.count()
 
     def make(name: str | None = None) -> Store:
         label = name if name is not None else f"store-{next(counter)}"
         if backend == "sqlite":
             return make_store(tmp_path / "data" / f"{label}.db")
-        raise AssertionError(f"no fixture for backend {backend}")
+        assert cluster is not None
+        if name is None:
+            return make_store(cluster.new_schema())
+        return make_store(cluster.new_schema(f"{tmp_path.name}_{name}"[-60:]))
 
     return make
 

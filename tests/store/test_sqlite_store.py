@@ -15,6 +15,7 @@ from unclean import crashed_with_it_open
 from harness.errors import StoreError
 from harness.result import ProbeResult
 from harness.store import SQLiteStore, make_store, open_store
+from harness.store.postgres import PostgresStore
 from harness.store.sqlite import MIGRATIONS
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
@@ -267,17 +268,18 @@ def test_locations_name_sqlite_files(location: str | Path, expected: Path) -> No
     assert store.path == expected
 
 
-@pytest.mark.parametrize(
-    "url", ["postgresql://db/harness", "postgres://db/harness", "postgresql+asyncpg://db/h"]
-)
-def test_postgresql_urls_are_not_implemented_yet(url: str) -> None:
-    with pytest.raises(StoreError, match="PostgreSQL store is not implemented yet"):
+@pytest.mark.parametrize("url", ["postgresql://db/harness", "postgres://u:secret@db/harness"])
+def test_postgresql_urls_name_a_postgresql_store(url: str) -> None:
+    store = make_store(url)
+    assert isinstance(store, PostgresStore)
+    assert "secret" not in repr(store)
+
+
+@pytest.mark.parametrize("url", ["mysql://db/harness", "postgresql+asyncpg://u:secret@db/h"])
+def test_other_url_schemes_are_refused_without_their_secrets(url: str) -> None:
+    with pytest.raises(StoreError, match="unsupported store URL") as caught:
         make_store(url)
-
-
-def test_other_url_schemes_are_refused() -> None:
-    with pytest.raises(StoreError, match="unsupported store URL"):
-        make_store("mysql://db/harness")
+    assert "secret" not in str(caught.value)
 
 
 async def test_per_target_queries_read_only_the_covering_index(tmp_path: Path) -> None:
@@ -299,3 +301,24 @@ async def test_per_target_queries_read_only_the_covering_index(tmp_path: Path) -
     assert "USING COVERING INDEX results_target_time" in str(uptime_plan)
     assert "USING INDEX results_target_time" in str(latency_plan)
     assert "TEMP B-TREE" not in str(latency_plan)
+
+
+async def test_a_store_of_an_older_harness_is_upgraded_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TEXT NOT NULL)"
+        )
+        MIGRATIONS[0](conn)
+        conn.execute("INSERT INTO schema_migrations VALUES (1, 'create_tables', '2024-01-01')")
+    conn.close()
+    async with open_store(path) as store:
+        await store.add_results([PASS])
+    assert [v for (v,) in rows(path, "SELECT version FROM schema_migrations")] == list(
+        range(1, len(MIGRATIONS) + 1)
+    )
+    async with open_store(path) as store:
+        assert await store.results() == [PASS]
+        assert await store.vantage_statuses() == {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -12,11 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.aggregate import LatencySummary, Uptime
+from harness.consensus import RunDecision, VantageKey, VantageStatus, decide
 from harness.errors import StoreError
 from harness.objectives import Objectives, ObjectiveSet
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
-from harness.status import Flip, State, Thresholds, replay
+from harness.status import Flip, State, TargetStatus, Thresholds, replay
 from harness.store import Store
+from harness.store.base import Decide
 
 NewStore = Callable[..., Store]  # the new_store fixture (conftest.py)
 
@@ -75,7 +77,9 @@ probe_results = st.builds(
 )
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(batch=st.lists(probe_results, max_size=15))
 async def test_every_result_field_round_trips(
     new_store: NewStore, batch: list[ProbeResult]
@@ -367,3 +371,61 @@ async def test_pruning_drops_the_rollups_of_whole_hours_before_the_cutoff(store:
     await store.add_results(series(PASS, range(0, 180, 30)))
     await store.prune(at(90))
     assert [r.hour for r in await store.rollups(T0)] == [at(60), at(120)]
+
+
+def _decide_from(results: list[ProbeResult]) -> Decide:
+    def decision(
+        shown: Mapping[tuple[str, str], TargetStatus], views: Mapping[VantageKey, VantageStatus]
+    ) -> RunDecision:
+        return decide(shown, views, results, thresholds=Thresholds(down_after=1), window=WINDOW)
+
+    return decision
+
+
+WINDOW = timedelta(hours=1)
+
+
+async def test_a_vantage_run_stores_both_levels_and_its_flips(store: Store) -> None:
+    first = [replace(PASS, vantage=v) for v in ("a", "b")]
+    await store.record_vantage_run(first, _decide_from(first))
+    failing = [replace(FAIL, vantage="a", started_at=at(1))]
+    decision = await store.record_vantage_run(failing, _decide_from(failing))
+
+    assert decision.shown[("P", "m")].state is State.DEGRADED
+    assert await store.statuses() == decision.shown
+    views = await store.vantage_statuses()
+    assert {k: v.status.state for k, v in views.items()} == {
+        ("P", "m", "a"): State.DOWN,
+        ("P", "m", "b"): State.UP,
+    }
+    assert views[("P", "m", "a")].reported_at == at(1)
+    assert [(f.old, f.new) for f in await store.flips()] == [
+        (State.UP, State.DEGRADED),
+        (State.UNKNOWN, State.UP),
+    ]
+    assert len(await store.results()) == 3
+
+
+async def test_a_vantage_run_whose_decision_fails_keeps_nothing(store: Store) -> None:
+    def refuse(
+        shown: Mapping[tuple[str, str], TargetStatus], views: Mapping[VantageKey, VantageStatus]
+    ) -> RunDecision:
+        raise StoreError("no decision")
+
+    with pytest.raises(StoreError, match="no decision"):
+        await store.record_vantage_run([PASS], refuse)
+    assert await store.results() == []
+    assert await store.vantage_statuses() == {}
+
+
+async def test_concurrent_vantage_runs_each_see_the_one_before(store: Store) -> None:
+    def count_up(
+        shown: Mapping[tuple[str, str], TargetStatus], views: Mapping[VantageKey, VantageStatus]
+    ) -> RunDecision:
+        before = shown.get(("P", "m"))
+        (status,) = replay([PASS], Thresholds())[0].values()
+        status = replace(status, pass_streak=(before.pass_streak if before else 0) + 1)
+        return RunDecision([status], [], [], {status.target: status})
+
+    await asyncio.gather(*(store.record_vantage_run([PASS], count_up) for _ in range(20)))
+    assert (await store.statuses())[("P", "m")].pass_streak == 20

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from prometheus_client.parser import text_string_to_metric_families
 from status_samples import failed, passed
 
+from harness.consensus import VantageStatus
 from harness.metrics import Metrics
 from harness.objectives import Objectives, ObjectiveSet
 from harness.result import FailureKind
@@ -29,6 +30,11 @@ def labels(**items: str) -> frozenset[tuple[str, str]]:
     return frozenset(items.items())
 
 
+def probed(**items: str) -> frozenset[tuple[str, str]]:
+    """The labels of a per-probe metric: the target's and the vantage's (status_samples')."""
+    return labels(**items, vantage="test-vantage")
+
+
 def status(provider: str, model: str, state: State) -> TargetStatus:
     return TargetStatus(provider, model, state, T0, 0, 0, T0, None, None, None, (), state)
 
@@ -43,10 +49,10 @@ def test_probes_are_counted_by_outcome_and_kind() -> None:
     values = samples(metrics)
 
     target = {"provider": "P", "model": "m"}
-    assert values[("harness_probes_total", labels(**target, outcome="ok", kind="none"))] == 2
-    fail = labels(**target, outcome="fail", kind="http_server")
+    assert values[("harness_probes_total", probed(**target, outcome="ok", kind="none"))] == 2
+    fail = probed(**target, outcome="fail", kind="http_server")
     assert values[("harness_probes_total", fail)] == 1
-    offline = labels(**target, outcome="inconclusive", kind="harness_offline")
+    offline = probed(**target, outcome="inconclusive", kind="harness_offline")
     assert values[("harness_probes_total", offline)] == 1
 
 
@@ -57,7 +63,7 @@ def test_latency_histograms_hold_passing_probes_in_seconds() -> None:
 
     values = samples(metrics)
 
-    target = labels(provider="P", model="m")
+    target = probed(provider="P", model="m")
     assert values[("harness_probe_ttfc_seconds_count", target)] == 1
     assert values[("harness_probe_ttfc_seconds_sum", target)] == 0.4
     assert values[("harness_probe_total_seconds_sum", target)] == 1.0
@@ -93,7 +99,7 @@ def test_each_app_has_its_own_registry() -> None:
 
     assert (
         "harness_probes_total",
-        labels(provider="P", model="m", outcome="ok", kind="none"),
+        probed(provider="P", model="m", outcome="ok", kind="none"),
     ) not in samples(second)
 
 
@@ -119,3 +125,18 @@ def test_objectives_are_gauges_and_the_missed_one_is_marked() -> None:
     assert ("harness_objective", labels(provider="P", model="b", objective="regression")) not in (
         values
     )
+
+
+def test_each_vantage_has_its_own_up_gauge() -> None:
+    metrics = Metrics()
+    metrics.set_vantages(
+        [
+            VantageStatus("a", status("P", "m", State.DOWN), T0, offline=False),
+            VantageStatus("b", status("P", "m", State.UP), T0, offline=False),
+        ]
+    )
+
+    values = samples(metrics)
+
+    assert values[("harness_vantage_target_up", labels(provider="P", model="m", vantage="a"))] == 0
+    assert values[("harness_vantage_target_up", labels(provider="P", model="m", vantage="b"))] == 1

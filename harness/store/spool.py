@@ -1,0 +1,137 @@
+"""The spool: results a run could not store, kept on disk until the store is back.
+
+When the database cannot be reached, a run's results go to the spool instead (one
+JSON-lines file per run, written to a temporary name and renamed, so a crash never
+leaves half a file). Before its next write the pipeline stores the spooled runs,
+oldest first; a file is removed only once its results are committed, so nothing is
+lost. A file is claimed by renaming it before it is stored, so two runs (or two
+processes sharing the data directory) never store it twice.
+
+A run the store refuses outright (not merely cannot reach) is renamed ``.rejected``
+and left for a person, so one bad file never blocks the runs after it.
+
+The spool is bounded: it keeps at most ``max_results`` results, and when a new run
+would pass the bound the oldest spooled runs are dropped (and counted) to make room.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.result import ProbeResult
+
+log = logging.getLogger(__name__)
+
+SPOOL_MAX_RESULTS = 100_000
+"""The default bound: at a run of a few hundred results every few minutes, days of outage."""
+
+ABANDONED_S = 600.0
+"""A claim this old was left by a process that died while storing it."""
+
+_SUFFIX = ".jsonl"
+_CLAIMED = ".claimed"
+_REJECTED = ".rejected"
+
+
+class Spool:
+    """A directory of spooled runs, oldest first by name."""
+
+    def __init__(self, directory: Path, *, max_results: int = SPOOL_MAX_RESULTS) -> None:
+        if max_results < 1:
+            raise ValueError("max_results must be at least 1")
+        self.directory = directory
+        self.max_results = max_results
+
+    def pending(self) -> list[Path]:
+        """The spooled runs not claimed by anyone, oldest first (a claim older than
+        :data:`ABANDONED_S` was left by a crash, and is given back first)."""
+        if not self.directory.is_dir():
+            return []
+        for claimed in self.directory.glob(f"*{_CLAIMED}"):
+            try:
+                if time.time() - claimed.stat().st_mtime > ABANDONED_S:
+                    self.release(claimed)
+            except FileNotFoundError:
+                continue
+        return sorted(self.directory.glob(f"*{_SUFFIX}"))
+
+    def count(self) -> int:
+        """How many results wait in the spool, claimed ones included."""
+        if not self.directory.is_dir():
+            return 0
+        files = [*self.directory.glob(f"*{_SUFFIX}"), *self.directory.glob(f"*{_CLAIMED}")]
+        return sum(_lines(path) for path in files)
+
+    def put(self, results: Sequence[ProbeResult]) -> int:
+        """Spool one run's results; returns how many older results were dropped for room."""
+        if not results:
+            return 0
+        self.directory.mkdir(parents=True, exist_ok=True)
+        dropped = 0
+        waiting = self.count()
+        for oldest in self.pending():
+            if waiting + len(results) <= self.max_results:
+                break
+            lost = _lines(oldest)
+            oldest.unlink(missing_ok=True)
+            waiting -= lost
+            dropped += lost
+        if dropped:
+            log.error("the spool is full: dropped the %d oldest spooled results", dropped)
+        keep = list(results)[-self.max_results :]
+        dropped += len(results) - len(keep)
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
+        temporary = self.directory / f"{name}.tmp"
+        with temporary.open("w", encoding="utf-8") as file:
+            for result in keep:
+                file.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(self.directory / f"{name}{_SUFFIX}")
+        return dropped
+
+    def claim(self, path: Path) -> Path | None:
+        """Take a spooled run for storing; None when someone else took it first."""
+        claimed = path.with_suffix(_CLAIMED)
+        try:
+            path.rename(claimed)
+        except FileNotFoundError:
+            return None
+        return claimed
+
+    @staticmethod
+    def read(claimed: Path) -> list[ProbeResult]:
+        """The results of a claimed run."""
+        with claimed.open(encoding="utf-8") as file:
+            return [ProbeResult.from_dict(json.loads(line)) for line in file if line.strip()]
+
+    @staticmethod
+    def done(claimed: Path) -> None:
+        """Forget a claimed run whose results are stored."""
+        claimed.unlink(missing_ok=True)
+
+    @staticmethod
+    def reject(claimed: Path) -> Path:
+        """Set aside a claimed run the store refuses; where it now is."""
+        rejected = claimed.with_suffix(_REJECTED)
+        claimed.rename(rejected)
+        return rejected
+
+    @staticmethod
+    def release(claimed: Path) -> None:
+        """Give a claimed run back (its results could not be stored)."""
+        claimed.rename(claimed.with_suffix(_SUFFIX))
+
+
+def _lines(path: Path) -> int:
+    try:
+        with path.open("rb") as file:
+            return sum(1 for _ in file)
+    except FileNotFoundError:
+        return 0

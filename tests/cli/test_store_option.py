@@ -1,0 +1,96 @@
+"""Choosing the store: ``--store URL``, ``$HARNESS_STORE``, ``store =``; naming the vantage."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import main
+from harness.store import open_store
+from tests.postgres_cluster import PostgresCluster
+
+
+async def _vantages(location: str) -> set[str]:
+    async with open_store(location) as store:
+        return {r.vantage for r in await store.results()}
+
+
+def test_probe_and_report_use_a_postgresql_store_named_by_flag(
+    runner: CliRunner, postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    url = postgres.new_schema()
+    probed = runner.invoke(
+        main, ["probe", "-p", "CodeLinkAva", "--sandbox", "--store", url, "--vantage", "eu-1"]
+    )
+    assert probed.exit_code == 0, probed.output
+    assert asyncio.run(_vantages(url)) == {"eu-1"}
+    reported = runner.invoke(main, ["report", "--out", str(tmp_path / "r"), "--store", url])
+    assert reported.exit_code == 0, reported.output
+    assert '"eu-1"' in (tmp_path / "r" / "status.json").read_text(encoding="utf-8")
+
+
+def test_the_environment_names_the_store_and_the_flag_wins(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_env, from_flag = tmp_path / "env.db", tmp_path / "flag.db"
+    monkeypatch.setenv("HARNESS_STORE", f"sqlite:///{from_env}")
+    assert runner.invoke(main, ["probe", "-p", "CodeLinkAva", "--sandbox"]).exit_code == 0
+    assert from_env.exists()
+    outcome = runner.invoke(
+        main, ["probe", "-p", "CodeLinkAva", "--sandbox", "--store", str(from_flag)]
+    )
+    assert outcome.exit_code == 0
+    assert from_flag.exists()
+
+
+def test_the_settings_file_names_the_store_and_the_vantage(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    db = tmp_path / "file.db"
+    config = tmp_path / "harness.toml"
+    config.write_text(f'store = "sqlite:///{db}"\nvantage = "us-2"\n', encoding="utf-8")
+    outcome = runner.invoke(
+        main, ["--config", str(config), "probe", "-p", "CodeLinkAva", "--sandbox"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert asyncio.run(_vantages(str(db))) == {"us-2"}
+
+
+@pytest.mark.parametrize("command", [["probe", "-p", "CodeLinkAva", "--sandbox"], ["report"]])
+def test_an_unsupported_store_url_exits_2(runner: CliRunner, command: list[str]) -> None:
+    outcome = runner.invoke(main, [*command, "--store", "mysql://db/harness"])
+    assert outcome.exit_code == 2
+    assert "unsupported store URL" in outcome.output
+
+
+def test_an_unreachable_postgresql_store_exits_2_with_a_message(runner: CliRunner) -> None:
+    outcome = runner.invoke(main, ["report", "--store", "postgresql://u:pw@127.0.0.1:1/db"])
+    assert outcome.exit_code == 2
+    assert "cannot reach the store postgresql://127.0.0.1:1/db" in outcome.output
+    assert "pw" not in outcome.output
+
+
+def test_a_probe_while_the_database_is_down_spools_its_results(
+    runner: CliRunner, postgres: PostgresCluster
+) -> None:
+    url = postgres.new_schema()
+    command = ["probe", "-p", "CodeLinkAva", "--sandbox", "--store", url]
+    assert runner.invoke(main, command).exit_code == 0
+    postgres.halt()
+    try:
+        down = runner.invoke(main, command)
+    finally:
+        postgres.start()
+    assert down.exit_code == 0, down.output
+    assert "cannot reach the store" in down.stderr
+    assert "1 results spooled" in down.stderr
+    assert runner.invoke(main, command).exit_code == 0
+    assert len(asyncio.run(_results(url))) == 3
+
+
+async def _results(location: str) -> list[object]:
+    async with open_store(location) as store:
+        return list(await store.results())

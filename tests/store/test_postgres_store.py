@@ -1,0 +1,194 @@
+"""What only the PostgreSQL store has to show: many writers, outages, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from harness.config import Settings
+from harness.consensus import RunDecision
+from harness.errors import StoreError, StoreUnavailable
+from harness.pipeline import record, spool_of, store_results
+from harness.result import FailureKind, ProbeResult
+from harness.status import State, TargetStatus
+from harness.store import make_store
+from harness.store.postgres import _INSERT_RESULT, MIGRATIONS, PostgresStore, result_row
+from tests.postgres_cluster import PostgresCluster
+
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
+PASS = ProbeResult("P", "m", "ping", T0, ok=True, ttfc_ms=100.0, total_ms=300.0)
+FAIL = replace(PASS, ok=False, kind=FailureKind.HTTP_SERVER, ttfc_ms=None, total_ms=None)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def _nothing(shown: Mapping[tuple[str, str], TargetStatus]) -> RunDecision:
+    return RunDecision([], [], [], dict(shown))
+
+
+def pg(url: str) -> PostgresStore:
+    store = make_store(url)
+    assert isinstance(store, PostgresStore)
+    return store
+
+
+async def test_two_processes_writing_at_once_flip_a_change_exactly_once(
+    postgres: PostgresCluster,
+) -> None:
+    url = postgres.new_schema()
+    settings = Settings(thresholds={"down_after": 1, "up_after": 1})  # type: ignore[arg-type]
+    a, b = pg(url), pg(url)
+    await a.open()
+    await b.open()
+    try:
+        await store_results(settings, a, [replace(PASS, vantage="a")])
+        await store_results(settings, b, [replace(PASS, vantage="b", started_at=at(0.1))])
+        for minute in range(1, 11):
+            await asyncio.gather(
+                store_results(settings, a, [replace(FAIL, vantage="a", started_at=at(minute))]),
+                store_results(settings, b, [replace(FAIL, vantage="b", started_at=at(minute))]),
+            )
+        flips = await a.flips()
+        assert [f.new for f in flips if f.new is State.DOWN] == [State.DOWN]
+        assert (await b.statuses())[("P", "m")].state is State.DOWN
+        assert len(await a.results()) == 22
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_concurrent_writers_on_separate_pools_all_land(postgres: PostgresCluster) -> None:
+    url = postgres.new_schema()
+    stores = [pg(url) for _ in range(3)]
+    for store in stores:
+        await store.open()
+    try:
+        await asyncio.gather(
+            *(
+                store.add_results([replace(PASS, run_id=f"{i}-{j}") for j in range(50)])
+                for i, store in enumerate(stores)
+                for _ in range(5)
+            )
+        )
+        assert len(await stores[0].results()) == 750
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_the_store_reconnects_after_the_server_restarts(postgres: PostgresCluster) -> None:
+    store = pg(postgres.new_schema())
+    await store.open()
+    try:
+        await store.add_results([PASS])
+        postgres.halt()
+        try:
+            with pytest.raises(StoreUnavailable):
+                await store.add_results([replace(PASS, started_at=at(1))])
+        finally:
+            postgres.start()
+        await store.add_results([replace(PASS, started_at=at(2))])
+        assert [r.started_at for r in await store.results()] == [at(2), T0]
+    finally:
+        await store.close()
+
+
+async def test_an_outage_during_runs_loses_no_result(
+    postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    store = pg(postgres.new_schema())
+    now = datetime.now(UTC)  # within the retention that every run prunes to
+
+    def probed(minute: int) -> ProbeResult:
+        return replace(PASS, vantage="v", started_at=now + timedelta(minutes=minute))
+
+    await store.open()
+    try:
+        first = await record(settings, store, [probed(0)])
+        assert first.spooled == 0
+        postgres.halt()
+        try:
+            during = [probed(1), probed(2)]
+            summary = await record(settings, store, during[:1])
+            assert summary.spooled == 1
+            assert summary.store_error is not None
+            assert (await record(settings, store, during[1:])).spooled == 1
+            assert spool_of(settings).count() == 2
+        finally:
+            postgres.start()
+        after = await record(settings, store, [probed(3)])
+        assert after.spooled == 0
+        assert await store.results() == [probed(m) for m in (3, 2, 1, 0)]
+        assert spool_of(settings).count() == 0
+    finally:
+        await store.close()
+
+
+async def test_an_unreachable_server_is_reported_as_unavailable() -> None:
+    store = pg("postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(StoreUnavailable, match=r"cannot reach the store postgresql://127\.0\.0\.1"):
+        await store.open()
+
+
+async def _apply_first_migration_only(url: str) -> None:
+    """A store as the first PostgreSQL harness left it: version 1, with a result."""
+    async with await psycopg.AsyncConnection.connect(
+        url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        await conn.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        await MIGRATIONS[0](conn)
+        await conn.execute("INSERT INTO schema_migrations VALUES (1, 'create_tables', now())")
+        await conn.execute("INSERT INTO targets VALUES ('P', 'm')")
+        await conn.execute(_INSERT_RESULT, result_row(PASS))
+
+
+async def test_an_older_schema_is_upgraded_on_open(postgres: PostgresCluster) -> None:
+    url = postgres.new_schema()
+    await _apply_first_migration_only(url)
+    store = pg(url)
+    await store.open()
+    try:
+        assert await store.results() == [PASS]
+        await store.record_vantage_run([], lambda shown, views: _nothing(shown))
+    finally:
+        await store.close()
+    with psycopg.connect(url) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations")]
+        tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables")}
+    assert versions == list(range(1, len(MIGRATIONS) + 1))
+    assert {"vantage_status", "copy_progress"} <= tables
+
+
+async def test_a_newer_schema_is_refused(postgres: PostgresCluster) -> None:
+    url = postgres.new_schema()
+    store = pg(url)
+    await store.open()
+    await store.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', now())")
+    with pytest.raises(StoreError, match="schema version 999, newer"):
+        await pg(url).open()
+
+
+async def test_strings_with_nul_characters_round_trip(postgres: PostgresCluster) -> None:
+    store = pg(postgres.new_schema())
+    await store.open()
+    try:
+        odd = replace(PASS, provider="P\x00", sample="a\x00b", error="\ufdd0x")
+        await store.add_results([odd])
+        assert await store.results(provider="P\x00") == [odd]
+    finally:
+        await store.close()
