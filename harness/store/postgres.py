@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import types
 import typing
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -37,9 +38,20 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from harness.aggregate import LatencySummary, Uptime
+from harness.alerts.records import (
+    AlertDelivery,
+    AlertDraft,
+    AlertKind,
+    AlertTarget,
+    DeliveryState,
+    NotifyType,
+    TargetAlert,
+)
 from harness.consensus import RunDecision, VantageKey, VantageStatus
 from harness.errors import StoreError, StoreUnavailable
+from harness.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult
+from harness.rollup import HourRollup, Sketch, fold, hour_of
 from harness.status import Flip, State, TargetStatus
 from harness.store.base import Decide
 
@@ -48,7 +60,7 @@ Conn = psycopg.AsyncConnection[dict[str, Any]]
 
 _ENCODED = "\ufdd0"
 MIGRATION_LOCK = 0x68617272_6D696772  # "harrmigr": one key for schema changes
-WRITE_LOCK = 0x68617272_77726974  # "harrwrit": serialises consensus decisions
+WRITE_LOCK = 0x68617272_77726974  # "harrwrit": serialises every run's writes
 CONNECT_TIMEOUT_S = 5
 POOL_TIMEOUT_S = 5.0
 
@@ -140,6 +152,15 @@ def _upsert(table: str, names: Sequence[str], key: Sequence[str]) -> sql.Compose
 _INSERT_RESULT = _insert("results", RESULT_COLUMNS)
 _COPY_RESULTS = sql.SQL("COPY results ({}) FROM STDIN").format(_columns(RESULT_COLUMNS))
 _SELECT_RESULT = sql.SQL("SELECT {} FROM results").format(_columns(RESULT_COLUMNS))
+_RECENT_BY_TARGET = sql.SQL(
+    """SELECT w.n, r.* FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY
+           AS w(provider, model, n)
+       CROSS JOIN LATERAL (
+           SELECT {}, id FROM results WHERE provider = w.provider AND model = w.model
+           ORDER BY started_at DESC, id DESC LIMIT %s
+       ) r
+       ORDER BY w.n, r.started_at DESC, r.id DESC"""
+).format(_columns(RESULT_COLUMNS))
 _UPSERT_STATUS = _upsert("status", STATUS_COLUMNS, ("provider", "model"))
 _UPSERT_VANTAGE = _upsert("vantage_status", VANTAGE_COLUMNS, ("provider", "model", "vantage"))
 _INSERT_TARGET = "INSERT INTO targets (provider, model) VALUES (%s, %s) ON CONFLICT DO NOTHING"
@@ -191,6 +212,160 @@ def _flip_from_row(row: dict[str, Any]) -> Flip:
         new=State(row["new"]),
         reason=_decode_text(row["reason"]),
     )
+
+
+ROLLUP_COLUMNS = (
+    "provider",
+    "model",
+    "hour",
+    "ok",
+    "failed",
+    "throttled",
+    "inconclusive",
+    "suspect",
+    "ttfc_offset",
+    "ttfc_counts",
+    "total_offset",
+    "total_counts",
+)
+UPSERT_ROLLUP = _upsert("rollups", ROLLUP_COLUMNS, ("provider", "model", "hour"))
+_SELECT_ROLLUP = sql.SQL("SELECT {} FROM rollups").format(_columns(ROLLUP_COLUMNS))
+
+
+def rollup_row(r: HourRollup) -> tuple[Any, ...]:
+    """The ``rollups`` row of ``r``, as parameters in :data:`ROLLUP_COLUMNS` order."""
+    return (
+        _dump(r.provider),
+        _dump(r.model),
+        _utc(r.hour),
+        r.ok,
+        r.failed,
+        r.throttled,
+        r.inconclusive,
+        r.suspect,
+        r.ttfc.offset,
+        r.ttfc.to_blob(),
+        r.total.offset,
+        r.total.to_blob(),
+    )
+
+
+def _rollup_from_row(row: dict[str, Any]) -> HourRollup:
+    return HourRollup(
+        provider=_decode_text(row["provider"]),
+        model=_decode_text(row["model"]),
+        hour=_utc(row["hour"]),
+        ok=row["ok"],
+        failed=row["failed"],
+        throttled=row["throttled"],
+        inconclusive=row["inconclusive"],
+        suspect=row["suspect"],
+        ttfc=Sketch.from_blob(row["ttfc_offset"], bytes(row["ttfc_counts"])),
+        total=Sketch.from_blob(row["total_offset"], bytes(row["total_counts"])),
+    )
+
+
+async def _merge_rollups(conn: Conn, deltas: Iterable[HourRollup]) -> None:
+    """Add ``deltas`` to the stored rollups of their targets and hours (the caller holds
+    :data:`WRITE_LOCK`, so no other writer reads and rewrites the same rows meanwhile)."""
+    merged = {d.key: d for d in deltas}
+    if not merged:
+        return
+    keys = [rollup_row(d)[:3] for d in merged.values()]
+    cursor = await conn.execute(
+        _SELECT_ROLLUP
+        + sql.SQL(
+            " WHERE (provider, model, hour) IN"
+            " (SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[]))"
+        ),
+        [list(column) for column in zip(*keys, strict=True)],
+    )
+    for stored in map(_rollup_from_row, await cursor.fetchall()):
+        delta = merged[stored.key]
+        stored.merge(delta)
+        merged[stored.key] = stored
+    async with conn.cursor() as writer:
+        await writer.executemany(UPSERT_ROLLUP, [rollup_row(r) for r in merged.values()])
+
+
+_INSERT_ALERT = """INSERT INTO alerts (created_at, kind, destination, label, title, body,
+                                       notify_type, flip_ids, state, attempts)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 0) RETURNING id"""
+_INSERT_ALERT_TARGET = (
+    "INSERT INTO alert_targets (alert_id, provider, model, state)"
+    " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+
+
+async def insert_alert(conn: Conn, draft: AlertDraft, flip_ids: Sequence[int]) -> int:
+    """Store one pending delivery of ``draft`` pointing at ``flip_ids``; its id."""
+    cursor = await conn.execute(
+        _INSERT_ALERT,
+        (
+            _utc(draft.created_at),
+            draft.kind.value,
+            _dump(draft.destination),
+            _dump(draft.label),
+            _dump(draft.title),
+            _dump(draft.body),
+            draft.notify_type.value,
+            list(flip_ids),
+            DeliveryState.PENDING.value,
+        ),
+    )
+    row = await cursor.fetchone()
+    assert row is not None  # INSERT ... RETURNING gives its row
+    alert_id = int(row["id"])
+    if draft.targets:
+        async with conn.cursor() as writer:
+            await writer.executemany(
+                _INSERT_ALERT_TARGET,
+                [
+                    (alert_id, _dump(t.provider), _dump(t.model), t.state.value)
+                    for t in draft.targets
+                ],
+            )
+    return alert_id
+
+
+async def _deliveries(conn: Conn, ids: Sequence[int]) -> list[AlertDelivery]:
+    """The deliveries with ``ids``, in id order, with their targets."""
+    if not ids:
+        return []
+    targets: dict[int, list[AlertTarget]] = {}
+    cursor = await conn.execute(
+        "SELECT * FROM alert_targets WHERE alert_id = ANY(%s) ORDER BY provider, model",
+        (list(ids),),
+    )
+    for row in await cursor.fetchall():
+        targets.setdefault(row["alert_id"], []).append(
+            AlertTarget(
+                _decode_text(row["provider"]), _decode_text(row["model"]), State(row["state"])
+            )
+        )
+    cursor = await conn.execute("SELECT * FROM alerts WHERE id = ANY(%s) ORDER BY id", (list(ids),))
+    return [
+        AlertDelivery(
+            id=row["id"],
+            kind=AlertKind(row["kind"]),
+            destination=_decode_text(row["destination"]),
+            label=_decode_text(row["label"]),
+            title=_decode_text(row["title"]),
+            body=_decode_text(row["body"]),
+            notify_type=NotifyType(row["notify_type"]),
+            created_at=_utc(row["created_at"]),
+            targets=tuple(targets.get(row["id"], ())),
+            flip_ids=tuple(row["flip_ids"]),
+            state=DeliveryState(row["state"]),
+            attempts=row["attempts"],
+            next_attempt_at=None
+            if row["next_attempt_at"] is None
+            else _utc(row["next_attempt_at"]),
+            last_error=None if row["last_error"] is None else _decode_text(row["last_error"]),
+            sent_at=None if row["sent_at"] is None else _utc(row["sent_at"]),
+        )
+        for row in await cursor.fetchall()
+    ]
 
 
 # --- schema ----------------------------------------------------------------------------
@@ -271,6 +446,117 @@ async def _create_tables(conn: Conn) -> None:
         await conn.execute(statement)
 
 
+async def _add_policy_columns(conn: Conn) -> None:
+    """The streaks, missed objectives and reason of the status policy."""
+    for statement in (
+        "ALTER TABLE status ADD COLUMN limit_streak BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE status ADD COLUMN slow_streak BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE status ADD COLUMN fast_streak BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE status ADD COLUMN missed TEXT[] NOT NULL DEFAULT '{}'",
+        "ALTER TABLE status ADD COLUMN reason TEXT NOT NULL DEFAULT ''",
+    ):
+        await conn.execute(statement)
+
+
+async def _create_alert_tables(conn: Conn) -> None:
+    """Alert deliveries (one row per message and destination) and the targets each
+    speaks of. A destination is a digest and a masked label, never its URL."""
+    for statement in (
+        """CREATE TABLE alerts (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            created_at TIMESTAMPTZ NOT NULL,
+            kind TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            label TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            notify_type TEXT NOT NULL,
+            flip_ids BIGINT[] NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at TIMESTAMPTZ,
+            last_error TEXT,
+            sent_at TIMESTAMPTZ
+        )""",
+        "CREATE INDEX alerts_due ON alerts (state, next_attempt_at)",
+        "CREATE INDEX alerts_time ON alerts (created_at)",
+        f"""CREATE TABLE alert_targets (
+            alert_id BIGINT NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+            provider {_KEY},
+            model {_KEY},
+            state TEXT NOT NULL,
+            PRIMARY KEY (alert_id, provider, model)
+        )""",
+        "CREATE INDEX alert_targets_target ON alert_targets (provider, model, alert_id)",
+    ):
+        await conn.execute(statement)
+
+
+async def _add_token_counts(conn: Conn) -> None:
+    """The tokens an upstream reported (OpenAI-compatible ``usage``); NULL where none."""
+    await conn.execute("ALTER TABLE results ADD COLUMN prompt_tokens BIGINT")
+    await conn.execute("ALTER TABLE results ADD COLUMN completion_tokens BIGINT")
+
+
+async def _add_loop_lag(conn: Conn) -> None:
+    """results.loop_lag_ms: how late the event loop ran around the first chunk."""
+    await conn.execute("ALTER TABLE results ADD COLUMN loop_lag_ms DOUBLE PRECISION")
+
+
+_ROLLUP_BACKFILL_BATCH = 50_000
+
+
+async def _add_rollups(conn: Conn) -> None:
+    """Hourly rollups per target (see harness.rollup), backfilled from the results."""
+    await conn.execute(
+        f"""CREATE TABLE rollups (
+            provider {_KEY},
+            model {_KEY},
+            hour TIMESTAMPTZ NOT NULL,
+            ok BIGINT NOT NULL,
+            failed BIGINT NOT NULL,
+            throttled BIGINT NOT NULL,
+            inconclusive BIGINT NOT NULL,
+            suspect BIGINT NOT NULL,
+            ttfc_offset INTEGER NOT NULL,
+            ttfc_counts BYTEA NOT NULL,
+            total_offset INTEGER NOT NULL,
+            total_counts BYTEA NOT NULL,
+            PRIMARY KEY (provider, model, hour),
+            FOREIGN KEY (provider, model) REFERENCES targets (provider, model)
+        )"""
+    )
+    await conn.execute("CREATE INDEX rollups_hour ON rollups (hour)")
+    # Only the columns every schema version has: older results carry no loop lag, so
+    # none of them is timing-suspect.
+    rollups: dict[tuple[str, str, datetime], HourRollup] = {}
+    async with conn.cursor(name="rollup_backfill") as cursor:
+        await cursor.execute(
+            "SELECT provider, model, started_at, ok, kind, ttfc_ms, total_ms FROM results"
+        )
+        while rows := await cursor.fetchmany(_ROLLUP_BACKFILL_BATCH):
+            batch = [
+                ProbeResult(
+                    provider=_decode_text(row["provider"]),
+                    model=_decode_text(row["model"]),
+                    prompt="",
+                    started_at=_utc(row["started_at"]),
+                    ok=row["ok"],
+                    kind=FailureKind(row["kind"]) if row["kind"] is not None else None,
+                    ttfc_ms=row["ttfc_ms"],
+                    total_ms=row["total_ms"],
+                )
+                for row in rows
+            ]
+            for key, rollup in fold(batch, math.inf).items():
+                if key in rollups:
+                    rollups[key].merge(rollup)
+                else:
+                    rollups[key] = rollup
+    async with conn.cursor() as writer:
+        await writer.executemany(UPSERT_ROLLUP, [rollup_row(r) for r in rollups.values()])
+
+
 async def _vantage_status(conn: Conn) -> None:
     """Each vantage's own status of each target (the status table holds the consensus)."""
     await conn.execute(
@@ -288,6 +574,11 @@ async def _vantage_status(conn: Conn) -> None:
             last_error TEXT,
             changes TIMESTAMPTZ[] NOT NULL,
             underlying TEXT NOT NULL,
+            limit_streak BIGINT NOT NULL,
+            slow_streak BIGINT NOT NULL,
+            fast_streak BIGINT NOT NULL,
+            missed TEXT[] NOT NULL,
+            reason TEXT NOT NULL,
             reported_at TIMESTAMPTZ NOT NULL,
             offline BOOLEAN NOT NULL,
             PRIMARY KEY (provider, model, vantage),
@@ -311,10 +602,16 @@ async def _copy_progress(conn: Conn) -> None:
 
 MIGRATIONS: tuple[Callable[[Conn], Awaitable[None]], ...] = (
     _create_tables,
+    _add_policy_columns,
+    _create_alert_tables,
+    _add_token_counts,
+    _add_loop_lag,
+    _add_rollups,
     _vantage_status,
     _copy_progress,
 )
-"""Schema migrations in order, parallel to SQLite's; version N is ``MIGRATIONS[N - 1]``."""
+"""Schema migrations in order, parallel to SQLite's; version N is ``MIGRATIONS[N - 1]``.
+Only ever append."""
 
 
 async def _migrate(conn: Conn, where: str) -> None:
@@ -454,9 +751,11 @@ class PostgresStore:
             cursor = await conn.execute(query, params)
             return await cursor.fetchall()
 
-    async def add_results(self, results: Sequence[ProbeResult]) -> None:
-        """Store a batch of results in one transaction."""
-        await self.record_run(results, (), ())
+    async def add_results(
+        self, results: Sequence[ProbeResult], *, lag_budget_ms: float = DEFAULT_BUDGET_MS
+    ) -> None:
+        """Store a batch of results (and their rollups) in one transaction."""
+        await self.record_run(results, (), (), lag_budget_ms=lag_budget_ms)
 
     async def results(
         self,
@@ -491,6 +790,22 @@ class PostgresStore:
     async def recent(self, provider: str, model: str, limit: int) -> list[ProbeResult]:
         """The newest ``limit`` results of one target, newest first."""
         return await self.results(provider=provider, model=model, limit=limit)
+
+    async def recent_by_target(
+        self, targets: Sequence[tuple[str, str]], limit: int
+    ) -> dict[tuple[str, str], list[ProbeResult]]:
+        """The newest ``limit`` results of each target, newest first, in one query."""
+        wanted = list(dict.fromkeys(targets))
+        found: dict[tuple[str, str], list[ProbeResult]] = {t: [] for t in wanted}
+        if not wanted:
+            return found
+        rows = await self._fetch(
+            _RECENT_BY_TARGET,
+            ([_dump(p) for p, _ in wanted], [_dump(m) for _, m in wanted], limit),
+        )
+        for row in rows:  # in target order, each target's newest first
+            found[wanted[row["n"] - 1]].append(_result_from_row(row))
+        return found
 
     async def targets(self) -> list[tuple[str, str]]:
         """Every (provider, model) the store has seen, sorted."""
@@ -534,12 +849,19 @@ class PostgresStore:
         results: Sequence[ProbeResult],
         statuses: Sequence[TargetStatus],
         flips: Sequence[Flip],
+        alerts: Sequence[AlertDraft] = (),
+        *,
+        lag_budget_ms: float = DEFAULT_BUDGET_MS,
     ) -> None:
-        """Store a run's results with the statuses and flips they caused, in one transaction."""
-        if not (results or statuses or flips):
+        """Store a run's results with the statuses and flips they caused, in one
+        transaction; ``alerts`` (pending deliveries about those flips) are stored in it
+        too, and the results' hourly rollups updated (passes whose loop lag exceeded
+        ``lag_budget_ms`` count there as timing-suspect)."""
+        if not (results or statuses or flips or alerts):
             return
+        deltas = list(fold(results, lag_budget_ms).values())
         async with self._transaction() as conn:
-            await _write(conn, results, statuses, flips, ())
+            await _write(conn, results, deltas, statuses, flips, (), alerts)
 
     async def vantage_statuses(self) -> dict[VantageKey, VantageStatus]:
         """Every vantage's status of every target, by (provider, model, vantage)."""
@@ -547,11 +869,17 @@ class PostgresStore:
         return {v.key: v for v in map(_vantage_from_row, rows)}
 
     async def record_vantage_run(
-        self, results: Sequence[ProbeResult], decide: Decide
+        self,
+        results: Sequence[ProbeResult],
+        decide: Decide,
+        *,
+        lag_budget_ms: float = DEFAULT_BUDGET_MS,
     ) -> RunDecision:
-        """Store ``results`` with what ``decide`` makes of them, in one transaction holding
-        a transaction-level advisory lock that every vantage's run takes, so consensus
-        decisions never interleave and a change is flipped exactly once."""
+        """Store ``results`` with what ``decide`` makes of them (statuses, flips, alerts),
+        and the results' hourly rollups, in one transaction holding a transaction-level
+        advisory lock that every writer takes, so consensus decisions never interleave
+        and a change is flipped exactly once."""
+        deltas = list(fold(results, lag_budget_ms).values())
         async with self._transaction() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             shown_rows = await (await conn.execute("SELECT * FROM status")).fetchall()
@@ -559,7 +887,15 @@ class PostgresStore:
             shown = {s.target: s for s in map(_status_from_row, shown_rows)}
             views = {v.key: v for v in map(_vantage_from_row, view_rows)}
             decision = decide(shown, views)
-            await _write(conn, results, decision.statuses, decision.flips, decision.vantages)
+            await _write(
+                conn,
+                results,
+                deltas,
+                decision.statuses,
+                decision.flips,
+                decision.vantages,
+                decision.alerts,
+            )
             return decision
 
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
@@ -576,12 +912,140 @@ class PostgresStore:
         return [_flip_from_row(row) for row in rows]
 
     async def prune(self, older_than: datetime) -> int:
-        """Delete results and flips older than ``older_than``; the rows deleted, together."""
+        """Delete results, flips and alert deliveries older than ``older_than``; the rows
+        deleted, together."""
         cutoff = _utc(older_than)
         async with self._transaction() as conn:
             results = await conn.execute("DELETE FROM results WHERE started_at < %s", (cutoff,))
             flips = await conn.execute("DELETE FROM flips WHERE at < %s", (cutoff,))
-            return results.rowcount + flips.rowcount
+            alerts = await conn.execute("DELETE FROM alerts WHERE created_at < %s", (cutoff,))
+            # Hours wholly before the cutoff; the hour holding it keeps its counts.
+            await conn.execute("DELETE FROM rollups WHERE hour < %s", (hour_of(cutoff),))
+            return results.rowcount + flips.rowcount + alerts.rowcount
+
+    async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
+        """Every target's uptime from the hour holding ``since`` on, summed from the
+        rollups in SQL; inconclusive results left out."""
+        rows = await self._fetch(
+            """SELECT provider, model, SUM(ok) AS ok, SUM(ok + failed + throttled) AS total
+               FROM rollups WHERE hour >= %s GROUP BY provider, model""",
+            (hour_of(since),),
+        )
+        return {
+            (_decode_text(r["provider"]), _decode_text(r["model"])): Uptime(
+                ok=int(r["ok"]), total=int(r["total"])
+            )
+            for r in rows
+        }
+
+    async def rollups(self, since: datetime) -> list[HourRollup]:
+        """Every target's hourly rollups from the hour holding ``since`` on, ordered by
+        provider, model and hour."""
+        rows = await self._fetch(_SELECT_ROLLUP + sql.SQL(" WHERE hour >= %s"), (hour_of(since),))
+        # Sorted here: an encoded (NUL-holding) name sorts apart from its text in SQL.
+        return sorted(map(_rollup_from_row, rows), key=lambda r: r.key)
+
+    async def offline_since(self) -> datetime | None:
+        """When the harness's host went offline (see the Store protocol)."""
+        offline = FailureKind.HARNESS_OFFLINE.value
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT kind FROM results ORDER BY started_at DESC, id DESC LIMIT 1"
+            )
+            newest = await cursor.fetchone()
+            if newest is None or newest["kind"] != offline:
+                return None
+            # Both walk the time index from the newest row and stop early.
+            cursor = await conn.execute(
+                """SELECT started_at FROM results WHERE kind IS DISTINCT FROM %s
+                   ORDER BY started_at DESC LIMIT 1""",
+                (offline,),
+            )
+            conclusive = await cursor.fetchone()
+            cursor = await conn.execute(
+                "SELECT MIN(started_at) AS start FROM results WHERE started_at > %s",
+                (conclusive["started_at"] if conclusive is not None else "-infinity",),
+            )
+            row = await cursor.fetchone()
+        return None if row is None or row["start"] is None else _utc(row["start"])
+
+    async def claim_alerts(
+        self, destinations: Sequence[str], *, now: datetime, lease: timedelta, limit: int = 100
+    ) -> list[AlertDelivery]:
+        """Claim the pending deliveries due by ``now`` (see the Store protocol); rows that
+        a concurrent claim holds are skipped, not waited for."""
+        keys = [_dump(d) for d in dict.fromkeys(destinations)]
+        if not keys:
+            return []
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                """SELECT id FROM alerts
+                   WHERE state = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+                     AND destination = ANY(%s)
+                   ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+                (DeliveryState.PENDING.value, _utc(now), keys, limit),
+            )
+            ids = [int(row["id"]) for row in await cursor.fetchall()]
+            await conn.execute(
+                "UPDATE alerts SET attempts = attempts + 1, next_attempt_at = %s"
+                " WHERE id = ANY(%s)",
+                (_utc(now + lease), ids),
+            )
+            return await _deliveries(conn, ids)
+
+    async def finish_alert(
+        self, alert_id: int, *, at: datetime, error: str | None, retry_at: datetime | None
+    ) -> None:
+        """Record a delivery attempt's outcome (see the Store protocol)."""
+        if error is None:
+            query = (
+                "UPDATE alerts SET state = %s, sent_at = %s, next_attempt_at = NULL WHERE id = %s"
+            )
+            params: tuple[Any, ...] = (DeliveryState.SENT.value, _utc(at), alert_id)
+        elif retry_at is not None:
+            query = (
+                "UPDATE alerts SET state = %s, last_error = %s, next_attempt_at = %s WHERE id = %s"
+            )
+            params = (DeliveryState.PENDING.value, _dump(error), _utc(retry_at), alert_id)
+        else:
+            query = (
+                "UPDATE alerts SET state = %s, last_error = %s, next_attempt_at = NULL"
+                " WHERE id = %s"
+            )
+            params = (DeliveryState.FAILED.value, _dump(error), alert_id)
+        async with self._transaction() as conn:
+            await conn.execute(query, params)
+
+    async def alert_deliveries(self, *, limit: int = 50) -> list[AlertDelivery]:
+        """Stored deliveries, newest first."""
+        async with self._transaction() as conn:
+            cursor = await conn.execute("SELECT id FROM alerts ORDER BY id DESC LIMIT %s", (limit,))
+            ids = [int(row["id"]) for row in await cursor.fetchall()]
+            return sorted(await _deliveries(conn, ids), key=lambda d: d.id, reverse=True)
+
+    async def last_alerts(self, *, sent_only: bool = False) -> dict[tuple[str, str], TargetAlert]:
+        """The newest delivery about each target (only sent ones with ``sent_only``)."""
+        where = "WHERE a.state = 'sent'" if sent_only else ""
+        rows = await self._fetch(
+            f"""SELECT DISTINCT ON (t.provider, t.model)
+                       t.provider, t.model, t.state, a.kind, a.title, a.created_at, a.sent_at
+                FROM alert_targets t JOIN alerts a ON a.id = t.alert_id {where}
+                ORDER BY t.provider, t.model,
+                         a.created_at DESC, a.sent_at DESC NULLS LAST, a.id DESC"""
+        )
+        alerts = (
+            TargetAlert(
+                provider=_decode_text(row["provider"]),
+                model=_decode_text(row["model"]),
+                state=State(row["state"]),
+                kind=AlertKind(row["kind"]),
+                title=_decode_text(row["title"]),
+                created_at=_utc(row["created_at"]),
+                sent_at=None if row["sent_at"] is None else _utc(row["sent_at"]),
+            )
+            for row in rows
+        )
+        return {(a.provider, a.model): a for a in alerts}
 
     async def integrity_ok(self) -> bool:
         """True when the schema is at this harness's version and every target that a
@@ -603,29 +1067,47 @@ class PostgresStore:
 async def _write(
     conn: Conn,
     results: Sequence[ProbeResult],
+    deltas: Sequence[HourRollup],
     statuses: Sequence[TargetStatus],
     flips: Sequence[Flip],
     views: Sequence[VantageStatus],
+    drafts: Sequence[AlertDraft],
 ) -> None:
-    """The writes of one run, inside the caller's transaction."""
+    """The writes of one run, inside the caller's transaction: results and their hourly
+    rollups, statuses, flips, per-vantage statuses, and the alerts pointing at those
+    flips by position. Every writer first takes :data:`WRITE_LOCK` (held to the commit),
+    so the rollups' read-merge-write never races and no two writers deadlock."""
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
     targets = sorted(
         {r.target for r in results}
         | {s.target for s in statuses}
         | {(f.provider, f.model) for f in flips}
         | {v.status.target for v in views}
     )
+    flip_ids: list[int] = []
     async with conn.cursor() as cursor:
         await cursor.executemany(_INSERT_TARGET, [tuple(map(_dump, t)) for t in targets])
         if results:  # COPY: several times the rows per second of INSERTs
             async with cursor.copy(_COPY_RESULTS) as copy:
                 for result in results:
                     await copy.write_row(result_row(result))
+        await _merge_rollups(conn, deltas)
         if statuses:
             await cursor.executemany(_UPSERT_STATUS, [_status_row(s) for s in statuses])
         if flips:
-            await cursor.executemany(_INSERT_FLIP, [_flip_row(f) for f in flips])
+            await cursor.executemany(
+                _INSERT_FLIP + " RETURNING id", [_flip_row(f) for f in flips], returning=True
+            )
+            while True:
+                row = await cursor.fetchone()
+                assert row is not None  # each INSERT ... RETURNING gives its row
+                flip_ids.append(int(row["id"]))
+                if not cursor.nextset():
+                    break
         if views:
             await cursor.executemany(_UPSERT_VANTAGE, [_vantage_row(v) for v in views])
+    for draft in drafts:
+        await insert_alert(conn, draft, [flip_ids[i] for i in draft.flips])
 
 
 def _first(exc: BaseException) -> str:
@@ -634,4 +1116,13 @@ def _first(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-__all__ = ["MIGRATIONS", "PostgresStore", "redacted", "result_row"]
+__all__ = [
+    "MIGRATIONS",
+    "ROLLUP_COLUMNS",
+    "UPSERT_ROLLUP",
+    "PostgresStore",
+    "insert_alert",
+    "redacted",
+    "result_row",
+    "rollup_row",
+]
