@@ -10,16 +10,19 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.rows import dict_row
 
+from harness.aggregate import Uptime
+from harness.alerts.records import AlertDraft, AlertKind, AlertTarget, NotifyType
 from harness.config import Settings
 from harness.consensus import RunDecision
 from harness.errors import StoreError, StoreUnavailable
 from harness.pipeline import record, spool_of, store_results
 from harness.result import FailureKind, ProbeResult
 from harness.status import State, TargetStatus
-from harness.store import make_store
-from harness.store.postgres import _INSERT_RESULT, MIGRATIONS, PostgresStore, result_row
+from harness.store import make_store, sqlite
+from harness.store.postgres import MIGRATIONS, RESULT_COLUMNS, PostgresStore, result_row
 from tests.postgres_cluster import PostgresCluster
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
@@ -140,8 +143,12 @@ async def test_an_unreachable_server_is_reported_as_unavailable() -> None:
         await store.open()
 
 
+LATER_RESULT_COLUMNS = ("prompt_tokens", "completion_tokens", "loop_lag_ms")
+"""The results columns that later migrations add."""
+
+
 async def _apply_first_migration_only(url: str) -> None:
-    """A store as the first PostgreSQL harness left it: version 1, with a result."""
+    """A store at schema version 1, with a result, a status and a flip."""
     async with await psycopg.AsyncConnection.connect(
         url, autocommit=True, row_factory=dict_row
     ) as conn:
@@ -152,7 +159,20 @@ async def _apply_first_migration_only(url: str) -> None:
         await MIGRATIONS[0](conn)
         await conn.execute("INSERT INTO schema_migrations VALUES (1, 'create_tables', now())")
         await conn.execute("INSERT INTO targets VALUES ('P', 'm')")
-        await conn.execute(_INSERT_RESULT, result_row(PASS))
+        first = [c for c in RESULT_COLUMNS if c not in LATER_RESULT_COLUMNS]
+        values = dict(zip(RESULT_COLUMNS, result_row(PASS), strict=True))
+        await conn.execute(
+            sql.SQL("INSERT INTO results ({}) VALUES ({})").format(
+                sql.SQL(", ").join(map(sql.Identifier, first)),
+                sql.SQL(", ").join(sql.Placeholder() * len(first)),
+            ),
+            [values[c] for c in first],
+        )
+        await conn.execute(
+            """INSERT INTO status VALUES ('P', 'm', 'up', %s, 1, 0, %s, %s, NULL, NULL,
+               '{}', 'up')""",
+            (T0, T0, T0),
+        )
 
 
 async def test_an_older_schema_is_upgraded_on_open(postgres: PostgresCluster) -> None:
@@ -162,6 +182,15 @@ async def test_an_older_schema_is_upgraded_on_open(postgres: PostgresCluster) ->
     await store.open()
     try:
         assert await store.results() == [PASS]
+        (status,) = (await store.statuses()).values()
+        assert (status.state, status.limit_streak, status.missed, status.reason) == (
+            State.UP,
+            0,
+            (),
+            "",
+        )
+        (rollup,) = await store.rollups(T0)  # backfilled from the stored result
+        assert (rollup.hour, rollup.ok, rollup.ttfc.n) == (T0, 1, 1)
         await store.record_vantage_run([], lambda shown, views: _nothing(shown))
     finally:
         await store.close()
@@ -169,7 +198,11 @@ async def test_an_older_schema_is_upgraded_on_open(postgres: PostgresCluster) ->
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations")]
         tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables")}
     assert versions == list(range(1, len(MIGRATIONS) + 1))
-    assert {"vantage_status", "copy_progress"} <= tables
+    assert {"vantage_status", "copy_progress", "alerts", "alert_targets", "rollups"} <= tables
+
+
+def test_the_migrations_match_sqlites_one_for_one() -> None:
+    assert [m.__name__ for m in MIGRATIONS] == [m.__name__ for m in sqlite.MIGRATIONS]
 
 
 async def test_a_newer_schema_is_refused(postgres: PostgresCluster) -> None:
@@ -190,5 +223,54 @@ async def test_strings_with_nul_characters_round_trip(postgres: PostgresCluster)
         odd = replace(PASS, provider="P\x00", sample="a\x00b", error="\ufdd0x")
         await store.add_results([odd])
         assert await store.results(provider="P\x00") == [odd]
+    finally:
+        await store.close()
+
+
+def _draft(title: str, destination: str = "d") -> AlertDraft:
+    return AlertDraft(
+        kind=AlertKind.FLIPS,
+        destination=destination,
+        label="json://d",
+        title=title,
+        body="b\x00ody",
+        notify_type=NotifyType.FAILURE,
+        created_at=T0,
+        targets=(AlertTarget("P\x00", "m", State.DOWN),),
+    )
+
+
+async def test_two_processes_claiming_at_once_never_share_a_delivery(
+    postgres: PostgresCluster,
+) -> None:
+    url = postgres.new_schema()
+    a, b = pg(url), pg(url)
+    await a.open()
+    await b.open()
+    try:
+        await a.record_run([], [], [], alerts=[_draft(f"t{i}") for i in range(40)])
+        lease = timedelta(minutes=1)
+        claims = await asyncio.gather(
+            *(store.claim_alerts(["d"], now=at(1), lease=lease, limit=3) for store in (a, b) * 10)
+        )
+        ids = [d.id for claim in claims for d in claim]
+        assert len(ids) == len(set(ids)) == 40
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_nul_characters_round_trip_in_alerts_and_rollups(postgres: PostgresCluster) -> None:
+    store = pg(postgres.new_schema())
+    await store.open()
+    try:
+        await store.record_run([replace(PASS, provider="P\x00")], [], [], alerts=[_draft("t\x00")])
+        (delivery,) = await store.alert_deliveries()
+        assert (delivery.title, delivery.body) == ("t\x00", "b\x00ody")
+        assert delivery.targets == (AlertTarget("P\x00", "m", State.DOWN),)
+        assert set(await store.last_alerts()) == {("P\x00", "m")}
+        (rollup,) = await store.rollups(T0)
+        assert (rollup.provider, rollup.ok) == ("P\x00", 1)
+        assert await store.rollup_uptime(T0) == {("P\x00", "m"): Uptime(ok=1, total=1)}
     finally:
         await store.close()
