@@ -9,22 +9,10 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from harness.bench.overview import CHROMIUM, CHROMIUM_FLAGS
+
 REQUIRE_ENV = "HARNESS_REQUIRE_BROWSER"
 """Set (CI sets it) to fail instead of skipping when Chromium is missing."""
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-"""Root needs --no-sandbox; the rest stop Chromium from reaching out to the internet.
-Playwright gives every launch a fresh user data directory."""
 
 
 @pytest.fixture

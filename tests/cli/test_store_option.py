@@ -1,4 +1,7 @@
-"""Choosing the store: ``--store URL``, ``$HARNESS_STORE``, ``store =``; naming the vantage."""
+"""Choosing the store: ``--store URL``, ``$HARNESS_STORE``, ``store =``; naming the vantage.
+
+The store chosen is the live one (sandbox runs keep theirs apart), so these probes are
+live runs sent to an emulator with ``--upstream``."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
+from harness.emulator import Emulator
 from harness.store import open_store
 from tests.postgres_cluster import PostgresCluster
 
@@ -19,11 +23,22 @@ async def _vantages(location: str) -> set[str]:
 
 
 def test_probe_and_report_use_a_postgresql_store_named_by_flag(
-    runner: CliRunner, postgres: PostgresCluster, tmp_path: Path
+    runner: CliRunner, postgres: PostgresCluster, tmp_path: Path, emulator_thread: Emulator
 ) -> None:
     url = postgres.new_schema()
     probed = runner.invoke(
-        main, ["probe", "-p", "CodeLinkAva", "--sandbox", "--store", url, "--vantage", "eu-1"]
+        main,
+        [
+            "probe",
+            "-p",
+            "CodeLinkAva",
+            "--upstream",
+            emulator_thread.url,
+            "--store",
+            url,
+            "--vantage",
+            "eu-1",
+        ],
     )
     assert probed.exit_code == 0, probed.output
     assert asyncio.run(_vantages(url)) == {"eu-1"}
@@ -33,33 +48,33 @@ def test_probe_and_report_use_a_postgresql_store_named_by_flag(
 
 
 def test_the_environment_names_the_store_and_the_flag_wins(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator_thread: Emulator
 ) -> None:
     from_env, from_flag = tmp_path / "env.db", tmp_path / "flag.db"
     monkeypatch.setenv("HARNESS_STORE", f"sqlite:///{from_env}")
-    assert runner.invoke(main, ["probe", "-p", "CodeLinkAva", "--sandbox"]).exit_code == 0
+    live = ["probe", "-p", "CodeLinkAva", "--upstream", emulator_thread.url]
+    assert runner.invoke(main, live).exit_code == 0
     assert from_env.exists()
-    outcome = runner.invoke(
-        main, ["probe", "-p", "CodeLinkAva", "--sandbox", "--store", str(from_flag)]
-    )
+    outcome = runner.invoke(main, [*live, "--store", str(from_flag)])
     assert outcome.exit_code == 0
     assert from_flag.exists()
 
 
 def test_the_settings_file_names_the_store_and_the_vantage(
-    runner: CliRunner, tmp_path: Path
+    runner: CliRunner, tmp_path: Path, emulator_thread: Emulator
 ) -> None:
     db = tmp_path / "file.db"
     config = tmp_path / "harness.toml"
     config.write_text(f'store = "sqlite:///{db}"\nvantage = "us-2"\n', encoding="utf-8")
     outcome = runner.invoke(
-        main, ["--config", str(config), "probe", "-p", "CodeLinkAva", "--sandbox"]
+        main,
+        ["--config", str(config), "probe", "-p", "CodeLinkAva", "--upstream", emulator_thread.url],
     )
     assert outcome.exit_code == 0, outcome.output
     assert asyncio.run(_vantages(str(db))) == {"us-2"}
 
 
-@pytest.mark.parametrize("command", [["probe", "-p", "CodeLinkAva", "--sandbox"], ["report"]])
+@pytest.mark.parametrize("command", [["probe", "-p", "CodeLinkAva"], ["report"]])
 def test_an_unsupported_store_url_exits_2(runner: CliRunner, command: list[str]) -> None:
     outcome = runner.invoke(main, [*command, "--store", "mysql://db/harness"])
     assert outcome.exit_code == 2
@@ -74,10 +89,10 @@ def test_an_unreachable_postgresql_store_exits_2_with_a_message(runner: CliRunne
 
 
 def test_a_probe_while_the_database_is_down_spools_its_results(
-    runner: CliRunner, postgres: PostgresCluster
+    runner: CliRunner, postgres: PostgresCluster, emulator_thread: Emulator
 ) -> None:
     url = postgres.new_schema()
-    command = ["probe", "-p", "CodeLinkAva", "--sandbox", "--store", url]
+    command = ["probe", "-p", "CodeLinkAva", "--upstream", emulator_thread.url, "--store", url]
     assert runner.invoke(main, command).exit_code == 0
     postgres.halt()
     try:

@@ -25,7 +25,8 @@ SLOW = FaultSpec(Fault.first_chunk_delay, first_chunk_delay=0.3)
 
 def config(tmp_path: Path, objectives: str) -> Settings:
     data = tomllib.loads(objectives)
-    return Settings.model_validate({**data, "data_dir": str(tmp_path / "data")})
+    # One vantage for the runs and the history, so the history is that vantage's own.
+    return Settings.model_validate({**data, "data_dir": str(tmp_path / "data"), "vantage": "v"})
 
 
 async def run(
@@ -82,6 +83,7 @@ def history(at: datetime, n: int, ttfc_ms: float) -> list[ProbeResult]:
             ttfc_ms=ttfc_ms,
             total_ms=ttfc_ms + 10,
             source=Source.SANDBOX,
+            vantage="v",
         )
         for i in range(n)
     ]
