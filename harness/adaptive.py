@@ -2,11 +2,14 @@
 
 Every probe reports how late the loop ran callbacks around its first chunk
 (``loop_lag_ms``, :mod:`harness.looplag`). :class:`AdaptiveLimit` turns those
-reports into a limit on probes in flight, the way TCP sizes its window: one more
-slot for every report well under the budget, a quarter fewer when one is over it
-(at most once per :data:`COOLDOWN_S`, since one stall is seen by every probe in
-flight). Timings then stay within the budget whatever concurrency was asked for,
-at the cost of some wall time when the machine cannot keep up.
+reports into a limit on probes in flight, the way TCP sizes its window: at first one
+more slot for every report well under the budget (the limit doubles each round of
+probes), a quarter fewer when one is over it (at most once per :data:`COOLDOWN_S`,
+since one stall is seen by every probe in flight), and after the first cut only one
+more slot per round (``1/limit`` per report), so it hovers below the point where the
+loop fell behind instead of overshooting it again. Timings then stay within the
+budget whatever concurrency was asked for, at the cost of some wall time when the
+machine cannot keep up.
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ HEADROOM = 0.5
 """A report at most this fraction of the budget lets the limit grow."""
 
 
-def next_limit(limit: int, lag_ms: float, budget_ms: float, ceiling: int, may_cut: bool) -> int:
-    """The limit after one report of ``lag_ms``. Pure."""
+def next_window(
+    window: float, lag_ms: float, budget_ms: float, ceiling: int, *, may_cut: bool, cut_before: bool
+) -> float:
+    """The window (the limit, with fractions) after one report of ``lag_ms``. Pure."""
     if lag_ms > budget_ms:
-        return max(1, int(limit * DECREASE)) if may_cut else limit
+        return max(1.0, window * DECREASE) if may_cut else window
     if lag_ms <= budget_ms * HEADROOM:
-        return min(ceiling, limit + 1)
-    return limit
+        return min(float(ceiling), window + (1 / window if cut_before else 1.0))
+    return window
 
 
 class AdaptiveLimit:
@@ -47,25 +52,35 @@ class AdaptiveLimit:
             raise ValueError(f"ceiling must be at least 1, not {ceiling}")
         self.ceiling = ceiling
         self.budget_ms = budget_ms
-        self.limit = max(1, min(start, ceiling))
+        self._window = float(max(1, min(start, ceiling)))
         self.in_flight = 0
         self.lowest = self.highest = self.limit
         self._waiters: deque[asyncio.Future[None]] = deque()
-        self._last_cut = -COOLDOWN_S
+        self._last_cut: float | None = None
+
+    @property
+    def limit(self) -> int:
+        """Probes allowed in flight now."""
+        return int(self._window)
 
     def observe(self, lag_ms: float | None) -> None:
         """Take one probe's lag into account (``None``: it never saw a first chunk)."""
         if lag_ms is None:
             return
         now = time.monotonic()
-        limit = next_limit(
-            self.limit, lag_ms, self.budget_ms, self.ceiling, now - self._last_cut >= COOLDOWN_S
+        window = next_window(
+            self._window,
+            lag_ms,
+            self.budget_ms,
+            self.ceiling,
+            may_cut=self._last_cut is None or now - self._last_cut >= COOLDOWN_S,
+            cut_before=self._last_cut is not None,
         )
-        if limit < self.limit:
+        if window < self._window:
             self._last_cut = now
-        self.limit = limit
-        self.lowest = min(self.lowest, limit)
-        self.highest = max(self.highest, limit)
+        self._window = window
+        self.lowest = min(self.lowest, self.limit)
+        self.highest = max(self.highest, self.limit)
         self._wake()
 
     def _wake(self) -> None:

@@ -51,20 +51,20 @@ class LagMonitor:
         self._due: deque[float] = deque(maxlen=HISTORY)
         self._ran: deque[float] = deque(maxlen=HISTORY)
         self._late: deque[float] = deque(maxlen=HISTORY)
-        # The pending tick, and when it is due on the loop's clock (kept apart: uvloop
-        # hands back a plain Handle, without ``when()``, for a time already past).
+        # The pending tick, and when it is due on ``time.perf_counter``: the loop's own
+        # clock has only millisecond resolution on uvloop.
         self._handle: asyncio.Handle | None = None
         self._due_at = 0.0
         self.users = 0
 
-    def _schedule(self, now: float) -> None:
-        self._due_at = now + self.tick_s
-        self._handle = self._loop.call_at(self._due_at, self._tick)
+    def _schedule(self) -> None:
+        self._due_at = time.perf_counter() + self.tick_s
+        self._handle = self._loop.call_later(self.tick_s, self._tick)
 
     def start(self) -> None:
         """Start ticking (no-op when already ticking)."""
         if self._handle is None:
-            self._schedule(self._loop.time())
+            self._schedule()
 
     def stop(self) -> None:
         """Stop ticking; the samples taken so far stay readable."""
@@ -73,13 +73,12 @@ class LagMonitor:
             self._handle = None
 
     def _tick(self) -> None:
-        now = self._loop.time()
-        late = max(0.0, now - self._due_at)
         ran = time.perf_counter()
+        late = max(0.0, ran - self._due_at)
         self._due.append(ran - late)
         self._ran.append(ran)
         self._late.append(late)
-        self._schedule(now)
+        self._schedule()
 
     def worst(self, at: float, window: float = WINDOW_S) -> float:
         """The largest lateness (seconds) of the ticks due or run within ``window`` of
@@ -92,8 +91,8 @@ class LagMonitor:
             worst = max(worst, self._late[i])
             i += 1
         if self._handle is not None:
-            overdue = self._loop.time() - self._due_at
-            if overdue > 0 and time.perf_counter() - overdue <= at + window:
+            overdue = time.perf_counter() - self._due_at
+            if overdue > 0 and self._due_at <= at + window:
                 worst = max(worst, overdue)
         return worst
 

@@ -99,7 +99,15 @@ async def level_figures(
                 case _:
                     auto.append(await harness_batch(targets, c, emulator, adaptive=True))
     injected = LATENCY.first_chunk_delay_s * 1000
-    ours, theirs = ttfc_spread(harness), ttfc_spread(bare)
+    ours, theirs, adapted = ttfc_spread(harness), ttfc_spread(bare), ttfc_spread(auto)
+    against_bare = (
+        {
+            "auto_delta_p50_ms": round(adapted.p50 - theirs.p50, 3),
+            "auto_delta_p95_ms": round(adapted.p95 - theirs.p95, 3),
+        }
+        if adapted and theirs
+        else {}
+    )
     return {
         "concurrency": c,
         "probes": per_round * rounds,
@@ -108,6 +116,7 @@ async def level_figures(
         **({"auto": side_figures(auto, injected)} if auto else {}),
         "delta_p50_ms": round(ours.p50 - theirs.p50, 3) if ours and theirs else None,
         "delta_p95_ms": round(ours.p95 - theirs.p95, 3) if ours and theirs else None,
+        **against_bare,
         "error_by_provider_ms": by_provider(harness, bare, injected),
     }
 

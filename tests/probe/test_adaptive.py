@@ -6,22 +6,37 @@ import asyncio
 
 import pytest
 
-from harness.adaptive import DECREASE, AdaptiveLimit, next_limit
+from harness.adaptive import DECREASE, AdaptiveLimit, next_window
 
 
-def test_a_report_well_under_budget_adds_one_slot_up_to_the_ceiling() -> None:
-    assert next_limit(10, 1.0, 5.0, ceiling=50, may_cut=True) == 11
-    assert next_limit(50, 1.0, 5.0, ceiling=50, may_cut=True) == 50
+def grow(window: float, cut_before: bool = False, ceiling: int = 50) -> float:
+    return next_window(window, 1.0, 5.0, ceiling, may_cut=True, cut_before=cut_before)
 
 
-def test_a_report_over_budget_cuts_the_limit_but_never_below_one() -> None:
-    assert next_limit(100, 6.0, 5.0, ceiling=500, may_cut=True) == int(100 * DECREASE)
-    assert next_limit(1, 60.0, 5.0, ceiling=500, may_cut=True) == 1
-    assert next_limit(100, 6.0, 5.0, ceiling=500, may_cut=False) == 100  # cooling down
+def test_a_report_well_under_budget_adds_a_slot_until_the_first_cut() -> None:
+    assert grow(10) == 11
+    assert grow(50) == 50  # the ceiling
 
 
-def test_a_report_near_the_budget_holds_the_limit() -> None:
-    assert next_limit(10, 4.0, 5.0, ceiling=50, may_cut=True) == 10
+def test_after_a_cut_a_report_adds_only_a_slot_per_round() -> None:
+    assert grow(10, cut_before=True) == 10.1
+    window = 10.0
+    for _ in range(10):
+        window = grow(window, cut_before=True)
+    assert 10.9 < window < 11.0  # about one more per ten reports at ten in flight
+
+
+def test_a_report_over_budget_cuts_the_window_but_never_below_one() -> None:
+    def cut(window: float, may_cut: bool = True) -> float:
+        return next_window(window, 6.0, 5.0, 500, may_cut=may_cut, cut_before=False)
+
+    assert cut(100) == 100 * DECREASE
+    assert cut(1) == 1
+    assert cut(100, may_cut=False) == 100  # cooling down
+
+
+def test_a_report_near_the_budget_holds_the_window() -> None:
+    assert next_window(10, 4.0, 5.0, 50, may_cut=True, cut_before=True) == 10
 
 
 async def test_at_most_limit_holders_are_admitted() -> None:
