@@ -12,6 +12,12 @@ lock so two processes opening one database never migrate it twice. The columns o
 :class:`TargetStatus`, and the row mapping is derived from those fields' types, so a
 new field needs only its column added by a new migration.
 
+Every write of a run (results, their hourly rollups, statuses, flips, per-vantage
+statuses, alert deliveries) takes one transaction-level advisory lock,
+:data:`WRITE_LOCK`, first: the rollups are read, merged in Python and written back, and
+consensus decisions read the statuses they replace, so writers take turns; one lock
+taken first also means two writers never deadlock on each other's rows.
+
 PostgreSQL text cannot hold NUL characters; a string that contains one (or that starts
 with :data:`_ENCODED`) is stored as that marker followed by its JSON encoding, which
 keeps every string round-tripping exactly and leaves ordinary text untouched.
