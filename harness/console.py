@@ -193,7 +193,11 @@ def json_document(
     """
     probed = sorted({r.target for r in summary.results})
     document: dict[str, Any] = {
-        "results": [r.to_dict() for r in summary.results],
+        # Each result as stored, with its throughput (derived, so not a stored field).
+        "results": [
+            {**r.to_dict(), "chars_per_s": r.chars_per_s, "tokens_per_s": r.tokens_per_s}
+            for r in summary.results
+        ],
         "summary": {
             "total": len(summary.results),
             "passed": summary.passed,

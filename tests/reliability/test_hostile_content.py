@@ -158,7 +158,10 @@ def test_hostile_text_round_trips_through_the_store(
     (kept,) = stored(tmp_path)
 
     assert kept.kind is scenario.kind, kept.error
-    assert [kept.to_dict()] == reported
+    (shown,) = reported
+    assert {k: v for k, v in shown.items() if k not in ("chars_per_s", "tokens_per_s")} == (
+        kept.to_dict()
+    )
     text = getattr(kept, scenario.field) or ""
     if scenario.kept is not None:
         assert scenario.kept in text
