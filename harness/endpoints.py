@@ -13,7 +13,9 @@ force so that the probe redacts them from every error and sample it keeps.
 ``models = "discover"``: :func:`discover_models` asks the endpoint's ``/models`` once
 per run (the pipeline calls it before planning); a run probes the first ``max_models``
 of them (:func:`capped_models`) unless asked for others by name. An endpoint that
-cannot answer keeps its earlier list.
+cannot answer keeps its earlier list or, in a fresh process, takes the models its last
+run probed (from the live flags file), so that a dead endpoint is probed, fails and
+shows down rather than keeping its last state unchecked.
 """
 
 from __future__ import annotations
@@ -95,8 +97,10 @@ async def discover_models(
 ) -> None:
     """List the models of every discovering endpoint among ``providers``, concurrently.
 
-    A failure is logged and leaves that endpoint's earlier list (possibly empty).
+    A failure is logged and leaves that endpoint's earlier list; with none, the models
+    its last run probed, as the live flags file names them (possibly none).
     """
+    from .flags import flags_file, read_model_states
 
     async def discover(provider: type[OpenAICompatibleProvider]) -> None:
         try:
@@ -105,6 +109,9 @@ async def discover_models(
             )
         except (ProviderError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("listing the models of %s failed: %s", provider.name(), type(exc).__name__)
+            if not provider.all_models():
+                states = await asyncio.to_thread(read_model_states, flags_file(settings.data_dir))
+                provider.set_models(list(states.get(provider.name(), {})))
             return
         provider.set_models(ids)
 

@@ -115,7 +115,20 @@ def test_one_model_of_an_endpoint_is_probed(
     assert [r["model"] for r in json.loads(out)["results"]] == ["emulated-reasoning"]
 
 
-def test_a_failed_discovery_leaves_nothing_to_probe_and_says_why(
+def test_a_dead_endpoint_is_probed_with_its_last_runs_models_and_fails(
+    runner: CliRunner, tmp_path: Path, emulator_url: str
+) -> None:
+    code, _, err = run(runner, write_config(tmp_path, emulator_url), "probe", "-p", "ollama")
+    assert code == 0, err
+    dead = write_config(tmp_path, "http://127.0.0.1:9")
+    code, out, err = run(runner, dead, "probe", "-p", "ollama", "--json")
+    assert code == 1, err
+    results = json.loads(out)["results"]
+    assert {r["model"] for r in results} == {"emulated-chat", "emulated-mini"}
+    assert all(r["kind"] == "connect" for r in results)
+
+
+def test_a_failed_first_discovery_leaves_nothing_to_probe_and_says_why(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     config = write_config(tmp_path, "http://127.0.0.1:9")
