@@ -237,7 +237,9 @@ async def test_phase_timings_come_from_the_connection_trace(
     assert result.ttfb_ms is not None
     assert result.ttfc_ms is not None
     assert result.connect_ms <= result.ttfb_ms <= result.ttfc_ms
-    assert result.ttfc_ms - result.ttfb_ms >= 100
+    # The first chunk waits out the server's 100 ms; a busy client may see the headers
+    # late, never the chunk early.
+    assert result.ttfc_ms >= 100
     assert result.dns_ms is None  # an IP literal is never resolved
 
 
