@@ -160,8 +160,11 @@ def list_command(ctx: click.Context, as_json: bool, sandbox: bool, replay: bool)
                 "working": measured.get(name, provider.working),
                 "measured": name in measured,
                 "enabled": settings.provider(name).enabled,
+                # A discovering endpoint knows its models only after a run: the last
+                # run's, from the flags file, until then.
                 "models": {
-                    m: states.get(name, {}).get(m, "unknown") for m in provider.all_models()
+                    m: states.get(name, {}).get(m, "unknown")
+                    for m in provider.all_models() or states.get(name, {})
                 },
                 "aliases": dict(getattr(provider, "model_aliases", {})),
                 "supports_stream": provider.supports_stream,

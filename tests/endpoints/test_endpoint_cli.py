@@ -115,6 +115,17 @@ def test_one_model_of_an_endpoint_is_probed(
     assert [r["model"] for r in json.loads(out)["results"]] == ["emulated-reasoning"]
 
 
+def test_a_discovering_endpoint_is_listed_with_the_models_of_its_last_run(
+    runner: CliRunner, tmp_path: Path, emulator_url: str
+) -> None:
+    config = write_config(tmp_path, emulator_url)
+    assert run(runner, config, "probe", "-p", "ollama")[0] == 0
+    code, out, err = run(runner, config, "list", "--json")
+    assert code == 0, err
+    (ollama,) = [p for p in json.loads(out)["providers"] if p["provider"] == "ollama"]
+    assert ollama["models"] == {"emulated-chat": "up", "emulated-mini": "up"}
+
+
 def test_a_dead_endpoint_is_probed_with_its_last_runs_models_and_fails(
     runner: CliRunner, tmp_path: Path, emulator_url: str
 ) -> None:
