@@ -3,39 +3,17 @@ states, badges and metrics, and faults addressed by the endpoint's name."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from harness.config import Settings
 from harness.endpoints import install_endpoints
 from harness.web import SCHEDULER, build_app
+from tests.live_app import AiohttpClient, Client, eventually, states
 
-Client = TestClient[Any, Any]
-AiohttpClient = Callable[[web.Application], Awaitable[Client]]
 TOKEN = "endpoint-admin-token"
-GUARD_S = 30.0
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    async def poll() -> None:
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(poll(), GUARD_S)
-
-
-async def states(client: Client) -> dict[str, dict[str, str]]:
-    document = await (await client.get("/api/status")).json()
-    return {
-        name: {model: m["state"] for model, m in p["models"].items()}
-        for name, p in document["providers"].items()
-    }
 
 
 async def rows(client: Client) -> list[dict[str, Any]]:

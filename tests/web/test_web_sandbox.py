@@ -6,16 +6,11 @@ emulators, as ``harness probe --sandbox`` does.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from harness.config import Settings
 from harness.emulator import Fault, FaultSpec
@@ -23,30 +18,7 @@ from harness.result import Source
 from harness.sources import source_flags_file, source_store_url
 from harness.store import open_store
 from harness.web import SCHEDULER, build_app
-
-Client = TestClient[Any, Any]
-AiohttpClient = Callable[[web.Application], Awaitable[Client]]
-
-GUARD_S = 30.0
-"""A hang guard for waiting on the store, not a timing assertion."""
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait until ``check()`` holds (the store has no change notification to wait on)."""
-
-    async def poll() -> None:
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(poll(), GUARD_S)
-
-
-async def states(client: Client) -> dict[str, dict[str, str]]:
-    document = await (await client.get("/api/status")).json()
-    return {
-        name: {model: m["state"] for model, m in p["models"].items()}
-        for name, p in document["providers"].items()
-    }
+from tests.live_app import AiohttpClient, Client, eventually, states
 
 
 async def result_count(client: Client, provider: str) -> int:
