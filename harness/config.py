@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -29,7 +28,6 @@ from providers import PROVIDERS
 from providers.errors import ModelNotSupportedError
 from providers.openai_compatible import NAME_PATTERN
 from providers.registry import ProviderNameError, check_name
-from providers.upstream import validate_base
 
 from .alerts.config import AlertSettings
 from .connectivity import DEFAULT_NAMES
@@ -37,6 +35,7 @@ from .endpoints import install_endpoints
 from .errors import ConfigError
 from .g4f.settings import G4FSettings
 from .looplag import DEFAULT_BUDGET_MS
+from .settings_fields import BaseUrl, EnvName, Section
 
 CONFIG_ENV = "HARNESS_CONFIG"
 DEFAULT_CONFIG_FILE = "harness.toml"
@@ -44,11 +43,7 @@ DATA_DIR_ENV = "HARNESS_DATA_DIR"
 DEFAULT_DATA_DIR = ".harness"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DeadlineSettings(_Section):
+class DeadlineSettings(Section):
     """Per-probe limits, in seconds (``max_chars`` in characters of text)."""
 
     connect: float = Field(10.0, gt=0)
@@ -58,7 +53,7 @@ class DeadlineSettings(_Section):
     max_chars: int = Field(1_000_000, gt=0)
 
 
-class ThresholdSettings(_Section):
+class ThresholdSettings(Section):
     """Status policy thresholds (see design.md, "Status policy")."""
 
     down_after: int = Field(3, ge=1)
@@ -84,7 +79,7 @@ def parse_duration(value: Any) -> Any:
     return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
 
 
-class ObjectiveFields(_Section):
+class ObjectiveFields(Section):
     """The latency objectives of one target (see :mod:`harness.objectives`)."""
 
     max_ttfc: timedelta | None = None
@@ -144,7 +139,7 @@ class ObjectiveSettings(ObjectiveFields):
         return dict(self.__pydantic_extra__ or {})
 
 
-class ConnectivitySettings(_Section):
+class ConnectivitySettings(Section):
     """How the harness decides that its own host is offline (name resolution only)."""
 
     enabled: bool = True
@@ -152,14 +147,14 @@ class ConnectivitySettings(_Section):
     timeout: float = Field(2.0, gt=0)
 
 
-class ServeSettings(_Section):
+class ServeSettings(Section):
     """``harness serve``: probing interval and the jitter spread over providers."""
 
     interval: float = Field(300.0, gt=0)
     jitter: float = Field(30.0, ge=0)
 
 
-class TimingSettings(_Section):
+class TimingSettings(Section):
     """How far the harness trusts its own timings (see harness.looplag).
 
     A result whose event-loop lag around the first chunk exceeded ``lag_budget_ms`` is
@@ -170,30 +165,23 @@ class TimingSettings(_Section):
     lag_budget_ms: float = Field(DEFAULT_BUDGET_MS, gt=0)
 
 
-class ConsensusSettings(_Section):
+class ConsensusSettings(Section):
     """Several vantages on one store: how many voting vantages must see a target down
     for it to show down (default: a majority of those that reported lately)."""
 
     quorum: int | None = Field(None, ge=1)
 
 
-class ProviderSettings(_Section):
+class ProviderSettings(Section):
     """Per-provider switches: enabled, a base URL standing in for its hosts, a proxy, models."""
 
     enabled: bool = True
-    base_url: str | None = None
+    base_url: BaseUrl | None = None
     proxy: str | None = None
     models: tuple[str, ...] | None = None
 
-    @field_validator("base_url")
-    @classmethod
-    def _check_base(cls, value: str | None) -> str | None:
-        if value is not None:
-            validate_base(value)
-        return value
 
-
-class EndpointSettings(_Section):
+class EndpointSettings(Section):
     """An OpenAI-compatible endpoint to monitor (``[endpoints.NAME]``).
 
     The API key is never in the file: ``api_key_env`` names the environment variable
@@ -201,18 +189,12 @@ class EndpointSettings(_Section):
     ``GET {base_url}/models`` lists (once per run, at most ``max_models`` of them).
     """
 
-    base_url: str
-    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    base_url: BaseUrl
+    api_key_env: EnvName | None = None
     models: tuple[str, ...] | Literal["discover"] = "discover"
     max_models: int | None = Field(None, ge=1)
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = Field(default_factory=dict)
     max_tokens: int | None = Field(None, ge=1)
-
-    @field_validator("base_url")
-    @classmethod
-    def _check_base(cls, value: str) -> str:
-        validate_base(value)
-        return value
 
     @field_validator("models")
     @classmethod
@@ -246,7 +228,7 @@ def _concurrency(value: Any) -> Any:
     )
 
 
-class Settings(_Section):
+class Settings(Section):
     """Everything configurable, with defaults that work on a fresh machine."""
 
     data_dir: Path = Path(DEFAULT_DATA_DIR)
@@ -257,7 +239,7 @@ class Settings(_Section):
     per_provider: int = Field(4, ge=1, le=10_000)
     prompts: tuple[str, ...] = ("ping",)
     retention_days: float = Field(90.0, gt=0)
-    upstream: str | None = None
+    upstream: BaseUrl | None = None
     secrets: tuple[str, ...] = ()
     deadlines: DeadlineSettings = DeadlineSettings()
     thresholds: ThresholdSettings = ThresholdSettings()
@@ -265,21 +247,14 @@ class Settings(_Section):
     connectivity: ConnectivitySettings = ConnectivitySettings()
     serve: ServeSettings = ServeSettings()
     consensus: ConsensusSettings = ConsensusSettings()
-    providers: dict[str, ProviderSettings] = {}
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     # Validated on every load (the default too): the environment may name bad URLs.
     alerts: AlertSettings = Field(
         default_factory=AlertSettings.model_construct, validate_default=True
     )
-    endpoints: dict[str, EndpointSettings] = {}
+    endpoints: dict[str, EndpointSettings] = Field(default_factory=dict)
     timing: TimingSettings = TimingSettings()
     g4f: G4FSettings = G4FSettings()
-
-    @field_validator("upstream")
-    @classmethod
-    def _check_upstream(cls, value: str | None) -> str | None:
-        if value is not None:
-            validate_base(value)
-        return value
 
     @field_validator("endpoints")
     @classmethod

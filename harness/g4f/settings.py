@@ -21,39 +21,18 @@ are listed, not here.
 from __future__ import annotations
 
 import os
-import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from providers.upstream import validate_base
-
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from harness.settings_fields import BaseUrl, EnvName, Section
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class G4FProviderSettings(_Section):
+class G4FProviderSettings(Section):
     """One gpt4free provider: its models, where its API key is, a base URL standing in."""
 
     models: tuple[str, ...] | None = None
-    api_key_env: str | None = None
-    base_url: str | None = None
-
-    @field_validator("base_url")
-    @classmethod
-    def _check_base(cls, value: str | None) -> str | None:
-        if value is not None:
-            validate_base(value)
-        return value
-
-    @field_validator("api_key_env")
-    @classmethod
-    def _check_env(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.fullmatch(value):
-            raise ValueError(f"not an environment variable name: {value!r}")
-        return value
+    api_key_env: EnvName | None = None
+    base_url: BaseUrl | None = None
 
     @field_validator("models")
     @classmethod
@@ -63,7 +42,7 @@ class G4FProviderSettings(_Section):
         return value
 
 
-class G4FSettings(_Section):
+class G4FSettings(Section):
     """The ``[g4f]`` table (see the module docstring)."""
 
     enabled: bool = False
@@ -72,7 +51,7 @@ class G4FSettings(_Section):
     include_auth: bool = False
     max_models: int = Field(3, ge=1, le=100)
     load_timeout: float = Field(15.0, gt=0)
-    providers: dict[str, G4FProviderSettings] = {}
+    providers: dict[str, G4FProviderSettings] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _models_within_cap(self) -> G4FSettings:
