@@ -112,3 +112,14 @@ def quoted_excerpt(text: str, secrets: Iterable[str] = (), limit: int = EXCERPT_
     in double quotes. Only a bounded head of ``text`` is read."""
     head = redact(storable(text[: limit + 4096]), secrets)
     return f'"{trim(_ESCAPED.sub(_escape, head), limit)}"'
+
+
+_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s'\"]+")
+_REQUEST_PATH = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE) /[^\s'\"]*")
+
+
+def mask_urls(text: str) -> str:
+    """``text`` with every URL's part after the scheme, and every request path, masked.
+
+    For text about alert destinations, whose URLs often hold tokens in their paths."""
+    return _REQUEST_PATH.sub(rf"\1 /{MASK}", _URL.sub(rf"\1{MASK}", text))

@@ -105,7 +105,8 @@ class ProbeResult:
     when it did not."""
     loop_lag_ms: float | None = None
     """How late the event loop ran callbacks around the first chunk (see
-    :mod:`harness.looplag`): the error bar of ``ttfc_ms``; ``None`` without a first chunk."""
+    :mod:`harness.probing.looplag`): the error bar of ``ttfc_ms``; ``None`` without a first
+    chunk."""
 
     @property
     def inconclusive(self) -> bool:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from harness.config import Settings
 from harness.emulator.sse import ChatCompletionEvents
-from harness.pipeline import RunSummary, plan_targets, probe_and_record
-from harness.sources import probe_source
+from harness.pipeline.run import RunSummary, plan_targets, probe_and_record
+from harness.settings.config import Settings
 from harness.store import open_store
+from harness.targets.sources import probe_source
 
 MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 TERMINAL = "\x1b[2J\x1b]0;pwned\x07\x9b31m"

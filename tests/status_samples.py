@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from harness.policy.status import Thresholds, replay
 from harness.result import FailureKind, ProbeResult, StreamEnd
-from harness.status import Thresholds, replay
 from harness.store.base import Store
 
 HOSTILE_ERROR = (

@@ -12,10 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from harness.policy.deliveries import NotifyType
+from harness.policy.status import Flip, State, TargetStatus
 from harness.redact import clean_error, trim
-from harness.status import Flip, State, TargetStatus
-
-from .records import NotifyType
 
 TITLE_LIMIT = 60
 """Characters of a title: what a phone's notification shows uncut."""

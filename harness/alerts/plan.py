@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from harness.status import Flip, State, TargetStatus
-
-from .config import Destination
-from .message import Message, flips_message, online_message, reminder_message
-from .records import AlertDraft, AlertKind, AlertTarget, TargetAlert
+from harness.alerts.message import Message, flips_message, online_message, reminder_message
+from harness.policy.deliveries import AlertDraft, AlertKind, AlertTarget, TargetAlert
+from harness.policy.status import Flip, State, TargetStatus
+from harness.settings.alerts import Destination
 
 
 def alertable(flip: Flip, on: Collection[State]) -> bool:

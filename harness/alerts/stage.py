@@ -16,15 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from harness.alerts import send as sending
+from harness.alerts.plan import plan_alerts
 from harness.errors import StoreError
-from harness.redact import clean_error
+from harness.policy.deliveries import AlertDelivery, AlertDraft, TargetAlert
+from harness.policy.status import Flip, TargetStatus
+from harness.redact import clean_error, mask_urls
 from harness.result import ProbeResult, Source
-from harness.status import Flip, TargetStatus
+from harness.settings.alerts import AlertSettings, Destination, alert_urls
 from harness.store.base import Store
-
-from .config import AlertSettings, Destination, alert_urls
-from .plan import plan_alerts
-from .records import AlertDelivery, AlertDraft, TargetAlert
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,7 @@ def run_destinations(
         return []
     if not settings.all_sources and any(r.source is not Source.LIVE for r in results):
         return []
-    from .send import destinations
-
-    return destinations(urls)
+    return sending.destinations(urls)
 
 
 async def prepare_alerts(
@@ -146,8 +144,6 @@ async def deliver_alerts(
     """
     if not destinations:
         return []
-    from .send import mask_urls, send
-
     by_key = {d.key: d for d in destinations}
     try:
         due = await store.claim_alerts(
@@ -161,7 +157,7 @@ async def deliver_alerts(
 
     async def attempt(delivery: AlertDelivery) -> Attempt:
         try:
-            error = await send(
+            error = await sending.send(
                 by_key[delivery.destination],
                 title=delivery.title,
                 body=delivery.body,

@@ -1,7 +1,7 @@
 """Benchmarks: probe fan-out, timing accuracy, the store and page at scale, replay.
 
 ``harness bench [--json] [--quick] [--only fanout,timing,store,replay]`` runs them
-(:mod:`harness.bench.command`); :func:`harness.bench.suite.run_benchmarks` returns
+(:mod:`harness.cli.bench`); :func:`harness.bench.suite.run_benchmarks` returns
 the same figures as one JSON-ready document. Modules: ``workload`` (targets,
 injected latency, the emulator process), ``bare`` (the baseline client),
 ``clients`` (a measured batch of either), ``fanout``, ``timing``, ``store_scale``

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
-from harness.prompts import PROMPTS, PromptRun
-from harness.runner import Target
+from harness.policy.prompts import PROMPTS, PromptRun
+from harness.probing.runner import Target
 from providers import AiChatOnline, AutonomousAI, CodeLinkAva, RobocodersAPI
 from providers.http import BROWSER_USER_AGENT, DEFAULT_TIMEOUT
 from providers.messages import Messages, format_prompt, random_string

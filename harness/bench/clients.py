@@ -1,6 +1,6 @@
 """One batch of probes by either client, measured the same way.
 
-The harness side is :func:`harness.runner.run` (plan targets in, results out, with
+The harness side is :func:`harness.probing.runner.run` (plan targets in, results out, with
 its limits, deadlines, tracing and classification); the bare side is
 :func:`harness.bench.bare.run_bare`. Both are timed on the wall clock and on this
 process's CPU clock, and the emulator process's CPU is read around them.
@@ -14,12 +14,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from harness.bench.bare import BareClient, run_bare
+from harness.bench.workload import EmulatorProcess, every_target
+from harness.probing.runner import Target, run
 from harness.result import Source
-from harness.runner import Target, run
 from providers import upstream
-
-from .bare import BareClient, run_bare
-from .workload import EmulatorProcess, every_target
 
 
 @dataclass(frozen=True)

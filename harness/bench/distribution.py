@@ -6,13 +6,13 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.aggregate import P99_MIN_SAMPLES, percentile
+from harness.policy.aggregate import P99_MIN_SAMPLES, percentile
 
 
 @dataclass(frozen=True)
 class Spread:
     """p50, p95 and max of ``n`` samples (milliseconds, or whatever unit they came in),
-    and p99 from :data:`~harness.aggregate.P99_MIN_SAMPLES` samples (else None)."""
+    and p99 from :data:`~harness.policy.aggregate.P99_MIN_SAMPLES` samples (else None)."""
 
     n: int
     p50: float

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .bare import BareClient
-from .clients import Batch, bare_batch, harness_batch, warm_up
-from .distribution import median
-from .workload import LATENCY, EmulatorProcess, every_target, ping_targets
+from harness.bench.bare import BareClient
+from harness.bench.clients import Batch, bare_batch, harness_batch, warm_up
+from harness.bench.distribution import median
+from harness.bench.workload import LATENCY, EmulatorProcess, every_target, ping_targets
 
 
 def side_figures(batches: Sequence[Batch]) -> dict[str, Any]:

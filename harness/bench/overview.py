@@ -22,14 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.config import ProviderSettings, Settings
+from harness.bench.distribution import median
+from harness.bench.fleet import fleet, fleet_results
+from harness.policy.status import Thresholds, replay
 from harness.report import read_page, render_page
-from harness.status import Thresholds, replay
+from harness.settings.config import ProviderSettings, Settings
 from harness.store import open_store
 from providers import PROVIDERS
-
-from .distribution import median
-from .fleet import fleet, fleet_results
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cassettes import find_cassettes, replay
-from harness.config import Settings
+from harness.settings.config import Settings
 
 
 async def replay_all(cassette_dir: Path) -> dict[str, Any]:

@@ -39,11 +39,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from harness import __version__
-from harness.config import Settings
-from harness.pipeline import fold_statuses, thresholds_of
+from harness.bench.distribution import median
+from harness.bench.errors import BenchError
+from harness.bench.synthetic import batches, synthetic_results
+from harness.pipeline.run import fold_statuses, thresholds_of
+from harness.policy.rollup import HourRollup, Sketch
 from harness.report import build_page, read_page, render_page
 from harness.result import ProbeResult
-from harness.rollup import HourRollup, Sketch
+from harness.settings.config import Settings
 from harness.store import open_store
 from harness.store.sqlite import (
     _INSERT_ROLLUP,
@@ -52,10 +55,6 @@ from harness.store.sqlite import (
     _rollup_from_row,
     _rollup_row,
 )
-
-from .distribution import median
-from .errors import BenchError
-from .synthetic import batches, synthetic_results
 
 PAGE_PROCESS_TIMEOUT_S = 600.0
 PROC_STATUS = Path("/proc/self/status")

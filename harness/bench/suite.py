@@ -11,19 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.bench.errors import BenchError
+from harness.bench.fanout import fanout
+from harness.bench.goals import goals_of
+from harness.bench.machine import machine_info
+from harness.bench.overview import overview_at_scale
+from harness.bench.replay import replay_all
+from harness.bench.sizes import BENCHMARKS, LARGE_STORE_FACTOR, Sizes
+from harness.bench.store_scale import store_at_scale
+from harness.bench.timing import timing
+from harness.bench.workload import LATENCY, emulator_process, private_cache
 from harness.cassettes import find_cassettes
-from harness.eventloop import chosen_loop, run, uvloop_installed
-
-from .errors import BenchError
-from .fanout import fanout
-from .goals import goals_of
-from .machine import machine_info
-from .overview import overview_at_scale
-from .replay import replay_all
-from .sizes import BENCHMARKS, LARGE_STORE_FACTOR, Sizes
-from .store_scale import store_at_scale
-from .timing import timing
-from .workload import LATENCY, emulator_process, private_cache
+from harness.probing.eventloop import chosen_loop, run, uvloop_installed
 
 DEFAULT_CASSETTES = Path("cassettes")
 CHECKOUT_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 from itertools import islice
 
 from harness import __version__
+from harness.bench.workload import every_target
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
-
-from .workload import every_target
 
 PASS_RATE = 0.95
 FAILURES = (

@@ -17,13 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.looplag import DEFAULT_BUDGET_MS
-
-from .bare import BareClient
-from .clients import Batch, bare_batch, harness_batch, warm_up
-from .distribution import Spread, median
-from .sizes import TimingLevel
-from .workload import LATENCY, EmulatorProcess, ping_targets
+from harness.bench.bare import BareClient
+from harness.bench.clients import Batch, bare_batch, harness_batch, warm_up
+from harness.bench.distribution import Spread, median
+from harness.bench.sizes import TimingLevel
+from harness.bench.workload import LATENCY, EmulatorProcess, ping_targets
+from harness.probing.looplag import DEFAULT_BUDGET_MS
 
 LAG_BUDGET_MS = DEFAULT_BUDGET_MS
 

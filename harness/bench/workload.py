@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from harness.bench.errors import BenchError
 from harness.emulator import PROVIDERS as EMULATED
 from harness.emulator import FaultSpec, serve
-from harness.runner import Target, plan
+from harness.probing.runner import Target, plan
 from providers.registry import BUILTIN
 from providers.RobocodersAPI import CACHE_DIR_ENV
-
-from .errors import BenchError
 
 EMULATOR_START_TIMEOUT_S = 30.0
 EMULATOR_STOP_TIMEOUT_S = 10.0

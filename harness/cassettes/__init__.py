@@ -14,10 +14,17 @@ real hosts), ``record``, ``replay`` and ``drift`` (the three commands).
 
 from __future__ import annotations
 
-from .cassette import Cassette, CassetteError, cassette_path, find_cassettes, load, save
-from .drift import Drift, DriftReport, check_drift
-from .record import Recorded, RecordReport, record
-from .replay import REAL_TIME, probe_recorded, replay, replay_cassette
+from harness.cassettes.cassette import (
+    Cassette,
+    CassetteError,
+    cassette_path,
+    find_cassettes,
+    load,
+    save,
+)
+from harness.cassettes.drift import Drift, DriftReport, check_drift
+from harness.cassettes.record import Recorded, RecordReport, record
+from harness.cassettes.replay import REAL_TIME, probe_recorded, replay, replay_cassette
 
 __all__ = [
     "REAL_TIME",

@@ -42,7 +42,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import HarnessError
+from harness.errors import HarnessError
 
 FORMAT_VERSION = 1
 """vcrpy's cassette format version, which ours extends."""

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config import Settings
-from ..pipeline import deadlines_of
-from ..probe import Deadlines
-from ..result import ProbeResult
-from ..runner import Target
-from .cassette import Cassette, Interaction, cassette_path, json_documents, load
-from .record import capture, recording_source, source_kind
-from .replay import prompt_run
+from harness.cassettes.cassette import Cassette, Interaction, cassette_path, json_documents, load
+from harness.cassettes.record import capture, recording_source, source_kind
+from harness.cassettes.replay import prompt_run
+from harness.pipeline.run import deadlines_of
+from harness.probing.probe import Deadlines
+from harness.probing.runner import Target
+from harness.result import ProbeResult
+from harness.settings.config import Settings
 
 FRAMINGS = {
     "empty": "an empty body",

@@ -24,24 +24,23 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import __version__
+from harness.cassettes.cassette import Cassette, CassetteError, CassetteInfo, cassette_path, save
+from harness.cassettes.isolation import fresh_provider_cache
+from harness.cassettes.recorder import Recorder
+from harness.cassettes.replay import replay_cassette
+from harness.cassettes.scrub import find_leaks, scrub
+from harness.emulator import Emulator, FaultSpec
+from harness.emulator.faults import PROVIDERS as EMULATED
+from harness.pipeline.run import deadlines_of
+from harness.policy.prompts import PROMPTS, PromptRun
+from harness.probing.probe import Deadlines, probe
+from harness.probing.runner import Target
+from harness.result import ProbeResult, Source
+from harness.settings.config import Settings
+from harness.targets.endpoints import secrets_of
+from harness.targets.sources import sandbox_bases
 from providers import upstream
-
-from .. import __version__
-from ..config import Settings
-from ..emulator import Emulator, FaultSpec
-from ..emulator.faults import PROVIDERS as EMULATED
-from ..endpoints import secrets_of
-from ..pipeline import deadlines_of
-from ..probe import Deadlines, probe
-from ..prompts import PROMPTS, PromptRun
-from ..result import ProbeResult, Source
-from ..runner import Target
-from ..sources import sandbox_bases
-from .cassette import Cassette, CassetteError, CassetteInfo, cassette_path, save
-from .isolation import fresh_provider_cache
-from .recorder import Recorder
-from .replay import replay_cassette
-from .scrub import find_leaks, scrub
 
 SANDBOX_PACING = FaultSpec(first_chunk_delay=0.08, chunk_delay=0.03)
 """The emulators' latency while recording from them: a stream of separate chunks with

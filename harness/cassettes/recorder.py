@@ -27,12 +27,7 @@ from aiohttp.streams import AsyncStreamIterator, ChunkTupleAsyncStreamIterator, 
 from multidict import MultiMapping
 from yarl import URL
 
-from providers import upstream
-from providers.base import AsyncGeneratorProvider
-from providers.http import session_hooks
-from providers.openai_compatible import OpenAICompatibleProvider
-
-from .cassette import (
+from harness.cassettes.cassette import (
     CassetteError,
     ChunkMark,
     Headers,
@@ -40,6 +35,10 @@ from .cassette import (
     RecordedRequest,
     RecordedResponse,
 )
+from providers import upstream
+from providers.base import AsyncGeneratorProvider
+from providers.http import session_hooks
+from providers.openai_compatible import OpenAICompatibleProvider
 
 DROPPED_REQUEST_HEADERS = frozenset({"host", "content-length"})
 """``Host`` names the emulator, and the length changes when the body is scrubbed."""

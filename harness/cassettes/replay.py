@@ -1,6 +1,6 @@
 """Replaying cassettes through the real probe path, offline.
 
-Each cassette is replayed by :func:`harness.probe.probe` itself, with the prompt
+Each cassette is replayed by :func:`harness.probing.probe.probe` itself, with the prompt
 rebuilt from the parameters (nonce included) recorded in the cassette, so the
 answer check still means something. vcrpy serves the recorded responses (record
 mode ``none``: a request the cassette lacks fails, naming the request, and nothing
@@ -16,18 +16,17 @@ from pathlib import Path
 
 import vcr
 
+from harness.cassettes.cassette import CassetteError, CassetteInfo, find_cassettes, load
+from harness.cassettes.isolation import fresh_provider_cache, real_hosts
+from harness.cassettes.match import VCR_OPTIONS, configure
+from harness.cassettes.playback import paced_playback
+from harness.pipeline.run import deadlines_of
+from harness.policy.prompts import PROMPTS, PromptRun
+from harness.probing.probe import Deadlines, probe
+from harness.result import ProbeResult, Source
+from harness.settings.config import Settings
+from harness.targets.endpoints import secrets_of
 from providers import get_provider
-
-from ..config import Settings
-from ..endpoints import secrets_of
-from ..pipeline import deadlines_of
-from ..probe import Deadlines, probe
-from ..prompts import PROMPTS, PromptRun
-from ..result import ProbeResult, Source
-from .cassette import CassetteError, CassetteInfo, find_cassettes, load
-from .isolation import fresh_provider_cache, real_hosts
-from .match import VCR_OPTIONS, configure
-from .playback import paced_playback
 
 REAL_TIME = 1.0
 """``speed`` for replay at the recorded pace; ``None`` replays as fast as possible."""

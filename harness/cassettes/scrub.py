@@ -24,7 +24,7 @@ from typing import Any
 
 import bs4
 
-from .cassette import (
+from harness.cassettes.cassette import (
     Cassette,
     ChunkMark,
     Headers,

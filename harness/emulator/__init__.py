@@ -15,9 +15,9 @@ They answer the canned prompts correctly and inject latency and faults on demand
 
 from __future__ import annotations
 
-from .app import build_app
-from .faults import OPENAI, PROVIDERS, Fault, FaultSpec, parse_fault
-from .server import Emulator, serve
+from harness.emulator.app import build_app
+from harness.emulator.faults import OPENAI, PROVIDERS, Fault, FaultSpec, parse_fault
+from harness.emulator.server import Emulator, serve
 
 __all__ = [
     "OPENAI",

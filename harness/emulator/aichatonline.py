@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer, parse_prompt, split_tokens
-from .state import INVALID_JSON, STATE, add_route, json_body
-from .streaming import respond
+from harness.emulator.answers import answer, parse_prompt, split_tokens
+from harness.emulator.state import INVALID_JSON, STATE, add_route, json_body
+from harness.emulator.streaming import respond
 
 NAME = "AiChatOnline"
 ISSUED = web.AppKey("aichatonline_unique_ids", set[str])

@@ -10,10 +10,10 @@ from collections.abc import Collection, Mapping
 
 from aiohttp import web
 
-from . import aichatonline, autonomousai, codelinkava, openai, robocoders
-from .faults import FaultBoard, FaultSpec
-from .pacing import ServerStopping
-from .state import STATE, EmulatorState, Handler
+from harness.emulator import aichatonline, autonomousai, codelinkava, openai, robocoders
+from harness.emulator.faults import FaultBoard, FaultSpec
+from harness.emulator.pacing import ServerStopping
+from harness.emulator.state import STATE, EmulatorState, Handler
 
 PROVIDER_MODULES = (robocoders, aichatonline, autonomousai, codelinkava, openai)
 """In route order: the seed providers' fixed paths come before ``/{endpoint}/v1/...``."""

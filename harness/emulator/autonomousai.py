@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer, split_tokens
-from .sse import ChatCompletionEvents
-from .state import INVALID_JSON, STATE, Handler, add_route, json_body
-from .streaming import respond
+from harness.emulator.answers import answer, split_tokens
+from harness.emulator.sse import ChatCompletionEvents
+from harness.emulator.state import INVALID_JSON, STATE, Handler, add_route, json_body
+from harness.emulator.streaming import respond
 
 NAME = "AutonomousAI"
 ENDPOINTS = {

@@ -6,10 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer, split_tokens
-from .sse import ChatCompletionEvents
-from .state import INVALID_JSON, STATE, add_route, json_body
-from .streaming import respond
+from harness.emulator.answers import answer, split_tokens
+from harness.emulator.sse import ChatCompletionEvents
+from harness.emulator.state import INVALID_JSON, STATE, add_route, json_body
+from harness.emulator.streaming import respond
 
 NAME = "CodeLinkAva"
 MODEL = "gpt-3.5-turbo"

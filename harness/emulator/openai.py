@@ -33,11 +33,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer
-from .faults import OPENAI, Fault, FaultSpec
-from .pages import status_response
-from .state import STATE
-from .streaming import respond
+from harness.emulator.answers import answer
+from harness.emulator.faults import OPENAI, Fault, FaultSpec
+from harness.emulator.pages import status_response
+from harness.emulator.state import STATE
+from harness.emulator.streaming import respond
 
 MODELS = ("emulated-chat", "emulated-mini", "emulated-reasoning")
 """What ``GET /v1/models`` lists; chat completions accept any model name."""

@@ -12,7 +12,7 @@ import contextlib
 
 from aiohttp import web
 
-from .state import STATE
+from harness.emulator.state import STATE
 
 CLIENT_CHECK_INTERVAL = 0.5
 """How often an endless wait looks whether its client is still connected."""

@@ -6,7 +6,7 @@ import secrets
 
 from aiohttp import web
 
-from .faults import Fault, FaultSpec
+from harness.emulator.faults import Fault, FaultSpec
 
 STATUS_OF = {
     Fault.http_401: 401,

@@ -21,10 +21,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .answers import answer, parse_prompt, split_tokens
-from .faults import Fault, FaultSpec
-from .state import INVALID_JSON, STATE, add_route, json_body
-from .streaming import Outlet, respond
+from harness.emulator.answers import answer, parse_prompt, split_tokens
+from harness.emulator.faults import Fault, FaultSpec
+from harness.emulator.state import INVALID_JSON, STATE, add_route, json_body
+from harness.emulator.streaming import Outlet, respond
 
 NAME = "RobocodersAPI"
 AGENTS = ("GeneralCodingAgent", "RepoAgent", "FrontEndAgent")

@@ -12,10 +12,10 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
-from .app import build_app
-from .faults import FaultSpec
-from .openai import base_url
-from .state import STATE
+from harness.emulator.app import build_app
+from harness.emulator.faults import FaultSpec
+from harness.emulator.openai import base_url
+from harness.emulator.state import STATE
 
 SHUTDOWN_TIMEOUT = 5.0
 """Handlers end at shutdown on their own; this only bounds a misbehaving one."""

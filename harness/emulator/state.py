@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .faults import FaultBoard
+from harness.emulator.faults import FaultBoard
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -13,10 +13,10 @@ from typing import Protocol
 
 from aiohttp import web
 
-from .answers import WRONG_ANSWER, split_evenly, split_tokens
-from .faults import Fault, FaultSpec
-from .pacing import Pacer
-from .pages import STATUS_OF, status_response
+from harness.emulator.answers import WRONG_ANSWER, split_evenly, split_tokens
+from harness.emulator.faults import Fault, FaultSpec
+from harness.emulator.pacing import Pacer
+from harness.emulator.pages import STATUS_OF, status_response
 
 GARBAGE_LINES = (
     b"<br />\n",

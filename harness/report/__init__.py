@@ -3,13 +3,13 @@
 store --snapshot.read_page--> StatusPage --html / document / markdown / badge--> text
 """
 
-from .badge import badge_svg
-from .document import status_document
-from .files import report_files, write_report
-from .html import content_security_policy, render_fragment, render_page
-from .markdown import status_markdown
-from .snapshot import provider_badge_state, read_page
-from .view import ModelView, ProviderView, StatusPage, TargetFacts, build_page
+from harness.report.badge import badge_svg
+from harness.report.document import status_document
+from harness.report.files import report_files, write_report
+from harness.report.html import content_security_policy, render_fragment, render_page
+from harness.report.markdown import status_markdown
+from harness.report.snapshot import provider_badge_state, read_page
+from harness.report.view import ModelView, ProviderView, StatusPage, TargetFacts, build_page
 
 __all__ = [
     "ModelView",

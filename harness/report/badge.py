@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anybadge  # type: ignore[import-untyped]
 
-from harness.status import State
+from harness.policy.status import State
 
 COLOURS: dict[State, str] = {
     State.UP: "#4c1",

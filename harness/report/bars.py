@@ -12,10 +12,9 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from harness.aggregate import HistoryCell
-
-from .format import cell_title
-from .view import HISTORY_LENGTH, ModelCell
+from harness.policy.aggregate import HistoryCell
+from harness.report.format import cell_title
+from harness.report.view import HISTORY_LENGTH, ModelCell
 
 CELL_PITCH = 6
 """Horizontal distance between cells, in viewBox units (a cell is one narrower)."""

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.aggregate import LatencySummary, Uptime
-from harness.alerts.records import TargetAlert
-from harness.status import Flip
-
-from .format import iso
-from .view import ModelView, StatusPage
+from harness.policy.aggregate import LatencySummary, Uptime
+from harness.policy.deliveries import TargetAlert
+from harness.policy.status import Flip
+from harness.report.format import iso
+from harness.report.view import ModelView, StatusPage
 
 
 def status_document(page: StatusPage) -> dict[str, Any]:

@@ -9,16 +9,15 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from harness.config import Settings
+from harness.report.badge import badge_svg
+from harness.report.document import status_document
+from harness.report.html import render_page
+from harness.report.markdown import status_markdown
+from harness.report.snapshot import read_page
+from harness.report.view import StatusPage
 from harness.result import Source
+from harness.settings.config import Settings
 from harness.store.base import Store
-
-from .badge import badge_svg
-from .document import status_document
-from .html import render_page
-from .markdown import status_markdown
-from .snapshot import read_page
-from .view import StatusPage
 
 
 def report_files(page: StatusPage) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from harness.aggregate import HistoryCell
+from harness.policy.aggregate import HistoryCell
 
 
 def duration_ms(value: float | None) -> str:

@@ -17,11 +17,10 @@ from importlib.resources import files
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from harness.status import State
-
-from .bars import history_rects
-from .format import absolute, duration_ms, iso, percent, rate, relative
-from .view import HISTORY_LENGTH, OVERVIEW_UPTIME, StatusPage
+from harness.policy.status import State
+from harness.report.bars import history_rects
+from harness.report.format import absolute, duration_ms, iso, percent, rate, relative
+from harness.report.view import HISTORY_LENGTH, OVERVIEW_UPTIME, StatusPage
 
 FRAGMENT_TEMPLATE = "status.html.j2"
 PAGE_TEMPLATE = "page.html.j2"

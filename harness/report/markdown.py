@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from harness.aggregate import LatencySummary
-
-from .format import absolute, duration_ms, percent
-from .view import StatusPage
+from harness.policy.aggregate import LatencySummary
+from harness.report.format import absolute, duration_ms, percent
+from harness.report.view import StatusPage
 
 
 def _cell(text: str) -> str:

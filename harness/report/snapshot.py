@@ -5,19 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from harness import __version__
-from harness.aggregate import Uptime
-from harness.config import Settings
-from harness.consensus import VantageStatus
 from harness.errors import ConfigError
-from harness.pipeline import objectives_of, plan_targets
-from harness.prompts import PROMPTS
-from harness.result import Source
-from harness.rollup import HourRollup, rollup_latency
-from harness.status import State
-from harness.store.base import Store
-from providers import PROVIDERS
-
-from .view import (
+from harness.pipeline.run import objectives_of, plan_targets
+from harness.policy.aggregate import Uptime
+from harness.policy.consensus import VantageStatus
+from harness.policy.prompts import PROMPTS
+from harness.policy.rollup import HourRollup, rollup_latency
+from harness.policy.status import State
+from harness.report.view import (
     HISTORY_LENGTH,
     LATENCY_WINDOW,
     UPTIME_WINDOWS,
@@ -27,6 +22,10 @@ from .view import (
     provider_state,
     vantage_rows,
 )
+from harness.result import Source
+from harness.settings.config import Settings
+from harness.store.base import Store
+from providers import PROVIDERS
 
 FLIPS_SHOWN = 20
 """How many of the newest flips the page lists."""

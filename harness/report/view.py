@@ -12,15 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from harness.aggregate import HistoryCell, LatencySummary, Uptime, history_cells, percentile
-from harness.alerts.records import TargetAlert
-from harness.consensus import VantageStatus, voters
-from harness.objectives import Objectives
+from harness.policy.aggregate import HistoryCell, LatencySummary, Uptime, history_cells, percentile
+from harness.policy.consensus import VantageStatus, voters
+from harness.policy.deliveries import TargetAlert
+from harness.policy.objectives import Objectives
+from harness.policy.status import Flip, Outcome, State, TargetStatus, outcome_of
+from harness.report.sparkline import Sparkline, sparkline
 from harness.result import FailureKind, ProbeResult, Source
-from harness.sources import SOURCE_NOTES
-from harness.status import Flip, Outcome, State, TargetStatus, outcome_of
-
-from .sparkline import Sparkline, sparkline
+from harness.targets.sources import SOURCE_NOTES
 
 UPTIME_WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("24h", timedelta(hours=24)),

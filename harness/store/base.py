@@ -17,13 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from harness.aggregate import LatencySummary, Uptime
-from harness.alerts.records import AlertDelivery, AlertDraft, TargetAlert
-from harness.consensus import RunDecision, VantageKey, VantageStatus
-from harness.looplag import DEFAULT_BUDGET_MS
+from harness.policy.aggregate import LatencySummary, Uptime
+from harness.policy.consensus import RunDecision, VantageKey, VantageStatus
+from harness.policy.deliveries import AlertDelivery, AlertDraft, TargetAlert
+from harness.policy.rollup import HourRollup
+from harness.policy.status import Flip, TargetStatus
+from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import ProbeResult
-from harness.rollup import HourRollup
-from harness.status import Flip, TargetStatus
 
 Decide = Callable[
     [Mapping[tuple[str, str], TargetStatus], Mapping[VantageKey, VantageStatus]], RunDecision
@@ -128,7 +128,7 @@ class Store(Protocol):
 
     async def rollups(self, since: datetime) -> list[HourRollup]:
         """Every target's hourly rollups from the hour holding ``since`` on, ordered by
-        provider, model and hour (see harness.rollup)."""
+        provider, model and hour (see harness.policy.rollup)."""
 
     async def integrity_ok(self) -> bool:
         """True when the backend's own consistency check passes."""

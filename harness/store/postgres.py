@@ -43,8 +43,10 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from harness.aggregate import LatencySummary, Uptime
-from harness.alerts.records import (
+from harness.errors import StoreError, StoreUnavailable
+from harness.policy.aggregate import LatencySummary, Uptime
+from harness.policy.consensus import RunDecision, VantageKey, VantageStatus
+from harness.policy.deliveries import (
     AlertDelivery,
     AlertDraft,
     AlertKind,
@@ -53,12 +55,10 @@ from harness.alerts.records import (
     NotifyType,
     TargetAlert,
 )
-from harness.consensus import RunDecision, VantageKey, VantageStatus
-from harness.errors import StoreError, StoreUnavailable
-from harness.looplag import DEFAULT_BUDGET_MS
+from harness.policy.rollup import HourRollup, Sketch, fold, hour_of
+from harness.policy.status import Flip, State, TargetStatus
+from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult
-from harness.rollup import HourRollup, Sketch, fold, hour_of
-from harness.status import Flip, State, TargetStatus
 from harness.store.base import Decide
 
 _T = TypeVar("_T")
@@ -513,7 +513,7 @@ _ROLLUP_BACKFILL_BATCH = 50_000
 
 
 async def _add_rollups(conn: Conn) -> None:
-    """Hourly rollups per target (see harness.rollup), backfilled from the results."""
+    """Hourly rollups per target (see harness.policy.rollup), backfilled from the results."""
     await conn.execute(
         f"""CREATE TABLE rollups (
             provider {_KEY},

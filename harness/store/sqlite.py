@@ -28,8 +28,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from harness.aggregate import LatencySummary, Uptime
-from harness.alerts.records import (
+from harness.errors import StoreDamagedError, StoreError
+from harness.policy.aggregate import LatencySummary, Uptime
+from harness.policy.consensus import RunDecision, VantageKey, VantageStatus
+from harness.policy.deliveries import (
     AlertDelivery,
     AlertDraft,
     AlertKind,
@@ -38,12 +40,10 @@ from harness.alerts.records import (
     NotifyType,
     TargetAlert,
 )
-from harness.consensus import RunDecision, VantageKey, VantageStatus
-from harness.errors import StoreDamagedError, StoreError
-from harness.looplag import DEFAULT_BUDGET_MS
+from harness.policy.rollup import HourRollup, Sketch, fold, hour_of
+from harness.policy.status import Flip, State, TargetStatus
+from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
-from harness.rollup import HourRollup, Sketch, fold, hour_of
-from harness.status import Flip, State, TargetStatus
 from harness.store.base import Decide
 
 _T = TypeVar("_T")
@@ -203,7 +203,7 @@ _ROLLUP_BACKFILL_BATCH = 50_000
 
 
 def _add_rollups(conn: sqlite3.Connection) -> None:
-    """Hourly rollups per target (see harness.rollup), backfilled from the results."""
+    """Hourly rollups per target (see harness.policy.rollup), backfilled from the results."""
     conn.execute(
         """CREATE TABLE rollups (
             provider TEXT NOT NULL,

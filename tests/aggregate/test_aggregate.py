@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.aggregate import (
+from harness.policy.aggregate import (
     HistoryCell,
     LatencySummary,
     Uptime,
@@ -19,8 +19,8 @@ from harness.aggregate import (
     percentile,
     uptime_of,
 )
+from harness.policy.status import Outcome
 from harness.result import FailureKind, ProbeResult
-from harness.status import Outcome
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 PASS = ProbeResult("P", "m", "ping", T0, ok=True, ttfc_ms=100.0, total_ms=300.0)

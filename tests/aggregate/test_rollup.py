@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.aggregate import percentile
-from harness.result import FailureKind, ProbeResult
-from harness.rollup import (
+from harness.policy.aggregate import percentile
+from harness.policy.rollup import (
     RELATIVE_ERROR,
     HourRollup,
     Sketch,
@@ -20,6 +19,7 @@ from harness.rollup import (
     rollup_latency,
     timing_suspect,
 )
+from harness.result import FailureKind, ProbeResult
 
 NOW = datetime(2024, 5, 8, 12, 30, tzinfo=UTC)
 PASS = ProbeResult("P", "m", "ping", NOW, ok=True, ttfc_ms=100.0, total_ms=300.0)

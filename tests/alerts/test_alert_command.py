@@ -9,11 +9,11 @@ import pytest
 from alert_receiver import TOKEN, Receiver
 from click.testing import CliRunner
 
-import harness.pipeline
-from harness.alerts.config import AlertSettings
+import harness.pipeline.run
 from harness.alerts.stage import RunAlerts
-from harness.cli import main
+from harness.cli.main import main
 from harness.emulator import Emulator, Fault, FaultSpec
+from harness.settings.alerts import AlertSettings
 
 
 @pytest.fixture
@@ -90,13 +90,13 @@ def test_the_alerts_switch_lets_sandbox_probes_alert(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[bool] = []
-    prepare = harness.pipeline.prepare_alerts
+    prepare = harness.pipeline.run.prepare_alerts
 
     async def spy(settings: AlertSettings, *args: Any, **kwargs: Any) -> RunAlerts:
         seen.append(settings.all_sources)
         return await prepare(settings, *args, **kwargs)
 
-    monkeypatch.setattr(harness.pipeline, "prepare_alerts", spy)
+    monkeypatch.setattr(harness.pipeline.run, "prepare_alerts", spy)
     for args in ([], ["--alerts"]):
         result = runner.invoke(main, ["probe", "-p", "CodeLinkAva", "--sandbox", *args])
         assert result.exit_code == 0, result.output

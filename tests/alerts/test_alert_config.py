@@ -9,11 +9,11 @@ import pytest
 from alert_receiver import TOKEN
 from click.testing import CliRunner
 
-from harness.alerts.config import alert_urls, parse_duration
-from harness.cli import main
-from harness.config import Settings, load_settings
+from harness.cli.main import main
 from harness.errors import ConfigError
-from harness.status import State
+from harness.policy.status import State
+from harness.settings.alerts import alert_urls, parse_duration
+from harness.settings.config import Settings, load_settings
 
 
 def test_defaults_send_nothing_and_never_remind() -> None:

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alert_receiver import Receiver
 
-from harness.alerts.records import DeliveryState
-from harness.config import load_settings
-from harness.pipeline import record
+from harness.pipeline.run import record
+from harness.policy.deliveries import DeliveryState
 from harness.result import FailureKind, ProbeResult
+from harness.settings.config import load_settings
 from harness.store import open_store
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -27,8 +27,8 @@ import asyncio, os, signal, sys
 from dataclasses import replace
 from datetime import datetime
 
-import harness.pipeline as pipeline
-from harness.config import load_settings
+import harness.pipeline.run as pipeline
+from harness.settings.config import load_settings
 from harness.result import FailureKind, ProbeResult
 from harness.store import open_store
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.alerts.config import Destination
 from harness.alerts.message import (
     TITLE_LIMIT,
     duration,
@@ -15,9 +14,10 @@ from harness.alerts.message import (
     reminder_message,
 )
 from harness.alerts.plan import alertable, due_reminders, plan_alerts
-from harness.alerts.records import AlertKind, NotifyType, TargetAlert
+from harness.policy.deliveries import AlertKind, NotifyType, TargetAlert
+from harness.policy.status import Flip, State, TargetStatus
 from harness.result import FailureKind
-from harness.status import Flip, State, TargetStatus
+from harness.settings.alerts import Destination
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 ON = (State.DOWN, State.UP, State.THROTTLED, State.FLAPPING)

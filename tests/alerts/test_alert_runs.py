@@ -1,8 +1,8 @@
 """Alerts from real runs: emulators fail and recover, a local receiver sees the messages.
 
-Runs go through :func:`harness.pipeline.probe_and_record` against the in-process
+Runs go through :func:`harness.pipeline.run.probe_and_record` against the in-process
 emulators (sandbox runs, so alerts are switched on as ``--alerts`` does), or through
-:func:`harness.pipeline.record` with results made up at chosen times (a fake clock).
+:func:`harness.pipeline.run.record` with results made up at chosen times (a fake clock).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import pytest
 from alert_receiver import TOKEN, Receiver
 
 import harness.alerts.send
-from harness.alerts.records import DeliveryState
-from harness.config import Settings
 from harness.emulator import Emulator, Fault, FaultSpec
-from harness.pipeline import RunSummary, plan_targets, probe_and_record, record
+from harness.pipeline.run import RunSummary, plan_targets, probe_and_record, record
+from harness.policy.deliveries import DeliveryState
 from harness.result import FailureKind, ProbeResult, Source
+from harness.settings.config import Settings
 from harness.store import Store, open_store
 from providers import upstream
 

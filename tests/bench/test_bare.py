@@ -3,8 +3,8 @@
 from harness.bench.bare import BareClient, run_bare
 from harness.bench.workload import Latency, every_target
 from harness.emulator import Emulator
+from harness.probing.runner import run
 from harness.result import Source
-from harness.runner import run
 from providers import upstream
 
 FAST = Latency(first_chunk_delay_s=0.002, chunks=5, chunk_delay_s=0.001)

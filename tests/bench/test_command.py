@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from harness.bench import suite
-from harness.bench.command import bench
 from harness.cassettes import find_cassettes
+from harness.cli.bench import bench
 
 
 def test_json_prints_one_document_and_nothing_else(cassettes: Path) -> None:

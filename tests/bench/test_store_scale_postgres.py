@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 from click.testing import CliRunner
 
-from harness.bench.command import bench
 from harness.bench.store_scale import store_at_scale, with_search_path
+from harness.cli.bench import bench
 from tests.postgres_cluster import PostgresCluster
 
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from harness.bench.workload import Latency, every_target, ping_targets
 from harness.emulator import Emulator
 from harness.emulator.answers import split_evenly
-from harness.probe import probe
-from harness.prompts import PROMPTS
+from harness.policy.prompts import PROMPTS
+from harness.probing.probe import probe
 from harness.result import Source
 from providers import PROVIDERS, upstream
 

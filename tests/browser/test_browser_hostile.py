@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from hostile_answer import MARKUP, SHOWN, hostile_app, hostile_settings, probe_hostile
 
-from harness.web import build_app
+from harness.web.app import build_app
 
 pytestmark = pytest.mark.browser
 

@@ -20,11 +20,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from harness.bench.fleet import fleet, fleet_results
-from harness.config import ProviderSettings, Settings
+from harness.policy.status import State, Thresholds, replay
 from harness.report import StatusPage, read_page, render_page
-from harness.status import State, Thresholds, replay
+from harness.settings.config import ProviderSettings, Settings
 from harness.store import open_store
-from harness.web import build_app
+from harness.web.app import build_app
 from providers import PROVIDERS
 
 pytestmark = pytest.mark.browser

@@ -12,11 +12,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from status_samples import HOSTILE_ERROR, fill_store, passed
 
-from harness.config import Settings
+from harness.policy.status import Thresholds, replay
 from harness.report.view import HISTORY_LENGTH
-from harness.status import Thresholds, replay
+from harness.settings.config import Settings
 from harness.store import open_store
-from harness.web import build_app
+from harness.web.app import build_app
 from providers import PROVIDERS
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ import pytest
 from vcr import VCR
 
 from harness.cassettes import find_cassettes, match
-from harness.config import Settings
+from harness.settings.config import Settings
 
 SHIPPED = Path(__file__).resolve().parents[2] / "cassettes"
 """The cassettes the repository ships."""

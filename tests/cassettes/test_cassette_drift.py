@@ -9,9 +9,9 @@ import pytest
 
 from harness.cassettes import check_drift
 from harness.cassettes.drift import Shape, compare_shapes, framing_of, key_paths
-from harness.config import Settings
 from harness.emulator import Emulator, Fault, FaultSpec
-from harness.runner import Target
+from harness.probing.runner import Target
+from harness.settings.config import Settings
 from providers import AiChatOnline, AutonomousAI
 
 # Only the local test servers are reachable, even under `pytest --block-network`.

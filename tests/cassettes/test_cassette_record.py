@@ -8,10 +8,10 @@ import pytest
 
 from harness.cassettes import load, record, replay_cassette
 from harness.cassettes.cassette import cassette_path
-from harness.config import Settings
 from harness.emulator import Emulator, Fault, FaultSpec
-from harness.probe import Deadlines
-from harness.runner import Target
+from harness.probing.probe import Deadlines
+from harness.probing.runner import Target
+from harness.settings.config import Settings
 from providers import AutonomousAI, RobocodersAPI
 
 # Only the local test servers are reachable, even under `pytest --block-network`.

@@ -22,9 +22,9 @@ from harness.cassettes import (
     save,
 )
 from harness.cassettes.cassette import cassette_path
-from harness.config import Settings
+from harness.probing.runner import plan
 from harness.result import Source
-from harness.runner import plan
+from harness.settings.config import Settings
 from providers import PROVIDERS
 
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from rich.console import Console
 
-from harness.console import OFFLINE_VERDICT, print_summary
-from harness.pipeline import RunSummary
+from harness.cli.console import OFFLINE_VERDICT, print_summary
+from harness.pipeline.run import RunSummary
 from harness.result import FailureKind, ProbeResult
 from tests.status_samples import passed
 

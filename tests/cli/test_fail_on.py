@@ -11,8 +11,8 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from click.testing import CliRunner
 
-import harness.connectivity
-from harness.cli import main
+import harness.probing.connectivity
+from harness.cli.main import main
 from harness.emulator import Emulator, Fault, FaultSpec
 
 OBJECTIVES = """
@@ -148,7 +148,7 @@ def test_nothing_measured_fails_every_gate_but_never(
     async def nothing_resolves(name: str) -> bool:
         return False
 
-    monkeypatch.setattr(harness.connectivity, "resolves", nothing_resolves)
+    monkeypatch.setattr(harness.probing.connectivity, "resolves", nothing_resolves)
     for fail_on, expected in (("down", 1), ("degraded", 1), ("failed", 1), ("never", 0)):
         result = runner.invoke(
             main, ["--config", str(config), "probe", "-p", "CodeLinkAva", "--fail-on", fail_on]

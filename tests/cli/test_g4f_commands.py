@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
+from harness.cli.main import main
 from harness.emulator import Emulator, Fault, FaultSpec
 from harness.emulator.faults import OPENAI
 from harness.emulator.openai import base_url

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
+from harness.cli.main import main
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import harness.connectivity
-from harness.cli import main
+import harness.probing.connectivity
+from harness.cli.main import main
 from harness.emulator import Emulator, Fault, FaultSpec
 
 
@@ -103,7 +103,7 @@ def test_an_offline_host_makes_the_run_inconclusive(
     async def nothing_resolves(name: str) -> bool:
         return False
 
-    monkeypatch.setattr(harness.connectivity, "resolves", nothing_resolves)
+    monkeypatch.setattr(harness.probing.connectivity, "resolves", nothing_resolves)
     result = runner.invoke(main, ["probe", "--all"])
     assert result.exit_code == 1
     assert "This host appears offline" in result.stdout
@@ -120,7 +120,7 @@ def test_an_offline_run_flips_no_flag(
     async def nothing_resolves(name: str) -> bool:
         return False
 
-    monkeypatch.setattr(harness.connectivity, "resolves", nothing_resolves)
+    monkeypatch.setattr(harness.probing.connectivity, "resolves", nothing_resolves)
     for _ in range(4):
         code, document = probe_json(runner, "--all")
         assert code == 1

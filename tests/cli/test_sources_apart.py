@@ -1,6 +1,6 @@
 """Sandbox and replay results never change live status, flips or flags (issue: signal truth).
 
-Each source keeps its own data directory (``harness.sources``); these tests run the
+Each source keeps its own data directory (``harness.targets.sources``); these tests run the
 commands a new user would and check that the live flags stay the shipped ones.
 """
 
@@ -14,10 +14,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from harness.cli import main
-from harness.config import Settings
+from harness.cli.main import main
 from harness.result import Source
-from harness.sources import source_dir, source_flags_file, source_store_url
+from harness.settings.config import Settings
+from harness.targets.sources import source_dir, source_flags_file, source_store_url
 from providers import PROVIDERS
 
 SHIPPED = {name: provider.working for name, provider in PROVIDERS.items()}
@@ -151,7 +151,7 @@ def test_results_of_different_sources_are_never_folded_together() -> None:
 
     import pytest
 
-    from harness.pipeline import source_of
+    from harness.pipeline.run import source_of
     from tests.status_samples import passed
 
     live = passed("AutonomousAI", "llama", datetime(2026, 1, 1, tzinfo=UTC))
@@ -165,9 +165,9 @@ def test_results_of_different_sources_are_never_folded_together() -> None:
 
 
 async def test_a_sandbox_run_says_so_and_leaves_the_loaded_classes_alone(tmp_path: Path) -> None:
-    from harness.pipeline import plan_targets, probe_and_record
-    from harness.sources import probe_source
+    from harness.pipeline.run import plan_targets, probe_and_record
     from harness.store import open_store
+    from harness.targets.sources import probe_source
 
     settings = Settings(data_dir=tmp_path)
     targets = plan_targets(settings)

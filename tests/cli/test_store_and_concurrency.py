@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
+from harness.cli.main import main
 
 
 def test_probing_with_auto_concurrency_probes_everything(runner: CliRunner) -> None:

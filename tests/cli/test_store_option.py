@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main
+from harness.cli.main import main
 from harness.emulator import Emulator
 from harness.store import open_store
 from tests.postgres_cluster import PostgresCluster

@@ -10,7 +10,7 @@ from harness.emulator.answers import (
     parse_prompt,
     split_tokens,
 )
-from harness.prompts import PROMPTS
+from harness.policy.prompts import PROMPTS
 from providers.messages import Message, format_prompt
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from harness.cli import main
+from harness.cli.main import main
 
 KEY = "gsk_sandboxRecordedKey987654321"
 

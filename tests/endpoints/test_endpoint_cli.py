@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from harness.cli import main
+from harness.cli.main import main
 from providers import PROVIDERS
 
 KEY = "gsk_remoteExampleKey0123456789"

@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
-from harness.classify import kind_of_exception
+from harness.probing.classify import kind_of_exception
 from harness.result import FailureKind
 from providers import openai_compatible
 from providers.errors import (

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from harness.connectivity import ConnectivityCheck, is_local_host, needs_internet
-from harness.console import print_summary
+from harness.cli.console import print_summary
 from harness.emulator import Emulator
-from harness.pipeline import RunSummary
+from harness.pipeline.run import RunSummary
+from harness.probing.connectivity import ConnectivityCheck, is_local_host, needs_internet
+from harness.probing.runner import Target, run
 from harness.result import FailureKind
-from harness.runner import Target, run
 from providers import CodeLinkAva, openai_compatible
 from providers.upstream import redirect
 

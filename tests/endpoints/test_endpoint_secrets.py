@@ -13,10 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 from endpoint_servers import KEY_ENV, LEAKY_KEY
 
-from harness.cli import main
-from harness.config import load_settings
+from harness.cli.main import main
+from harness.settings.config import load_settings
 from harness.store import open_store
-from harness.web import build_app
+from harness.web.app import build_app
 
 PAGES = ("/", "/fragment", "/api/status", "/api/results?limit=100", "/metrics")
 

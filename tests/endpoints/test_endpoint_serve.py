@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from harness.config import Settings
-from harness.endpoints import install_endpoints
-from harness.web import SCHEDULER, build_app
+from harness.settings.config import Settings
+from harness.targets.endpoints import install_endpoints
+from harness.web.app import SCHEDULER, build_app
 from tests.live_app import AiohttpClient, Client, eventually, states
 
 TOKEN = "endpoint-admin-token"

@@ -9,8 +9,8 @@ import pytest
 from aiohttp import web
 
 from harness.emulator import Emulator, Fault, FaultSpec
-from harness.probe import Deadlines, probe
-from harness.prompts import PROMPTS, applicable
+from harness.policy.prompts import PROMPTS, applicable
+from harness.probing.probe import Deadlines, probe
 from harness.result import FailureKind, StreamEnd
 from providers import MissingRequirementsError, openai_compatible
 from providers.messages import FinishReason, Usage

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from harness import eventloop
-from harness.looplag import lag_monitor
+from harness.probing import eventloop
+from harness.probing.looplag import lag_monitor
 
 
 async def loop_class_name() -> str:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.flags import read_model_states, source_edits, source_patch, write_flags
+from harness.targets.flags import read_model_states, source_edits, source_patch, write_flags
 from providers import PROVIDERS, AutonomousAI, CodeLinkAva
 from providers.flags import apply_flags, read_flags
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from g4f_doubles import Double
 
-from harness.config import Settings
 from harness.errors import ConfigError
-from harness.g4f.settings import G4FSettings
-from harness.g4f.targets import check_names, choose, wrapped
-from harness.g4f.working import working_providers
-from harness.status import State, TargetStatus
+from harness.policy.status import State, TargetStatus
+from harness.report.g4f_working import working_providers
+from harness.settings.config import Settings
+from harness.settings.g4f import G4FSettings
+from harness.targets.g4f import check_names, choose, wrapped
 from providers.gpt4free import DEFAULT_MODEL, G4FInfo, LoadFailure, describe
 
 

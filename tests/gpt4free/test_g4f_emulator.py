@@ -9,8 +9,8 @@ import pytest
 from harness.emulator import Emulator, Fault, FaultSpec
 from harness.emulator.faults import OPENAI
 from harness.emulator.openai import base_url
-from harness.probe import Deadlines, probe
-from harness.prompts import PROMPTS
+from harness.policy.prompts import PROMPTS
+from harness.probing.probe import Deadlines, probe
 from harness.result import FailureKind, StreamEnd
 from providers.gpt4free import G4FInfo, load, wrap
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Settings
-from harness.connectivity import ConnectivityCheck
 from harness.emulator import Emulator
 from harness.emulator.openai import base_url
-from harness.g4f.targets import install
-from harness.pipeline import deadlines_of, plan_targets, probe_and_record
+from harness.pipeline.run import deadlines_of, plan_targets, probe_and_record
+from harness.probing.connectivity import ConnectivityCheck
+from harness.probing.runner import run
 from harness.result import FailureKind, Source
-from harness.runner import run
+from harness.settings.config import Settings
 from harness.store import open_store
+from harness.targets.g4f import install
 from providers import PROVIDERS
 from providers.gpt4free import G4FInfo, LoadFailure, load_all, provider_names, target_name
 

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from g4f_doubles import Endless, Good, blocking, deaf, info
 
-from harness.probe import Deadlines, probe
-from harness.prompts import PROMPTS
+from harness.policy.prompts import PROMPTS
+from harness.probing.probe import Deadlines, probe
+from harness.probing.runner import Target, run
 from harness.result import FailureKind, StreamEnd
-from harness.runner import Target, run
 from providers.gpt4free import G4FInfo, Lane, LoadFailure, catalog, isolation, wrap
 
 DEADLINES = Deadlines(connect=1.0, first_chunk=2.0, stall=1.0, total=4.0, max_chars=100_000)

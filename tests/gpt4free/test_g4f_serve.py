@@ -12,10 +12,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from harness.config import Settings
 from harness.emulator import Emulator
 from harness.emulator.openai import base_url
-from harness.web import SCHEDULER, build_app
+from harness.settings.config import Settings
+from harness.web.app import SCHEDULER, build_app
 from providers.registry import BUILTIN
 
 # gpt4free's own code leaves some client sessions unclosed (aiohttp reports them when

@@ -7,8 +7,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from harness.flags import apply_source_patch, source_patch
-from harness.g4f.source import g4f_edits, set_working
+from harness.targets.flags import apply_source_patch, source_patch
+from harness.targets.g4f_source import g4f_edits, set_working
 from providers.gpt4free import describe
 
 MODULE = '''"""A provider."""

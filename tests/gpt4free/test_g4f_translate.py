@@ -9,7 +9,7 @@ import g4f.errors
 import g4f.providers.response as g4f_response
 import pytest
 
-from harness.classify import kind_of_exception
+from harness.probing.classify import kind_of_exception
 from harness.result import FailureKind
 from providers import errors as pe
 from providers.gpt4free.translate import TRANSLATIONS, status_in, to_chunk, translate_error
@@ -61,7 +61,7 @@ def test_every_g4f_error_class_has_a_translation() -> None:
 def test_errors_translate_to_the_right_kind(
     error: BaseException, kind: str, status: int | None
 ) -> None:
-    from harness.classify import Facts, Phase, status_of
+    from harness.probing.classify import Facts, Phase, status_of
 
     translated = translate_error(error)
     assert isinstance(translated, pe.ProviderError | TimeoutError)

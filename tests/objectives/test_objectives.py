@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Settings, load_settings
 from harness.errors import ConfigError
-from harness.objectives import Baseline, Miss, Objectives, ObjectiveSet, misses, seconds
-from harness.pipeline import objectives_of
+from harness.pipeline.run import objectives_of
+from harness.policy.objectives import Baseline, Miss, Objectives, ObjectiveSet, misses, seconds
 from harness.result import FailureKind, ProbeResult
+from harness.settings.config import Settings, load_settings
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

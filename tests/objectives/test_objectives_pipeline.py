@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Settings
 from harness.emulator import Emulator, Fault, FaultSpec
-from harness.pipeline import RunSummary, plan_targets, probe_and_record, record
+from harness.pipeline.run import RunSummary, plan_targets, probe_and_record, record
+from harness.policy.status import State
+from harness.probing.runner import Target
 from harness.result import ProbeResult, Source
-from harness.runner import Target
-from harness.status import State
+from harness.settings.config import Settings
 from harness.store import Store, open_store
 from providers.upstream import redirect
 

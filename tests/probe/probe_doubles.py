@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from harness.probe import Deadlines
+from harness.probing.probe import Deadlines
 from providers.base import AsyncGeneratorProvider
 from providers.messages import Messages
 

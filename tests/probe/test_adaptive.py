@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from harness.adaptive import DECREASE, AdaptiveLimit, next_window
+from harness.probing.adaptive import DECREASE, AdaptiveLimit, next_window
 
 
 def grow(window: float, cut_before: bool = False, ceiling: int = 50) -> float:

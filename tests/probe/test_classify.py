@@ -10,7 +10,7 @@ from aiohttp import http_exceptions as hx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.classify import (
+from harness.probing.classify import (
     EXCEPTION_KINDS,
     Expired,
     Phase,

@@ -6,7 +6,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from harness.connectivity import ConnectivityCheck, needs_no_lookup, points_somewhere, target_hosts
+from harness.probing.connectivity import (
+    ConnectivityCheck,
+    needs_no_lookup,
+    points_somewhere,
+    target_hosts,
+)
 from providers import AiChatOnline, AutonomousAI, CodeLinkAva
 from providers.upstream import redirect
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from harness.looplag import TICK_S, lag_monitor
+from harness.probing.looplag import TICK_S, lag_monitor
 
 
 async def test_a_blocked_loop_shows_as_lag_around_the_moment_it_ended() -> None:

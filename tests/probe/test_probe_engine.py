@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestServer
 from probe_doubles import ANSWER, QUICK, Forever, Raise, ScriptedResolver, Sleep, scripted
 
 from harness import __version__
-from harness.probe import Deadlines, probe
-from harness.prompts import PROMPTS, PromptRun
+from harness.policy.prompts import PROMPTS, PromptRun
+from harness.probing.probe import Deadlines, probe
 from harness.result import FailureKind, Source, StreamEnd
 from providers import CodeLinkAva
 from providers.errors import ProtocolError, RateLimitError

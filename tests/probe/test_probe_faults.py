@@ -7,8 +7,8 @@ import time
 import pytest
 
 from harness.emulator import Emulator, Fault, FaultSpec
-from harness.probe import Deadlines, probe
-from harness.prompts import PROMPTS, applicable
+from harness.policy.prompts import PROMPTS, applicable
+from harness.probing.probe import Deadlines, probe
 from harness.result import FailureKind, StreamEnd
 from providers import PROVIDERS
 from providers.upstream import redirect

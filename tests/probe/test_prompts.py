@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.prompts import CODE_WORDS, PROMPTS, applicable
+from harness.policy.prompts import CODE_WORDS, PROMPTS, applicable
 from providers import AiChatOnline, AutonomousAI, CodeLinkAva, RobocodersAPI
 
 

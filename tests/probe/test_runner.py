@@ -10,11 +10,11 @@ import pytest
 from probe_doubles import QUICK, ping_answer
 
 from harness import __version__
-from harness.connectivity import ConnectivityCheck
 from harness.emulator import Emulator, Fault, FaultSpec
 from harness.errors import ConfigError
+from harness.probing.connectivity import ConnectivityCheck
+from harness.probing.runner import Target, plan, run
 from harness.result import FailureKind, ProbeResult, Source
-from harness.runner import Target, plan, run
 from providers import AiChatOnline, AutonomousAI, CodeLinkAva, RobocodersAPI
 from providers.base import AsyncGeneratorProvider
 from providers.messages import Chunk, Messages

@@ -12,10 +12,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 from rich.console import Console
 
-from harness.console import json_document, print_summary
+from harness.cli.console import json_document, print_summary
 from harness.emulator import Emulator, Fault, FaultSpec
-from harness.probe import Deadlines, probe
-from harness.prompts import PROMPTS
+from harness.policy.prompts import PROMPTS
+from harness.probing.probe import Deadlines, probe
 from harness.redact import quoted_excerpt
 from harness.report import read_page, status_document
 from harness.result import FailureKind

@@ -30,7 +30,7 @@ class ServeProcess:
 
     def __init__(self, data_dir: Path, args: Sequence[str], env: dict[str, str] | None = None):
         self.data_dir = data_dir
-        # A sandbox server keeps its results apart from live ones (harness.sources).
+        # A sandbox server keeps its results apart from live ones (harness.targets.sources).
         self.db = (
             data_dir / "sandbox" / "harness.db" if "--sandbox" in args else data_dir / "harness.db"
         )

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 from unclean import crashed_with_it_open
 
-from harness.cli import main
+from harness.cli.main import main
 from providers.RobocodersAPI import TokenCache
 
 EXIT_USAGE = 2

@@ -14,8 +14,8 @@ from typing import Any
 
 from serve_process import ServeProcess, result_count, rows
 
-from harness.config import Settings
-from harness.pipeline import plan_targets
+from harness.pipeline.run import plan_targets
+from harness.settings.config import Settings
 from providers import PROVIDERS
 
 SERVE_ARGS = [

@@ -19,11 +19,11 @@ import pytest
 from conftest import LeakWatch
 from procfs import peak_rss_kib, reset_peak_rss, rss_kib
 
-from harness.config import Settings
 from harness.emulator import Emulator, Fault, FaultSpec
 from harness.emulator.faults import ONLY_FOR
-from harness.pipeline import plan_targets, probe_and_record
+from harness.pipeline.run import plan_targets, probe_and_record
 from harness.result import FailureKind, ProbeResult, Source
+from harness.settings.config import Settings
 from harness.store import open_store
 from providers import PROVIDERS
 from providers.upstream import redirect

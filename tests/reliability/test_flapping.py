@@ -19,14 +19,14 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.config import Settings
 from harness.emulator import Emulator, Fault, FaultSpec
-from harness.flags import flags_file, read_model_states
-from harness.pipeline import plan_targets, probe_and_record, record, thresholds_of
+from harness.pipeline.run import plan_targets, probe_and_record, record, thresholds_of
+from harness.policy.status import State, provider_working, replay
 from harness.report import write_report
 from harness.result import FailureKind, ProbeResult, Source
-from harness.status import State, provider_working, replay
+from harness.settings.config import Settings
 from harness.store import open_store
+from harness.targets.flags import flags_file, read_model_states
 from providers import PROVIDERS
 from providers.flags import read_flags
 from providers.upstream import redirect

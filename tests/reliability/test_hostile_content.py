@@ -24,11 +24,11 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner, Result
 from hostile_upstream import PONG, HostileUpstream, Reply, error_page, sse_answer, sse_raw
 
-from harness.cli import main
-from harness.eventloop import EVENT_LOOP_ENV
-from harness.probe import Deadlines
-from harness.probe import probe as run_probe
-from harness.prompts import PROMPTS
+from harness.cli.main import main
+from harness.policy.prompts import PROMPTS
+from harness.probing.eventloop import EVENT_LOOP_ENV
+from harness.probing.probe import Deadlines
+from harness.probing.probe import probe as run_probe
 from harness.report.html import controls_script
 from harness.result import FailureKind, ProbeResult
 from harness.store import open_store

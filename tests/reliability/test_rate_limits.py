@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.config import Settings
 from harness.emulator import Emulator, Fault, FaultSpec
-from harness.flags import flags_file
-from harness.pipeline import plan_targets, probe_and_record
+from harness.pipeline.run import plan_targets, probe_and_record
+from harness.policy.status import State
 from harness.result import FailureKind, Source
-from harness.status import State
+from harness.settings.config import Settings
 from harness.store import open_store
+from harness.targets.flags import flags_file
 from providers import PROVIDERS
 from providers.flags import read_flags
 from providers.upstream import redirect

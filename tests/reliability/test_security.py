@@ -21,17 +21,17 @@ from forward_proxy import ForwardProxy
 from procfs import listening_addresses
 from serve_process import ServeProcess
 
-from harness.cli import emulate, serve
-from harness.config import Settings
+from harness.cli.main import emulate, serve
 from harness.emulator import Emulator
 from harness.emulator.aichatonline import ISSUED
 from harness.emulator.robocoders import ROBOCODERS
-from harness.pipeline import plan_targets, probe_and_record
+from harness.pipeline.run import plan_targets, probe_and_record
 from harness.report import write_report
 from harness.result import FailureKind
-from harness.sources import probe_source
+from harness.settings.config import Settings
 from harness.store import open_store
-from harness.web import build_app
+from harness.targets.sources import probe_source
+from harness.web.app import build_app
 
 ADMIN_TOKEN = "adm1n-t0ken-for-the-test"
 PROXY_USER = "monitor"

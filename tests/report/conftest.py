@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from status_samples import fill_store
 
-from harness.config import Settings
 from harness.report import StatusPage, read_page
+from harness.settings.config import Settings
 from harness.store import Store, open_store
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from bs4 import BeautifulSoup, Tag
 
-from harness.alerts.records import AlertDraft, AlertKind, AlertTarget, NotifyType
-from harness.config import Settings
+from harness.policy.deliveries import AlertDraft, AlertKind, AlertTarget, NotifyType
+from harness.policy.status import State
 from harness.report import read_page, render_page, status_document
-from harness.status import State
+from harness.settings.config import Settings
 from harness.store import Store
 
 

@@ -12,9 +12,9 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from status_samples import passed
 
-from harness.config import Settings
+from harness.policy.status import Thresholds, replay
 from harness.report import read_page, render_page, status_document, status_markdown
-from harness.status import Thresholds, replay
+from harness.settings.config import Settings
 from harness.store import Store, open_store
 
 SETTINGS = Settings.model_validate(

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
-from harness.config import Settings
+from harness.policy.status import State
 from harness.report import (
     StatusPage,
     badge_svg,
@@ -17,7 +17,7 @@ from harness.report import (
     write_report,
 )
 from harness.report.badge import COLOURS
-from harness.status import State
+from harness.settings.config import Settings
 from harness.store import Store, open_store
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -10,7 +10,8 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from status_samples import HOSTILE_ERROR
 
-from harness.aggregate import HistoryCell, LatencySummary, Uptime
+from harness.policy.aggregate import HistoryCell, LatencySummary, Uptime
+from harness.policy.status import Outcome, State
 from harness.report import StatusPage, render_fragment, render_page, status_document
 from harness.report.bars import history_rects
 from harness.report.view import (
@@ -21,7 +22,6 @@ from harness.report.view import (
     provider_view,
 )
 from harness.result import FailureKind, ProbeResult
-from harness.status import Outcome, State
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 NOTHING = Uptime(0, 0)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from harness.config import Settings
 from harness.report import read_page, render_page, status_document
 from harness.result import ProbeResult
+from harness.settings.config import Settings
 from harness.store import open_store
 
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from status_samples import failed, passed
 
-from harness.aggregate import LatencySummary, Uptime
+from harness.policy.aggregate import LatencySummary, Uptime
+from harness.policy.status import Outcome, State
 from harness.report import StatusPage, TargetFacts, build_page
 from harness.report.view import HISTORY_LENGTH, provider_state
 from harness.result import FailureKind
-from harness.status import Outcome, State
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

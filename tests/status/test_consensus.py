@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.consensus import RunDecision, VantageStatus, decide, quorum_of, verdict, voters
+from harness.policy.consensus import RunDecision, VantageStatus, decide, quorum_of, verdict, voters
+from harness.policy.status import State, TargetStatus, Thresholds, replay
 from harness.result import FailureKind, ProbeResult
-from harness.status import State, TargetStatus, Thresholds, replay
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 WINDOW = timedelta(minutes=10)

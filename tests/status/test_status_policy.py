@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.result import FailureKind, ProbeResult
-from harness.status import (
+from harness.policy.status import (
     Flip,
     State,
     TargetStatus,
@@ -22,6 +21,7 @@ from harness.status import (
     replay,
     step,
 )
+from harness.result import FailureKind, ProbeResult
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 UP, DEGRADED, THROTTLED, DOWN, FLAPPING, UNKNOWN = (

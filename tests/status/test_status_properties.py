@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.objectives import Baseline, Objectives, seconds
+from harness.policy.objectives import Baseline, Objectives, seconds
+from harness.policy.status import Flip, State, TargetStatus, Thresholds, replay, step
 from harness.result import FailureKind, ProbeResult
-from harness.status import Flip, State, TargetStatus, Thresholds, replay, step
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from harness.alerts.records import (
+from harness.policy.deliveries import (
     AlertDraft,
     AlertKind,
     AlertTarget,
     DeliveryState,
     NotifyType,
 )
+from harness.policy.status import Flip, State
 from harness.result import FailureKind, ProbeResult
-from harness.status import Flip, State
 from harness.store import Store
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)

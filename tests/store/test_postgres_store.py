@@ -13,14 +13,14 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from harness.aggregate import Uptime
-from harness.alerts.records import AlertDraft, AlertKind, AlertTarget, NotifyType
-from harness.config import Settings
-from harness.consensus import RunDecision
 from harness.errors import StoreError, StoreUnavailable
-from harness.pipeline import record, spool_of, store_results
+from harness.pipeline.run import record, spool_of, store_results
+from harness.policy.aggregate import Uptime
+from harness.policy.consensus import RunDecision
+from harness.policy.deliveries import AlertDraft, AlertKind, AlertTarget, NotifyType
+from harness.policy.status import State, TargetStatus
 from harness.result import FailureKind, ProbeResult
-from harness.status import State, TargetStatus
+from harness.settings.config import Settings
 from harness.store import make_store, sqlite
 from harness.store.postgres import MIGRATIONS, RESULT_COLUMNS, PostgresStore, result_row
 from tests.postgres_cluster import PostgresCluster

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Settings
-from harness.pipeline import spool_of, store_spooled
+from harness.pipeline.run import spool_of, store_spooled
 from harness.result import ProbeResult
+from harness.settings.config import Settings
 from harness.store import open_store
 from harness.store.spool import ABANDONED_S, Spool
 

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.aggregate import LatencySummary, Uptime
-from harness.consensus import RunDecision, VantageKey, VantageStatus, decide
 from harness.errors import StoreError
-from harness.objectives import Objectives, ObjectiveSet
+from harness.policy.aggregate import LatencySummary, Uptime
+from harness.policy.consensus import RunDecision, VantageKey, VantageStatus, decide
+from harness.policy.objectives import Objectives, ObjectiveSet
+from harness.policy.status import Flip, State, TargetStatus, Thresholds, replay
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
-from harness.status import Flip, State, TargetStatus, Thresholds, replay
 from harness.store import Store
 from harness.store.base import Decide
 

@@ -14,12 +14,12 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from harness.alerts.records import AlertDelivery, AlertDraft, AlertKind, AlertTarget, NotifyType
 from harness.bench.synthetic import batches, synthetic_results
-from harness.cli import main
-from harness.pipeline import fold_statuses
-from harness.rollup import HourRollup
-from harness.status import Flip, State, Thresholds
+from harness.cli.main import main
+from harness.pipeline.run import fold_statuses
+from harness.policy.deliveries import AlertDelivery, AlertDraft, AlertKind, AlertTarget, NotifyType
+from harness.policy.rollup import HourRollup
+from harness.policy.status import Flip, State, Thresholds
 from harness.store import open_store
 from harness.store.copy import copy_store
 from harness.store.postgres import PostgresStore

@@ -12,9 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from status_samples import fill_store
 
-from harness.config import Settings
+from harness.settings.config import Settings
 from harness.store import open_store
-from harness.web import build_app
+from harness.web.app import build_app
 
 ADMIN_TOKEN = "s3cret-token"
 """The admin token of ``admin_client`` (and the sandbox apps)."""

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from prometheus_client.parser import text_string_to_metric_families
 from status_samples import failed, passed
 
-from harness.consensus import VantageStatus
-from harness.metrics import Metrics
-from harness.objectives import Objectives, ObjectiveSet
+from harness.policy.consensus import VantageStatus
+from harness.policy.objectives import Objectives, ObjectiveSet
+from harness.policy.status import State, TargetStatus
 from harness.result import FailureKind
-from harness.status import State, TargetStatus
+from harness.web.metrics import Metrics
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

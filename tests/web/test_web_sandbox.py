@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import Settings
 from harness.emulator import Fault, FaultSpec
 from harness.result import Source
-from harness.sources import source_flags_file, source_store_url
+from harness.settings.config import Settings
 from harness.store import open_store
-from harness.web import SCHEDULER, build_app
+from harness.targets.sources import source_flags_file, source_store_url
+from harness.web.app import SCHEDULER, build_app
 from tests.live_app import AiohttpClient, Client, eventually, states
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from harness.scheduler import ProbeScheduler
+from harness.pipeline.scheduler import ProbeScheduler
 
 GUARD_S = 10.0
 """A hang guard for waiting on events, not a timing assertion."""

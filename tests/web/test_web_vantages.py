@@ -10,13 +10,13 @@ from aiohttp.test_utils import TestClient
 from bs4 import BeautifulSoup
 from pytest_aiohttp import AiohttpClient
 
-from harness.config import Settings
-from harness.pipeline import store_results
+from harness.pipeline.run import store_results
 from harness.report import build_page, render_page, status_document
 from harness.report.snapshot import read_page
 from harness.result import FailureKind, ProbeResult
+from harness.settings.config import Settings
 from harness.store import open_store
-from harness.web import build_app
+from harness.web.app import build_app
 from tests.postgres_cluster import PostgresCluster
 
 NOW = datetime.now(UTC)

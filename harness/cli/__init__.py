@@ -1,0 +1,1 @@
+"""The ``harness`` command: one module per command group; parse, call, print."""

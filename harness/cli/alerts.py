@@ -1,0 +1,140 @@
+"""``harness alert``: send a test message everywhere, or list recent deliveries.
+
+Registered by ``harness.cli.main``. Exit codes: 0 fine; 1 a test message failed somewhere;
+2 no destination configured, or a bad setting or store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from harness import __version__
+from harness.alerts.message import trial_message
+from harness.alerts.send import destinations, send
+from harness.cli.console import printable
+from harness.errors import HarnessError
+from harness.policy.deliveries import AlertDelivery
+from harness.report.format import iso
+from harness.settings.alerts import alert_urls
+from harness.settings.config import Settings
+from harness.store import open_store
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.command("alert")
+@click.option("--test", "send_test", is_flag=True, help="Send a test message to every destination.")
+@click.option("--list", "list_recent", is_flag=True, help="Show the most recent deliveries.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="With --list: how many deliveries.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
+@click.pass_context
+def alert(
+    ctx: click.Context, send_test: bool, list_recent: bool, limit: int, as_json: bool
+) -> None:
+    """Test the alert destinations (--test) or show what was sent (--list).
+
+    Destinations are Apprise URLs from $HARNESS_ALERT_URLS (or [alerts] urls_env)
+    and [alerts] urls in the settings file.
+    """
+    if send_test == list_recent:
+        _fail("give either --test or --list")
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    try:
+        if send_test:
+            sys.exit(asyncio.run(_send_test(settings, as_json)))
+        asyncio.run(_list(settings, limit, as_json))
+    except HarnessError as exc:
+        _fail(str(exc))
+
+
+async def _send_test(settings: Settings, as_json: bool) -> int:
+    urls = alert_urls(settings.alerts, os.environ)
+    if not urls:
+        _fail(
+            f"no alert destinations: set ${settings.alerts.urls_env} or [alerts] urls "
+            "to Apprise URLs"
+        )
+    targets = destinations(urls)
+    message = trial_message(__version__)
+    errors = await asyncio.gather(
+        *(
+            send(
+                d,
+                title=message.title,
+                body=message.body,
+                notify_type=message.notify_type,
+                timeout=settings.alerts.send_timeout,
+            )
+            for d in targets
+        )
+    )
+    if as_json:
+        rows = [
+            {"destination": d.label, "sent": e is None, "error": e}
+            for d, e in zip(targets, errors, strict=True)
+        ]
+        click.echo(json.dumps({"destinations": rows}, indent=2))
+    else:
+        for d, e in zip(targets, errors, strict=True):
+            click.echo(f"sent    {d.label}" if e is None else f"FAILED  {d.label}: {e}")
+    return EXIT_FAILED if any(e is not None for e in errors) else EXIT_OK
+
+
+async def _list(settings: Settings, limit: int, as_json: bool) -> None:
+    async with open_store(settings.store_url) as store:
+        deliveries = await store.alert_deliveries(limit=limit)
+    if as_json:
+        click.echo(json.dumps({"deliveries": [_row(d) for d in deliveries]}, indent=2))
+        return
+    if not deliveries:
+        click.echo("no alerts recorded yet")
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="Recent alert deliveries")
+    for column in ("created", "kind", "destination", "state", "tries", "title", "last error"):
+        table.add_column(column)
+    for d in deliveries:
+        cells = (iso(d.created_at), d.kind, d.label, d.state, str(d.attempts), d.title)
+        table.add_row(*(Text(printable(c)) for c in (*cells, d.last_error or "")))
+    Console(highlight=False, soft_wrap=False).print(table)
+
+
+def _row(d: AlertDelivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "created_at": iso(d.created_at),
+        "kind": d.kind.value,
+        "destination": d.label,
+        "state": d.state.value,
+        "attempts": d.attempts,
+        "sent_at": iso(d.sent_at) or None,
+        "next_attempt_at": iso(d.next_attempt_at) or None,
+        "last_error": d.last_error,
+        "title": d.title,
+        "body": d.body,
+        "targets": [
+            {"provider": t.provider, "model": t.model, "state": t.state.value} for t in d.targets
+        ],
+        "flip_ids": list(d.flip_ids),
+    }

@@ -1,0 +1,100 @@
+"""``harness bench``: the click command (registered by ``harness.cli.main``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from harness.bench.sizes import BENCHMARKS, FULL, QUICK
+
+EXIT_USAGE = 2
+
+
+def _benchmarks(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return BENCHMARKS
+    names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown or not names:
+        raise click.BadParameter(
+            f"{', '.join(unknown) or 'nothing'} is not one of {', '.join(BENCHMARKS)}"
+        )
+    return names
+
+
+@click.command("bench")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document on stdout, nothing else."
+)
+@click.option("--quick", is_flag=True, help="Tiny sizes (CI, tests): seconds, not minutes.")
+@click.option(
+    "--only",
+    callback=_benchmarks,
+    metavar="NAMES",
+    help=f"Comma-separated subset of {','.join(BENCHMARKS)} (default: all).",
+)
+@click.option(
+    "--large-store",
+    is_flag=True,
+    help="Also measure the page over a history ten times larger (10,000,000 results).",
+)
+@click.option(
+    "--cassettes",
+    "cassette_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the cassettes to replay are (default: ./cassettes, else the checkout's; "
+    "with none, the replay benchmark is skipped).",
+)
+@click.option(
+    "--store",
+    "store_url",
+    metavar="POSTGRES_URL",
+    help="Run the store benchmark on this PostgreSQL database (in a scratch schema, "
+    "dropped afterwards) instead of a temporary SQLite file.",
+)
+def bench(
+    as_json: bool,
+    quick: bool,
+    only: tuple[str, ...],
+    large_store: bool,
+    cassette_dir: Path | None,
+    store_url: str | None,
+) -> None:
+    """Measure probe fan-out, timing accuracy, the store and page at scale, and replay.
+
+    Fan-out and timing run the harness and a bare aiohttp loop against the same
+    emulators (in a second process); the store and page use a temporary directory.
+    Progress goes to stderr.
+    """
+    from rich.console import Console
+
+    from harness.bench.suite import run_benchmarks
+    from harness.bench.tables import tables
+    from harness.errors import HarnessError
+
+    errors = Console(stderr=True, highlight=False)
+    if store_url is not None and not store_url.startswith(("postgresql://", "postgres://")):
+        click.echo("error: --store must be a PostgreSQL URL: postgresql://user@host/db", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        document = run_benchmarks(
+            QUICK if quick else FULL,
+            only=only,
+            cassette_dir=cassette_dir,
+            quick=quick,
+            large_store=large_store,
+            store=store_url,
+            say=lambda line: errors.print(line, style="dim", markup=False),
+        )
+    except HarnessError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+        return
+    console = Console(highlight=False)
+    for item in tables(document):
+        console.print(item)

@@ -1,0 +1,10 @@
+"""The pure policy: what results mean, with no I/O.
+
+prompts.py     the canned prompts and the checks of their answers
+status.py      a stream of results -> each target's state, with hysteresis
+objectives.py  latency objectives and the misses of one result
+consensus.py   several vantages' states -> one verdict
+aggregate.py   uptime and latency figures over a window
+rollup.py      hourly rollups and their latency sketches
+deliveries.py  the alert records the store keeps (drafts, deliveries)
+"""

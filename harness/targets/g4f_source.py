@@ -1,0 +1,89 @@
+"""``harness flags --g4f --write-source``: the measured flags, written into gpt4free's code.
+
+For each measured ``g4f.NAME`` provider, :func:`set_working` rewrites the ``working =``
+assignment in the body of the provider's class (found with :mod:`ast`, so other
+classes and nested scopes in the module are left alone), or adds one as the first
+statement of the class body when the class inherits its flag. The edits become a
+unified diff against the installed package (``harness.targets.flags.source_patch``); they are
+written to site-packages only with ``--apply``.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+from collections.abc import Mapping
+from pathlib import Path
+
+from harness.targets.flags import SourceEdit
+from providers.gpt4free import PREFIX, G4FInfo, LoadFailure
+
+
+def set_working(text: str, class_name: str, flag: bool) -> str:
+    """``text`` (a module's source) with ``working = flag`` in class ``class_name``'s body.
+
+    Unchanged when the module has no top-level class of that name.
+    """
+    tree = ast.parse(text)
+    node = next(
+        (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None
+    )
+    if node is None:
+        return text
+    lines = text.splitlines(keepends=True)
+    for statement in node.body:
+        if _assigns_working(statement):
+            index = statement.lineno - 1
+            if statement.end_lineno != statement.lineno:
+                del lines[index + 1 : statement.end_lineno]
+            lines[index] = f"{lines[index][: statement.col_offset]}working = {flag}\n"
+            return "".join(lines)
+    body = node.body
+    has_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+    if has_doc and len(body) == 1:
+        index = body[0].end_lineno or body[0].lineno
+        indent: int = body[0].col_offset
+    else:
+        anchor = body[1] if has_doc else body[0]
+        decorators = getattr(anchor, "decorator_list", [])
+        index = min([anchor.lineno, *(d.lineno for d in decorators)]) - 1
+        indent = anchor.col_offset
+    lines.insert(index, f"{' ' * indent}working = {flag}\n")
+    return "".join(lines)
+
+
+def _assigns_working(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == "working" for t in statement.targets)
+    if isinstance(statement, ast.AnnAssign):
+        return isinstance(statement.target, ast.Name) and statement.target.id == "working"
+    return False
+
+
+def g4f_edits(
+    measured: Mapping[str, bool], loaded: Mapping[str, G4FInfo | LoadFailure]
+) -> list[SourceEdit]:
+    """The gpt4free modules whose provider class's flag differs from the measured one."""
+    edits: dict[Path, SourceEdit] = {}
+    for target, flag in sorted(measured.items()):
+        entry = loaded.get(target.removeprefix(PREFIX)) if target.startswith(PREFIX) else None
+        if not isinstance(entry, G4FInfo):
+            continue
+        source = inspect.getsourcefile(entry.cls)
+        if source is None:
+            continue
+        path = Path(source)
+        previous = edits.get(path)
+        old = previous.old if previous else path.read_text(encoding="utf-8")
+        new = set_working(previous.new if previous else old, entry.cls.__name__, flag)
+        if new != old:
+            edits[path] = SourceEdit(path, old, new)
+    return list(edits.values())
+
+
+def package_root() -> Path:
+    """The directory that holds the ``g4f`` package (site-packages): paths in the patch
+    are relative to it, so ``patch -p1 -d <it>`` applies the patch."""
+    module = importlib.import_module("g4f")
+    return Path(inspect.getsourcefile(module) or ".").parent.parent

@@ -1,0 +1,463 @@
+"""``harness serve``: the live status page, its JSON API, badges and metrics.
+
+Routes::
+
+    GET  /                         the live page (the report's template, refreshing itself)
+    GET  /fragment                 the page's <main>, which the live page swaps in
+    GET  /api/status               the page as JSON (the report's status.json)
+    GET  /api/results              ?provider=&model=&limit= newest results, as JSON
+    GET  /badge/<provider>.svg     a shields-style badge
+    GET  /metrics                  Prometheus metrics
+    GET  /healthz                  liveness
+    POST /api/probe                run providers now (?provider=NAME, repeatable)
+    POST /api/sandbox/fault        with --sandbox: {"fault": "PROVIDER=MODE[:ARG]"} sets an
+                                   emulator fault at run time (MODE ``none`` clears it)
+
+The POST routes exist only when HARNESS_ADMIN_TOKEN is set, and need
+``Authorization: Bearer <token>`` (compared in constant time).
+
+When the store's database cannot be reached, every route that reads it answers 503
+with a page (or JSON) that says so, instead of an error; probing goes on, its results
+waiting in the spool.
+
+The store, the sandbox emulators and the probe scheduler live in ``cleanup_ctx``,
+so they start with the app and stop, in reverse order, when it stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+import json
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from harness.emulator import Emulator, FaultSpec, parse_fault
+from harness.errors import StoreUnavailable
+from harness.pipeline.run import objectives_of
+from harness.pipeline.scheduler import ProbeScheduler, probe_provider
+from harness.probing import eventloop
+from harness.report import (
+    StatusPage,
+    badge_svg,
+    content_security_policy,
+    provider_badge_state,
+    read_page,
+    render_fragment,
+    render_page,
+    status_document,
+)
+from harness.settings.config import Settings
+from harness.store import make_store
+from harness.store.base import Store
+from harness.targets.endpoints import install_endpoints
+from harness.targets.sources import chosen_source, source_store_url
+from harness.web.metrics import CONTENT_TYPE, Metrics
+from providers import PROVIDERS
+
+log = logging.getLogger(__name__)
+
+ADMIN_TOKEN_ENV = "HARNESS_ADMIN_TOKEN"
+RESULTS_LIMIT_DEFAULT = 50
+RESULTS_LIMIT_MAX = 1000
+SHUTDOWN_GRACE_S = 10.0
+"""How long in-flight probes may finish at shutdown before they are cancelled."""
+
+_BASE_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How one app serves and probes."""
+
+    settings: Settings
+    store_url: str
+    interval: float
+    refresh: float
+    sandbox: bool
+    admin_token: str | None
+    schedule: bool
+    faults: Mapping[str, FaultSpec]
+    shutdown_grace: float
+
+
+OPTIONS = web.AppKey("options", ServeOptions)
+STORE = web.AppKey("store", Store)
+METRICS = web.AppKey("metrics", Metrics)
+SCHEDULER = web.AppKey("scheduler", ProbeScheduler)
+EMULATOR = web.AppKey("emulator", Emulator)
+
+
+def refresh_period(interval: float) -> float:
+    """How often the live page refreshes: half the probing interval, within 2-60 s."""
+    return max(2.0, min(60.0, interval / 2))
+
+
+def build_app(
+    settings: Settings,
+    store_url: str,
+    *,
+    interval: float,
+    sandbox: bool,
+    admin_token: str | None,
+    schedule: bool = True,
+    faults: Mapping[str, FaultSpec] | None = None,
+    refresh: float | None = None,
+    shutdown_grace: float = SHUTDOWN_GRACE_S,
+) -> web.Application:
+    """The app of ``harness serve``.
+
+    ``sandbox`` starts the emulators in-process (with ``faults``, provider -> FaultSpec)
+    and probes them instead of the real hosts. ``admin_token`` enables ``POST
+    /api/probe``. ``schedule=False`` serves the store without probing (tests, a
+    read-only replica). ``refresh`` is the live page's period (default from ``interval``);
+    ``shutdown_grace`` how long in-flight probes may finish when the app stops.
+    """
+    if interval <= 0:
+        raise ValueError(f"interval must be positive, not {interval}")
+    install_endpoints(settings)
+    app = web.Application(middlewares=[_store_unreachable])
+    app[OPTIONS] = ServeOptions(
+        settings=settings,
+        store_url=store_url,
+        interval=interval,
+        refresh=refresh if refresh is not None else refresh_period(interval),
+        sandbox=sandbox,
+        admin_token=admin_token or None,
+        schedule=schedule,
+        faults=dict(faults or {}),
+        shutdown_grace=shutdown_grace,
+    )
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(_store_context)
+    if sandbox:
+        app.cleanup_ctx.append(_sandbox_context)
+    if schedule:
+        app.cleanup_ctx.append(_scheduler_context)
+    app.on_response_prepare.append(_security_headers)
+    app.router.add_get("/", index)
+    app.router.add_get("/fragment", fragment)
+    app.router.add_get("/api/status", api_status)
+    app.router.add_get("/api/results", api_results)
+    app.router.add_get("/badge/{provider}.svg", badge)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    if app[OPTIONS].admin_token:
+        app.router.add_post("/api/probe", api_probe)
+        if sandbox:
+            app.router.add_post("/api/sandbox/fault", api_sandbox_fault)
+    return app
+
+
+# --- lifecycle -------------------------------------------------------------------------
+
+
+async def _store_context(app: web.Application) -> AsyncIterator[None]:
+    store = make_store(app[OPTIONS].store_url)
+    await store.open()
+    app[STORE] = store
+    objectives = objectives_of(app[OPTIONS].settings)
+    try:
+        app[METRICS].set_statuses((await store.statuses()).values(), objectives)
+        app[METRICS].set_vantages((await store.vantage_statuses()).values())
+    except StoreUnavailable as exc:  # the gauges fill in with the first stored run
+        log.warning("%s", exc)
+    try:
+        yield
+    finally:
+        await store.close()
+
+
+async def _sandbox_context(app: web.Application) -> AsyncIterator[None]:
+    options = app[OPTIONS]
+    endpoints = list(options.settings.endpoints)
+    async with Emulator(
+        host="127.0.0.1", port=0, faults=options.faults, endpoints=endpoints
+    ) as emulator:
+        app[EMULATOR] = emulator
+        yield
+
+
+async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
+    options = app[OPTIONS]
+    settings = options.settings
+    store, metrics = app[STORE], app[METRICS]
+    emulator = app.get(EMULATOR)
+    sandbox_url = emulator.url if emulator is not None else None
+
+    async def job(provider: str) -> None:
+        summary = await probe_provider(
+            settings, store, provider, sandbox_url=sandbox_url, on_result=metrics.observe
+        )
+        metrics.set_statuses(summary.statuses.values(), summary.objectives)
+        if summary.spooled == 0:
+            try:
+                metrics.set_vantages((await store.vantage_statuses()).values())
+            except StoreUnavailable as exc:
+                log.warning("%s", exc)
+
+    if settings.g4f.enabled and not options.sandbox:
+        # gpt4free's providers join PROVIDERS as g4f.NAME (they cannot reach the sandbox).
+        from harness.targets.g4f import install
+
+        await install(settings.g4f)
+    enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
+    scheduler = ProbeScheduler(
+        job, enabled, interval=options.interval, jitter=settings.serve.jitter
+    )
+    scheduler.start()
+    app[SCHEDULER] = scheduler
+    try:
+        yield
+    finally:
+        await scheduler.stop(grace=options.shutdown_grace)
+
+
+# --- an unreachable store ----------------------------------------------------------------
+
+
+@web.middleware
+async def _store_unreachable(
+    request: web.Request, handler: Callable[[web.Request], Any]
+) -> web.StreamResponse:
+    """A store that cannot be reached is said so, with 503, on every route that reads it."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except StoreUnavailable as exc:
+        log.warning("%s %s: %s", request.method, request.path, exc)
+        message = f"The result store is unreachable: {exc}. Probing goes on; results are kept"
+        message += " locally and stored when the database is back."
+        if request.path.startswith("/api/"):
+            return _json_error(503, message)
+        return web.Response(status=503, text=_unreachable_page(message), content_type="text/html")
+    return response
+
+
+def _unreachable_page(message: str) -> str:
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Provider status · store unreachable</title></head><body>"
+        '<h1>Provider status</h1><main id="status"><p class="error" role="alert">'
+        f"{html.escape(message)}</p></main></body></html>"
+    )
+
+
+# --- headers ---------------------------------------------------------------------------
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _BASE_CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers.setdefault("Cache-Control", "no-store")
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+# --- pages -----------------------------------------------------------------------------
+
+
+async def _read_page(request: web.Request) -> StatusPage:
+    options = request.app[OPTIONS]
+    source = chosen_source(sandbox=options.sandbox)
+    return await read_page(request.app[STORE], options.settings, source=source)
+
+
+async def index(request: web.Request) -> web.Response:
+    """The live page."""
+    options = request.app[OPTIONS]
+    page = await _read_page(request)
+    response = web.Response(
+        text=render_page(page, refresh_s=options.refresh, fragment_url="fragment"),
+        content_type="text/html",
+    )
+    response.headers["Content-Security-Policy"] = (
+        f"{content_security_policy(live=True)}; frame-ancestors 'none'"
+    )
+    return response
+
+
+async def fragment(request: web.Request) -> web.Response:
+    """The page's content alone, for the live page's refresh."""
+    page = await _read_page(request)
+    return web.Response(text=render_fragment(page), content_type="text/html")
+
+
+async def api_status(request: web.Request) -> web.Response:
+    """Everything the page shows, as JSON."""
+    page = await _read_page(request)
+    return web.json_response(status_document(page), dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2)
+
+
+async def api_results(request: web.Request) -> web.Response:
+    """The newest results, optionally of one provider (and model); ``limit`` 1-1000."""
+    query = request.query
+    provider = query.get("provider") or None
+    model = query.get("model") or None
+    if provider is not None and provider not in PROVIDERS:
+        return _json_error(400, f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+    if model is not None and provider is None:
+        return _json_error(400, "model needs provider")
+    raw_limit = query.get("limit", str(RESULTS_LIMIT_DEFAULT))
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        return _json_error(400, f"limit must be an integer, not {raw_limit!r}")
+    if not 1 <= limit <= RESULTS_LIMIT_MAX:
+        return _json_error(400, f"limit must be within 1-{RESULTS_LIMIT_MAX}, not {limit}")
+    results = await request.app[STORE].results(provider=provider, model=model, limit=limit)
+    return web.json_response({"results": [r.to_dict() for r in results]}, dumps=_dumps)
+
+
+async def badge(request: web.Request) -> web.Response:
+    """``/badge/<provider>.svg``: 404 for anything but a known provider's name."""
+    name = request.match_info["provider"]
+    if name not in PROVIDERS:
+        raise web.HTTPNotFound(text=f"no provider {name!r}")
+    state = await provider_badge_state(request.app[STORE], request.app[OPTIONS].settings, name)
+    response = web.Response(text=badge_svg(name, state), content_type="image/svg+xml")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics of this app."""
+    response = web.Response(body=request.app[METRICS].exposition())
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the app answers; which providers are being probed right now."""
+    scheduler = request.app.get(SCHEDULER)
+    probing = sorted(scheduler.running) if scheduler is not None else []
+    return web.json_response({"status": "ok", "probing": probing})
+
+
+def _refused(request: web.Request) -> web.Response | None:
+    """None when the request carries the admin token, else the error response to send."""
+    token = request.app[OPTIONS].admin_token
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token is None or scheme.lower() != "bearer" or not given:
+        response = _json_error(401, "an admin token is required: Authorization: Bearer <token>")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return _json_error(403, "wrong admin token")
+    return None
+
+
+async def api_probe(request: web.Request) -> web.Response:
+    """Start runs now (``?provider=NAME``, repeatable; default all), with the admin token."""
+    if (refusal := _refused(request)) is not None:
+        return refusal
+    scheduler = request.app.get(SCHEDULER)
+    if scheduler is None:
+        return _json_error(409, "probing is not scheduled in this server")
+    names = request.query.getall("provider", [])
+    unknown = [n for n in names if n not in scheduler.providers]
+    if unknown:
+        return _json_error(400, f"not probed here: {unknown}; probed: {list(scheduler.providers)}")
+    return web.json_response({"runs": scheduler.trigger(names or None)}, status=202)
+
+
+async def api_sandbox_fault(request: web.Request) -> web.Response:
+    """Set a fault of the in-process emulators: ``{"fault": "AutonomousAI=http_500"}``."""
+    if (refusal := _refused(request)) is not None:
+        return refusal
+    try:
+        body = await request.json()
+    except ValueError:
+        return _json_error(400, 'expected a JSON body: {"fault": "PROVIDER=MODE[:ARG]"}')
+    text = body.get("fault") if isinstance(body, dict) else None
+    if not isinstance(text, str):
+        return _json_error(400, 'expected a JSON body: {"fault": "PROVIDER=MODE[:ARG]"}')
+    try:
+        provider, spec = parse_fault(text, request.app[OPTIONS].settings.endpoints)
+    except ValueError as exc:
+        return _json_error(400, str(exc))
+    request.app[EMULATOR].set_fault(provider, spec)
+    return web.json_response({"provider": provider, "fault": spec.mode.value})
+
+
+# --- running ---------------------------------------------------------------------------
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    interval: float | None = None,
+    sandbox: bool = False,
+    faults: Mapping[str, FaultSpec] | None = None,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the live page until SIGINT or SIGTERM, then stop gracefully.
+
+    ``interval`` defaults to ``serve.interval`` of the settings (300 s). The admin token
+    comes from ``$HARNESS_ADMIN_TOKEN``. ``faults`` (provider -> FaultSpec) start the
+    sandbox emulators faulty. ``ready`` is called with the page's URL once listening
+    (default: print it).
+    """
+    app = build_app(
+        settings,
+        source_store_url(settings, chosen_source(sandbox=sandbox)),
+        interval=interval if interval is not None else settings.serve.interval,
+        sandbox=sandbox,
+        admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        faults=faults,
+    )
+    eventloop.run(_serve(app, host, port, ready or _print_url))
+
+
+def _print_url(url: str) -> None:
+    print(f"status page at {url}  (Ctrl-C to stop)", flush=True)
+
+
+async def _serve(app: web.Application, host: str, port: int, ready: Callable[[str], None]) -> None:
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        ready(_url(runner.addresses[0]))
+        await _until_stopped()
+    finally:
+        await runner.cleanup()
+
+
+def _url(address: Any) -> str:
+    host, port = address[0], address[1]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,149 @@
+"""Prometheus metrics of ``harness serve``, on a registry of their own.
+
+Each app gets its own :class:`~prometheus_client.CollectorRegistry`, so two apps in
+one process (tests, embedding) never share or clash over metrics.
+
+* ``harness_target_up{provider,model}``: 1 while the model is working (up or degraded);
+* ``harness_target_state{provider,model,state}``: 1 for the model's current state;
+* ``harness_provider_working{provider}``: the measured ``working`` flag;
+* ``harness_vantage_target_up{provider,model,vantage}``: 1 while that vantage sees the
+  model working (the gauges above show the consensus of all vantages);
+* ``harness_probe_ttfc_seconds`` / ``harness_probe_total_seconds{provider,model,vantage}``:
+  histograms over passing probes;
+* ``harness_probes_total{provider,model,vantage,outcome,kind}``: every probe, by outcome
+  (ok, fail, throttled, inconclusive) and failure kind (``none`` for a pass);
+* ``harness_objective{provider,model,objective}``: each latency objective that is set,
+  in seconds (``max_ttfc``, ``max_total``), per second (``min_chars_per_s``,
+  ``min_tokens_per_s``) or as a factor (``regression``);
+* ``harness_objective_missed{provider,model,objective}``: 1 when the newest pass missed it.
+
+``vantage`` is the probing host's name, as on the results, so one Prometheus scraping
+several ``harness serve`` processes keeps their figures apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from harness.policy.consensus import VantageStatus
+from harness.policy.objectives import ObjectiveSet
+from harness.policy.status import State, TargetStatus, outcome_of, provider_working
+from harness.result import ProbeResult
+
+LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0)
+"""Seconds: chat answers range from a fraction of a second to the 120 s deadline."""
+
+__all__ = ["CONTENT_TYPE", "LATENCY_BUCKETS", "Metrics"]
+
+
+class Metrics:
+    """The metrics of one app, fed by probe results and status updates."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        target = ["provider", "model"]
+        self.up = Gauge(
+            "harness_target_up",
+            "1 while the provider/model is working (up or degraded), else 0.",
+            target,
+            registry=self.registry,
+        )
+        self.state = Gauge(
+            "harness_target_state",
+            "1 for the provider/model's current state, 0 for the others.",
+            [*target, "state"],
+            registry=self.registry,
+        )
+        self.working = Gauge(
+            "harness_provider_working",
+            "The measured working flag of the provider.",
+            ["provider"],
+            registry=self.registry,
+        )
+        self.vantage_up = Gauge(
+            "harness_vantage_target_up",
+            "1 while this vantage sees the provider/model working, else 0.",
+            [*target, "vantage"],
+            registry=self.registry,
+        )
+        probed = [*target, "vantage"]
+        self.ttfc = Histogram(
+            "harness_probe_ttfc_seconds",
+            "Time to first chunk of passing probes.",
+            probed,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.total = Histogram(
+            "harness_probe_total_seconds",
+            "Total time of passing probes.",
+            probed,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.probes = Counter(
+            "harness_probes",
+            "Probes run, by outcome and failure kind.",
+            [*probed, "outcome", "kind"],
+            registry=self.registry,
+        )
+
+        self.objective = Gauge(
+            "harness_objective",
+            "A latency objective of the provider/model (seconds, per second, or a factor).",
+            [*target, "objective"],
+            registry=self.registry,
+        )
+        self.objective_missed = Gauge(
+            "harness_objective_missed",
+            "1 when the newest pass of the provider/model missed the objective, else 0.",
+            [*target, "objective"],
+            registry=self.registry,
+        )
+
+    def observe(self, result: ProbeResult) -> None:
+        """Count one probe; a passing one also feeds the latency histograms."""
+        labels = {"provider": result.provider, "model": result.model, "vantage": result.vantage}
+        kind = result.kind.value if result.kind is not None else "none"
+        self.probes.labels(**labels, outcome=outcome_of(result).value, kind=kind).inc()
+        if result.ok:
+            if result.ttfc_ms is not None:
+                self.ttfc.labels(**labels).observe(result.ttfc_ms / 1000)
+            if result.total_ms is not None:
+                self.total.labels(**labels).observe(result.total_ms / 1000)
+
+    def set_statuses(
+        self, statuses: Iterable[TargetStatus], objectives: ObjectiveSet | None = None
+    ) -> None:
+        """Set the up and state gauges of each target, and each provider's working flag;
+        with ``objectives``, each target's objective gauges too."""
+        by_provider: dict[str, list[TargetStatus]] = {}
+        for status in statuses:
+            by_provider.setdefault(status.provider, []).append(status)
+            labels = {"provider": status.provider, "model": status.model}
+            self.up.labels(**labels).set(1 if status.state.is_working else 0)
+            for state in State:
+                self.state.labels(**labels, state=state.value).set(status.state is state)
+            if objectives is not None:
+                limits = objectives.for_target(status.provider, status.model).limits()
+                for name, limit in limits.items():
+                    self.objective.labels(**labels, objective=name).set(limit)
+                    missed = self.objective_missed.labels(**labels, objective=name)
+                    missed.set(name in status.missed)
+        for provider, group in by_provider.items():
+            self.working.labels(provider=provider).set(provider_working(group))
+
+    def set_vantages(self, views: Iterable[VantageStatus]) -> None:
+        """Set each vantage's up gauge of each target."""
+        for view in views:
+            labels = {"provider": view.status.provider, "model": view.status.model}
+            self.vantage_up.labels(**labels, vantage=view.vantage).set(
+                1 if view.status.state.is_working else 0
+            )
+
+    def exposition(self) -> bytes:
+        """The metrics in the Prometheus text format (content type :data:`CONTENT_TYPE`)."""
+        return generate_latest(self.registry)
