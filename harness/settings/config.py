@@ -33,13 +33,12 @@ from harness.settings.fields import BaseUrl, EnvName, Section
 from harness.settings.g4f import G4FSettings
 from providers import PROVIDERS
 from providers.errors import ModelNotSupportedError
+from providers.flags import DATA_DIR_ENV, DEFAULT_DATA_DIR
 from providers.openai_compatible import NAME_PATTERN
 from providers.registry import ProviderNameError, check_name
 
 CONFIG_ENV = "HARNESS_CONFIG"
 DEFAULT_CONFIG_FILE = "harness.toml"
-DATA_DIR_ENV = "HARNESS_DATA_DIR"
-DEFAULT_DATA_DIR = ".harness"
 
 
 class DeadlineSettings(Section):
