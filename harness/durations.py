@@ -110,7 +110,9 @@ class DurationParam(click.ParamType):  # type: ignore[type-arg]
         self.at_least = at_least
         self.minimum = parse_duration(at_least)
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         """Seconds, as a float; a usage error naming the grammar or the minimum otherwise."""
         try:
             duration = parse_duration(value)
