@@ -98,11 +98,6 @@ def _drop(name: str) -> None:
         del PROVIDERS[key]
 
 
-def runtime_providers() -> list[type[AsyncGeneratorProvider]]:
-    """The registered providers that are not built in, in registration order."""
-    return [p for name, p in PROVIDERS.items() if name not in BUILTIN]
-
-
 @contextmanager
 def registered(*providers: type[AsyncGeneratorProvider]) -> Iterator[None]:
     """``providers`` are registered inside the block and unregistered after it."""

@@ -317,14 +317,6 @@ def save(cassette: Cassette, path: Path) -> None:
     tmp.replace(path)
 
 
-def iter_bodies(cassette: Cassette) -> Iterator[tuple[str, bytes]]:
-    """``(where, bytes)`` for every request and response body, for scanners."""
-    for n, interaction in enumerate(cassette.interactions):
-        if interaction.request.body is not None:
-            yield f"interaction {n} request body", interaction.request.body
-        yield f"interaction {n} response body", interaction.response.body
-
-
 def json_documents(body: bytes) -> Iterator[Any]:
     """The JSON values in a body: the whole body, or each NDJSON / SSE ``data:`` line."""
     text = body.decode("utf-8", "replace")

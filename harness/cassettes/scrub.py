@@ -18,7 +18,7 @@ import base64
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,7 +35,6 @@ from harness.cassettes.cassette import (
 )
 
 PLACEHOLDER_PREFIX = "scrubbed-"
-SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "uniqueid"})
 SECRET_JSON_KEYS = frozenset(
     {"sid", "access_token", "token", "refresh_token", "api_key", "apikey", "session_id"}
 )
@@ -69,21 +68,40 @@ def is_placeholder(value: str) -> bool:
 # --- finding secrets -----------------------------------------------------------
 
 
-def _header_secrets(name: str, value: str) -> Iterator[Secret]:
-    lowered = name.lower()
-    if lowered == "authorization":
-        scheme, _, credentials = value.partition(" ")
-        yield Secret(credentials.strip() if credentials else scheme, "token")
-    elif lowered == "cookie":
-        for part in value.split(";"):
-            _, _, cookie = part.partition("=")
-            yield Secret(cookie.strip(), "cookie")
-    elif lowered == "set-cookie":
-        first = value.split(";", 1)[0]
-        _, _, cookie = first.partition("=")
+def _authorization(value: str) -> Iterator[Secret]:
+    scheme, _, credentials = value.partition(" ")
+    yield Secret(credentials.strip() if credentials else scheme, "token")
+
+
+def _cookies(value: str) -> Iterator[Secret]:
+    for part in value.split(";"):
+        _, _, cookie = part.partition("=")
         yield Secret(cookie.strip(), "cookie")
-    elif lowered == "uniqueid":
-        yield Secret(value.strip(), "uniqueid")
+
+
+def _set_cookie(value: str) -> Iterator[Secret]:
+    first = value.split(";", 1)[0]
+    _, _, cookie = first.partition("=")
+    yield Secret(cookie.strip(), "cookie")
+
+
+def _unique_id(value: str) -> Iterator[Secret]:
+    yield Secret(value.strip(), "uniqueid")
+
+
+SECRET_HEADERS: Mapping[str, Callable[[str], Iterator[Secret]]] = {
+    "authorization": _authorization,
+    "cookie": _cookies,
+    "set-cookie": _set_cookie,
+    "uniqueid": _unique_id,
+}
+"""The headers whose values are secret (lower case), and how to take the secrets out of one."""
+
+
+def _header_secrets(name: str, value: str) -> Iterator[Secret]:
+    secrets = SECRET_HEADERS.get(name.lower())
+    if secrets is not None:
+        yield from secrets(value)
 
 
 def _json_secrets(value: Any) -> Iterator[Secret]:

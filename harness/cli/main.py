@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from harness import __version__
+from harness.durations import DurationParam
 from harness.errors import ConfigError, HarnessError
 from harness.pipeline.gate import FailOn
 from harness.settings.config import Settings, load_settings
@@ -366,7 +367,11 @@ def _all_sources(settings: Settings) -> dict[str, Any]:
     type=CONCURRENCY,
     help="Probes in flight in all, or `auto` to adapt them to the event loop's lag.",
 )
-@click.option("--timeout", type=click.FloatRange(min=0.001), help="Total deadline per probe, s.")
+@click.option(
+    "--timeout",
+    type=DurationParam(at_least="1ms"),
+    help="Total deadline per probe, e.g. 90s or 2min (a plain number is seconds).",
+)
 @click.option("--no-store", is_flag=True, help="Do not record results, statuses or flags.")
 @click.option(
     "--fail-on",
@@ -591,8 +596,9 @@ def report(
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.1),
-    help="Seconds between probes of each provider (default: serve.interval, 300).",
+    type=DurationParam(at_least="100ms"),
+    help="Time between probes of each provider, e.g. 300, 5min or 1h; a plain number is "
+    "seconds (default: serve.interval, 300).",
 )
 @click.option("--sandbox", is_flag=True, help="Probe in-process emulators instead of the hosts.")
 @click.option(

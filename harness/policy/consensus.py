@@ -86,6 +86,12 @@ class RunDecision:
     """Pending alert deliveries about the flips, stored with them (planned by the caller)."""
 
 
+def voting_window(interval_s: float) -> timedelta:
+    """How recently a vantage must have reported to vote: two probing intervals of
+    ``interval_s`` seconds, so that one late run does not cost a vantage its vote."""
+    return timedelta(seconds=2 * interval_s)
+
+
 def voters(
     views: Iterable[VantageStatus], *, now: datetime, window: timedelta
 ) -> list[VantageStatus]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from harness import __version__
 from harness.errors import ConfigError
 from harness.pipeline.run import objectives_of, plan_targets
 from harness.policy.aggregate import Uptime
-from harness.policy.consensus import VantageStatus
+from harness.policy.consensus import VantageStatus, voting_window
 from harness.policy.prompts import PROMPTS
 from harness.policy.rollup import HourRollup, rollup_latency
 from harness.policy.status import State
@@ -68,7 +68,7 @@ async def read_page(
     views: dict[tuple[str, str], list[VantageStatus]] = {}
     for view in (await store.vantage_statuses()).values():
         views.setdefault(view.status.target, []).append(view)
-    window = timedelta(seconds=2 * settings.serve.interval)
+    window = voting_window(settings.serve.interval)
     targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
     # Uptime and latency come from the hourly rollups, read once for every target: the
     # page's cost depends on the number of targets and hours, not on how many results

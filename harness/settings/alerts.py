@@ -17,38 +17,20 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import ModuleType
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.durations import Duration, Seconds
 from harness.policy.status import State
 from harness.redact import mask_urls
 
 DEFAULT_URLS_ENV = "HARNESS_ALERT_URLS"
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: str | float) -> timedelta:
-    """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"`` or a number of seconds; ``ValueError`` else."""
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _DURATION.match(value)
-        if match is None:
-            raise ValueError(f"expected a duration such as 30m, 6h or 1d, or 0; got {value!r}")
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-    if seconds < 0:
-        raise ValueError("a duration must not be negative")
-    return timedelta(seconds=seconds)
 
 
 class _MaskURLs(logging.Filter):
@@ -102,17 +84,12 @@ class AlertSettings(BaseModel):
     urls_env: str = DEFAULT_URLS_ENV
     urls: tuple[str, ...] = Field((), repr=False)
     on: tuple[State, ...] = (State.DOWN, State.UP, State.THROTTLED, State.FLAPPING)
-    remind_every: timedelta = timedelta(0)
+    remind_every: Duration = timedelta(0)
     public_url: str | None = None
     all_sources: bool = False
     """Alert on sandbox and replay runs too (``--alerts``); live runs always alert."""
-    send_timeout: float = Field(10.0, gt=0)
+    send_timeout: Seconds = Field(10.0, gt=0)
     """Seconds one delivery attempt may take before it counts as failed."""
-
-    @field_validator("remind_every", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        return parse_duration(value) if isinstance(value, str | int | float) else value
 
     @field_validator("on")
     @classmethod

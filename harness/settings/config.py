@@ -2,13 +2,13 @@
 
 The file is validated once, when loaded; an error names the offending field
 (``deadlines.total: Input should be greater than 0``). Unknown keys are errors, so
-a typo never silently falls back to a default.
+a typo never silently falls back to a default. Every duration reads the grammar of
+:mod:`harness.durations` (``"1.5s"``, ``"2min"``; a plain number in the field's unit).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from harness.durations import Days, Duration, Milliseconds, Seconds
 from harness.errors import ConfigError
 from harness.probing.connectivity import DEFAULT_NAMES
 from harness.probing.looplag import DEFAULT_BUDGET_MS
@@ -32,22 +33,21 @@ from harness.settings.fields import BaseUrl, EnvName, Section
 from harness.settings.g4f import G4FSettings
 from providers import PROVIDERS
 from providers.errors import ModelNotSupportedError
+from providers.flags import DATA_DIR_ENV, DEFAULT_DATA_DIR
 from providers.openai_compatible import NAME_PATTERN
 from providers.registry import ProviderNameError, check_name
 
 CONFIG_ENV = "HARNESS_CONFIG"
 DEFAULT_CONFIG_FILE = "harness.toml"
-DATA_DIR_ENV = "HARNESS_DATA_DIR"
-DEFAULT_DATA_DIR = ".harness"
 
 
 class DeadlineSettings(Section):
-    """Per-probe limits, in seconds (``max_chars`` in characters of text)."""
+    """Per-probe limits: durations, plain numbers in seconds (``max_chars`` in characters)."""
 
-    connect: float = Field(10.0, gt=0)
-    first_chunk: float = Field(30.0, gt=0)
-    stall: float = Field(30.0, gt=0)
-    total: float = Field(120.0, gt=0)
+    connect: Seconds = Field(10.0, gt=0)
+    first_chunk: Seconds = Field(30.0, gt=0)
+    stall: Seconds = Field(30.0, gt=0)
+    total: Seconds = Field(120.0, gt=0)
     max_chars: int = Field(1_000_000, gt=0)
 
 
@@ -56,41 +56,21 @@ class ThresholdSettings(Section):
 
     down_after: int = Field(3, ge=1)
     up_after: int = Field(2, ge=1)
-    slow_ttfc_ms: float = Field(8000.0, gt=0)
-    flap_window_s: float = Field(3600.0, gt=0)
+    slow_ttfc_ms: Milliseconds = Field(8000.0, gt=0)
+    flap_window_s: Seconds = Field(3600.0, gt=0)
     flap_changes: int = Field(4, ge=2)
-    flap_calm_s: float = Field(3600.0, gt=0)
-
-
-_DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|min|h)\s*")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}
-
-
-def parse_duration(value: Any) -> Any:
-    """``"1.5s"``, ``"500ms"``, ``"2min"``, ``"1h"`` as a timedelta; numbers (seconds),
-    timedeltas and ISO 8601 durations are left to pydantic; other text is refused."""
-    if not isinstance(value, str) or value.lstrip().upper().startswith("P"):
-        return value
-    match = _DURATION.fullmatch(value)
-    if match is None:
-        raise ValueError(f'expected a duration such as "1.5s" or "500ms", not {value!r}')
-    return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+    flap_calm_s: Seconds = Field(3600.0, gt=0)
 
 
 class ObjectiveFields(Section):
     """The latency objectives of one target (see :mod:`harness.policy.objectives`)."""
 
-    max_ttfc: timedelta | None = None
-    max_total: timedelta | None = None
+    max_ttfc: Duration | None = None
+    max_total: Duration | None = None
     min_chars_per_s: float | None = Field(None, gt=0)
     min_tokens_per_s: float | None = Field(None, gt=0)
     regression: float | None = Field(None, gt=1)
     min_history: int | None = Field(None, ge=1)
-
-    @field_validator("max_ttfc", "max_total", mode="before")
-    @classmethod
-    def _parse_duration(cls, value: Any) -> Any:
-        return parse_duration(value)
 
     @field_validator("max_ttfc", "max_total")
     @classmethod
@@ -142,14 +122,14 @@ class ConnectivitySettings(Section):
 
     enabled: bool = True
     names: tuple[str, ...] = DEFAULT_NAMES
-    timeout: float = Field(2.0, gt=0)
+    timeout: Seconds = Field(2.0, gt=0)
 
 
 class ServeSettings(Section):
     """``harness serve``: probing interval and the jitter spread over providers."""
 
-    interval: float = Field(300.0, gt=0)
-    jitter: float = Field(30.0, ge=0)
+    interval: Seconds = Field(300.0, gt=0)
+    jitter: Seconds = Field(30.0, ge=0)
 
 
 class TimingSettings(Section):
@@ -160,7 +140,7 @@ class TimingSettings(Section):
     ``--concurrency auto`` keeps the lag under this budget.
     """
 
-    lag_budget_ms: float = Field(DEFAULT_BUDGET_MS, gt=0)
+    lag_budget_ms: Milliseconds = Field(DEFAULT_BUDGET_MS, gt=0)
 
 
 class ConsensusSettings(Section):
@@ -236,7 +216,7 @@ class Settings(Section):
     """Probes in flight in all, or ``auto`` (adapt to the event loop's lag)."""
     per_provider: int = Field(4, ge=1, le=10_000)
     prompts: tuple[str, ...] = ("ping",)
-    retention_days: float = Field(90.0, gt=0)
+    retention_days: Days = Field(90.0, gt=0)
     upstream: BaseUrl | None = None
     secrets: tuple[str, ...] = ()
     deadlines: DeadlineSettings = DeadlineSettings()

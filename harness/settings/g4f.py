@@ -24,6 +24,7 @@ import os
 
 from pydantic import Field, field_validator, model_validator
 
+from harness.durations import Seconds
 from harness.settings.fields import BaseUrl, EnvName, Section
 
 
@@ -50,7 +51,7 @@ class G4FSettings(Section):
     exclude: tuple[str, ...] = ()
     include_auth: bool = False
     max_models: int = Field(3, ge=1, le=100)
-    load_timeout: float = Field(15.0, gt=0)
+    load_timeout: Seconds = Field(15.0, gt=0)
     providers: dict[str, G4FProviderSettings] = Field(default_factory=dict)
 
     @model_validator(mode="after")

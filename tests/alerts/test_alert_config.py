@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from harness.cli.main import main
 from harness.errors import ConfigError
 from harness.policy.status import State
-from harness.settings.alerts import alert_urls, parse_duration
+from harness.settings.alerts import alert_urls
 from harness.settings.config import Settings, load_settings
 
 
@@ -49,10 +49,12 @@ def test_a_file_sets_every_field(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("0", 0), ("90s", 90), ("30m", 1800), ("6h", 21600), ("1d", 86400)]
+    ("text", "seconds"),
+    [("0", 0), ("90s", 90), ("30m", 1800), ("90min", 5400), ("6h", 21600), ("1d", 86400)],
 )
-def test_durations(text: str, seconds: int) -> None:
-    assert parse_duration(text) == timedelta(seconds=seconds)
+def test_remind_every_takes_a_duration(text: str, seconds: int) -> None:
+    settings = Settings.model_validate({"alerts": {"remind_every": text}})
+    assert settings.alerts.remind_every == timedelta(seconds=seconds)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.policy.consensus import RunDecision, VantageStatus, decide, quorum_of, verdict, voters
+from harness.policy.consensus import (
+    RunDecision,
+    VantageStatus,
+    decide,
+    quorum_of,
+    verdict,
+    voters,
+    voting_window,
+)
 from harness.policy.status import State, TargetStatus, Thresholds, replay
 from harness.result import FailureKind, ProbeResult
 
@@ -100,6 +108,13 @@ def test_without_voters_there_is_no_verdict() -> None:
     assert verdict([]) is None
     stale = VantageStatus("a", replay([PASS], TH)[0][("P", "m")], at(0), offline=False)
     assert voters([stale], now=at(30), window=WINDOW) == []
+
+
+def test_a_vantage_votes_for_two_probing_intervals_after_its_report() -> None:
+    report = VantageStatus("a", replay([PASS], TH)[0][("P", "m")], at(0), offline=False)
+    window = voting_window(interval_s=300)
+    assert voters([report], now=at(10), window=window) == [report]
+    assert voters([report], now=at(10.1), window=window) == []
 
 
 @given(outcomes=st.lists(st.sampled_from([PASS, FAIL, OFFLINE]), max_size=30))
