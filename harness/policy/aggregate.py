@@ -90,23 +90,6 @@ class LatencySummary:
         )
 
 
-def uptime_of(results: Iterable[ProbeResult]) -> Uptime:
-    """Uptime over results, inconclusive ones left out."""
-    ok = total = 0
-    for result in results:
-        outcome = outcome_of(result)
-        if outcome is Outcome.INCONCLUSIVE:
-            continue
-        total += 1
-        ok += outcome is Outcome.OK
-    return Uptime(ok=ok, total=total)
-
-
-def latency_of(results: Iterable[ProbeResult]) -> LatencySummary:
-    """Latency percentiles over the passing results."""
-    return LatencySummary.from_samples((r.ttfc_ms, r.total_ms) for r in results if r.ok)
-
-
 @dataclass(frozen=True)
 class HistoryCell:
     """One probe in a history bar."""

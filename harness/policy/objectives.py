@@ -186,10 +186,3 @@ class ObjectiveSet:
             if key in self.overrides:
                 objectives = objectives.overlay(self.overrides[key])
         return objectives
-
-    @property
-    def uses_history(self) -> bool:
-        """True when any target has a regression objective (the pipeline then reads baselines)."""
-        return self.defaults.regression is not None or any(
-            o.get("regression") is not None for o in self.overrides.values()
-        )

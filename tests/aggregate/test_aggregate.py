@@ -15,9 +15,7 @@ from harness.policy.aggregate import (
     LatencySummary,
     Uptime,
     history_cells,
-    latency_of,
     percentile,
-    uptime_of,
 )
 from harness.policy.status import Outcome
 from harness.result import FailureKind, ProbeResult
@@ -77,25 +75,12 @@ def test_percentile_agrees_with_statistics_inclusive_quartiles(values: list[floa
     assert ours == pytest.approx(quartiles, rel=1e-9, abs=1e-6)
 
 
-def test_uptime_leaves_out_inconclusive_and_counts_rate_limits_as_not_ok() -> None:
-    assert uptime_of([PASS, PASS, FAIL, LIMITED, OFFLINE, OFFLINE]) == Uptime(ok=2, total=4)
+def test_uptime_is_the_share_of_conclusive_probes_that_passed() -> None:
     assert Uptime(ok=2, total=4).ratio == 0.5
 
 
 def test_uptime_of_nothing_conclusive_has_no_ratio() -> None:
-    assert uptime_of([OFFLINE]).ratio is None
-
-
-def test_latency_uses_only_passing_results() -> None:
-    slow = replace(PASS, ttfc_ms=900.0, total_ms=1900.0)
-    summary = latency_of([PASS, slow, FAIL, replace(FAIL, ttfc_ms=5000.0, total_ms=9000.0)])
-    assert summary == LatencySummary(
-        n=2, ttfc_p50=500.0, ttfc_p95=860.0, total_p50=1100.0, total_p95=1820.0
-    )
-
-
-def test_latency_of_no_passes_is_empty() -> None:
-    assert latency_of([FAIL]) == LatencySummary(0, None, None, None, None)
+    assert Uptime(ok=0, total=0).ratio is None
 
 
 def test_p99_is_given_from_a_hundred_samples_of_that_timing() -> None:

@@ -120,13 +120,11 @@ def test_per_target_tables_override_the_defaults_provider_then_model() -> None:
     assert objectives.for_target("AutonomousAI", "hermes") == Objectives(
         max_ttfc_ms=500, max_total_ms=30_000, regression=2.0, min_history=50
     )
-    assert objectives.uses_history
 
 
 def test_without_objectives_slow_ttfc_ms_is_the_one_objective() -> None:
     objectives = objectives_of(Settings())
     assert objectives.for_target("P", "m") == Objectives(max_ttfc_ms=8000)
-    assert not objectives.uses_history
     assert ObjectiveSet().for_target("P", "m") == Objectives()
 
 
