@@ -1,7 +1,7 @@
 """``harness alert``: send a test message everywhere, or list recent deliveries.
 
-Registered by ``harness.cli.main``. Exit codes: 0 fine; 1 a test message failed somewhere;
-2 no destination configured, or a bad setting or store.
+Exit codes: 0 fine; 1 a test message failed somewhere; 2 no destination configured, or
+a bad setting or store.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -18,19 +18,13 @@ from harness import __version__
 from harness.alerts.message import trial_message
 from harness.alerts.send import destinations, send
 from harness.cli.console import printable
-from harness.errors import HarnessError
+from harness.cli.exits import EXIT_FAILED, EXIT_OK, fail, run
+from harness.cli.options import exclusive, settings_of
 from harness.policy.deliveries import AlertDelivery
 from harness.report.format import iso
 from harness.settings.alerts import alert_urls
 from harness.settings.config import Settings
 from harness.store import open_store
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
 
 
 @click.command("alert")
@@ -53,22 +47,17 @@ def alert(
     Destinations are Apprise URLs from $HARNESS_ALERT_URLS (or [alerts] urls_env)
     and [alerts] urls in the settings file.
     """
-    if send_test == list_recent:
-        _fail("give either --test or --list")
-    settings = ctx.obj
-    assert isinstance(settings, Settings)
-    try:
-        if send_test:
-            sys.exit(asyncio.run(_send_test(settings, as_json)))
-        asyncio.run(_list(settings, limit, as_json))
-    except HarnessError as exc:
-        _fail(str(exc))
+    exclusive({"--test": send_test, "--list": list_recent}, required=True)
+    settings = settings_of(ctx)
+    if send_test:
+        sys.exit(run(_send_test(settings, as_json)))
+    run(_list(settings, limit, as_json))
 
 
 async def _send_test(settings: Settings, as_json: bool) -> int:
     urls = alert_urls(settings.alerts, os.environ)
     if not urls:
-        _fail(
+        fail(
             f"no alert destinations: set ${settings.alerts.urls_env} or [alerts] urls "
             "to Apprise URLs"
         )

@@ -1,4 +1,4 @@
-"""``harness g4f ...``: the click group (registered by ``harness.cli.main``).
+"""``harness g4f ...``: the commands about the installed gpt4free's providers.
 
 Every g4f command needs the optional extra; without it, it prints how to install it
 and exits 2.
@@ -6,9 +6,7 @@ and exits 2.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from harness.cli.exits import fail, run
+from harness.cli.options import settings_of
+
 if TYPE_CHECKING:
     from harness.settings.config import Settings
     from harness.targets.flags import SourceEdit
-
-EXIT_USAGE = 2
 
 
 def require_g4f() -> None:
@@ -31,8 +30,7 @@ def require_g4f() -> None:
     try:
         require()
     except MissingRequirementsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(str(exc))
 
 
 def check_probe_options(
@@ -83,24 +81,17 @@ def g4f() -> None:
 @click.pass_context
 def working(ctx: click.Context, as_json: bool) -> None:
     """The gpt4free providers and models that work now: since when, p50 ttfc (24 h)."""
-    from harness.errors import HarnessError
     from harness.report.g4f_working import WorkingProvider, read_working, working_document
-    from harness.settings.config import Settings
     from harness.store import open_store
 
-    settings = ctx.find_root().obj
-    assert isinstance(settings, Settings)
+    settings = settings_of(ctx)
     now = datetime.now(UTC)
 
     async def read() -> list[WorkingProvider]:
         async with open_store(settings.store_url) as store:
             return await read_working(store, now)
 
-    try:
-        rows = asyncio.run(read())
-    except HarnessError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    rows = run(read())
     if as_json:
         from providers.gpt4free import require
 
