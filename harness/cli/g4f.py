@@ -7,7 +7,7 @@ and exits 2.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,29 +31,6 @@ def require_g4f() -> None:
         require()
     except MissingRequirementsError as exc:
         fail(str(exc))
-
-
-def check_probe_options(
-    provider_names: Sequence[str],
-    model: str | None,
-    upstream: str | None,
-    sandbox: bool,
-    replay_dir: str | None,
-) -> str | None:
-    """What is wrong with ``harness probe --g4f``'s other options, or None.
-
-    gpt4free's providers open their own connections: the harness's redirection
-    (``--upstream``, ``--sandbox``) cannot reach them (``base_url`` in ``[g4f.providers]``
-    can), and cassettes do not hold them.
-    """
-    if provider_names or model:
-        return "--g4f chooses providers with --g4f-provider NAME, not -p/-m"
-    if upstream or sandbox or replay_dir:
-        return (
-            "--g4f cannot be combined with --upstream, --sandbox or --replay; "
-            "point a provider elsewhere with base_url in [g4f.providers.NAME]"
-        )
-    return None
 
 
 async def g4f_source_edits(

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from contextlib import AsyncExitStack
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import click
 
 from harness.cli import console
 from harness.cli.exits import fail, run
-from harness.cli.g4f import check_probe_options, require_g4f
 from harness.cli.options import (
     CONCURRENCY,
     alerts_option,
@@ -24,21 +22,11 @@ from harness.cli.options import (
     target_options,
     vantage_option,
 )
-from harness.errors import ConfigError, StoreUnavailable
-from harness.pipeline.gate import FailOn, gate_exit_code
-from harness.pipeline.run import (
-    chosen_providers,
-    plan_run,
-    probe_and_record,
-    record,
-    spool_of,
-    thresholds_of,
-)
-from harness.result import Source
+from harness.errors import ConfigError
+from harness.pipeline.gate import FailOn
+from harness.pipeline.probe_run import G4FChoice, ProbeRequest, probe_once
+from harness.result import ProbeResult
 from harness.settings.config import Settings
-from harness.store import open_store
-from harness.store.base import Store
-from harness.targets.sources import chosen_source, probe_source, source_store_url
 
 
 @click.command()
@@ -122,8 +110,7 @@ def probe(
     if (g4f_providers or g4f_include_auth) and not g4f:
         fail("--g4f-provider and --g4f-include-auth need --g4f")
     if g4f:
-        require_g4f()
-        if problem := check_probe_options(provider_names, model, upstream, sandbox, replay_dir):
+        if problem := _g4f_problem(provider_names, model, upstream, sandbox, replay_dir):
             fail(problem)
     else:
         exclusive({"--all": all_providers, "-p NAME": provider_names}, required=True)
@@ -142,90 +129,63 @@ def probe(
         )
     except ConfigError as exc:
         fail(str(exc))
-    code = run(
-        _probe(
+    request = ProbeRequest(
+        providers=list(provider_names) or None,
+        model=model,
+        prompts=list(prompt_ids) or None,
+        sandbox=sandbox,
+        replay_dir=Path(replay_dir) if replay_dir else None,
+        keep=not no_store,
+        fail_on=FailOn(fail_on),
+        g4f=G4FChoice(g4f_providers, all_providers, g4f_include_auth) if g4f else None,
+    )
+    done = run(
+        probe_once(
             settings,
-            providers=list(provider_names) or None,
-            model=model,
-            prompts=list(prompt_ids) or None,
-            sandbox=sandbox,
-            replay_dir=Path(replay_dir) if replay_dir else None,
-            keep=not no_store,
-            as_json=as_json,
-            fail_on=FailOn(fail_on),
-            g4f=(
-                {"names": g4f_providers, "every": all_providers, "include_auth": g4f_include_auth}
-                if g4f
-                else None
-            ),
+            request,
+            replayer=_replay_cassettes,
+            progress=partial(console.progress, enabled=not as_json),
+            announce=None if as_json else partial(click.echo, err=True),
         )
     )
-    sys.exit(code)
-
-
-async def _probe(
-    settings: Settings,
-    *,
-    providers: list[str] | None,
-    model: str | None,
-    prompts: list[str] | None,
-    sandbox: bool,
-    replay_dir: Path | None,
-    keep: bool,
-    as_json: bool,
-    fail_on: FailOn,
-    g4f: dict[str, Any] | None = None,
-) -> int:
-    if g4f is not None:
-        # Deferred: gpt4free's catalogue is loaded only when asked for.
-        from harness.targets.g4f import install
-
-        installed = await install(settings.g4f, **g4f)
-        providers = installed.names
-        if not as_json:
-            click.echo(installed.summary(), err=True)
-
-    # Names are checked before the store is touched: a typo costs nothing.
-    if replay_dir is None:
-        chosen_providers(settings, providers)
-    # Each source has its own store: emulator and cassette answers never touch live flags.
-    source = chosen_source(sandbox=sandbox, replay=bool(replay_dir))
-    url = source_store_url(settings, source)
-    unreachable: StoreUnavailable | None = None
-
-    async def open_kept(stack: AsyncExitStack) -> Store | None:
-        nonlocal unreachable
-        if not keep:
-            return None
-        try:
-            return await stack.enter_async_context(open_store(url))
-        except StoreUnavailable as exc:  # probe anyway; the results wait in the spool
-            unreachable = exc
-            return None
-
-    async with AsyncExitStack() as stack:
-        if replay_dir is not None:
-            # Deferred: vcrpy and the cassette player are loaded only to replay.
-            from harness.cassettes import replay
-
-            store = await open_kept(stack)
-            results = await replay(replay_dir, speed=1.0, settings=settings)
-            summary = await record(settings, store, results, source=Source.REPLAY)
-        else:
-            await stack.enter_async_context(probe_source(settings, sandbox=sandbox))
-            # Planned under the source's redirection: endpoints discover their models there.
-            targets = await plan_run(settings, providers, model, prompts)
-            store = await open_kept(stack)
-            with console.progress(len(targets), enabled=not as_json) as advance:
-                summary = await probe_and_record(
-                    settings, store, targets, source=source, on_result=advance
-                )
-    if unreachable is not None:
-        await asyncio.to_thread(spool_of(settings, source).put, summary.results)
-        click.echo(f"warning: {unreachable}; {len(summary.results)} results spooled", err=True)
-    code = gate_exit_code(summary, fail_on, thresholds_of(settings))
+    summary = done.summary
+    if done.unreachable is not None:
+        click.echo(f"warning: {done.unreachable}; {summary.spooled} results spooled", err=True)
     if as_json:
-        click.echo(console.json_document(summary, exit_code=code, fail_on=fail_on.value))
+        click.echo(console.json_document(summary, exit_code=done.exit_code, fail_on=fail_on))
     else:
         console.print_summary(summary)
-    return code
+    sys.exit(done.exit_code)
+
+
+async def _replay_cassettes(
+    cassette_dir: Path, *, speed: float | None, settings: Settings
+) -> list[ProbeResult]:
+    """:func:`harness.cassettes.replay`, loaded only when a run replays."""
+    # Deferred: vcrpy and the cassette player cost every other command their start-up.
+    from harness.cassettes import replay
+
+    return await replay(cassette_dir, speed=speed, settings=settings)
+
+
+def _g4f_problem(
+    provider_names: Sequence[str],
+    model: str | None,
+    upstream: str | None,
+    sandbox: bool,
+    replay_dir: str | None,
+) -> str | None:
+    """What is wrong with ``harness probe --g4f``'s other options, or None.
+
+    gpt4free's providers open their own connections: the harness's redirection
+    (``--upstream``, ``--sandbox``) cannot reach them (``base_url`` in ``[g4f.providers]``
+    can), and cassettes do not hold them.
+    """
+    if provider_names or model:
+        return "--g4f chooses providers with --g4f-provider NAME, not -p/-m"
+    if upstream or sandbox or replay_dir:
+        return (
+            "--g4f cannot be combined with --upstream, --sandbox or --replay; "
+            "point a provider elsewhere with base_url in [g4f.providers.NAME]"
+        )
+    return None
