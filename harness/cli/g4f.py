@@ -7,50 +7,29 @@ and exits 2.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
+from harness.cli.console import printable
 from harness.cli.exits import fail, run
 from harness.cli.options import settings_of
-
-if TYPE_CHECKING:
-    from harness.settings.config import Settings
-    from harness.targets.flags import SourceEdit
-
-
-def require_g4f() -> None:
-    """Exit 2 with the install command when gpt4free is not installed."""
-    from providers.errors import MissingRequirementsError
-    from providers.gpt4free import require
-
-    try:
-        require()
-    except MissingRequirementsError as exc:
-        fail(str(exc))
-
-
-async def g4f_source_edits(
-    settings: Settings, measured: Mapping[str, bool]
-) -> tuple[list[SourceEdit], Path]:
-    """The edits setting each measured ``g4f.NAME`` flag in gpt4free's modules, and the
-    directory the patch's paths are relative to."""
-    from harness.targets.g4f_source import g4f_edits, package_root
-    from providers.gpt4free import PREFIX, load_all
-
-    loaded = await load_all(
-        [name.removeprefix(PREFIX) for name in measured], settings.g4f.load_timeout
-    )
-    return g4f_edits(measured, loaded), package_root()
+from harness.errors import ConfigError
+from harness.pipeline.g4f import require_g4f
+from harness.report.g4f_working import WorkingProvider, read_working, working_document
+from harness.store import open_store
 
 
 @click.group("g4f")
 def g4f() -> None:
     """The providers of the installed gpt4free (needs: pip install -e '.[g4f]')."""
-    require_g4f()
+    try:
+        require_g4f()
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 @g4f.command("working")
@@ -58,9 +37,6 @@ def g4f() -> None:
 @click.pass_context
 def working(ctx: click.Context, as_json: bool) -> None:
     """The gpt4free providers and models that work now: since when, p50 ttfc (24 h)."""
-    from harness.report.g4f_working import WorkingProvider, read_working, working_document
-    from harness.store import open_store
-
     settings = settings_of(ctx)
     now = datetime.now(UTC)
 
@@ -70,16 +46,8 @@ def working(ctx: click.Context, as_json: bool) -> None:
 
     rows = run(read())
     if as_json:
-        from providers.gpt4free import require
-
-        click.echo(json.dumps(working_document(rows, now, require()), indent=2))
+        click.echo(json.dumps(working_document(rows, now, require_g4f()), indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from harness.cli.console import printable
-
     table = Table(title=f"gpt4free providers working now ({len(rows)})")
     for column in ("provider", "since", "models (state, p50 ttfc)"):
         table.add_column(column)

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import click
 
 from harness.cli.exits import fail, run
-from harness.cli.g4f import require_g4f
 from harness.cli.options import (
     CONCURRENCY,
     alerts_option,
@@ -18,8 +17,7 @@ from harness.cli.options import (
     vantage_option,
     with_changes,
 )
-from harness.store import open_store
-from harness.targets.sources import chosen_source, source_store_url
+from harness.pipeline.scheduler import preflight
 
 
 @click.command()
@@ -81,14 +79,7 @@ def serve(
     if alerts:
         settings = settings.with_overrides(alerts=all_sources_alerting(settings))
     parsed = parse_faults(faults, list(settings.endpoints))
-    if settings.g4f.enabled and not sandbox:
-        require_g4f()
-
-    async def check_store() -> None:
-        async with open_store(source_store_url(settings, chosen_source(sandbox=sandbox))):
-            pass  # a corrupt or unwritable store is refused now, not in the first job
-
-    run(check_store())
+    run(preflight(settings, sandbox=sandbox))
     try:
         serve_forever(
             settings, host=host, port=port, interval=interval, sandbox=sandbox, faults=parsed

@@ -2,6 +2,8 @@
 
 run.py        plan -> runner -> store -> status/consensus -> flips -> alerts
 probe_run.py  one run as ``harness probe`` asks for it: g4f, store or spool, replay, gate
-scheduler.py  the periodic runs of ``harness serve``
+scheduler.py  the periodic runs of ``harness serve``, and its checks before the first
+g4f.py        the installed gpt4free: there or not, and the edits that ship its flags
+source_flags.py  the edits that ship the measured flags in provider modules
 gate.py       the exit code of a CI gate
 """
