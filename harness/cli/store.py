@@ -17,25 +17,14 @@ import click
 from harness.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, run
 from harness.cli.options import settings_of, source_from
 from harness.errors import StoreDamagedError, StoreError
+from harness.pipeline.store_check import store_intact
 from harness.probing import eventloop
+from harness.targets.sources import source_store_url
 
 
 @click.group("store")
 def store() -> None:
     """Look after result stores: check one, copy one into another."""
-
-
-async def _integrity(location: str) -> bool:
-    from harness.store import SQLiteStore, make_store
-
-    store = make_store(location)
-    if isinstance(store, SQLiteStore) and not store.path.is_file():
-        raise StoreError(f"there is no store at {store.path}")  # checking must not create one
-    await store.open()
-    try:
-        return await store.integrity_ok()
-    finally:
-        await store.close()
 
 
 @store.command("check")
@@ -48,11 +37,9 @@ def check(ctx: click.Context, sandbox: bool, replay: bool) -> None:
     Opening the store checks it only after an unclean shutdown (a process that died
     with it open), since the full check reads every page; run this to check it now.
     """
-    from harness.targets.sources import source_store_url
-
     location = source_store_url(settings_of(ctx), source_from(sandbox, replay))
     try:
-        sound = eventloop.run(_integrity(location))
+        sound = eventloop.run(store_intact(location))
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED if isinstance(exc, StoreDamagedError) else EXIT_USAGE)
