@@ -21,8 +21,8 @@ from harness.cli.options import (
     store_option,
     target_options,
     vantage_option,
+    with_changes,
 )
-from harness.errors import ConfigError
 from harness.pipeline.gate import FailOn
 from harness.pipeline.probe_run import G4FChoice, ProbeRequest, probe_once
 from harness.result import ProbeResult
@@ -117,18 +117,16 @@ def probe(
     one_provider_for_a_model(model, provider_names)
     exclusive({"--upstream": upstream, "--sandbox": sandbox, "--replay": replay_dir})
     settings = settings_of(ctx)
-    try:
-        deadlines = settings.deadlines.model_copy(update={"total": timeout}) if timeout else None
-        settings = settings.with_overrides(
-            concurrency=concurrency,
-            upstream=upstream,
-            store=store_url,
-            vantage=vantage,
-            deadlines=deadlines.model_dump() if deadlines else None,
-            alerts=all_sources_alerting(settings) if alerts else None,
-        )
-    except ConfigError as exc:
-        fail(str(exc))
+    deadlines = settings.deadlines.model_copy(update={"total": timeout}) if timeout else None
+    settings = with_changes(
+        settings,
+        concurrency=concurrency,
+        upstream=upstream,
+        store=store_url,
+        vantage=vantage,
+        deadlines=deadlines.model_dump() if deadlines else None,
+        alerts=all_sources_alerting(settings) if alerts else None,
+    )
     request = ProbeRequest(
         providers=list(provider_names) or None,
         model=model,
