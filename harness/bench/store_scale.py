@@ -42,8 +42,9 @@ from harness import __version__
 from harness.bench.distribution import median
 from harness.bench.errors import BenchError
 from harness.bench.synthetic import batches, synthetic_results
-from harness.pipeline.run import fold_statuses, thresholds_of
+from harness.pipeline.run import thresholds_of
 from harness.policy.rollup import HourRollup, Sketch
+from harness.policy.status import replay
 from harness.report import build_page, read_page, render_page
 from harness.result import ProbeResult
 from harness.settings.config import Settings
@@ -89,7 +90,7 @@ async def fill_store(path: Path | str, *, rows: int, batch: int, now: datetime) 
             await store.add_results(chunk)
             spent += time.perf_counter() - start
             newest = chunk
-        changed, flips = fold_statuses({}, newest, thresholds_of(Settings()))
+        changed, flips = replay(newest, thresholds_of(Settings()))
         await store.save_statuses(list(changed.values()), flips)
     return {
         "rows": rows,

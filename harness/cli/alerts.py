@@ -1,36 +1,28 @@
 """``harness alert``: send a test message everywhere, or list recent deliveries.
 
-Registered by ``harness.cli.main``. Exit codes: 0 fine; 1 a test message failed somewhere;
-2 no destination configured, or a bad setting or store.
+Exit codes: 0 fine; 1 a test message failed somewhere; 2 no destination configured, or
+a bad setting or store.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
-from harness import __version__
-from harness.alerts.message import trial_message
-from harness.alerts.send import destinations, send
 from harness.cli.console import printable
-from harness.errors import HarnessError
+from harness.cli.exits import EXIT_FAILED, EXIT_OK, run
+from harness.cli.options import exclusive, settings_of
+from harness.pipeline.alert_trial import TrialDelivery, send_trial
 from harness.policy.deliveries import AlertDelivery
 from harness.report.format import iso
-from harness.settings.alerts import alert_urls
 from harness.settings.config import Settings
 from harness.store import open_store
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
 
 
 @click.command("alert")
@@ -53,49 +45,22 @@ def alert(
     Destinations are Apprise URLs from $HARNESS_ALERT_URLS (or [alerts] urls_env)
     and [alerts] urls in the settings file.
     """
-    if send_test == list_recent:
-        _fail("give either --test or --list")
-    settings = ctx.obj
-    assert isinstance(settings, Settings)
-    try:
-        if send_test:
-            sys.exit(asyncio.run(_send_test(settings, as_json)))
-        asyncio.run(_list(settings, limit, as_json))
-    except HarnessError as exc:
-        _fail(str(exc))
+    exclusive({"--test": send_test, "--list": list_recent}, required=True)
+    settings = settings_of(ctx)
+    if send_test:
+        trial = run(send_trial(settings))
+        _print_trial(trial, as_json)
+        sys.exit(EXIT_OK if all(d.sent for d in trial) else EXIT_FAILED)
+    run(_list(settings, limit, as_json))
 
 
-async def _send_test(settings: Settings, as_json: bool) -> int:
-    urls = alert_urls(settings.alerts, os.environ)
-    if not urls:
-        _fail(
-            f"no alert destinations: set ${settings.alerts.urls_env} or [alerts] urls "
-            "to Apprise URLs"
-        )
-    targets = destinations(urls)
-    message = trial_message(__version__)
-    errors = await asyncio.gather(
-        *(
-            send(
-                d,
-                title=message.title,
-                body=message.body,
-                notify_type=message.notify_type,
-                timeout=settings.alerts.send_timeout,
-            )
-            for d in targets
-        )
-    )
+def _print_trial(trial: list[TrialDelivery], as_json: bool) -> None:
     if as_json:
-        rows = [
-            {"destination": d.label, "sent": e is None, "error": e}
-            for d, e in zip(targets, errors, strict=True)
-        ]
+        rows = [{"destination": d.destination, "sent": d.sent, "error": d.error} for d in trial]
         click.echo(json.dumps({"destinations": rows}, indent=2))
-    else:
-        for d, e in zip(targets, errors, strict=True):
-            click.echo(f"sent    {d.label}" if e is None else f"FAILED  {d.label}: {e}")
-    return EXIT_FAILED if any(e is not None for e in errors) else EXIT_OK
+        return
+    for d in trial:
+        click.echo(f"sent    {d.destination}" if d.sent else f"FAILED  {d.destination}: {d.error}")
 
 
 async def _list(settings: Settings, limit: int, as_json: bool) -> None:
@@ -107,10 +72,6 @@ async def _list(settings: Settings, limit: int, as_json: bool) -> None:
     if not deliveries:
         click.echo("no alerts recorded yet")
         return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
     table = Table(title="Recent alert deliveries")
     for column in ("created", "kind", "destination", "state", "tries", "title", "last error"):
         table.add_column(column)

@@ -1,16 +1,14 @@
-"""``harness bench``: the click command (registered by ``harness.cli.main``)."""
+"""``harness bench``: measure fan-out, timing, the store and page at scale, and replay."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from harness.bench.sizes import BENCHMARKS, FULL, QUICK
-
-EXIT_USAGE = 2
+from harness.cli.exits import fail
 
 
 def _benchmarks(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -77,8 +75,7 @@ def bench(
 
     errors = Console(stderr=True, highlight=False)
     if store_url is not None and not store_url.startswith(("postgresql://", "postgres://")):
-        click.echo("error: --store must be a PostgreSQL URL: postgresql://user@host/db", err=True)
-        sys.exit(EXIT_USAGE)
+        fail("--store must be a PostgreSQL URL: postgresql://user@host/db")
     try:
         document = run_benchmarks(
             QUICK if quick else FULL,
@@ -90,8 +87,7 @@ def bench(
             say=lambda line: errors.print(line, style="dim", markup=False),
         )
     except HarnessError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(str(exc))
     if as_json:
         click.echo(json.dumps(document, indent=2))
         return

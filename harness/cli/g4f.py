@@ -1,4 +1,4 @@
-"""``harness g4f ...``: the click group (registered by ``harness.cli.main``).
+"""``harness g4f ...``: the commands about the installed gpt4free's providers.
 
 Every g4f command needs the optional extra; without it, it prints how to install it
 and exits 2.
@@ -6,76 +6,30 @@ and exits 2.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
-if TYPE_CHECKING:
-    from harness.settings.config import Settings
-    from harness.targets.flags import SourceEdit
-
-EXIT_USAGE = 2
-
-
-def require_g4f() -> None:
-    """Exit 2 with the install command when gpt4free is not installed."""
-    from providers.errors import MissingRequirementsError
-    from providers.gpt4free import require
-
-    try:
-        require()
-    except MissingRequirementsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-
-
-def check_probe_options(
-    provider_names: Sequence[str],
-    model: str | None,
-    upstream: str | None,
-    sandbox: bool,
-    replay_dir: str | None,
-) -> str | None:
-    """What is wrong with ``harness probe --g4f``'s other options, or None.
-
-    gpt4free's providers open their own connections: the harness's redirection
-    (``--upstream``, ``--sandbox``) cannot reach them (``base_url`` in ``[g4f.providers]``
-    can), and cassettes do not hold them.
-    """
-    if provider_names or model:
-        return "--g4f chooses providers with --g4f-provider NAME, not -p/-m"
-    if upstream or sandbox or replay_dir:
-        return (
-            "--g4f cannot be combined with --upstream, --sandbox or --replay; "
-            "point a provider elsewhere with base_url in [g4f.providers.NAME]"
-        )
-    return None
-
-
-async def g4f_source_edits(
-    settings: Settings, measured: Mapping[str, bool]
-) -> tuple[list[SourceEdit], Path]:
-    """The edits setting each measured ``g4f.NAME`` flag in gpt4free's modules, and the
-    directory the patch's paths are relative to."""
-    from harness.targets.g4f_source import g4f_edits, package_root
-    from providers.gpt4free import PREFIX, load_all
-
-    loaded = await load_all(
-        [name.removeprefix(PREFIX) for name in measured], settings.g4f.load_timeout
-    )
-    return g4f_edits(measured, loaded), package_root()
+from harness.cli.console import printable
+from harness.cli.exits import fail, run
+from harness.cli.options import settings_of
+from harness.errors import ConfigError
+from harness.pipeline.g4f import require_g4f
+from harness.report.g4f_working import WorkingProvider, read_working, working_document
+from harness.store import open_store
 
 
 @click.group("g4f")
 def g4f() -> None:
     """The providers of the installed gpt4free (needs: pip install -e '.[g4f]')."""
-    require_g4f()
+    try:
+        require_g4f()
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 @g4f.command("working")
@@ -83,35 +37,17 @@ def g4f() -> None:
 @click.pass_context
 def working(ctx: click.Context, as_json: bool) -> None:
     """The gpt4free providers and models that work now: since when, p50 ttfc (24 h)."""
-    from harness.errors import HarnessError
-    from harness.report.g4f_working import WorkingProvider, read_working, working_document
-    from harness.settings.config import Settings
-    from harness.store import open_store
-
-    settings = ctx.find_root().obj
-    assert isinstance(settings, Settings)
+    settings = settings_of(ctx)
     now = datetime.now(UTC)
 
     async def read() -> list[WorkingProvider]:
         async with open_store(settings.store_url) as store:
             return await read_working(store, now)
 
-    try:
-        rows = asyncio.run(read())
-    except HarnessError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    rows = run(read())
     if as_json:
-        from providers.gpt4free import require
-
-        click.echo(json.dumps(working_document(rows, now, require()), indent=2))
+        click.echo(json.dumps(working_document(rows, now, require_g4f()), indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from harness.cli.console import printable
-
     table = Table(title=f"gpt4free providers working now ({len(rows)})")
     for column in ("provider", "since", "models (state, p50 ttfc)"):
         table.add_column(column)

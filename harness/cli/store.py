@@ -1,4 +1,4 @@
-"""``harness store``: commands that look after result stores (registered by ``harness.cli.main``).
+"""``harness store``: commands that look after result stores.
 
 * ``harness store check``: read the whole store and check its integrity.
 * ``harness store migrate --from SQLITE --to POSTGRESQL``: copy a SQLite store into a
@@ -10,35 +10,21 @@ disagree; 2 bad input or an unusable store.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import click
 
-from harness.errors import HarnessError, StoreDamagedError, StoreError
-from harness.probing.eventloop import run
-from harness.settings.config import Settings
-
-EXIT_OK, EXIT_USAGE = 0, 2
-EXIT_DAMAGED = EXIT_MISMATCH = 1
+from harness.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, run
+from harness.cli.options import settings_of, source_from
+from harness.errors import StoreDamagedError, StoreError
+from harness.pipeline.store_check import store_intact
+from harness.probing import eventloop
+from harness.targets.sources import source_store_url
 
 
 @click.group("store")
 def store() -> None:
     """Look after result stores: check one, copy one into another."""
-
-
-async def _integrity(location: str) -> bool:
-    from harness.store import SQLiteStore, make_store
-
-    store = make_store(location)
-    if isinstance(store, SQLiteStore) and not store.path.is_file():
-        raise StoreError(f"there is no store at {store.path}")  # checking must not create one
-    await store.open()
-    try:
-        return await store.integrity_ok()
-    finally:
-        await store.close()
 
 
 @store.command("check")
@@ -51,22 +37,15 @@ def check(ctx: click.Context, sandbox: bool, replay: bool) -> None:
     Opening the store checks it only after an unclean shutdown (a process that died
     with it open), since the full check reads every page; run this to check it now.
     """
-    from harness.targets.sources import chosen_source, source_store_url
-
-    settings = ctx.obj
-    assert isinstance(settings, Settings)
-    if sandbox and replay:
-        click.echo("error: --sandbox and --replay exclude each other", err=True)
-        sys.exit(EXIT_USAGE)
-    location = source_store_url(settings, chosen_source(sandbox=sandbox, replay=replay))
+    location = source_store_url(settings_of(ctx), source_from(sandbox, replay))
     try:
-        sound = run(_integrity(location))
+        sound = eventloop.run(store_intact(location))
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_DAMAGED if isinstance(exc, StoreDamagedError) else EXIT_USAGE)
+        sys.exit(EXIT_FAILED if isinstance(exc, StoreDamagedError) else EXIT_USAGE)
     if not sound:
         click.echo(f"{location}: DAMAGED (the integrity check found problems)", err=True)
-        sys.exit(EXIT_DAMAGED)
+        sys.exit(EXIT_FAILED)
     click.echo(f"{location}: ok")
 
 
@@ -113,10 +92,9 @@ def migrate(source: str, destination: str, batch: int) -> None:
     from harness.store.copy import copy_store, sqlite_source
     from harness.store.postgres import PostgresStore
 
-    err = Console(stderr=True, highlight=False)
     if not destination.startswith(("postgresql://", "postgres://")):
-        err.print("error: --to must be a PostgreSQL URL: postgresql://user@host/database")
-        sys.exit(EXIT_USAGE)
+        fail("--to must be a PostgreSQL URL: postgresql://user@host/database")
+    err = Console(stderr=True, highlight=False)
     bar = Progress(
         TextColumn("{task.description:>8}"),
         BarColumn(),
@@ -154,11 +132,7 @@ def migrate(source: str, destination: str, batch: int) -> None:
         Console(highlight=False).print(table)
         return report.ok
 
-    try:
-        ok = asyncio.run(go())
-    except HarnessError as exc:
-        err.print(f"error: {exc}", markup=False)
-        sys.exit(EXIT_USAGE)
+    ok = run(go())
     if not ok:
         err.print("error: the counts disagree (see the table)")
-    sys.exit(EXIT_OK if ok else EXIT_MISMATCH)
+    sys.exit(EXIT_OK if ok else EXIT_FAILED)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from harness.policy.status import State, Thresholds
+from harness.policy.status import State, Thresholds, replay
 
 if TYPE_CHECKING:  # the CLI reads FailOn at import time; the pipeline loads the providers
     from harness.pipeline.run import RunSummary
@@ -33,13 +33,13 @@ class FailOn(StrEnum):
 
 def run_states(summary: RunSummary, thresholds: Thresholds) -> dict[tuple[str, str], State]:
     """The state of every target the run probed, after the run."""
-    from harness.pipeline.run import fold_statuses
-
     probed = {r.target for r in summary.results}
     statuses = summary.statuses
     missing = [r for r in summary.results if r.target not in statuses]
     if missing:
-        fresh, _ = fold_statuses({}, missing, thresholds, summary.objectives, summary.baselines)
+        fresh, _ = replay(
+            missing, thresholds, objectives=summary.objectives, baselines=summary.baselines
+        )
         statuses = {**fresh, **statuses}
     return {t: statuses[t].state if t in statuses else State.UNKNOWN for t in sorted(probed)}
 

@@ -14,13 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 from harness.alerts.stage import RunAlerts, deliver_alerts, prepare_alerts
 from harness.errors import ConfigError, StoreError, StoreUnavailable
-from harness.policy.consensus import RunDecision, VantageKey, VantageStatus, decide
+from harness.policy.consensus import RunDecision, VantageKey, VantageStatus, decide, voting_window
 from harness.policy.objectives import REGRESSION_WINDOW, Baseline, Miss, ObjectiveSet, misses
-from harness.policy.prompts import PROMPTS
-from harness.policy.status import Flip, TargetStatus, Thresholds, provider_working, step
+from harness.policy.status import Flip, TargetStatus, Thresholds, provider_working
 from harness.probing.connectivity import ConnectivityCheck
 from harness.probing.probe import Deadlines
-from harness.probing.runner import Target, run
+from harness.probing.runner import Target, plan, prompt_ids, run
 from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
 from harness.store.base import Store
@@ -30,7 +29,6 @@ from harness.targets.flags import write_flags
 from harness.targets.sources import source_dir, source_flags_file
 from providers import PROVIDERS, get_provider
 from providers.base import AsyncGeneratorProvider
-from providers.errors import ModelNotSupportedError
 from providers.flags import apply_flags
 
 log = logging.getLogger(__name__)
@@ -155,34 +153,20 @@ def plan_targets(
     model: str | None = None,
     prompts: Sequence[str] | None = None,
 ) -> list[Target]:
-    """provider x model x applicable prompt, validated: unknown names are ``ConfigError``s.
+    """The targets of a run, as :func:`~harness.probing.runner.plan` expands them from the
+    settings; unknown names are ``ConfigError``s.
 
     Without ``providers`` every enabled provider is planned; without ``model`` each
     provider's configured models (default: all of them; none for an endpoint whose
-    models are not discovered yet, see :func:`plan_run`); ``prompts`` may hold ``all``.
+    models are not discovered yet, see :func:`plan_run`); ``prompts`` (default: the
+    settings' prompts) may hold ``all``.
     """
     chosen = chosen_providers(settings, providers)
-    prompt_ids = list(prompts or settings.prompts)
-    if "all" in prompt_ids:
-        prompt_ids = list(PROMPTS)
-    unknown = [p for p in prompt_ids if p not in PROMPTS]
-    if unknown:
-        raise ConfigError(f"unknown prompt(s) {unknown}; known: {', '.join(PROMPTS)}, all")
+    wanted = prompt_ids(prompts or settings.prompts)
     targets: list[Target] = []
     for provider in chosen:
         configured = settings.provider(provider.name()).models or capped_models(settings, provider)
-        try:
-            models = (
-                [provider.resolve_model(model)]
-                if model
-                else [provider.resolve_model(m) for m in configured or provider.all_models()]
-            )
-        except ModelNotSupportedError as exc:
-            raise ConfigError(str(exc)) from None
-        for model_name in dict.fromkeys(models):
-            for prompt_id in prompt_ids:
-                if PROMPTS[prompt_id].applies_to(provider):
-                    targets.append(Target(provider, model_name, prompt_id))
+        targets += plan([provider], [model] if model else configured, wanted)
     if not targets:
         missing = [p.name() for p in chosen if p.name() in undiscovered(settings)]
         hint = f" (no models discovered for {', '.join(missing)})" if missing else ""
@@ -190,36 +174,6 @@ def plan_targets(
             f"nothing to probe: no provider, model and prompt combination applies{hint}"
         )
     return targets
-
-
-def fold_statuses(
-    previous: dict[tuple[str, str], TargetStatus],
-    results: Iterable[ProbeResult],
-    thresholds: Thresholds,
-    objectives: ObjectiveSet | None = None,
-    baselines: Mapping[tuple[str, str], Baseline] | None = None,
-) -> tuple[dict[tuple[str, str], TargetStatus], list[Flip]]:
-    """Apply the policy to ``results`` in time order; returns the changed statuses and flips.
-
-    Passes are judged by each target's ``objectives`` (default: the thresholds'
-    ``slow_ttfc_ms``) and, for regressions, its entry of ``baselines``.
-    """
-    changed: dict[tuple[str, str], TargetStatus] = {}
-    flips: list[Flip] = []
-    for result in sorted(results, key=lambda r: r.started_at):
-        prior = changed.get(result.target) or previous.get(result.target)
-        status, flip = step(
-            prior,
-            result,
-            thresholds,
-            objectives.for_target(*result.target) if objectives is not None else None,
-            (baselines or {}).get(result.target),
-        )
-        if status is not prior:
-            changed[result.target] = status
-        if flip is not None:
-            flips.append(flip)
-    return changed, flips
 
 
 def working_flags(statuses: Iterable[TargetStatus]) -> dict[str, bool]:
@@ -370,7 +324,7 @@ async def store_results(
     """Store ``results`` with their per-vantage and consensus statuses, the flips and
     the alerts those call for, in one transaction."""
     thresholds = thresholds_of(settings)
-    window = timedelta(seconds=2 * settings.serve.interval)
+    window = voting_window(settings.serve.interval)
     quorum = settings.consensus.quorum
 
     def decision(

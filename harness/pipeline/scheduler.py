@@ -24,11 +24,13 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from harness.pipeline.g4f import require_g4f
 from harness.pipeline.run import RunSummary, plan_run, probe_and_record
 from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
+from harness.store import open_store
 from harness.store.base import Store
-from harness.targets.sources import probe_source, sandbox_bases
+from harness.targets.sources import chosen_source, probe_source, sandbox_bases, source_store_url
 from providers import upstream
 
 log = logging.getLogger(__name__)
@@ -165,3 +167,13 @@ async def probe_provider(
     async with probe_source(settings) as source:
         targets = await plan_run(settings, [provider])
         return await probe_and_record(settings, store, targets, source=source, on_result=on_result)
+
+
+async def preflight(settings: Settings, *, sandbox: bool = False) -> None:
+    """Refuse now, not in the first job, what would fail every scheduled run: gpt4free
+    missing while ``[g4f]`` is enabled (sandbox runs leave it out), and a store that is
+    corrupt or cannot be written (:class:`~harness.errors.HarnessError`)."""
+    if settings.g4f.enabled and not sandbox:
+        require_g4f()
+    async with open_store(source_store_url(settings, chosen_source(sandbox=sandbox))):
+        pass

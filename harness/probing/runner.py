@@ -1,6 +1,7 @@
 """Run many probes at once: plan the targets, bound the concurrency, retry blips.
 
-:func:`plan` expands providers x models x prompts into :class:`Target` values (pure).
+:func:`plan` expands providers x models x prompts into :class:`Target` values (pure);
+it is the one expansion, :func:`harness.pipeline.run.plan_targets` feeds it the settings.
 :func:`run` probes them concurrently under a global and a per-provider limit, gives
 each transport failure one retry after a short backoff, and returns a
 :class:`RunOutcome`: the results in target order, and whether the harness's own host
@@ -77,10 +78,7 @@ def plan(
     the list) for every prompt. A prompt a provider cannot answer (capabilities) is
     skipped for it. Unknown prompt or model names raise :class:`ConfigError`.
     """
-    chosen = list(PROMPTS) if prompts == "all" or "all" in prompts else list(prompts)
-    unknown = [p for p in chosen if p not in PROMPTS]
-    if unknown:
-        raise ConfigError(f"unknown prompt(s) {unknown}; known: {', '.join(PROMPTS)}, all")
+    chosen = prompt_ids(prompts)
     targets: list[Target] = []
     for provider in providers:
         try:
@@ -92,6 +90,16 @@ def plan(
                 Target(provider, model, p) for p in chosen if PROMPTS[p].applies_to(provider)
             )
     return targets
+
+
+def prompt_ids(prompts: Sequence[str] | Literal["all"]) -> list[str]:
+    """The prompt ids ``prompts`` names, ``all`` (alone or in the list) standing for every
+    prompt; an unknown id raises :class:`ConfigError`."""
+    chosen = list(PROMPTS) if prompts == "all" or "all" in prompts else list(prompts)
+    unknown = [p for p in chosen if p not in PROMPTS]
+    if unknown:
+        raise ConfigError(f"unknown prompt(s) {unknown}; known: {', '.join(PROMPTS)}, all")
+    return chosen
 
 
 def offline_result(

@@ -21,7 +21,8 @@ from forward_proxy import ForwardProxy
 from procfs import listening_addresses
 from serve_process import ServeProcess
 
-from harness.cli.main import emulate, serve
+from harness.cli.emulate import emulate
+from harness.cli.serve import serve
 from harness.emulator import Emulator
 from harness.emulator.aichatonline import ISSUED
 from harness.emulator.robocoders import ROBOCODERS

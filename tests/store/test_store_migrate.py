@@ -16,10 +16,9 @@ from click.testing import CliRunner
 
 from harness.bench.synthetic import batches, synthetic_results
 from harness.cli.main import main
-from harness.pipeline.run import fold_statuses
 from harness.policy.deliveries import AlertDelivery, AlertDraft, AlertKind, AlertTarget, NotifyType
 from harness.policy.rollup import HourRollup
-from harness.policy.status import Flip, State, Thresholds
+from harness.policy.status import Flip, State, Thresholds, replay
 from harness.store import open_store
 from harness.store.copy import copy_store
 from harness.store.postgres import PostgresStore
@@ -39,7 +38,7 @@ async def _fill(path: Path, rows: int = ROWS) -> None:
         for chunk in batches(synthetic_results(rows, now=NOW), 10_000):
             await store.add_results(chunk)
             newest = chunk
-        changed, flips = fold_statuses({}, newest, Thresholds(down_after=1))
+        changed, flips = replay(newest, Thresholds(down_after=1))
         await store.save_statuses(list(changed.values()), flips)
         # Deliveries pointing at flips of their own run, one of them already sent.
         for run in range(ALERT_RUNS):
