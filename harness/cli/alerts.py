@@ -15,10 +15,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from harness.alerts.trial import TrialDelivery, send_trial
 from harness.cli.console import printable
 from harness.cli.exits import EXIT_FAILED, EXIT_OK, run
 from harness.cli.options import exclusive, settings_of
-from harness.pipeline.alert_trial import TrialDelivery, send_trial
 from harness.policy.deliveries import AlertDelivery
 from harness.report.format import iso
 from harness.settings.config import Settings

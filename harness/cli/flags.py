@@ -6,8 +6,8 @@ import click
 
 from harness.cli.exits import run
 from harness.cli.options import settings_of
-from harness.pipeline.source_flags import flag_edits
 from harness.targets.flags import apply_source_patch, source_patch
+from harness.targets.source_flags import flag_edits
 
 
 @click.command()

@@ -18,9 +18,9 @@ from harness.cli.console import printable
 from harness.cli.exits import fail, run
 from harness.cli.options import settings_of
 from harness.errors import ConfigError
-from harness.pipeline.g4f import require_g4f
 from harness.report.g4f_working import WorkingProvider, read_working, working_document
 from harness.store import open_store
+from harness.targets.g4f import require_g4f
 
 
 @click.group("g4f")

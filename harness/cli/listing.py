@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.cli.options import settings_of, source_from, source_options
-from harness.pipeline.catalog import provider_catalog
+from harness.targets.catalog import provider_catalog
 from harness.targets.sources import SOURCE_NOTES
 
 

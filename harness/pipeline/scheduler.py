@@ -24,12 +24,12 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from harness.pipeline.g4f import require_g4f
 from harness.pipeline.run import RunSummary, plan_run, probe_and_record
 from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
 from harness.store import open_store
 from harness.store.base import Store
+from harness.targets.g4f import require_g4f
 from harness.targets.sources import chosen_source, probe_source, sandbox_bases, source_store_url
 from providers import upstream
 

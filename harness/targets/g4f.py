@@ -169,3 +169,12 @@ async def install(
 def _why(left_out: Mapping[str, str]) -> str:
     counts = Counter(left_out.values())
     return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())) or "none found"
+
+
+def require_g4f() -> str:
+    """The installed gpt4free's version; :class:`ConfigError` (exit 2) with the install
+    command when it is missing."""
+    try:
+        return require()
+    except MissingRequirementsError as exc:
+        raise ConfigError(str(exc)) from None

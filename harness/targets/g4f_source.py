@@ -16,8 +16,9 @@ import inspect
 from collections.abc import Mapping
 from pathlib import Path
 
+from harness.settings.config import Settings
 from harness.targets.flags import SourceEdit
-from providers.gpt4free import PREFIX, G4FInfo, LoadFailure
+from providers.gpt4free import PREFIX, G4FInfo, LoadFailure, load_all
 
 
 def set_working(text: str, class_name: str, flag: bool) -> str:
@@ -87,3 +88,14 @@ def package_root() -> Path:
     are relative to it, so ``patch -p1 -d <it>`` applies the patch."""
     module = importlib.import_module("g4f")
     return Path(inspect.getsourcefile(module) or ".").parent.parent
+
+
+async def g4f_source_edits(
+    settings: Settings, measured: Mapping[str, bool]
+) -> tuple[list[SourceEdit], Path]:
+    """The edits setting each measured ``g4f.NAME`` flag in gpt4free's modules, and the
+    directory the patch's paths are relative to."""
+    loaded = await load_all(
+        [name.removeprefix(PREFIX) for name in measured], settings.g4f.load_timeout
+    )
+    return g4f_edits(measured, loaded), package_root()

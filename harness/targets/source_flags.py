@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.pipeline.g4f import g4f_source_edits, require_g4f
 from harness.result import Source
 from harness.settings.config import Settings
 from harness.targets.flags import SourceEdit, source_edits
+from harness.targets.g4f import require_g4f
+from harness.targets.g4f_source import g4f_source_edits
 from harness.targets.sources import source_flags_file
 from providers.flags import read_flags
 from providers.gpt4free import PREFIX
