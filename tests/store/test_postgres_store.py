@@ -24,6 +24,7 @@ from harness.settings.config import Settings
 from harness.store import make_store, sqlite
 from harness.store.postgres import MIGRATIONS, RESULT_COLUMNS, PostgresStore, result_row
 from tests.postgres_cluster import PostgresCluster
+from tests.store_shortcuts import record_run
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 PASS = ProbeResult("P", "m", "ping", T0, ok=True, ttfc_ms=100.0, total_ms=300.0)
@@ -248,7 +249,7 @@ async def test_two_processes_claiming_at_once_never_share_a_delivery(
     await a.open()
     await b.open()
     try:
-        await a.record_run([], [], [], alerts=[_draft(f"t{i}") for i in range(40)])
+        await record_run(a, [], [], [], alerts=[_draft(f"t{i}") for i in range(40)])
         lease = timedelta(minutes=1)
         claims = await asyncio.gather(
             *(store.claim_alerts(["d"], now=at(1), lease=lease, limit=3) for store in (a, b) * 10)
@@ -264,7 +265,7 @@ async def test_nul_characters_round_trip_in_alerts_and_rollups(postgres: Postgre
     store = pg(postgres.new_schema())
     await store.open()
     try:
-        await store.record_run([replace(PASS, provider="P\x00")], [], [], alerts=[_draft("t\x00")])
+        await record_run(store, [replace(PASS, provider="P\x00")], [], [], alerts=[_draft("t\x00")])
         (delivery,) = await store.alert_deliveries()
         assert (delivery.title, delivery.body) == ("t\x00", "b\x00ody")
         assert delivery.targets == (AlertTarget("P\x00", "m", State.DOWN),)
