@@ -147,8 +147,8 @@ async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     async with open_store(tmp_path / "h.db") as store:
         assert isinstance(store, SQLiteStore)
         # A flip for a target the store has never seen breaks the reference to targets.
-        run = store._call(
-            lambda conn: conn.execute(
+        run = store.dialect.write(
+            lambda session: session.execute(
                 "INSERT INTO flips (provider, model, at, old, new, reason)"
                 " VALUES ('X', 'y', 0, 'up', 'down', 'why')"
             )
