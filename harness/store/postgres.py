@@ -399,7 +399,8 @@ class _Session:
         self._conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        return self._conn.execute(_placeholders(sql), params)
+        # Rows come back in the binary format: bytea and times are not parsed from text.
+        return self._conn.execute(_placeholders(sql), params, binary=True)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._conn.cursor() as cursor:
