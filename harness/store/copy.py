@@ -1,8 +1,8 @@
 """Copying a SQLite store into a PostgreSQL one (``harness store migrate``).
 
-The source is opened read-only (nothing is written to it or beside it, and its schema
-must be this harness's); the destination is opened as a store, so its schema is created
-or upgraded first. Both are read and written through the store's interface only.
+The source is opened read-only (nothing is written to it, and its schema must be this
+harness's); the destination is opened as a store, so its schema is created or upgraded
+first. Both are read and written through the store's interface only.
 
 Results, flips and alert deliveries are copied in batches in id order; each batch is
 written in one transaction together with its row in the destination's

@@ -410,8 +410,9 @@ def _unit(conn: sqlite3.Connection, begin: str, work: Callable[[Session], T]) ->
 class SQLite:
     """The :class:`harness.store.dialect.Dialect` of one SQLite file.
 
-    ``read_only`` opens an existing file without writing anything to it or beside it
-    (no migration, no open-marker): its schema must be this harness's.
+    ``read_only`` opens an existing file without writing to it (no migration, no
+    open-marker, no check; SQLite keeps its WAL index beside it as for any reader): its
+    schema must be this harness's.
     """
 
     values = VALUES
@@ -531,7 +532,9 @@ class SQLite:
         self._executor = self._conn = self._marker = None
         try:
             if conn is not None:
-                await asyncio.get_running_loop().run_in_executor(executor, _close, conn, marker)
+                await asyncio.get_running_loop().run_in_executor(
+                    executor, _close, conn, marker, self.read_only
+                )
         except sqlite3.Error as exc:
             raise StoreError(f"closing the store {self.path}: {exc}") from exc
         finally:
@@ -577,10 +580,12 @@ class SQLiteStore(SQLStore):
         super().__init__(SQLite(self.path, busy_timeout_s=busy_timeout_s, read_only=read_only))
 
 
-def _close(conn: sqlite3.Connection, marker: Path | None) -> None:
+def _close(conn: sqlite3.Connection, marker: Path | None, read_only: bool) -> None:
     try:
-        # Keeps the planner's statistics fresh for the next process; cheap when nothing changed.
-        conn.execute("PRAGMA optimize")
+        if not read_only:
+            # Keeps the planner's statistics fresh for the next process; cheap when
+            # nothing changed.
+            conn.execute("PRAGMA optimize")
     finally:
         conn.close()
         if marker is not None:

@@ -210,6 +210,34 @@ async def test_after_an_unclean_shutdown_a_sound_store_is_checked_and_opened(
     assert markers(tmp_path) == []
 
 
+async def test_a_store_opened_read_only_leaves_its_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    await filled_store(path, count=50)
+    before = digest(path)
+    store = SQLiteStore(path, read_only=True)
+    await store.open()
+    try:
+        assert len(await store.results()) == 50
+        assert markers(tmp_path) == []
+        with pytest.raises(StoreError, match="readonly"):
+            await store.add_results([PASS])
+    finally:
+        await store.close()
+    assert digest(path) == before
+
+
+async def test_a_store_of_an_older_schema_is_not_opened_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "h.db"
+    with monkeypatch.context() as patch:
+        patch.setattr("harness.store.sqlite.MIGRATIONS", MIGRATIONS[:1])
+        async with open_store(path):
+            pass
+    with pytest.raises(StoreError, match="schema version 1, older"):
+        await SQLiteStore(path, read_only=True).open()
+
+
 async def test_the_data_directory_is_created(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "h.db"
     async with open_store(path) as store:
