@@ -15,9 +15,9 @@
    empty page rendered first.
 3. With ``scale_up``: the same store made ``scale_up`` times larger by a bulk path
    (:func:`replicate`: every result written again, microseconds apart in the same
-   hour, by SQL; the rollups' counts multiplied to match), then step 2 again. The
-   page must cost about the same: what it reads grows with targets and hours, not
-   with results.
+   hour, by SQL on the file; the rollups' counts multiplied to match, through the
+   store), then step 2 again. The page must cost about the same: what it reads grows
+   with targets and hours, not with results.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import uuid
 from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -48,14 +49,7 @@ from harness.policy.status import replay
 from harness.report import build_page, read_page, render_page
 from harness.result import ProbeResult
 from harness.settings.config import Settings
-from harness.store import open_store
-from harness.store.sqlite import (
-    _INSERT_ROLLUP,
-    _SELECT_ROLLUP,
-    RESULT_COLUMNS,
-    _rollup_from_row,
-    _rollup_row,
-)
+from harness.store import SQLiteStore, open_store
 
 PAGE_PROCESS_TIMEOUT_S = 600.0
 PROC_STATUS = Path("/proc/self/status")
@@ -185,10 +179,11 @@ _HOUR_US = 3_600_000_000
 
 
 def replicate(path: Path, factor: int) -> dict[str, Any]:
-    """Write every result of the store at ``path`` ``factor - 1`` more times, each copy
-    a few microseconds from its original and in the same hour, and multiply the
-    rollups' counts to match: a store ``factor`` times larger, in one transaction."""
-    columns = ", ".join(f'"{c}"' for c in RESULT_COLUMNS)
+    """Write every result of the SQLite store at ``path`` ``factor - 1`` more times, each
+    copy a few microseconds from its original and in the same hour (by SQL on the file,
+    in one transaction), and multiply the rollups' counts to match (through the store):
+    a store ``factor`` times larger."""
+    columns = ", ".join(f'"{f.name}"' for f in fields(ProbeResult))
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
@@ -196,6 +191,7 @@ def replicate(path: Path, factor: int) -> dict[str, Any]:
         start = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         for k in range(1, factor):
+            # Times are microseconds since the epoch in the SQLite store.
             shifted = (
                 f"CASE WHEN started_at % {_HOUR_US} < {_HOUR_US - factor}"
                 f" THEN started_at + {k} ELSE started_at - {k} END"
@@ -205,9 +201,8 @@ def replicate(path: Path, factor: int) -> dict[str, Any]:
                 f"INSERT INTO results ({columns}) SELECT {picked} FROM results WHERE id <= ?",
                 (base,),
             )
-        rollups = [scaled(_rollup_from_row(row), factor) for row in conn.execute(_SELECT_ROLLUP)]
-        conn.executemany(_INSERT_ROLLUP, map(_rollup_row, rollups))
         conn.execute("COMMIT")
+        asyncio.run(_scale_rollups(path, factor))
         spent = time.perf_counter() - start
         (rows,) = conn.execute("SELECT COUNT(*) FROM results").fetchone()
     finally:
@@ -219,6 +214,16 @@ def replicate(path: Path, factor: int) -> dict[str, Any]:
         "rows_per_s": round((rows - rows // factor) / spent) if spent else None,
         "db_mb": round(path.stat().st_size / _MB, 1),
     }
+
+
+async def _scale_rollups(path: Path, factor: int) -> None:
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        every = await store.rollups(datetime.fromtimestamp(0, UTC))
+        await store.put_rollups([scaled(rollup, factor) for rollup in every])
+    finally:
+        await store.close()
 
 
 def scaled(rollup: HourRollup, factor: int) -> HourRollup:

@@ -6,6 +6,15 @@
 A location is a filesystem path (SQLite) or a URL: ``sqlite:///relative.db`` and
 ``sqlite:////absolute/path.db`` (SQLAlchemy's spelling), or ``postgresql://user@host/db``
 (also ``postgres://``; any libpq URL).
+
+base.py      the Store interface the harness uses
+sql.py       the one SQL store, written once over a dialect
+dialect.py   what differs between databases: values, SQL fragments, units of work
+rows.py      records as rows and back, derived from their dataclasses' fields
+sqlite.py    the SQLite dialect: one file, one thread; its schema's migrations
+postgres.py  the PostgreSQL dialect: a shared database, a pool; its schema's migrations
+copy.py      copying a SQLite store into a PostgreSQL one (``harness store migrate``)
+spool.py     results kept on disk while the store cannot be reached
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from harness.policy.aggregate import LatencySummary, Uptime
 from harness.policy.consensus import RunDecision, VantageKey, VantageStatus
-from harness.policy.deliveries import AlertDelivery, AlertDraft, TargetAlert
+from harness.policy.deliveries import AlertDelivery, TargetAlert
 from harness.policy.rollup import HourRollup
 from harness.policy.status import Flip, TargetStatus
 from harness.probing.looplag import DEFAULT_BUDGET_MS
@@ -58,9 +58,6 @@ class Store(Protocol):
     ) -> list[ProbeResult]:
         """Results matching every given filter, newest first."""
 
-    async def recent(self, provider: str, model: str, limit: int) -> list[ProbeResult]:
-        """The newest ``limit`` results of one target, newest first."""
-
     async def recent_by_target(
         self, targets: Sequence[tuple[str, str]], limit: int
     ) -> dict[tuple[str, str], list[ProbeResult]]:
@@ -68,9 +65,6 @@ class Store(Protocol):
 
     async def targets(self) -> list[tuple[str, str]]:
         """Every (provider, model) the store has seen, sorted."""
-
-    async def uptime(self, provider: str, model: str, since: datetime) -> Uptime:
-        """Uptime of one target since ``since``, inconclusive results left out."""
 
     async def latency(
         self, provider: str, model: str, since: datetime, max_rows: int = 1000
@@ -82,20 +76,6 @@ class Store(Protocol):
 
     async def save_statuses(self, statuses: Sequence[TargetStatus], flips: Sequence[Flip]) -> None:
         """Replace the given targets' statuses and append the flips, in one transaction."""
-
-    async def record_run(
-        self,
-        results: Sequence[ProbeResult],
-        statuses: Sequence[TargetStatus],
-        flips: Sequence[Flip],
-        alerts: Sequence[AlertDraft] = (),
-        *,
-        lag_budget_ms: float = DEFAULT_BUDGET_MS,
-    ) -> None:
-        """Store results together with the statuses and flips they caused, atomically;
-        ``alerts`` are pending deliveries stored in the same transaction, each keeping
-        the ids of the flips it points at by position in ``flips``; the results' hourly
-        rollups are updated in the same transaction."""
 
     async def vantage_statuses(self) -> dict[VantageKey, VantageStatus]:
         """Every vantage's status of every target, by (provider, model, vantage)."""

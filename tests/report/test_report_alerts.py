@@ -11,6 +11,7 @@ from harness.policy.status import State
 from harness.report import read_page, render_page, status_document
 from harness.settings.config import Settings
 from harness.store import Store
+from tests.store_shortcuts import record_run
 
 
 async def test_the_last_sent_alert_is_shown_per_model(filled_store: Store, now: datetime) -> None:
@@ -27,7 +28,7 @@ async def test_the_last_sent_alert_is_shown_per_model(filled_store: Store, now: 
             created_at=now - timedelta(minutes=minutes),
             targets=(AlertTarget(provider, model, State.UP),),
         )
-        await filled_store.record_run([], [], [], alerts=[draft])
+        await record_run(filled_store, [], [], [], alerts=[draft])
     first, second, _ = await filled_store.claim_alerts(["d"], now=now, lease=timedelta(minutes=1))
     for claimed in (first, second):
         await filled_store.finish_alert(claimed.id, at=sent_at, error=None, retry_at=None)

@@ -16,6 +16,7 @@ from harness.policy.status import Thresholds, replay
 from harness.report import read_page, render_page, status_document, status_markdown
 from harness.settings.config import Settings
 from harness.store import Store, open_store
+from tests.store_shortcuts import record_run
 
 SETTINGS = Settings.model_validate(
     tomllib.loads(
@@ -91,7 +92,7 @@ async def test_p99_is_shown_from_a_hundred_samples(
     ]
     async with open_store(tmp_path / "h.db") as store:
         statuses, flips = replay(results, Thresholds())
-        await store.record_run(results, list(statuses.values()), flips)
+        await record_run(store, results, list(statuses.values()), flips)
         page = await read_page(store, Settings(), now=now)
 
     facts = model_card(render_page(page), "AutonomousAI", "llama").select_one(".facts")

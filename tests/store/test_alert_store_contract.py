@@ -15,6 +15,7 @@ from harness.policy.deliveries import (
 from harness.policy.status import Flip, State
 from harness.result import FailureKind, ProbeResult
 from harness.store import Store
+from tests.store_shortcuts import record_run
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 PASS = ProbeResult("P", "m", "ping", T0, ok=True, ttfc_ms=100.0, total_ms=300.0)
@@ -54,7 +55,7 @@ async def test_deliveries_are_stored_with_the_flips_they_point_at(store: Store) 
     flips = [flip("a", State.DOWN), flip("b", State.DOWN), flip("c", State.THROTTLED)]
     targets = (AlertTarget("P", "a", State.DOWN), AlertTarget("P", "c", State.THROTTLED))
     drafts = [draft("d1", flips=(0, 2), targets=targets), draft("d2", flips=(0, 2))]
-    await store.record_run([PASS], [], flips, alerts=drafts)
+    await record_run(store, [PASS], [], flips, alerts=drafts)
     stored = await store.flips()
     assert len(stored) == 3
     second, first = await store.alert_deliveries()
@@ -70,12 +71,12 @@ async def test_deliveries_are_stored_with_the_flips_they_point_at(store: Store) 
 
 
 async def test_deliveries_alone_can_be_recorded(store: Store) -> None:
-    await store.record_run([], [], [], alerts=[draft()])
+    await record_run(store, [], [], [], alerts=[draft()])
     assert len(await store.alert_deliveries()) == 1
 
 
 async def test_a_claim_takes_due_deliveries_once_until_its_lease_ends(store: Store) -> None:
-    await store.record_run([], [], [], alerts=[draft("d1"), draft("d2"), draft("d1")])
+    await record_run(store, [], [], [], alerts=[draft("d1"), draft("d2"), draft("d1")])
     lease = timedelta(seconds=30)
     claimed = await store.claim_alerts(["d1"], now=at(1), lease=lease)
     assert [c.destination for c in claimed] == ["d1", "d1"]
@@ -88,7 +89,7 @@ async def test_a_claim_takes_due_deliveries_once_until_its_lease_ends(store: Sto
 
 
 async def test_finishing_records_sent_retry_and_give_up(store: Store) -> None:
-    await store.record_run([], [], [], alerts=[draft("d"), draft("d"), draft("d")])
+    await record_run(store, [], [], [], alerts=[draft("d"), draft("d"), draft("d")])
     lease = timedelta(seconds=30)
     sent, retried, given_up = await store.claim_alerts(["d"], now=at(1), lease=lease)
     await store.finish_alert(sent.id, at=at(2), error=None, retry_at=None)
@@ -111,8 +112,8 @@ async def test_last_alerts_gives_the_newest_per_target(store: Store) -> None:
     a_down = (AlertTarget("P", "a", State.DOWN),)
     a_up = (AlertTarget("P", "a", State.UP),)
     b_down = (AlertTarget("P", "b", State.DOWN),)
-    await store.record_run([], [], [], alerts=[draft(minutes=0, targets=a_down + b_down)])
-    await store.record_run([], [], [], alerts=[draft(minutes=5, targets=a_up, title="P up")])
+    await record_run(store, [], [], [], alerts=[draft(minutes=0, targets=a_down + b_down)])
+    await record_run(store, [], [], [], alerts=[draft(minutes=5, targets=a_up, title="P up")])
     (first, _) = await store.claim_alerts(["d1"], now=at(6), lease=timedelta(seconds=1))
     await store.finish_alert(first.id, at=at(6), error=None, retry_at=None)
 
@@ -142,7 +143,7 @@ async def test_offline_since_is_the_start_of_the_newest_offline_stretch(store: S
 
 
 async def test_prune_removes_old_deliveries(store: Store) -> None:
-    await store.record_run([], [], [], alerts=[draft(minutes=0), draft(minutes=60)])
+    await record_run(store, [], [], [], alerts=[draft(minutes=0), draft(minutes=60)])
     assert await store.prune(at(30)) == 1
     (kept,) = await store.alert_deliveries()
     assert kept.created_at == at(60)

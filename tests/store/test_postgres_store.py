@@ -11,7 +11,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from harness.errors import StoreError, StoreUnavailable
 from harness.pipeline.run import record, spool_of, store_results
@@ -22,8 +21,10 @@ from harness.policy.status import State, TargetStatus
 from harness.result import FailureKind, ProbeResult
 from harness.settings.config import Settings
 from harness.store import make_store, sqlite
-from harness.store.postgres import MIGRATIONS, RESULT_COLUMNS, PostgresStore, result_row
+from harness.store.postgres import MIGRATIONS, VALUES, PostgresStore
+from harness.store.rows import RowMap
 from tests.postgres_cluster import PostgresCluster
+from tests.store_shortcuts import record_run
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 PASS = ProbeResult("P", "m", "ping", T0, ok=True, ttfc_ms=100.0, total_ms=300.0)
@@ -147,28 +148,27 @@ LATER_RESULT_COLUMNS = ("prompt_tokens", "completion_tokens", "loop_lag_ms")
 """The results columns that later migrations add."""
 
 
-async def _apply_first_migration_only(url: str) -> None:
+def _apply_first_migration_only(url: str) -> None:
     """A store at schema version 1, with a result, a status and a flip."""
-    async with await psycopg.AsyncConnection.connect(
-        url, autocommit=True, row_factory=dict_row
-    ) as conn:
-        await conn.execute(
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
             " applied_at TIMESTAMPTZ NOT NULL)"
         )
-        await MIGRATIONS[0](conn)
-        await conn.execute("INSERT INTO schema_migrations VALUES (1, 'create_tables', now())")
-        await conn.execute("INSERT INTO targets VALUES ('P', 'm')")
-        first = [c for c in RESULT_COLUMNS if c not in LATER_RESULT_COLUMNS]
-        values = dict(zip(RESULT_COLUMNS, result_row(PASS), strict=True))
-        await conn.execute(
+        MIGRATIONS[0](conn)
+        conn.execute("INSERT INTO schema_migrations VALUES (1, 'create_tables', now())")
+        conn.execute("INSERT INTO targets VALUES ('P', 'm')")
+        rows = RowMap(ProbeResult, VALUES)
+        first = [c for c in rows.columns if c not in LATER_RESULT_COLUMNS]
+        values = dict(zip(rows.columns, rows.row(PASS), strict=True))
+        conn.execute(
             sql.SQL("INSERT INTO results ({}) VALUES ({})").format(
                 sql.SQL(", ").join(map(sql.Identifier, first)),
                 sql.SQL(", ").join(sql.Placeholder() * len(first)),
             ),
             [values[c] for c in first],
         )
-        await conn.execute(
+        conn.execute(
             """INSERT INTO status VALUES ('P', 'm', 'up', %s, 1, 0, %s, %s, NULL, NULL,
                '{}', 'up')""",
             (T0, T0, T0),
@@ -177,7 +177,7 @@ async def _apply_first_migration_only(url: str) -> None:
 
 async def test_an_older_schema_is_upgraded_on_open(postgres: PostgresCluster) -> None:
     url = postgres.new_schema()
-    await _apply_first_migration_only(url)
+    _apply_first_migration_only(url)
     store = pg(url)
     await store.open()
     try:
@@ -248,7 +248,7 @@ async def test_two_processes_claiming_at_once_never_share_a_delivery(
     await a.open()
     await b.open()
     try:
-        await a.record_run([], [], [], alerts=[_draft(f"t{i}") for i in range(40)])
+        await record_run(a, [], [], [], alerts=[_draft(f"t{i}") for i in range(40)])
         lease = timedelta(minutes=1)
         claims = await asyncio.gather(
             *(store.claim_alerts(["d"], now=at(1), lease=lease, limit=3) for store in (a, b) * 10)
@@ -264,7 +264,7 @@ async def test_nul_characters_round_trip_in_alerts_and_rollups(postgres: Postgre
     store = pg(postgres.new_schema())
     await store.open()
     try:
-        await store.record_run([replace(PASS, provider="P\x00")], [], [], alerts=[_draft("t\x00")])
+        await record_run(store, [replace(PASS, provider="P\x00")], [], [], alerts=[_draft("t\x00")])
         (delivery,) = await store.alert_deliveries()
         assert (delivery.title, delivery.body) == ("t\x00", "b\x00ody")
         assert delivery.targets == (AlertTarget("P\x00", "m", State.DOWN),)

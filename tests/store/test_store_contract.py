@@ -19,6 +19,7 @@ from harness.policy.status import Flip, State, TargetStatus, Thresholds, replay
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from harness.store import Store
 from harness.store.base import Decide
+from tests.store_shortcuts import record_run, uptime
 
 NewStore = Callable[..., Store]  # the new_store fixture (conftest.py)
 
@@ -127,9 +128,9 @@ async def test_results_limit_keeps_the_newest(store: Store) -> None:
     assert [r.started_at for r in await store.results(limit=3)] == [at(9), at(8), at(7)]
 
 
-async def test_recent_gives_the_newest_of_one_target(store: Store) -> None:
+async def test_one_targets_results_with_a_limit_are_its_newest(store: Store) -> None:
     await store.add_results([*series(PASS, range(5)), replace(PASS, model="n", started_at=at(9))])
-    recent = await store.recent("P", "m", 2)
+    recent = await store.results(provider="P", model="m", limit=2)
     assert [(r.model, r.started_at) for r in recent] == [("m", at(4)), ("m", at(3))]
 
 
@@ -152,13 +153,13 @@ async def test_uptime_leaves_out_inconclusive_results(store: Store) -> None:
     await store.add_results(
         [*series(PASS, range(3)), *series(FAIL, range(3, 4)), *series(OFFLINE, range(4, 9))]
     )
-    assert await store.uptime("P", "m", T0) == Uptime(ok=3, total=4)
+    assert await uptime(store, "P", "m", T0) == Uptime(ok=3, total=4)
 
 
 async def test_uptime_counts_only_results_since(store: Store) -> None:
     await store.add_results([*series(FAIL, range(5)), *series(PASS, range(5, 8))])
-    assert await store.uptime("P", "m", at(5)) == Uptime(ok=3, total=3)
-    assert await store.uptime("P", "x", T0) == Uptime(ok=0, total=0)
+    assert await uptime(store, "P", "m", at(5)) == Uptime(ok=3, total=3)
+    assert await uptime(store, "P", "x", T0) == Uptime(ok=0, total=0)
 
 
 async def test_latency_uses_only_passing_results(store: Store) -> None:
@@ -261,7 +262,7 @@ async def test_statuses_that_fail_midway_leave_nothing(store: Store) -> None:
 async def test_a_run_is_recorded_with_its_statuses_and_flips(store: Store) -> None:
     results = series(FAIL, range(3))
     statuses, flips = replay(results, Thresholds())
-    await store.record_run(results, list(statuses.values()), flips)
+    await record_run(store, results, list(statuses.values()), flips)
     assert len(await store.results()) == 3
     assert await store.statuses() == statuses
     assert len(await store.flips()) == len(flips)
@@ -271,7 +272,7 @@ async def test_a_run_whose_statuses_fail_keeps_none_of_its_results(store: Store)
     statuses, flips = replay([FAIL], Thresholds())
     (status,) = statuses.values()
     with pytest.raises(StoreError):
-        await store.record_run([FAIL], [replace(status, pass_streak=2**64)], flips)
+        await record_run(store, [FAIL], [replace(status, pass_streak=2**64)], flips)
     assert await store.results() == []
     assert await store.statuses() == {}
 
@@ -347,7 +348,7 @@ async def test_a_run_that_fails_leaves_its_rollups_untouched(store: Store) -> No
     statuses, flips = replay([FAIL], Thresholds())
     (status,) = statuses.values()
     with pytest.raises(StoreError):
-        await store.record_run([FAIL, PASS], [replace(status, pass_streak=2**64)], flips)
+        await record_run(store, [FAIL, PASS], [replace(status, pass_streak=2**64)], flips)
     (rollup,) = await store.rollups(T0)
     assert (rollup.ok, rollup.failed) == (1, 0)
 

@@ -23,6 +23,7 @@ from harness.store import open_store
 from harness.store.copy import copy_store
 from harness.store.postgres import PostgresStore
 from tests.postgres_cluster import PostgresCluster
+from tests.store_shortcuts import record_run
 
 ROWS = 100_000
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -60,7 +61,7 @@ async def _fill(path: Path, rows: int = ROWS) -> None:
                 )
                 for destination in ("d1", "d2")
             ]
-            await store.record_run([], [], run_flips, alerts=drafts)
+            await record_run(store, [], [], run_flips, alerts=drafts)
         (sent, *_) = await store.claim_alerts(["d1"], now=NOW, lease=timedelta(seconds=30))
         await store.finish_alert(sent.id, at=NOW, error=None, retry_at=None)
 

@@ -30,7 +30,7 @@ async def test_an_older_store_gains_the_token_columns(
     names = [f.name for f in dataclasses.fields(ProbeResult)]
     old_columns = names[: names.index("run_id") + 1]  # the first schema's columns
     values = [getattr(OLD, c) for c in old_columns]
-    values[old_columns.index("started_at")] = sqlite_store._to_us(T0)
+    values[old_columns.index("started_at")] = sqlite_store.VALUES.time(T0)
     values[old_columns.index("end")] = OLD.end.value
     values[old_columns.index("source")] = OLD.source.value
     conn = sqlite3.connect(path)

@@ -1,0 +1,721 @@
+"""The one SQL store: :class:`harness.store.base.Store` written once, over a dialect.
+
+Every call is one unit of work: a plain function of a connection (a
+:class:`~harness.store.dialect.Session`) that the dialect runs off the event loop, on a
+thread, in one transaction, the way datasette runs SQLite. Both drivers are used
+synchronously (sqlite3; psycopg's blocking connection and pool), because then the logic
+exists once rather than once per concurrency model: a transaction never spans an
+``await``, the event loop never waits on the database, and a dialect differs only in
+what :mod:`harness.store.dialect` lists. The SQLite dialect runs every unit on one
+thread (one writer, calls in the order they were made); the PostgreSQL one on a thread
+per pooled connection.
+
+Every write of a run (results, their hourly rollups, statuses, flips, per-vantage
+statuses, alert deliveries) is one serialised unit: the rollups are read, merged and
+written back, and a consensus decision reads the statuses it replaces, so runs take
+turns under the dialect's write lock and a change is flipped exactly once.
+
+Besides the Store interface, the store copies itself (``harness store migrate``, see
+:mod:`harness.store.copy`): rows in id order out of one store, into another in batches
+that each commit with a record of how far the copy got.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from harness.policy.aggregate import LatencySummary, Uptime
+from harness.policy.consensus import RunDecision, VantageKey, VantageStatus
+from harness.policy.deliveries import (
+    AlertDelivery,
+    AlertDraft,
+    AlertTarget,
+    DeliveryState,
+    TargetAlert,
+)
+from harness.policy.rollup import HourRollup, fold, hour_of
+from harness.policy.status import Flip, TargetStatus
+from harness.probing.looplag import DEFAULT_BUDGET_MS
+from harness.result import FailureKind, ProbeResult
+from harness.store.base import Decide
+from harness.store.dialect import Dialect, Session
+from harness.store.rows import ROLLUP_COLUMNS, VANTAGE_COLUMNS, RowMap, Rows, columns
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
+
+
+def names(columns: Sequence[str]) -> str:
+    """Column names, quoted (``end`` is a keyword), for a statement."""
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def insert(table: str, columns: Sequence[str]) -> str:
+    """``INSERT`` of one row of ``columns``."""
+    return f"INSERT INTO {table} ({names(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """``INSERT`` of one row of ``columns``, replacing the row with the same ``key``."""
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
+    return f"{insert(table, columns)} ON CONFLICT ({names(key)}) DO UPDATE SET {updates}"
+
+
+_RESULTS = columns(ProbeResult)
+_STATUS = columns(TargetStatus)
+_FLIP = columns(Flip)
+_DELIVERY = columns(AlertDelivery, without=("targets",))
+_SELECT_RESULTS = f"SELECT {names(_RESULTS)} FROM results"
+_SELECT_ROLLUPS = f"SELECT {names(ROLLUP_COLUMNS)} FROM rollups"
+_INSERT_TARGET = "INSERT INTO targets (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
+_INSERT_FLIP = insert("flips", _FLIP)
+_UPSERT_STATUS = upsert("status", _STATUS, ("provider", "model"))
+_UPSERTVANTAGE_COLUMNS = upsert("vantage_status", VANTAGE_COLUMNS, ("provider", "model", "vantage"))
+UPSERT_ROLLUP = upsert("rollups", ROLLUP_COLUMNS, ("provider", "model", "hour"))
+_INSERT_ALERT = insert("alerts", _DELIVERY[1:])  # the database gives its id
+_UPSERT_PROGRESS = upsert(
+    "copy_progress", ("source", "table", "last_id", "copied"), ("source", "table")
+)
+_INSERT_ALERT_TARGET = (
+    "INSERT INTO alert_targets (alert_id, provider, model, state) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
+_NEWEST_FIRST = "ORDER BY started_at DESC, id DESC"
+_ROLLUP_KEY = attrgetter("provider", "model", "hour")
+_PER_STATEMENT = 100
+"""Rows of parameters spelled out in one statement: within SQLite's oldest limit of 999."""
+
+COUNTED_TABLES = (
+    "results",
+    "flips",
+    "alerts",
+    "alert_targets",
+    "rollups",
+    "status",
+    "vantage_status",
+    "targets",
+)
+"""The tables whose rows :meth:`SQLStore.row_counts` counts."""
+
+
+@dataclass(frozen=True)
+class CopyProgress:
+    """How far a copy from one source store has got in one table: the last id copied
+    (rows go in id order) and the rows copied."""
+
+    source: str
+    table: str
+    last_id: int = 0
+    copied: int = 0
+
+
+class SQLStore:
+    """The :class:`harness.store.base.Store` on a SQL database, spoken through ``dialect``."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.where = dialect.where
+        self._rows = Rows(dialect.values)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.where!r})"
+
+    async def open(self) -> None:
+        """Create or open the store and bring its schema up to date."""
+        await self.dialect.open()
+
+    async def close(self) -> None:
+        """Release the store; safe to call twice."""
+        await self.dialect.close()
+
+    # --- results --------------------------------------------------------------------
+
+    async def add_results(
+        self, results: Sequence[ProbeResult], *, lag_budget_ms: float = DEFAULT_BUDGET_MS
+    ) -> None:
+        """Store a batch of results (and their rollups) in one transaction."""
+        if results:
+            await self._record(results, RunDecision([], [], [], {}), lag_budget_ms)
+
+    async def results(
+        self,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[ProbeResult]:
+        """Results matching every given filter, newest first."""
+        v = self.dialect.values
+        where: list[str] = []
+        params: list[Any] = []
+        for clause, value in (
+            ("provider = ?", None if provider is None else v.text(provider)),
+            ("model = ?", None if model is None else v.text(model)),
+            ("started_at >= ?", None if since is None else v.time(since)),
+            ("started_at < ?", None if until is None else v.time(until)),
+        ):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        sql = _SELECT_RESULTS
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" {_NEWEST_FIRST}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+
+        def query(s: Session) -> list[ProbeResult]:
+            return [self._rows.result.load(row) for row in s.execute(sql, params)]
+
+        return await self.dialect.read(query)
+
+    async def recent_by_target(
+        self, targets: Sequence[tuple[str, str]], limit: int
+    ) -> dict[tuple[str, str], list[ProbeResult]]:
+        """The newest ``limit`` results of each target, newest first, in one call (a page
+        reads every target's history bar)."""
+        wanted = list(dict.fromkeys(targets))
+        v = self.dialect.values
+        join = self.dialect.join_newest(
+            "results",
+            "r",
+            f"WHERE provider = w.provider AND model = w.model {_NEWEST_FIRST} LIMIT ?",
+        )
+
+        def query(s: Session) -> dict[tuple[str, str], list[ProbeResult]]:
+            found: dict[tuple[str, str], list[ProbeResult]] = {t: [] for t in wanted}
+            for start in range(0, len(wanted), _PER_STATEMENT):
+                chunk = wanted[start : start + _PER_STATEMENT]
+                rows = ", ".join(f"(?, ?, {n})" for n in range(len(chunk)))
+                params = [v.text(x) for target in chunk for x in target]
+                for n, *row in s.execute(
+                    f"""WITH w (provider, model, n) AS (VALUES {rows})
+                        SELECT w.n, {", ".join(f'r."{c}"' for c in _RESULTS)} FROM w {join}
+                        ORDER BY w.n, r.started_at DESC, r.id DESC""",
+                    [*params, limit],
+                ):
+                    found[chunk[n]].append(self._rows.result.load(row))
+            return found
+
+        return await self.dialect.read(query)
+
+    async def targets(self) -> list[tuple[str, str]]:
+        """Every (provider, model) the store has seen, sorted."""
+        text_of = self.dialect.values.text_of
+
+        def query(s: Session) -> list[tuple[str, str]]:
+            rows = s.execute("SELECT provider, model FROM targets")
+            return sorted((text_of(p), text_of(m)) for p, m in rows)
+
+        return await self.dialect.read(query)
+
+    async def latency(
+        self, provider: str, model: str, since: datetime, max_rows: int = 1000
+    ) -> LatencySummary:
+        """Latency over the newest ``max_rows`` passing results since ``since``."""
+        v = self.dialect.values
+        params = (v.text(provider), v.text(model), v.time(since), max_rows)
+
+        def query(s: Session) -> LatencySummary:
+            rows = s.execute(
+                """SELECT ttfc_ms, total_ms FROM results
+                   WHERE provider = ? AND model = ? AND started_at >= ? AND ok
+                   ORDER BY started_at DESC LIMIT ?""",
+                params,
+            )
+            return LatencySummary.from_samples((ttfc, total) for ttfc, total in rows)
+
+        return await self.dialect.read(query)
+
+    # --- statuses and runs ------------------------------------------------------------
+
+    async def statuses(self) -> dict[tuple[str, str], TargetStatus]:
+        """The current status of every target that has one."""
+        return await self.dialect.read(self._statuses)
+
+    async def save_statuses(self, statuses: Sequence[TargetStatus], flips: Sequence[Flip]) -> None:
+        """Replace the given targets' statuses and append the flips, in one transaction."""
+        if statuses or flips:
+            await self._record((), RunDecision(list(statuses), [], list(flips), {}))
+
+    async def vantage_statuses(self) -> dict[VantageKey, VantageStatus]:
+        """Every vantage's status of every target, by (provider, model, vantage)."""
+        return await self.dialect.read(self._vantage_statuses)
+
+    async def record_vantage_run(
+        self,
+        results: Sequence[ProbeResult],
+        decide: Decide,
+        *,
+        lag_budget_ms: float = DEFAULT_BUDGET_MS,
+    ) -> RunDecision:
+        """Store ``results`` with what ``decide`` makes of them (statuses, flips, alerts),
+        and the results' hourly rollups, in one transaction under the write lock, so
+        consensus decisions never interleave and a change is flipped exactly once."""
+
+        def run(s: Session) -> RunDecision:
+            decision = decide(self._statuses(s), self._vantage_statuses(s))
+            self._write_run(s, results, decision, lag_budget_ms)
+            return decision
+
+        return await self.dialect.write(run, serialised=True)
+
+    async def _record(
+        self,
+        results: Sequence[ProbeResult],
+        decision: RunDecision,
+        lag_budget_ms: float = DEFAULT_BUDGET_MS,
+    ) -> None:
+        await self.dialect.write(
+            lambda s: self._write_run(s, results, decision, lag_budget_ms), serialised=True
+        )
+
+    def _statuses(self, s: Session) -> dict[tuple[str, str], TargetStatus]:
+        rows = s.execute(f"SELECT {names(_STATUS)} FROM status")
+        return {status.target: status for status in map(self._rows.status.load, rows)}
+
+    def _vantage_statuses(self, s: Session) -> dict[VantageKey, VantageStatus]:
+        rows = s.execute(f"SELECT {names(VANTAGE_COLUMNS)} FROM vantage_status")
+        return {view.key: view for view in map(self._rows.vantage_of, rows)}
+
+    def _write_run(
+        self,
+        s: Session,
+        results: Sequence[ProbeResult],
+        decision: RunDecision,
+        lag_budget_ms: float,
+    ) -> None:
+        """The writes of one run, inside the caller's serialised transaction: results
+        and their hourly rollups, statuses, flips, per-vantage statuses, and the alerts
+        pointing at those flips by position."""
+        rows = self._rows
+        self._add_targets(
+            s,
+            {r.target for r in results}
+            | {status.target for status in decision.statuses}
+            | {(f.provider, f.model) for f in decision.flips}
+            | {view.status.target for view in decision.vantages},
+        )
+        if results:
+            s.bulk_insert("results", _RESULTS, map(rows.result.row, results))
+            self._merge_rollups(s, fold(results, lag_budget_ms).values())
+        s.executemany(_UPSERT_STATUS, map(rows.status.row, decision.statuses))
+        flip_ids = [s.insert(_INSERT_FLIP, rows.flip.row(f)) for f in decision.flips]
+        s.executemany(_UPSERTVANTAGE_COLUMNS, map(rows.vantage, decision.vantages))
+        for draft in decision.alerts:
+            self._insert_alert(s, _pending(draft, [flip_ids[i] for i in draft.flips]))
+
+    def _add_targets(self, s: Session, targets: Iterable[tuple[str, str]]) -> None:
+        text = self.dialect.values.text
+        s.executemany(_INSERT_TARGET, [(text(p), text(m)) for p, m in sorted(targets)])
+
+    def _merge_rollups(self, s: Session, deltas: Iterable[HourRollup]) -> None:
+        """Add ``deltas`` to the stored rollups of their targets and hours, reading the
+        stored ones of those hours in one statement and writing all back in another."""
+        merged = {d.key: d for d in deltas}
+        if not merged:
+            return
+        time = self.dialect.values.time
+        hours, params = self.dialect.any_of("hour", sorted({time(h) for _, _, h in merged}))
+        for stored in map(
+            self._rows.rollup_of, s.execute(f"{_SELECT_ROLLUPS} WHERE {hours}", params)
+        ):
+            delta = merged.get(stored.key)
+            if delta is not None:
+                stored.merge(delta)
+                merged[stored.key] = stored
+        s.executemany(UPSERT_ROLLUP, map(self._rows.rollup, merged.values()))
+
+    def _insert_alert(self, s: Session, delivery: AlertDelivery) -> None:
+        """Store ``delivery`` and its targets under a new id."""
+        alert_id = s.insert(_INSERT_ALERT, self._rows.delivery.row(delivery)[1:])
+        text = self.dialect.values.text
+        s.executemany(
+            _INSERT_ALERT_TARGET,
+            [(alert_id, text(t.provider), text(t.model), t.state.value) for t in delivery.targets],
+        )
+
+    async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
+        """Recorded flips, newest first, optionally of one provider."""
+        where = "" if provider is None else "WHERE provider = ?"
+        params = [limit] if provider is None else [self.dialect.values.text(provider), limit]
+        sql = f"SELECT {names(_FLIP)} FROM flips {where} ORDER BY at DESC, id DESC LIMIT ?"
+
+        def query(s: Session) -> list[Flip]:
+            return [self._rows.flip.load(row) for row in s.execute(sql, params)]
+
+        return await self.dialect.read(query)
+
+    async def prune(self, older_than: datetime) -> int:
+        """Delete results, flips and alert deliveries older than ``older_than``; the rows
+        deleted, together."""
+        time = self.dialect.values.time
+        cutoff, whole_hours = time(older_than), time(hour_of(older_than))
+
+        def prune(s: Session) -> int:
+            results = s.execute("DELETE FROM results WHERE started_at < ?", (cutoff,)).rowcount
+            flips = s.execute("DELETE FROM flips WHERE at < ?", (cutoff,)).rowcount
+            alerts = s.execute("DELETE FROM alerts WHERE created_at < ?", (cutoff,)).rowcount
+            # Hours wholly before the cutoff; the hour holding it keeps its counts.
+            s.execute("DELETE FROM rollups WHERE hour < ?", (whole_hours,))
+            return results + flips + alerts
+
+        return await self.dialect.write(prune)
+
+    # --- rollups ----------------------------------------------------------------------
+
+    async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
+        """Every target's uptime from the hour holding ``since`` on, summed from the
+        rollups in SQL; inconclusive results left out."""
+        v = self.dialect.values
+        start = v.time(hour_of(since))
+
+        def query(s: Session) -> dict[tuple[str, str], Uptime]:
+            rows = s.execute(
+                """SELECT provider, model, SUM(ok), SUM(ok + failed + throttled) FROM rollups
+                   WHERE hour >= ? GROUP BY provider, model""",
+                (start,),
+            )
+            return {
+                (v.text_of(p), v.text_of(m)): Uptime(ok=int(ok), total=int(total))
+                for p, m, ok, total in rows
+            }
+
+        return await self.dialect.read(query)
+
+    async def rollups(self, since: datetime) -> list[HourRollup]:
+        """Every target's hourly rollups from the hour holding ``since`` on, ordered by
+        provider, model and hour."""
+        start = self.dialect.values.time(hour_of(since))
+
+        def query(s: Session) -> list[HourRollup]:
+            rows = s.execute(
+                f"{_SELECT_ROLLUPS} WHERE hour >= ? ORDER BY provider, model, hour", (start,)
+            )
+            # And again as Python sorts (cheaply: they come sorted), since a dialect may
+            # store a name as other text, which the database sorts elsewhere.
+            return sorted(map(self._rows.rollup_of, rows), key=_ROLLUP_KEY)
+
+        return await self.dialect.read(query)
+
+    async def integrity_ok(self) -> bool:
+        """True when the backend's own consistency check passes."""
+        return await self.dialect.integrity_ok()
+
+    async def offline_since(self) -> datetime | None:
+        """When the harness's host went offline (see the Store protocol)."""
+        offline = FailureKind.HARNESS_OFFLINE.value
+
+        def query(s: Session) -> datetime | None:
+            newest = s.execute(f"SELECT kind FROM results {_NEWEST_FIRST} LIMIT 1").fetchone()
+            if newest is None or newest[0] != offline:
+                return None
+            # Both walk the time index from the newest row and stop early.
+            conclusive = s.execute(
+                """SELECT started_at FROM results WHERE kind IS NULL OR kind <> ?
+                   ORDER BY started_at DESC LIMIT 1""",
+                (offline,),
+            ).fetchone()
+            if conclusive is None:
+                (start,) = s.execute("SELECT MIN(started_at) FROM results").fetchone()
+            else:
+                (start,) = s.execute(
+                    "SELECT MIN(started_at) FROM results WHERE started_at > ?", conclusive
+                ).fetchone()
+            return None if start is None else self.dialect.values.time_of(start)
+
+        return await self.dialect.read(query)
+
+    # --- alert deliveries -------------------------------------------------------------
+
+    async def claim_alerts(
+        self, destinations: Sequence[str], *, now: datetime, lease: timedelta, limit: int = 100
+    ) -> list[AlertDelivery]:
+        """Claim the pending deliveries due by ``now`` (see the Store protocol); rows that
+        a concurrent claim holds are skipped, not waited for."""
+        v = self.dialect.values
+        keys = [v.text(d) for d in dict.fromkeys(destinations)]
+        if not keys:
+            return []
+        due, until = v.time(now), v.time(now + lease)
+
+        def claim(s: Session) -> list[AlertDelivery]:
+            wanted, params = self.dialect.any_of("destination", keys)
+            ids = [
+                row[0]
+                for row in s.execute(
+                    f"""SELECT id FROM alerts
+                        WHERE state = ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+                          AND {wanted}
+                        ORDER BY id LIMIT ?{self.dialect.skip_locked}""",
+                    (DeliveryState.PENDING.value, due, *params, limit),
+                )
+            ]
+            if not ids:
+                return []
+            claimed, params = self.dialect.any_of("id", ids)
+            s.execute(
+                f"UPDATE alerts SET attempts = attempts + 1, next_attempt_at = ? WHERE {claimed}",
+                (until, *params),
+            )
+            return self._deliveries(s, claimed, params)
+
+        return await self.dialect.write(claim)
+
+    async def finish_alert(
+        self, alert_id: int, *, at: datetime, error: str | None, retry_at: datetime | None
+    ) -> None:
+        """Record a delivery attempt's outcome (see the Store protocol)."""
+        v = self.dialect.values
+        if error is None:
+            sql = "UPDATE alerts SET state = ?, sent_at = ?, next_attempt_at = NULL WHERE id = ?"
+            params: tuple[Any, ...] = (DeliveryState.SENT.value, v.time(at), alert_id)
+        elif retry_at is not None:
+            sql = "UPDATE alerts SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?"
+            params = (DeliveryState.PENDING.value, v.text(error), v.time(retry_at), alert_id)
+        else:
+            sql = "UPDATE alerts SET state = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?"
+            params = (DeliveryState.FAILED.value, v.text(error), alert_id)
+        await self.dialect.write(lambda s: s.execute(sql, params))
+
+    async def alert_deliveries(self, *, limit: int = 50) -> list[AlertDelivery]:
+        """Stored deliveries, newest first."""
+
+        def query(s: Session) -> list[AlertDelivery]:
+            newest = "id IN (SELECT id FROM alerts ORDER BY id DESC LIMIT ?)"
+            return self._deliveries(s, newest, (limit,))[::-1]
+
+        return await self.dialect.read(query)
+
+    async def last_alerts(self, *, sent_only: bool = False) -> dict[tuple[str, str], TargetAlert]:
+        """The newest delivery about each target (only sent ones with ``sent_only``)."""
+        where = "WHERE a.state = 'sent'" if sent_only else ""
+        sql = f"""SELECT provider, model, state, kind, title, created_at, sent_at FROM (
+                      SELECT t.provider, t.model, t.state, a.kind, a.title, a.created_at,
+                             a.sent_at,
+                             ROW_NUMBER() OVER (
+                                 PARTITION BY t.provider, t.model
+                                 ORDER BY a.created_at DESC, a.sent_at DESC NULLS LAST,
+                                          a.id DESC
+                             ) AS n
+                      FROM alert_targets t JOIN alerts a ON a.id = t.alert_id {where}
+                  ) AS newest WHERE n = 1"""
+
+        def query(s: Session) -> dict[tuple[str, str], TargetAlert]:
+            alerts = map(self._rows.target_alert.load, s.execute(sql))
+            return {(a.provider, a.model): a for a in alerts}
+
+        return await self.dialect.read(query)
+
+    def _deliveries(self, s: Session, which: str, params: Sequence[Any]) -> list[AlertDelivery]:
+        """The deliveries whose ``id`` meets the condition ``which``, in id order, with
+        their targets."""
+        targets: dict[int, list[AlertTarget]] = {}
+        for alert_id, *row in s.execute(
+            f"""SELECT alert_id, provider, model, state FROM alert_targets
+                WHERE alert_id IN (SELECT id FROM alerts WHERE {which})
+                ORDER BY provider, model""",
+            params,
+        ):
+            targets.setdefault(alert_id, []).append(self._rows.alert_target.load(row))
+        rows = s.execute(f"SELECT {names(_DELIVERY)} FROM alerts WHERE {which} ORDER BY id", params)
+        return [
+            self._rows.delivery.load(row, targets=tuple(targets.get(row[0], ()))) for row in rows
+        ]
+
+    # --- copying from one store into another (harness store migrate) ----------------
+
+    async def row_counts(self) -> dict[str, int]:
+        """The rows in each of :data:`COUNTED_TABLES`."""
+
+        def query(s: Session) -> dict[str, int]:
+            return {
+                table: int(s.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+                for table in COUNTED_TABLES
+            }
+
+        return await self.dialect.read(query)
+
+    async def results_after(self, after: int, limit: int) -> list[tuple[int, ProbeResult]]:
+        """The first ``limit`` results with an id over ``after``, in id order, by id."""
+        return await self._after("results", self._rows.result, after, limit)
+
+    async def flips_after(self, after: int, limit: int) -> list[tuple[int, Flip]]:
+        """The first ``limit`` flips with an id over ``after``, in id order, by id."""
+        return await self._after("flips", self._rows.flip, after, limit)
+
+    async def _after(
+        self, table: str, rows: RowMap[T], after: int, limit: int
+    ) -> list[tuple[int, T]]:
+        sql = f"SELECT id, {names(rows.columns)} FROM {table} WHERE id > ? ORDER BY id LIMIT ?"
+
+        def query(s: Session) -> list[tuple[int, T]]:
+            return [(row[0], rows.load(row[1:])) for row in s.execute(sql, (after, limit))]
+
+        return await self.dialect.read(query)
+
+    async def deliveries_after(self, after: int, limit: int) -> list[AlertDelivery]:
+        """The first ``limit`` alert deliveries with an id over ``after``, in id order."""
+        first = "id IN (SELECT id FROM alerts WHERE id > ? ORDER BY id LIMIT ?)"
+        return await self.dialect.read(lambda s: self._deliveries(s, first, (after, limit)))
+
+    async def flips_by_id(self, ids: Sequence[int]) -> dict[int, Flip]:
+        """The flips with ``ids`` (those still stored), by id."""
+        wanted = sorted(set(ids))
+
+        def query(s: Session) -> dict[int, Flip]:
+            found: dict[int, Flip] = {}
+            for start in range(0, len(wanted), _PER_STATEMENT):
+                which, params = self.dialect.any_of("id", wanted[start : start + _PER_STATEMENT])
+                for row in s.execute(f"SELECT id, {names(_FLIP)} FROM flips WHERE {which}", params):
+                    found[row[0]] = self._rows.flip.load(row[1:])
+            return found
+
+        return await self.dialect.read(query)
+
+    async def rollups_after(
+        self, after: tuple[str, str, datetime] | None, limit: int
+    ) -> list[HourRollup]:
+        """The first ``limit`` hourly rollups past the key ``after`` (from the first
+        without one), in the database's order of keys."""
+        v = self.dialect.values
+        params: list[Any] = []
+        sql = _SELECT_ROLLUPS
+        if after is not None:
+            sql += " WHERE (provider, model, hour) > (?, ?, ?)"
+            params = [v.text(after[0]), v.text(after[1]), v.time(after[2])]
+        sql += " ORDER BY provider, model, hour LIMIT ?"
+
+        def query(s: Session) -> list[HourRollup]:
+            return [self._rows.rollup_of(row) for row in s.execute(sql, [*params, limit])]
+
+        return await self.dialect.read(query)
+
+    async def copy_progress(self, source: str, table: str) -> CopyProgress:
+        """How far copying ``table`` from the store ``source`` into this one has got."""
+
+        def query(s: Session) -> CopyProgress:
+            row = s.execute(
+                'SELECT last_id, copied FROM copy_progress WHERE source = ? AND "table" = ?',
+                (source, table),
+            ).fetchone()
+            return (
+                CopyProgress(source, table, *map(int, row)) if row else CopyProgress(source, table)
+            )
+
+        return await self.dialect.read(query)
+
+    async def add_targets(self, targets: Iterable[tuple[str, str]]) -> None:
+        """Make ``targets`` known (the ones already known stay as they are)."""
+        wanted = set(targets)
+        await self.dialect.write(lambda s: self._add_targets(s, wanted))
+
+    async def copy_results(self, results: Sequence[ProbeResult], progress: CopyProgress) -> None:
+        """Add results copied from another store, and how far that copy has got, in one
+        transaction (their hourly rollups are copied apart: :meth:`put_rollups`)."""
+
+        def write(s: Session) -> None:
+            self._add_targets(s, {r.target for r in results})
+            s.bulk_insert("results", _RESULTS, map(self._rows.result.row, results))
+            self._save_progress(s, progress)
+
+        await self.dialect.write(write)
+
+    async def copy_flips(self, flips: Sequence[Flip], progress: CopyProgress) -> None:
+        """Add flips copied from another store, and how far that copy has got, in one
+        transaction."""
+
+        def write(s: Session) -> None:
+            self._add_targets(s, {(f.provider, f.model) for f in flips})
+            s.bulk_insert("flips", _FLIP, map(self._rows.flip.row, flips))
+            self._save_progress(s, progress)
+
+        await self.dialect.write(write)
+
+    async def copy_deliveries(
+        self,
+        deliveries: Sequence[AlertDelivery],
+        flips: Mapping[int, Flip],
+        progress: Sequence[CopyProgress],
+    ) -> None:
+        """Add alert deliveries copied from another store, with their targets, and how
+        far that copy has got, in one transaction. Their ids are this store's own, and
+        each points at the flips here equal to those its ``flip_ids`` name in ``flips``
+        (the other store's, by id); a flip this store lacks is left out."""
+
+        def write(s: Session) -> None:
+            here = self._find_flips(s, flips)
+            for delivery in deliveries:
+                ids = tuple(here[i] for i in delivery.flip_ids if i in here)
+                self._insert_alert(s, replace(delivery, flip_ids=ids))
+            for each in progress:
+                self._save_progress(s, each)
+
+        await self.dialect.write(write)
+
+    async def put_rollups(self, rollups: Sequence[HourRollup]) -> None:
+        """Store ``rollups`` in place of the stored ones of their targets and hours, in one
+        transaction under the write lock."""
+
+        def write(s: Session) -> None:
+            self._add_targets(s, {(r.provider, r.model) for r in rollups})
+            s.executemany(UPSERT_ROLLUP, map(self._rows.rollup, rollups))
+
+        await self.dialect.write(write, serialised=True)
+
+    def _save_progress(self, s: Session, progress: CopyProgress) -> None:
+        s.execute(
+            _UPSERT_PROGRESS, (progress.source, progress.table, progress.last_id, progress.copied)
+        )
+
+    def _find_flips(self, s: Session, flips: Mapping[int, Flip]) -> dict[int, int]:
+        """The id here of a flip equal to each of ``flips`` (by their ids elsewhere)."""
+        elsewhere = list(flips)
+        found: dict[int, int] = {}
+        for start in range(0, len(elsewhere), _PER_STATEMENT):
+            chunk = elsewhere[start : start + _PER_STATEMENT]
+            rows = ", ".join(f"(?, ?, ?, ?, ?, ?, {n})" for n in range(len(chunk)))
+            params = [value for i in chunk for value in self._rows.flip.row(flips[i])]
+            for n, here in s.execute(
+                f"""WITH w (provider, model, at, old, new, reason, n) AS (VALUES {rows})
+                    SELECT w.n, (
+                        SELECT f.id FROM flips f
+                        WHERE f.provider = w.provider AND f.model = w.model AND f.at = w.at
+                          AND f.old = w.old AND f.new = w.new AND f.reason = w.reason
+                        ORDER BY f.id LIMIT 1
+                    ) FROM w""",
+                params,
+            ):
+                if here is not None:
+                    found[chunk[n]] = here
+        return found
+
+
+def _pending(draft: AlertDraft, flip_ids: list[int]) -> AlertDelivery:
+    """The delivery of ``draft`` before its first attempt, pointing at ``flip_ids``."""
+    return AlertDelivery(
+        id=0,
+        kind=draft.kind,
+        destination=draft.destination,
+        label=draft.label,
+        title=draft.title,
+        body=draft.body,
+        notify_type=draft.notify_type,
+        created_at=draft.created_at,
+        targets=draft.targets,
+        flip_ids=tuple(flip_ids),
+        state=DeliveryState.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        last_error=None,
+        sent_at=None,
+    )

@@ -1,0 +1,42 @@
+"""What tests ask of a store beyond the interface the harness uses, through that interface.
+
+A run recorded with statuses, flips and alerts given rather than decided, and one
+target's uptime counted from its results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from harness.policy.aggregate import Uptime, uptime_of
+from harness.policy.consensus import RunDecision
+from harness.policy.deliveries import AlertDraft
+from harness.policy.status import Flip, TargetStatus
+from harness.probing.looplag import DEFAULT_BUDGET_MS
+from harness.result import ProbeResult
+from harness.store import Store
+
+
+async def record_run(
+    store: Store,
+    results: Sequence[ProbeResult],
+    statuses: Sequence[TargetStatus],
+    flips: Sequence[Flip],
+    alerts: Sequence[AlertDraft] = (),
+    *,
+    lag_budget_ms: float = DEFAULT_BUDGET_MS,
+) -> None:
+    """Store results with the statuses and flips given for them, and ``alerts`` pointing
+    at those flips by position, in one transaction (with the results' hourly rollups)."""
+    decision = RunDecision(
+        list(statuses), [], list(flips), {s.target: s for s in statuses}, list(alerts)
+    )
+    await store.record_vantage_run(
+        results, lambda shown, views: decision, lag_budget_ms=lag_budget_ms
+    )
+
+
+async def uptime(store: Store, provider: str, model: str, since: datetime) -> Uptime:
+    """Uptime of one target since ``since``, inconclusive results left out."""
+    return uptime_of(await store.results(provider=provider, model=model, since=since))
