@@ -17,8 +17,8 @@ import click
 from harness.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, run
 from harness.cli.options import settings_of, source_from
 from harness.errors import StoreDamagedError, StoreError
-from harness.pipeline.store_check import store_intact
 from harness.probing import eventloop
+from harness.store import store_intact
 from harness.targets.sources import source_store_url
 
 

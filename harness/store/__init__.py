@@ -64,4 +64,18 @@ async def open_store(location: str | os.PathLike[str]) -> AsyncIterator[Store]:
         await store.close()
 
 
-__all__ = ["SQLiteStore", "Store", "StoreError", "make_store", "open_store"]
+async def store_intact(location: str) -> bool:
+    """Whether the store at ``location`` passes its full integrity check (``harness store
+    check``); :class:`StoreError` when there is none or it cannot be opened
+    (:class:`~harness.errors.StoreDamagedError` when its file is not a database)."""
+    store = make_store(location)
+    if isinstance(store, SQLiteStore) and not store.path.is_file():
+        raise StoreError(f"there is no store at {store.path}")  # checking must not create one
+    await store.open()
+    try:
+        return await store.integrity_ok()
+    finally:
+        await store.close()
+
+
+__all__ = ["SQLiteStore", "Store", "StoreError", "make_store", "open_store", "store_intact"]
