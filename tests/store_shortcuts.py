@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from harness.policy.aggregate import Uptime, uptime_of
+from harness.policy.aggregate import Uptime
 from harness.policy.consensus import RunDecision
 from harness.policy.deliveries import AlertDraft
-from harness.policy.status import Flip, TargetStatus
+from harness.policy.status import Flip, Outcome, TargetStatus, outcome_of
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import ProbeResult
 from harness.store import Store
@@ -38,5 +38,8 @@ async def record_run(
 
 
 async def uptime(store: Store, provider: str, model: str, since: datetime) -> Uptime:
-    """Uptime of one target since ``since``, inconclusive results left out."""
-    return uptime_of(await store.results(provider=provider, model=model, since=since))
+    """Uptime of one target since ``since``, inconclusive results left out (computed from
+    its raw results, as a reference for the store's own figures)."""
+    results = await store.results(provider=provider, model=model, since=since)
+    outcomes = [o for o in map(outcome_of, results) if o is not Outcome.INCONCLUSIVE]
+    return Uptime(ok=outcomes.count(Outcome.OK), total=len(outcomes))

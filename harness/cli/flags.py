@@ -15,6 +15,7 @@ from harness.targets.source_flags import flag_edits
     "--write-source",
     is_flag=True,
     required=True,
+    expose_value=False,
     help="Print a patch setting `working = True/False` in the provider modules.",
 )
 @click.option(
@@ -27,7 +28,7 @@ from harness.targets.source_flags import flag_edits
     help="Patch the installed gpt4free's provider modules with the g4f.NAME flags instead.",
 )
 @click.pass_context
-def flags(ctx: click.Context, write_source: bool, apply_patch: bool, for_g4f: bool) -> None:
+def flags(ctx: click.Context, apply_patch: bool, for_g4f: bool) -> None:
     """Ship the measured working flags in the provider source code."""
     edits, root = run(flag_edits(settings_of(ctx), for_g4f=for_g4f))
     if apply_patch:

@@ -29,7 +29,7 @@ from typing import Final, Literal
 
 from harness import __version__
 from harness.errors import ConfigError
-from harness.policy.prompts import PROMPTS
+from harness.policy.prompts import PROMPTS, applicable
 from harness.probing.adaptive import AdaptiveLimit
 from harness.probing.classify import is_retryable
 from harness.probing.connectivity import ConnectivityCheck, needs_internet, target_hosts
@@ -85,10 +85,9 @@ def plan(
             names = [provider.resolve_model(m) for m in (models or provider.all_models())]
         except ModelNotSupportedError as exc:
             raise ConfigError(str(exc)) from None
+        allowed = set(applicable(provider))
         for model in dict.fromkeys(names):
-            targets.extend(
-                Target(provider, model, p) for p in chosen if PROMPTS[p].applies_to(provider)
-            )
+            targets.extend(Target(provider, model, p) for p in chosen if p in allowed)
     return targets
 
 
