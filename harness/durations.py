@@ -6,8 +6,8 @@ the unit its field documents (seconds unless the name says otherwise:
 ``slow_ttfc_ms``, ``retention_days``). Durations are kept to the microsecond.
 
 :func:`parse_duration` reads one; :data:`Duration`, :data:`Seconds`,
-:data:`Milliseconds` and :data:`Days` are the settings' field types; :class:`DurationParam`
-is the command line's.
+:data:`Milliseconds` and :data:`Days` are the settings' field types; the command line's is
+:class:`harness.cli.options.DurationParam`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-import click
 from pydantic import BeforeValidator
 
 Unit = Literal["ms", "s", "m", "min", "h", "d"]
@@ -96,28 +95,3 @@ Milliseconds = Annotated[float, _in("ms")]
 """A settings field holding a number of milliseconds (a plain number is milliseconds)."""
 Days = Annotated[float, _in("d")]
 """A settings field holding a number of days (a plain number is days)."""
-
-
-class DurationParam(click.ParamType):  # type: ignore[type-arg]
-    """A command-line duration, given to the command as a number of seconds.
-
-    ``at_least`` is the shortest duration accepted, written in the same grammar.
-    """
-
-    name = "duration"
-
-    def __init__(self, *, at_least: str) -> None:
-        self.at_least = at_least
-        self.minimum = parse_duration(at_least)
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        """Seconds, as a float; a usage error naming the grammar or the minimum otherwise."""
-        try:
-            duration = parse_duration(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-        if duration < self.minimum:
-            self.fail(f"expected at least {self.at_least}; got {value!r}", param, ctx)
-        return duration.total_seconds()

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from harness.cli.exits import fail
+from harness.durations import parse_duration
 from harness.errors import ConfigError
 from harness.result import Source
 from harness.settings.config import Settings
@@ -126,6 +127,32 @@ class _Concurrency(click.ParamType):  # type: ignore[type-arg]
 
 
 CONCURRENCY = _Concurrency()
+
+
+class DurationParam(click.ParamType):  # type: ignore[type-arg]
+    """A command-line duration, given to the command as a number of seconds.
+
+    ``at_least`` is the shortest duration accepted, written in the same grammar.
+    """
+
+    name = "duration"
+
+    def __init__(self, *, at_least: str) -> None:
+        self.at_least = at_least
+        self.minimum = parse_duration(at_least)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        """Seconds, as a float; a usage error naming the grammar or the minimum otherwise."""
+        try:
+            duration = parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if duration < self.minimum:
+            self.fail(f"expected at least {self.at_least}; got {value!r}", param, ctx)
+        return duration.total_seconds()
+
 
 store_option = click.option(
     "--store",

@@ -13,6 +13,7 @@ from harness.cli import console
 from harness.cli.exits import fail, run
 from harness.cli.options import (
     CONCURRENCY,
+    DurationParam,
     alerts_option,
     all_sources_alerting,
     exclusive,
@@ -23,7 +24,6 @@ from harness.cli.options import (
     vantage_option,
     with_changes,
 )
-from harness.durations import DurationParam
 from harness.pipeline.gate import FailOn
 from harness.pipeline.probe_run import G4FChoice, ProbeRequest, probe_once
 from harness.result import ProbeResult
@@ -152,8 +152,8 @@ def probe(
         )
     )
     summary = done.summary
-    if done.unreachable is not None:
-        click.echo(f"warning: {done.unreachable}; {summary.spooled} results spooled", err=True)
+    if summary.store_error is not None:
+        click.echo(f"warning: {summary.store_error}; {summary.spooled} results spooled", err=True)
     if as_json:
         click.echo(console.json_document(summary, exit_code=done.exit_code, fail_on=fail_on))
     else:

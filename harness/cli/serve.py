@@ -9,6 +9,7 @@ import click
 from harness.cli.exits import fail, run
 from harness.cli.options import (
     CONCURRENCY,
+    DurationParam,
     alerts_option,
     all_sources_alerting,
     parse_faults,
@@ -17,7 +18,6 @@ from harness.cli.options import (
     vantage_option,
     with_changes,
 )
-from harness.durations import DurationParam
 from harness.pipeline.scheduler import preflight
 
 

@@ -85,8 +85,6 @@ class ProbeRun:
 
     summary: RunSummary
     exit_code: int
-    unreachable: str | None = None
-    """Why the store could not be opened, when the results wait in the spool instead."""
 
 
 async def probe_once(
@@ -146,4 +144,4 @@ async def probe_once(
         await asyncio.to_thread(spool_of(settings, source).put, summary.results)
         summary = replace(summary, spooled=len(summary.results), store_error=str(unreachable))
     code = gate_exit_code(summary, request.fail_on, thresholds_of(settings))
-    return ProbeRun(summary, code, str(unreachable) if unreachable is not None else None)
+    return ProbeRun(summary, code)

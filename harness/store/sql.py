@@ -22,7 +22,7 @@ that each commit with a record of how far the copy got.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 T = TypeVar("T", bound="DataclassInstance")
+U = TypeVar("U")
 
 
 def names(columns: Sequence[str]) -> str:
@@ -76,7 +77,7 @@ _SELECT_ROLLUPS = f"SELECT {names(ROLLUP_COLUMNS)} FROM rollups"
 _INSERT_TARGET = "INSERT INTO targets (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
 _INSERT_FLIP = insert("flips", _FLIP)
 _UPSERT_STATUS = upsert("status", _STATUS, ("provider", "model"))
-_UPSERTVANTAGE_COLUMNS = upsert("vantage_status", VANTAGE_COLUMNS, ("provider", "model", "vantage"))
+_UPSERT_VANTAGE = upsert("vantage_status", VANTAGE_COLUMNS, ("provider", "model", "vantage"))
 UPSERT_ROLLUP = upsert("rollups", ROLLUP_COLUMNS, ("provider", "model", "hour"))
 _INSERT_ALERT = insert("alerts", _DELIVERY[1:])  # the database gives its id
 _UPSERT_PROGRESS = upsert(
@@ -90,6 +91,13 @@ _NEWEST_FIRST = "ORDER BY started_at DESC, id DESC"
 _ROLLUP_KEY = attrgetter("provider", "model", "hour")
 _PER_STATEMENT = 100
 """Rows of parameters spelled out in one statement: within SQLite's oldest limit of 999."""
+
+
+def _chunks(items: Sequence[U]) -> Iterator[Sequence[U]]:
+    """``items`` in runs of at most :data:`_PER_STATEMENT`, one statement's worth each."""
+    for start in range(0, len(items), _PER_STATEMENT):
+        yield items[start : start + _PER_STATEMENT]
+
 
 COUNTED_TABLES = (
     "results",
@@ -193,8 +201,7 @@ class SQLStore:
 
         def query(s: Session) -> dict[tuple[str, str], list[ProbeResult]]:
             found: dict[tuple[str, str], list[ProbeResult]] = {t: [] for t in wanted}
-            for start in range(0, len(wanted), _PER_STATEMENT):
-                chunk = wanted[start : start + _PER_STATEMENT]
+            for chunk in _chunks(wanted):
                 rows = ", ".join(f"(?, ?, {n})" for n in range(len(chunk)))
                 params = [v.text(x) for target in chunk for x in target]
                 for n, *row in s.execute(
@@ -310,7 +317,7 @@ class SQLStore:
             self._merge_rollups(s, fold(results, lag_budget_ms).values())
         s.executemany(_UPSERT_STATUS, map(rows.status.row, decision.statuses))
         flip_ids = [s.insert(_INSERT_FLIP, rows.flip.row(f)) for f in decision.flips]
-        s.executemany(_UPSERTVANTAGE_COLUMNS, map(rows.vantage, decision.vantages))
+        s.executemany(_UPSERT_VANTAGE, map(rows.vantage, decision.vantages))
         for draft in decision.alerts:
             self._insert_alert(s, _pending(draft, [flip_ids[i] for i in draft.flips]))
 
@@ -574,8 +581,8 @@ class SQLStore:
 
         def query(s: Session) -> dict[int, Flip]:
             found: dict[int, Flip] = {}
-            for start in range(0, len(wanted), _PER_STATEMENT):
-                which, params = self.dialect.any_of("id", wanted[start : start + _PER_STATEMENT])
+            for chunk in _chunks(wanted):
+                which, params = self.dialect.any_of("id", chunk)
                 for row in s.execute(f"SELECT id, {names(_FLIP)} FROM flips WHERE {which}", params):
                     found[row[0]] = self._rows.flip.load(row[1:])
             return found
@@ -681,8 +688,7 @@ class SQLStore:
         """The id here of a flip equal to each of ``flips`` (by their ids elsewhere)."""
         elsewhere = list(flips)
         found: dict[int, int] = {}
-        for start in range(0, len(elsewhere), _PER_STATEMENT):
-            chunk = elsewhere[start : start + _PER_STATEMENT]
+        for chunk in _chunks(elsewhere):
             rows = ", ".join(f"(?, ?, ?, ?, ?, ?, {n})" for n in range(len(chunk)))
             params = [value for i in chunk for value in self._rows.flip.row(flips[i])]
             for n, here in s.execute(

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli.main import main
-from harness.durations import DurationParam
+from harness.cli.options import DurationParam
 
 
 @click.command()
