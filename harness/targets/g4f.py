@@ -129,14 +129,21 @@ class Installed:
         return line + (f"; left out: {_why(self.left_out)}" if self.left_out else "")
 
 
+def require_g4f() -> str:
+    """The installed gpt4free's version; :class:`ConfigError` (exit 2) with the install
+    command when it is missing."""
+    try:
+        return require()
+    except MissingRequirementsError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 async def known_names(settings: G4FSettings) -> list[str]:
     """The provider names of the installed gpt4free; :class:`ConfigError` (exit 2) with
     the install command when gpt4free is missing."""
+    require_g4f()
     try:
-        require()
         return await provider_names(settings.load_timeout)
-    except MissingRequirementsError as exc:
-        raise ConfigError(str(exc)) from None
     except (ImportError, TimeoutError) as exc:
         raise ConfigError(f"cannot list gpt4free's providers: {exc}") from None
 
@@ -169,12 +176,3 @@ async def install(
 def _why(left_out: Mapping[str, str]) -> str:
     counts = Counter(left_out.values())
     return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items())) or "none found"
-
-
-def require_g4f() -> str:
-    """The installed gpt4free's version; :class:`ConfigError` (exit 2) with the install
-    command when it is missing."""
-    try:
-        return require()
-    except MissingRequirementsError as exc:
-        raise ConfigError(str(exc)) from None
