@@ -688,16 +688,15 @@ class SQLStore:
         """The id here of a flip equal to each of ``flips`` (by their ids elsewhere)."""
         elsewhere = list(flips)
         found: dict[int, int] = {}
+        marks = ", ".join("?" * len(_FLIP))
+        same = " AND ".join(f'f."{c}" = w."{c}"' for c in _FLIP)
         for chunk in _chunks(elsewhere):
-            rows = ", ".join(f"(?, ?, ?, ?, ?, ?, {n})" for n in range(len(chunk)))
+            rows = ", ".join(f"({marks}, {n})" for n in range(len(chunk)))
             params = [value for i in chunk for value in self._rows.flip.row(flips[i])]
             for n, here in s.execute(
-                f"""WITH w (provider, model, at, old, new, reason, n) AS (VALUES {rows})
+                f"""WITH w ({names(_FLIP)}, n) AS (VALUES {rows})
                     SELECT w.n, (
-                        SELECT f.id FROM flips f
-                        WHERE f.provider = w.provider AND f.model = w.model AND f.at = w.at
-                          AND f.old = w.old AND f.new = w.new AND f.reason = w.reason
-                        ORDER BY f.id LIMIT 1
+                        SELECT f.id FROM flips f WHERE {same} ORDER BY f.id LIMIT 1
                     ) FROM w""",
                 params,
             ):
