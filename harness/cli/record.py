@@ -14,6 +14,7 @@ from harness.cli.options import (
     one_provider_for_a_model,
     settings_of,
     target_options,
+    with_changes,
 )
 from harness.errors import ConfigError
 from harness.pipeline.run import plan_targets
@@ -53,9 +54,8 @@ def record_command(
 
     exclusive({"--sandbox": sandbox, "--upstream": upstream})
     one_provider_for_a_model(model, provider_names)
-    settings = settings_of(ctx)
+    settings = with_changes(settings_of(ctx), upstream=upstream)
     try:
-        settings = settings.with_overrides(upstream=upstream)
         targets = plan_targets(
             settings, list(provider_names) or None, model, list(prompt_ids) or ["all"]
         )

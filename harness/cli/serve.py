@@ -76,10 +76,13 @@ def serve(
     # The consensus window is two probing intervals: the one this server probes at.
     every = {**settings.serve.model_dump(), "interval": interval} if interval else None
     settings = with_changes(
-        settings, store=store_url, vantage=vantage, serve=every, concurrency=concurrency
+        settings,
+        store=store_url,
+        vantage=vantage,
+        serve=every,
+        concurrency=concurrency,
+        alerts=all_sources_alerting(settings) if alerts else None,
     )
-    if alerts:
-        settings = settings.with_overrides(alerts=all_sources_alerting(settings))
     parsed = parse_faults(faults, list(settings.endpoints))
     run(preflight(settings, sandbox=sandbox))
     try:
