@@ -95,6 +95,10 @@ class AsyncGeneratorProvider:
     url: ClassVar[str] = ""
     working: ClassVar[bool] = False
     """Shipped False; the harness's flags file sets the measured value at import."""
+    shipped_working: ClassVar[bool] = False
+    """The flag the class was defined with, which an unknown measurement leaves in place."""
+    capability: ClassVar[str] = "chat"
+    """What the provider makes (``chat``, ``image`` or ``audio``): which prompts probe it."""
     supports_stream: ClassVar[bool] = True
     supports_system_message: ClassVar[bool] = False
     supports_message_history: ClassVar[bool] = False
@@ -108,6 +112,7 @@ class AsyncGeneratorProvider:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls.shipped_working = cls.working
         parameters = inspect.signature(cls._stream).parameters.items()
         cls.stream_options = frozenset(
             name

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -74,6 +74,8 @@ class Prompt:
     expectation: Callable[[Params], str]
     applies_to: Callable[[type[AsyncGeneratorProvider]], bool] = lambda provider: True
     """Whether a provider's declared capabilities let it answer this prompt."""
+    capability: str = "chat"
+    """What the provider makes: a chat prompt never goes to an image or audio provider."""
     keys: tuple[str, ...] = ()
     """The parameter names a replayed run must supply."""
 
@@ -162,10 +164,74 @@ _ALL: tuple[Prompt, ...] = (
     ),
 )
 
+_MEDIA_LINK = re.compile(r"(?P<bang>!?)\[(?P<alt>[^\[\]\n]*)\]\(\s*(?P<target>[^)\s][^)]*)\)")
+_AUDIO_FILE = re.compile(r"\.(?:mp3|wav|ogg|oga|opus|m4a|aac|flac|webm)(?:[?#]|$)", re.IGNORECASE)
+_SUBJECTS = ("red apple", "blue bicycle", "green teapot", "yellow umbrella", "white lighthouse")
+
+
+def _has_image(text: str, p: Params) -> bool:
+    """A Markdown image (``![...](URL or data)``): what gpt4free's image results render as."""
+    return any(m["bang"] for m in _MEDIA_LINK.finditer(text))
+
+
+def _has_audio(text: str, p: Params) -> bool:
+    """A link to audio: ``[audio](...)``, a ``data:audio`` URI or an audio file's URL."""
+    for match in _MEDIA_LINK.finditer(text):
+        target = match["target"].strip()
+        if match["alt"] == "audio" or target.startswith("data:audio"):
+            return True
+        if _AUDIO_FILE.search(target):
+            return True
+    return False
+
+
+_ALL += (
+    Prompt(
+        id="image",
+        description="draw a picture (image providers' basic check)",
+        draw=lambda rng: {"subject": rng.choice(_SUBJECTS)},
+        messages=lambda p: [_user(f"A photo of a {p['subject']} on a plain background.")],
+        test=_has_image,
+        expectation=lambda p: "an image (a URL or image data)",
+        capability="image",
+        keys=("subject",),
+    ),
+    Prompt(
+        id="audio",
+        description="speak a code word (audio providers' basic check)",
+        draw=lambda rng: {"word": _code_word(rng)},
+        messages=lambda p: [_user(f"The code word is {p['word']}.")],
+        test=_has_audio,
+        expectation=lambda p: "audio (a URL or audio data)",
+        capability="audio",
+        keys=("word",),
+    ),
+)
+"""Media providers are checked for making media at all; what the picture shows or the
+voice says is beyond a text check."""
+
 PROMPTS: Mapping[str, Prompt] = MappingProxyType({p.id: p for p in _ALL})
 """Every canned prompt, by id, in a stable order (``ping`` first)."""
 
 
+BASIC = "ping"
+"""The basic check: a chat provider's ``ping``, a media provider's own prompt."""
+
+
 def applicable(provider: type[AsyncGeneratorProvider]) -> list[str]:
     """The ids of the prompts ``provider``'s capabilities allow, in registry order."""
-    return [p.id for p in PROMPTS.values() if p.applies_to(provider)]
+    return [
+        p.id
+        for p in PROMPTS.values()
+        if p.capability == provider.capability and p.applies_to(provider)
+    ]
+
+
+def chosen_for(provider: type[AsyncGeneratorProvider], chosen: Sequence[str]) -> list[str]:
+    """The prompts of ``chosen`` that ``provider`` can answer, in the order given; for a
+    media provider :data:`BASIC` stands for its own prompt (``image``, ``audio``)."""
+    allowed = applicable(provider)
+    picked = [p for p in chosen if p in allowed]
+    if BASIC in chosen and provider.capability != PROMPTS[BASIC].capability:
+        picked.extend(p for p in allowed if p not in picked)
+    return picked

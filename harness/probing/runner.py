@@ -29,7 +29,7 @@ from typing import Final, Literal
 
 from harness import __version__
 from harness.errors import ConfigError
-from harness.policy.prompts import PROMPTS, applicable
+from harness.policy.prompts import PROMPTS, chosen_for
 from harness.probing.adaptive import AdaptiveLimit
 from harness.probing.classify import is_retryable
 from harness.probing.connectivity import ConnectivityCheck, needs_internet, target_hosts
@@ -76,7 +76,8 @@ def plan(
     ``models`` (names or aliases, resolved per provider) defaults to each provider's
     models; ``prompts`` is a list of prompt ids, or ``"all"`` (also accepted inside
     the list) for every prompt. A prompt a provider cannot answer (capabilities) is
-    skipped for it. Unknown prompt or model names raise :class:`ConfigError`.
+    skipped for it; ``ping`` stands for a media provider's own prompt. Unknown prompt
+    or model names raise :class:`ConfigError`.
     """
     chosen = prompt_ids(prompts)
     targets: list[Target] = []
@@ -85,9 +86,9 @@ def plan(
             names = [provider.resolve_model(m) for m in (models or provider.all_models())]
         except ModelNotSupportedError as exc:
             raise ConfigError(str(exc)) from None
-        allowed = set(applicable(provider))
+        picked = chosen_for(provider, chosen)
         for model in dict.fromkeys(names):
-            targets.extend(Target(provider, model, p) for p in chosen if p in allowed)
+            targets.extend(Target(provider, model, p) for p in picked)
     return targets
 
 

@@ -2,7 +2,9 @@
 
 :func:`choose` is pure: from the loaded providers and the ``[g4f]`` settings it picks
 the providers to probe and says why each other one was left out. By default it takes
-those gpt4free marks ``working`` and not ``needs_auth``; ``every`` adds the ones marked
+those gpt4free marks ``working`` and not ``needs_auth``, never its base classes
+(templates) nor providers of a kind the harness has no probe for (search, video),
+whose flags therefore never change; ``every`` adds the ones marked
 not working and those that failed to load (each probed, so its failure is recorded
 with a kind); ``include_auth`` adds the ones needing credentials; explicit names (the
 ``include`` setting, or ``--g4f-provider``) take exactly those providers, whatever
@@ -24,6 +26,8 @@ from harness.settings.g4f import G4FSettings
 from providers import register
 from providers.errors import MissingRequirementsError
 from providers.gpt4free import (
+    CHECKED,
+    TEMPLATE,
     G4FInfo,
     G4FProvider,
     LoadFailure,
@@ -62,6 +66,10 @@ def choose(
     for name, entry in loaded.items():
         if name in excluded:
             left_out[name] = "excluded"
+        elif isinstance(entry, G4FInfo) and entry.capability == TEMPLATE:
+            left_out[name] = "a base class, not a provider"
+        elif isinstance(entry, G4FInfo) and entry.capability not in CHECKED:
+            left_out[name] = f"{entry.capability} provider, no probe for it"
         elif wanted:
             if name in wanted:
                 chosen.append(name)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from .adapter import DEFAULT_MODEL, PREFIX, G4FProvider, target_name, wrap
 from .catalog import (
+    CHECKED,
     INSTALL_HINT,
     PINNED,
+    TEMPLATE,
     G4FInfo,
     LoadFailure,
+    capability_of,
     describe,
     load,
     load_all,
@@ -23,14 +26,17 @@ from .catalog import (
 from .isolation import Lane
 
 __all__ = [
+    "CHECKED",
     "DEFAULT_MODEL",
     "INSTALL_HINT",
     "PINNED",
     "PREFIX",
+    "TEMPLATE",
     "G4FInfo",
     "G4FProvider",
     "Lane",
     "LoadFailure",
+    "capability_of",
     "describe",
     "load",
     "load_all",

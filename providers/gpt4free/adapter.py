@@ -7,8 +7,9 @@ runs the gpt4free provider through :class:`~providers.gpt4free.isolation.Lane` (
 thread and event loop), keeps only answer data (:func:`~.translate.to_chunk`) and
 translates its errors (:func:`~.translate.translate_error`).
 
-Models: the configured ones, else the provider's ``default_model``; a provider whose
-default is empty is probed as ``default`` (gpt4free then picks its own model).
+Models: the configured ones, else the model its capability is probed with (the chat
+default, or an image or audio provider's media default); a provider without one is
+probed as ``default`` (gpt4free then picks its own model).
 ``base_url`` and an API key read from ``api_key_env`` at call time go to the providers
 that accept them (gpt4free's OpenAI-style providers).
 """
@@ -84,7 +85,7 @@ class G4FProvider(AsyncGeneratorProvider):
             error = cls.load_error or ProviderError(f"{cls.g4f_name} was not loaded")
             raise translate_error(error) from error
         g4f_class = cls.info.cls
-        g4f_model = "" if model == DEFAULT_MODEL and not cls.info.default_model else model
+        g4f_model = "" if model == DEFAULT_MODEL and not cls.info.probe_model else model
         kwargs = cls._call_kwargs(proxy, timeout)
         history = [dict(m) for m in messages]
 
@@ -128,9 +129,10 @@ def wrap(
     else:
         if base_url and not loaded.accepts_base_url:
             raise ValueError(f"g4f provider {loaded.name} does not accept a base_url")
-        default = loaded.default_model or DEFAULT_MODEL
+        default = loaded.probe_model or DEFAULT_MODEL
         attributes = {
             "info": loaded,
+            "capability": loaded.capability,
             "load_error": None,
             "url": loaded.url,
             "working": loaded.working,

@@ -18,7 +18,7 @@ import importlib
 import importlib.metadata
 import inspect
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,16 @@ async def provider_names(timeout: float = LOAD_TIMEOUT_S) -> list[str]:
     return await in_thread(_names, timeout, "importing g4f.Provider")
 
 
+CHAT = "chat"
+IMAGE = "image"
+AUDIO = "audio"
+VIDEO = "video"
+SEARCH = "search"
+TEMPLATE = "template"
+CHECKED = frozenset({CHAT, IMAGE, AUDIO})
+"""The capabilities the harness has a probe for; the others are never probed."""
+
+
 @dataclass(frozen=True)
 class G4FInfo:
     """One loaded gpt4free provider class and the facts the adapter uses."""
@@ -64,6 +74,13 @@ class G4FInfo:
     name: str
     cls: Any
     working: bool
+    capability: str
+    """What the class does, from gpt4free's own metadata (see :func:`capability_of`)."""
+    probe_model: str
+    """The model its probe asks for: the chat default, or the image/audio default."""
+    models: Mapping[str, tuple[str, ...]]
+    """The models it lists by what they make (``chat``, ``image``, ``audio``, ``video``);
+    many providers list theirs only after a network call, so this may be empty."""
     needs_auth: bool
     default_model: str
     url: str
@@ -81,8 +98,63 @@ class LoadFailure:
     seconds: float
 
 
+def _names_of(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return {str(k) for k in value}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return {str(v) for v in value}
+    return set()
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def listed_models(cls: Any) -> dict[str, tuple[str, ...]]:
+    """The models a class lists (no network), by what they make, each list sorted."""
+    media = {
+        kind: _names_of(getattr(cls, f"{kind}_models", None)) for kind in (IMAGE, AUDIO, VIDEO)
+    }
+    chat = _names_of(getattr(cls, "models", None)) - set().union(*media.values())
+    return {CHAT: tuple(sorted(chat)), **{k: tuple(sorted(v)) for k, v in media.items()}}
+
+
+def capability_of(cls: Any) -> tuple[str, str]:
+    """What a gpt4free class does, and the model to probe it with. Pure.
+
+    ``template`` for the base classes the loader lists beside the providers (gpt4free's
+    ``template`` package, ``...Template``/``...Mixin`` classes, abstract classes);
+    ``search`` for its search package; ``audio`` for its audio package or a class whose
+    models are all audio models; ``image`` or ``video`` for a class whose every model and
+    its default are media models; ``chat`` otherwise. A class with chat models beside
+    media ones (or a chat default beside an image default) is a chat provider: it is
+    probed on its chat default.
+    """
+    module = str(getattr(cls, "__module__", ""))
+    name = str(getattr(cls, "__name__", ""))
+    if ".template" in module or name.endswith(("Template", "Mixin")) or inspect.isabstract(cls):
+        return TEMPLATE, ""
+    if ".search" in module:
+        return SEARCH, ""
+    default = _text(getattr(cls, "default_model", None))
+    listed = listed_models(cls)
+    media = {kind: set(listed[kind]) for kind in (IMAGE, AUDIO, VIDEO)}
+    chat_models = set(listed[CHAT])
+    if ".audio" in module or (media[AUDIO] and not chat_models):
+        return AUDIO, default or _text(getattr(cls, "default_audio_model", None))
+    for kind in (IMAGE, VIDEO):
+        media_default = _text(getattr(cls, f"default_{kind}_model", None))
+        only_media = not chat_models and (
+            not default or default == media_default or default in media[kind]
+        )
+        if (media_default or media[kind]) and only_media:
+            return kind, media_default or default or sorted(media[kind])[0]
+    return CHAT, default
+
+
 def describe(name: str, cls: Any) -> G4FInfo:
     """The facts of a loaded provider class (attributes gpt4free documents)."""
+    capability, probe_model = capability_of(cls)
     default = getattr(cls, "default_model", None)
     create = getattr(cls, "create_async_generator", None)
     try:
@@ -93,6 +165,9 @@ def describe(name: str, cls: Any) -> G4FInfo:
         name=name,
         cls=cls,
         working=bool(getattr(cls, "working", False)),
+        capability=capability,
+        probe_model=probe_model,
+        models=listed_models(cls),
         needs_auth=bool(getattr(cls, "needs_auth", False)),
         default_model=default if isinstance(default, str) else "",
         url=str(getattr(cls, "url", "") or ""),

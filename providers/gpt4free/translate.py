@@ -1,10 +1,12 @@
 """gpt4free's items and errors, in the terms of this package. Pure apart from the lookup
 of gpt4free's classes.
 
-Items: only ``str`` is answer text. ``FinishReason`` and ``Usage`` become this
-package's :class:`~providers.messages.FinishReason` and :class:`~providers.messages.Usage`;
-every other object (request echoes, headers, reasoning, images, provider info) is
-dropped, as none of it is the answer.
+Items: ``str`` is answer text. A media result (an image, audio or video response, not
+a preview) is the answer of a media provider: it becomes a Markdown link to the media
+(:func:`media_link`), which the image and audio prompts check for. ``FinishReason`` and
+``Usage`` become this package's :class:`~providers.messages.FinishReason` and
+:class:`~providers.messages.Usage`; every other object (request echoes, headers,
+reasoning, previews, provider info) is dropped, as none of it is the answer.
 
 Errors are translated at this one point, most specific class first, into the
 hierarchy of ``providers.errors`` (so the harness's classifier names them like any
@@ -47,7 +49,33 @@ def to_chunk(item: object) -> Chunk | None:
         return FinishReason(str(reason)) if reason else None
     if kind == "Usage":
         return Usage(_tokens(item, "prompt_tokens"), _tokens(item, "completion_tokens"))
-    return None
+    return _media(item)
+
+
+_MEDIA_KINDS = {"ImageResponse": "image", "VideoResponse": "video", "AudioResponse": "audio"}
+
+
+def _media(item: object) -> str | None:
+    """The Markdown link of a media result, ``None`` for anything else (previews too)."""
+    hidden = any(base.__name__ == "HiddenResponse" for base in type(item).__mro__)
+    kind = _MEDIA_KINDS.get(type(item).__name__)
+    if kind is None or hidden:
+        return None
+    found = getattr(item, "urls", None) if kind != "audio" else getattr(item, "data", None)
+    refs = [found] if isinstance(found, (str, bytes)) else list(found or [])
+    links = [media_link(kind, ref) for ref in refs if ref]
+    return "\n".join(links) or None
+
+
+def media_link(kind: str, ref: object) -> str:
+    """``![image](URL)`` for an image, ``[audio](URL)`` for other media; inline data is
+    named by its type and size instead of copied (a probe keeps the answer, not the file)."""
+    if isinstance(ref, bytes):
+        target = f"data:{kind}, {len(ref)} bytes"
+    else:
+        text = str(ref)
+        target = f"{text.split(',', 1)[0]}, {len(text)} chars" if text.startswith("data:") else text
+    return f"{'!' if kind == 'image' else ''}[{kind}]({target})"
 
 
 def _tokens(item: object, name: str) -> int | None:

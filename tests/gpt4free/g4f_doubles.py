@@ -94,3 +94,35 @@ class Endless(Double):
 def info(cls: type, name: str | None = None) -> G4FInfo:
     """What the catalog would say about ``cls``."""
     return describe(name or cls.__name__, cls)
+
+
+class Painter(Double):
+    """An image provider: answers with an image result, as gpt4free's image providers do."""
+
+    default_model = "double-image"
+    default_image_model = "double-image"
+    image_models = ("double-image",)
+
+    @classmethod
+    async def create_async_generator(
+        cls, model: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[object]:
+        from g4f.providers.response import ImagePreview, ImageResponse
+
+        yield ImagePreview(["http://127.0.0.1/preview.png"], "preview")
+        yield ImageResponse(["http://127.0.0.1/picture.png"], messages[-1]["content"])
+
+
+class Speaker(Double):
+    """An audio provider: answers with inline audio bytes."""
+
+    default_model = "double-voice"
+    audio_models = ("double-voice",)
+
+    @classmethod
+    async def create_async_generator(
+        cls, model: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[object]:
+        from g4f.providers.response import AudioResponse
+
+        yield AudioResponse("data:audio/mpeg;base64,SUQzBAAAAAAAI1RTU0U=")

@@ -82,7 +82,7 @@ def test_the_status_is_read_from_the_start_of_the_message(message: str, status: 
     assert status_in(message) == status
 
 
-def test_only_text_finish_and_usage_are_kept() -> None:
+def test_only_text_media_finish_and_usage_are_kept() -> None:
     assert to_chunk("pong") == "pong"
     assert to_chunk(g4f_response.FinishReason("stop")) == FinishReason("stop")
     usage = g4f_response.Usage(promptTokens=5, completionTokens=2)
@@ -91,8 +91,18 @@ def test_only_text_finish_and_usage_are_kept() -> None:
         g4f_response.Reasoning("hmm"),
         g4f_response.ProviderInfo(name="x"),
         g4f_response.JsonRequest(model="m"),
-        g4f_response.ImageResponse(["http://127.0.0.1/a.png"], "alt"),
+        g4f_response.ImagePreview(["http://127.0.0.1/a.png"], "alt"),
         {"not": "g4f"},
         None,
     ):
         assert to_chunk(other) is None
+
+
+def test_an_image_result_becomes_a_markdown_image() -> None:
+    image = g4f_response.ImageResponse(["http://127.0.0.1/a.png", "http://127.0.0.1/b.png"], "x")
+    assert to_chunk(image) == "![image](http://127.0.0.1/a.png)\n![image](http://127.0.0.1/b.png)"
+
+
+def test_inline_audio_is_named_by_type_and_size_not_copied() -> None:
+    audio = g4f_response.AudioResponse("data:audio/mpeg;base64," + "A" * 4000)
+    assert to_chunk(audio) == "[audio](data:audio/mpeg;base64, 4023 chars)"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.policy.prompts import CODE_WORDS, PROMPTS, applicable
+from harness.policy.prompts import CODE_WORDS, PROMPTS, applicable, chosen_for
 from providers import AiChatOnline, AutonomousAI, CodeLinkAva, RobocodersAPI
 
 
@@ -158,3 +158,72 @@ def test_math_accepts_the_sum_and_rejects_any_other(a: int, b: int, off: int) ->
     run = PROMPTS["math"].build({"a": a, "b": b})
     assert run.check(f"The answer is {a + b}.")
     assert not run.check(str(a + b + off))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "![image](https://example.invalid/a.png)",
+        "Here you go:\n[![a red apple](https://cdn.invalid/x.jpg)](https://cdn.invalid/x.jpg)",
+        "![image](data:image, 2048 bytes)",
+        "![](/media/1700000000_apple.png)",
+    ],
+)
+def test_image_accepts_a_markdown_image(answer: str) -> None:
+    assert PROMPTS["image"].build().check(answer)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["A red apple on a plain background.", "[link](https://x.invalid/a.png)", "![image]()", ""],
+)
+def test_image_rejects_text_and_plain_links(answer: str) -> None:
+    assert not PROMPTS["image"].build().check(answer)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "[audio](data:audio/mpeg;base64, 120 chars)",
+        "[listen](https://cdn.invalid/speech.mp3?sig=1)",
+        "[voice](data:audio/wav;base64,UklGRg==)",
+    ],
+)
+def test_audio_accepts_a_link_to_audio(answer: str) -> None:
+    assert PROMPTS["audio"].build().check(answer)
+
+
+@pytest.mark.parametrize(
+    "answer", ["The code word is MANGO-0042.", "[page](https://x.invalid/a.html)", ""]
+)
+def test_audio_rejects_text_and_links_to_other_things(answer: str) -> None:
+    assert not PROMPTS["audio"].build().check(answer)
+
+
+@given(st.text())
+def test_media_checks_never_raise_on_any_answer(answer: str) -> None:
+    for prompt in ("image", "audio"):
+        assert PROMPTS[prompt].build().check(answer) in (True, False)
+
+
+class _Painter(AutonomousAI):
+    capability = "image"
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected"),
+    [
+        (["ping"], ["image"]),
+        (["math"], []),
+        (list(PROMPTS), ["image"]),
+        (["ping", "math"], ["image"]),
+    ],
+)
+def test_ping_stands_for_a_media_providers_own_prompt(
+    chosen: list[str], expected: list[str]
+) -> None:
+    assert chosen_for(_Painter, chosen) == expected
+
+
+def test_a_chat_provider_keeps_the_prompts_chosen_for_it_in_order() -> None:
+    assert chosen_for(AutonomousAI, ["math", "ping", "image"]) == ["math", "ping"]
