@@ -2,7 +2,9 @@
 
 The harness writes ``flags.json`` in its data directory after every run; loading
 ``providers`` applies it, so ``RobocodersAPI.working`` shows the measured value
-instead of the shipped default. A missing or unreadable file changes nothing.
+instead of the shipped default. A flag is ``true``, ``false`` or ``null`` (unknown:
+no conclusive state was measured); an unknown flag, like a missing or unreadable file,
+changes nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .base import AsyncGeneratorProvider
@@ -31,8 +33,9 @@ def flags_path() -> Path:
     return Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR) / FLAGS_FILE_NAME
 
 
-def read_flags(path: Path) -> dict[str, bool]:
-    """Provider name -> working, from a flags file; empty when absent or unreadable."""
+def read_flags(path: Path) -> dict[str, bool | None]:
+    """Provider name -> working (``None``: measured, but unknown), from a flags file;
+    empty when absent or unreadable."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -43,16 +46,20 @@ def read_flags(path: Path) -> dict[str, bool]:
     providers = data.get("providers") if isinstance(data, dict) else None
     if not isinstance(providers, dict):
         return {}
-    flags: dict[str, bool] = {}
+    flags: dict[str, bool | None] = {}
     for name, entry in providers.items():
         working = entry.get("working") if isinstance(entry, dict) else entry
-        if isinstance(working, bool):
+        if working is None or isinstance(working, bool):
             flags[name] = working
     return flags
 
 
-def apply_flags(providers: Iterable[type[AsyncGeneratorProvider]], flags: dict[str, bool]) -> None:
-    """Set ``working`` on each provider that ``flags`` names."""
+def apply_flags(
+    providers: Iterable[type[AsyncGeneratorProvider]], flags: Mapping[str, bool | None]
+) -> None:
+    """Set ``working`` on each provider that ``flags`` names: the measured value, or for
+    an unknown one (``None``) the shipped flag (unknown is not "not working")."""
     for provider in providers:
         if provider.name() in flags:
-            provider.working = flags[provider.name()]
+            flag = flags[provider.name()]
+            provider.working = provider.shipped_working if flag is None else flag

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from harness.pipeline.run import RunSummary
 from harness.result import ProbeResult
+from providers import PROVIDERS
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\x1b\[[0-?]*[ -/]*[@-~]")
 _UNESCAPED_CONTROL = re.compile(r"[\x7f-\x9f]")
@@ -63,8 +64,9 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f} ms"
 
 
-OFFLINE_VERDICT = "offline (inconclusive)"
-"""What a row says when the host was offline; the reason is printed once, above the table."""
+OFFLINE_VERDICT = "offline"
+"""What a row says when the host was offline: short enough to stay whole at 80 columns;
+the notice above the table says once that such results are inconclusive, and why."""
 
 _PADDING = 2
 """Columns each cell takes beyond its text: one of padding, one of the box's divider."""
@@ -107,11 +109,17 @@ def _row(result: ProbeResult, summary: RunSummary) -> _Row:
     return _Row({k: printable(v) for k, v in cells.items()}, style)
 
 
-def _fitting_columns(rows: list[_Row], width: int) -> tuple[list[str], int]:
-    """The columns that fit ``width`` with one line per row, and the error column's width.
+_MIN_NAME = 12
+"""Provider and model names keep this many characters when they must give way."""
+
+
+def _fitting_columns(rows: list[_Row], width: int) -> tuple[list[str], dict[str, int]]:
+    """The columns that fit ``width`` with one line per row, and the widest each may be.
 
     Given up first: total, state, the prompt when every row has the same one, ttfc,
-    then the prompt anyway; provider, model and result always stay.
+    then the prompt anyway; provider, model and result always stay. When they still do
+    not fit, the longer of the provider and model names is cut (with an ellipsis), never
+    the result.
     """
     names = list(rows[0].cells) if rows else []
     fixed = [n for n in names if n != "kind / error"]
@@ -126,8 +134,17 @@ def _fitting_columns(rows: list[_Row], width: int) -> tuple[list[str], int]:
             break
         if name in kept:
             kept.remove(name)
-    error_width = max(least, width - sum(natural[n] for n in kept) - 1)
-    return [n for n in names if n in kept or n == "kind / error"], error_width
+    widths = {n: natural[n] for n in kept}
+    excess = sum(widths.values()) + least + 1 - width
+    while excess > 0:
+        longer = max(("provider", "model"), key=lambda n: widths.get(n, 0))
+        if widths.get(longer, 0) <= _MIN_NAME + _PADDING:
+            break
+        widths[longer] -= 1
+        excess -= 1
+    limits = {n: w - _PADDING for n, w in widths.items()}
+    limits["kind / error"] = max(least, width - sum(widths.values()) - 1)
+    return [n for n in names if n in kept or n == "kind / error"], limits
 
 
 def results_table(summary: RunSummary, width: int = 200) -> Table:
@@ -137,7 +154,7 @@ def results_table(summary: RunSummary, width: int = 200) -> Table:
     ``--json`` keeps everything."""
     ordered = sorted(summary.results, key=lambda r: (r.provider, r.model, r.prompt))
     rows = [_row(result, summary) for result in ordered]
-    columns, error_width = _fitting_columns(rows, width)
+    columns, limits = _fitting_columns(rows, width)
     table = Table(
         title=f"{len(summary.results)} probes",
         box=box.SIMPLE_HEAD,
@@ -145,10 +162,7 @@ def results_table(summary: RunSummary, width: int = 200) -> Table:
         show_edge=False,
     )
     for name in columns:
-        last = name == "kind / error"
-        table.add_column(
-            name, no_wrap=True, overflow="ellipsis", max_width=error_width if last else None
-        )
+        table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=limits[name])
     for row in rows:
         table.add_row(
             *(
@@ -182,6 +196,12 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     )
 
 
+def capability_of(provider: str) -> str:
+    """What a registered provider makes; ``chat`` for one no longer registered."""
+    registered = PROVIDERS.get(provider)
+    return registered.capability if registered is not None else "chat"
+
+
 def json_document(
     summary: RunSummary, *, exit_code: int | None = None, fail_on: str = "failed"
 ) -> str:
@@ -193,9 +213,15 @@ def json_document(
     """
     probed = sorted({r.target for r in summary.results})
     document: dict[str, Any] = {
-        # Each result as stored, with its throughput (derived, so not a stored field).
+        # Each result as stored, with its throughput (derived, so not a stored field) and
+        # what its provider makes (a property of the provider, not of the result).
         "results": [
-            {**r.to_dict(), "chars_per_s": r.chars_per_s, "tokens_per_s": r.tokens_per_s}
+            {
+                **r.to_dict(),
+                "chars_per_s": r.chars_per_s,
+                "tokens_per_s": r.tokens_per_s,
+                "capability": capability_of(r.provider),
+            }
             for r in summary.results
         ],
         "summary": {

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.cli.options import settings_of, source_from, source_options
+from harness.report.format import flag_word
 from harness.targets.catalog import provider_catalog
 from harness.targets.sources import SOURCE_NOTES
 
@@ -31,7 +32,11 @@ def list_command(ctx: click.Context, as_json: bool, sandbox: bool, replay: bool)
     for column in ("provider", "working", "models (state)", "aliases", "capabilities"):
         table.add_column(column)
     for entry in entries:
-        flag = ("yes" if entry.working else "no") + ("" if entry.measured else " (shipped)")
+        flag = flag_word(entry.working)
+        if not entry.measured:
+            flag += " (shipped)"
+        elif entry.working is None:
+            flag += f" (shipped: {flag_word(entry.shipped)})"
         if not entry.enabled:
             flag += ", disabled"
         table.add_row(
@@ -39,6 +44,6 @@ def list_command(ctx: click.Context, as_json: bool, sandbox: bool, replay: bool)
             flag,
             "\n".join(f"{m} ({s})" for m, s in entry.models.items()),
             "\n".join(f"{a} -> {m}" for a, m in entry.aliases.items()) or "-",
-            ", ".join(entry.capabilities) or "-",
+            ", ".join([entry.capability, *entry.capabilities]),
         )
     Console(highlight=False, soft_wrap=False).print(table)

@@ -44,7 +44,7 @@ class RunSummary:
     offline_reason: str | None = None
     statuses: dict[tuple[str, str], TargetStatus] = field(default_factory=dict)
     flips: list[Flip] = field(default_factory=list)
-    working: dict[str, bool] = field(default_factory=dict)
+    working: dict[str, bool | None] = field(default_factory=dict)
     objectives: ObjectiveSet = field(default_factory=ObjectiveSet)
     baselines: dict[tuple[str, str], Baseline] = field(default_factory=dict)
     source: Source = Source.LIVE
@@ -176,8 +176,8 @@ def plan_targets(
     return targets
 
 
-def working_flags(statuses: Iterable[TargetStatus]) -> dict[str, bool]:
-    """Provider -> working, for every provider with at least one status."""
+def working_flags(statuses: Iterable[TargetStatus]) -> dict[str, bool | None]:
+    """Provider -> working (``None``: unknown), for every provider with at least one status."""
     by_provider: dict[str, list[TargetStatus]] = {}
     for status in statuses:
         by_provider.setdefault(status.provider, []).append(status)

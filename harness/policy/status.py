@@ -364,9 +364,25 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def provider_working(statuses: Iterable[TargetStatus]) -> bool:
-    """True when any of the provider's models is up or degraded."""
-    return any(s.state.is_working for s in statuses)
+def provider_working(statuses: Iterable[TargetStatus]) -> bool | None:
+    """The provider's working flag, from its models' statuses (see :func:`working_flag`)."""
+    return working_flag(s.state for s in statuses)
+
+
+def working_flag(model_states: Iterable[State]) -> bool | None:
+    """A provider's working flag, with three values: ``True`` when any of its models is
+    up or degraded, ``None`` (unknown) when none has a conclusive state (never measured,
+    or only inconclusive results, as after an offline run), ``False`` otherwise.
+
+    Unknown is not "not working": nothing may switch off the flag of a provider the
+    harness could not reach.
+    """
+    states = list(model_states)
+    if any(state.is_working for state in states):
+        return True
+    if all(state is State.UNKNOWN for state in states):
+        return None
+    return False
 
 
 def overall_counts(statuses: Iterable[TargetStatus]) -> dict[State, int]:
@@ -417,4 +433,5 @@ __all__ = [
     "provider_working",
     "replay",
     "step",
+    "working_flag",
 ]

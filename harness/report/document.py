@@ -33,6 +33,7 @@ def status_document(page: StatusPage) -> dict[str, Any]:
         },
         "providers": {
             p.name: {
+                "capability": p.capability,
                 "working": p.working,
                 "state": p.state.value,
                 "models": {m.model: _model(m, page.latency_window) for m in p.models},

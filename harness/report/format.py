@@ -23,6 +23,11 @@ def rate(value: float | None) -> str:
     return f"{value:.1f}" if value < 10 else f"{value:,.0f}"
 
 
+def flag_word(working: bool | None) -> str:
+    """A working flag in words: ``yes``, ``no`` or ``unknown`` (no conclusive state)."""
+    return "unknown" if working is None else ("yes" if working else "no")
+
+
 def percent(ratio: float | None) -> str:
     """``99.5 %``; ``100 %`` only when nothing failed; ``–`` when nothing was measured."""
     if ratio is None:

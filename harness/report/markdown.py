@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.policy.aggregate import LatencySummary
-from harness.report.format import absolute, duration_ms, percent
+from harness.report.format import absolute, duration_ms, flag_word, percent
 from harness.report.view import StatusPage
 
 
@@ -39,7 +39,7 @@ def status_markdown(page: StatusPage) -> str:
         for model in provider.models:
             row = [
                 _cell(provider.name),
-                "yes" if provider.working else "no",
+                flag_word(provider.working),
                 _cell(model.model),
                 model.state.value,
                 *(f"{percent(model.uptime[w].ratio)} ({model.uptime[w].total})" for w in windows),

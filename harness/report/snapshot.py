@@ -103,6 +103,7 @@ async def read_page(
         version=__version__,
         vantages=vantages,
         provider_order=list(PROVIDERS),
+        capabilities={name: provider.capability for name, provider in PROVIDERS.items()},
         prompt_order=list(PROMPTS),
         source=source,
     )

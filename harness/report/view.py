@@ -16,7 +16,7 @@ from harness.policy.aggregate import HistoryCell, LatencySummary, Uptime, histor
 from harness.policy.consensus import VantageStatus, voters
 from harness.policy.deliveries import TargetAlert
 from harness.policy.objectives import Objectives
-from harness.policy.status import Flip, Outcome, State, TargetStatus, outcome_of
+from harness.policy.status import Flip, Outcome, State, TargetStatus, outcome_of, working_flag
 from harness.report.sparkline import Sparkline, sparkline
 from harness.result import FailureKind, ProbeResult, Source
 from harness.targets.sources import SOURCE_NOTES
@@ -187,7 +187,8 @@ class ProviderView:
     with the figures of its one-row overview (filtered and sorted on the page)."""
 
     name: str
-    working: bool
+    working: bool | None
+    """``None`` while unknown (no model with a conclusive state)."""
     state: State
     models: Sequence[ModelView]
     model_states: Mapping[State, int]
@@ -198,6 +199,8 @@ class ProviderView:
     """The p50 time to first chunk of its fastest model (working models first)."""
     history: Sequence[ModelCell]
     """Its newest probes across all models, oldest first."""
+    capability: str = "chat"
+    """What it makes (``chat``, ``image``, ``audio``): what its probes check."""
 
     @property
     def state_rank(self) -> int:
@@ -242,7 +245,7 @@ def provider_state(states: Iterable[State]) -> State:
     return next((s for s in _BEST_FIRST if s in present), State.UNKNOWN)
 
 
-def provider_view(name: str, models: Sequence[ModelView]) -> ProviderView:
+def provider_view(name: str, models: Sequence[ModelView], capability: str = "chat") -> ProviderView:
     """A provider's overview row, from its models' views."""
     present = {m.state for m in models}
     counts = {s: sum(1 for m in models if m.state is s) for s in _BEST_FIRST if s in present}
@@ -257,13 +260,14 @@ def provider_view(name: str, models: Sequence[ModelView]) -> ProviderView:
     )
     return ProviderView(
         name=name,
-        working=bool(working),
+        working=working_flag(m.state for m in models),
         state=provider_state(present),
         models=models,
         model_states=counts,
         uptime=Uptime(sum(u.ok for u in pooled), sum(u.total for u in pooled)),
         ttfc_p50=min(measured, default=None),
         history=cells[-HISTORY_LENGTH:],
+        capability=capability,
     )
 
 
@@ -326,17 +330,19 @@ def build_page(
     version: str,
     vantages: Sequence[str] = (),
     provider_order: Sequence[str] = (),
+    capabilities: Mapping[str, str] | None = None,
     prompt_order: Sequence[str] = (),
     source: Source = Source.LIVE,
 ) -> StatusPage:
     """The page for ``facts``: providers in ``provider_order`` (others after, by name),
-    models in the order given, flips newest first; ``source`` says whose answers."""
+    models in the order given, flips newest first; ``capabilities`` says what each provider
+    makes (default ``chat``); ``source`` says whose answers."""
     grouped: dict[str, list[ModelView]] = {}
     for item in facts:
         grouped.setdefault(item.provider, []).append(model_view(item, prompt_order))
     rank = {name: i for i, name in enumerate(provider_order)}
     providers = [
-        provider_view(name, models)
+        provider_view(name, models, (capabilities or {}).get(name, "chat"))
         for name, models in sorted(grouped.items(), key=lambda g: (rank.get(g[0], len(rank)), g[0]))
     ]
     model_counts = dict.fromkeys(State, 0)

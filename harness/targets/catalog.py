@@ -18,9 +18,15 @@ class ProviderEntry:
     """One provider as ``harness list`` shows it; its fields are the JSON keys."""
 
     provider: str
-    working: bool
+    capability: str
+    """What the provider makes (``chat``, ``image``, ``audio``): what probes it."""
+    working: bool | None
+    """The measured flag for the source (``None``: measured, but unknown), else the
+    shipped one."""
     measured: bool
     """Whether ``working`` was measured for the source, rather than shipped."""
+    shipped: bool
+    """The flag the provider's code ships, which an unknown measurement leaves as is."""
     enabled: bool
     models: dict[str, str]
     """Each model's state for the source (``unknown`` when never measured)."""
@@ -48,8 +54,10 @@ def provider_catalog(settings: Settings, source: Source) -> list[ProviderEntry]:
     return [
         ProviderEntry(
             provider=name,
+            capability=provider.capability,
             working=measured.get(name, provider.working),
             measured=name in measured,
+            shipped=provider.shipped_working,
             enabled=settings.provider(name).enabled,
             # A discovering endpoint knows its models only after a run: the last run's,
             # from the flags file, until then.

@@ -26,9 +26,10 @@ _WORKING_LINE = re.compile(r"^(?P<indent>\s+)working\s*(?::\s*[\w\[\]]+\s*)?=\s*
 
 
 def write_flags(
-    path: Path, working: Mapping[str, bool], states: Mapping[str, Mapping[str, str]]
+    path: Path, working: Mapping[str, bool | None], states: Mapping[str, Mapping[str, str]]
 ) -> None:
-    """Write the flags file atomically: ``working`` per provider, with each model's state."""
+    """Write the flags file atomically: ``working`` per provider (``null`` when unknown),
+    with each model's state."""
     document = {
         "generated_at": datetime.now(UTC).isoformat(),
         "providers": {
@@ -72,14 +73,17 @@ class SourceEdit:
     new: str
 
 
-def source_edits(working: Mapping[str, bool]) -> list[SourceEdit]:
+def source_edits(working: Mapping[str, bool | None]) -> list[SourceEdit]:
     """The provider modules whose ``working = ...`` line differs from the measured flag.
 
-    Only built-in providers have a module of their own; providers built at run time
+    Only a conclusive flag is written: an unknown one (``None``) leaves the module as it
+    is. Only built-in providers have a module of their own; providers built at run time
     (configured endpoints, wrapped gpt4free providers) are skipped.
     """
     edits = []
     for name, flag in sorted(working.items()):
+        if flag is None:
+            continue
         provider = PROVIDERS.get(name) if is_builtin(name) else None
         source = inspect.getsourcefile(provider) if provider else None
         if source is None:

@@ -5,7 +5,10 @@ one process (tests, embedding) never share or clash over metrics.
 
 * ``harness_target_up{provider,model}``: 1 while the model is working (up or degraded);
 * ``harness_target_state{provider,model,state}``: 1 for the model's current state;
-* ``harness_provider_working{provider}``: the measured ``working`` flag;
+* ``harness_provider_working{provider}``: the measured ``working`` flag, for providers
+  with a conclusive one (absent while unknown);
+* ``harness_provider_flag{provider,harness_provider_flag}``: 1 for the provider's flag
+  among ``working``, ``not_working`` and ``unknown``;
 * ``harness_vantage_target_up{provider,model,vantage}``: 1 while that vantage sees the
   model working (the gauges above show the consensus of all vantages);
 * ``harness_probe_ttfc_seconds`` / ``harness_probe_total_seconds{provider,model,vantage}``:
@@ -24,9 +27,17 @@ several ``harness serve`` processes keeps their figures apart.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Enum,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from harness.policy.consensus import VantageStatus
 from harness.policy.objectives import ObjectiveSet
@@ -37,6 +48,10 @@ LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0)
 """Seconds: chat answers range from a fraction of a second to the 120 s deadline."""
 
 __all__ = ["CONTENT_TYPE", "LATENCY_BUCKETS", "Metrics"]
+
+
+FLAG_STATES = {True: "working", False: "not_working", None: "unknown"}
+"""The ``harness_provider_flag`` state of each value of a provider's working flag."""
 
 
 class Metrics:
@@ -61,6 +76,13 @@ class Metrics:
             "harness_provider_working",
             "The measured working flag of the provider.",
             ["provider"],
+            registry=self.registry,
+        )
+        self.flag = Enum(
+            "harness_provider_flag",
+            "The provider's measured flag: working, not working or unknown.",
+            ["provider"],
+            states=list(FLAG_STATES.values()),
             registry=self.registry,
         )
         self.vantage_up = Gauge(
@@ -134,7 +156,13 @@ class Metrics:
                     missed = self.objective_missed.labels(**labels, objective=name)
                     missed.set(name in status.missed)
         for provider, group in by_provider.items():
-            self.working.labels(provider=provider).set(provider_working(group))
+            working = provider_working(group)
+            self.flag.labels(provider=provider).state(FLAG_STATES[working])
+            if working is not None:
+                self.working.labels(provider=provider).set(working)
+            else:  # no series rather than a 0 that would read as "not working"
+                with suppress(KeyError):
+                    self.working.remove(provider)
 
     def set_vantages(self, views: Iterable[VantageStatus]) -> None:
         """Set each vantage's up gauge of each target."""

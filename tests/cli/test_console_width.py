@@ -4,6 +4,7 @@ said once above it, long errors cut with an ellipsis; at 200 columns nothing is 
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -100,13 +101,36 @@ def test_at_200_columns_every_column_is_shown() -> None:
 
 
 @pytest.mark.parametrize("width", [80, 200])
-def test_the_offline_reason_is_said_once_and_rows_say_inconclusive(width: int) -> None:
+def test_the_offline_reason_is_said_once_and_rows_say_offline_in_full(width: int) -> None:
     summary = offline_run()
     lines = screen(summary, width)
     text = "\n".join(lines)
 
     assert text.count("appears offline") == 1
+    assert "inconclusive" in text.split("provider")[0]
     assert text.index("appears offline") < text.index("provider")
     rows = probe_lines(lines, summary)
-    assert all(OFFLINE_VERDICT in row for row in rows)
+    assert all(re.search(rf"\b{OFFLINE_VERDICT}\b(?! \()", row) for row in rows)
+    assert not any("…" in row.split(OFFLINE_VERDICT)[0] for row in rows)
     assert not any("harness_offline" in row for row in rows)
+
+
+def test_long_names_give_way_and_the_offline_verdict_stays_whole_at_80_columns() -> None:
+    template = offline_run().results[0]
+    results = [
+        dataclasses.replace(
+            template,
+            provider=f"g4f.BlackForestLabs_Flux1KontextDev{n}",
+            model="stabilityai-stable-diffusion-3-5-large",
+            prompt=prompt,
+        )
+        for n, prompt in enumerate(["ping", "image", "audio"])
+    ]
+    summary = RunSummary(results, offline=True, offline_reason=REASON)
+
+    rows = [line for line in screen(summary, 80) if line.startswith("g4f.")]
+
+    assert len(rows) == 3
+    assert all(len(row) <= 80 for row in rows)
+    assert all(f" {OFFLINE_VERDICT} " in row + " " for row in rows)
+    assert all("…" in row for row in rows)  # the names were cut instead

@@ -24,6 +24,24 @@ def test_list_shows_models_aliases_and_capabilities(runner: CliRunner) -> None:
     assert autonomous["supports_system_message"] is True
     assert autonomous["working"] is False  # shipped default, nothing measured yet
     assert autonomous["measured"] is False
+    assert autonomous["capability"] == "chat"
+
+
+def test_list_keeps_an_unknown_flag_apart_from_the_shipped_one(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    offline = tmp_path / "harness.toml"
+    offline.write_text('[connectivity]\nnames = ["name.invalid"]\n', encoding="utf-8")
+    probed = runner.invoke(main, ["--config", str(offline), "probe", "-p", "CodeLinkAva"])
+    assert "inconclusive" in probed.stdout, probed.output
+
+    listed = runner.invoke(main, ["--config", str(offline), "list", "--json"])
+    codelink = next(
+        r for r in json.loads(listed.stdout)["providers"] if r["provider"] == "CodeLinkAva"
+    )
+    assert (codelink["working"], codelink["measured"]) == (None, True)
+    table = runner.invoke(main, ["--config", str(offline), "list"], env={"COLUMNS": "200"})
+    assert "unknown (shipped: no)" in table.stdout
 
 
 def test_list_prints_a_table(runner: CliRunner) -> None:

@@ -35,6 +35,27 @@ def test_applied_flags_set_working_on_the_named_providers(restore_flags: object)
     assert CodeLinkAva.working is False
 
 
+def test_an_unknown_flag_is_written_as_null_and_read_back_as_none(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    write_flags(path, {"CodeLinkAva": None}, {"CodeLinkAva": {"gpt-3.5-turbo": "unknown"}})
+
+    assert json.loads(path.read_text())["providers"]["CodeLinkAva"]["working"] is None
+    assert read_flags(path) == {"CodeLinkAva": None}
+
+
+def test_an_unknown_flag_leaves_the_shipped_one(restore_flags: object) -> None:
+    shipped = AutonomousAI.working
+
+    apply_flags(PROVIDERS.values(), {"AutonomousAI": None, "CodeLinkAva": True})
+
+    assert AutonomousAI.working is shipped
+    assert CodeLinkAva.working is True
+
+
+def test_the_source_patch_never_writes_an_unknown_flag() -> None:
+    assert source_edits({"AutonomousAI": None, "CodeLinkAva": None}) == []
+
+
 def test_the_source_patch_sets_the_measured_flag(tmp_path: Path) -> None:
     edits = source_edits({"AutonomousAI": True, "CodeLinkAva": False})
     assert [e.path.name for e in edits] == ["AutonomousAI.py"]

@@ -45,9 +45,16 @@ def test_every_provider_and_model_appears(page: StatusPage, soup: BeautifulSoup)
 
 
 def test_a_provider_shows_its_working_flag(soup: BeautifulSoup) -> None:
-    summary = provider_row(soup, "AiChatOnline").summary
+    summary = provider_row(soup, "AiChatOnline").summary  # throttled
 
     assert "working: no" in summary.get_text()
+
+
+def test_a_provider_with_nothing_conclusive_shows_its_flag_unknown(soup: BeautifulSoup) -> None:
+    summary = provider_row(soup, "CodeLinkAva").summary  # inconclusive results only
+
+    assert "working: unknown" in summary.get_text()
+    assert "working-unknown" in provider_row(soup, "CodeLinkAva")["data-states"].split()
 
 
 def test_an_error_with_markup_shows_as_text_and_adds_no_element(soup: BeautifulSoup) -> None:

@@ -38,6 +38,14 @@ def test_the_json_document_holds_states_uptime_latency_and_history(page: StatusP
     assert document["generated_at"] == "2025-03-01T12:00:00+00:00"
 
 
+def test_the_json_document_keeps_working_not_working_and_unknown_apart(page: StatusPage) -> None:
+    providers = json.loads(json.dumps(status_document(page)))["providers"]
+
+    assert providers["AutonomousAI"]["working"] is True
+    assert providers["CodeLinkAva"]["working"] is None  # inconclusive only: unknown
+    assert providers["CodeLinkAva"]["capability"] == "chat"
+
+
 def test_the_json_document_marks_inconclusive_history(page: StatusPage) -> None:
     codelink = status_document(page)["providers"]["CodeLinkAva"]["models"]["gpt-3.5-turbo"]
 

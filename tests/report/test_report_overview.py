@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -199,7 +200,7 @@ def test_the_row_carries_what_the_script_filters_and_sorts_on(
     assert data["data-rank"] == "0"
     assert float(data["data-ttfc"]) == pytest.approx(provider.ttfc_p50, abs=0.05)
     assert row(soup, "CodeLinkAva")["data-ttfc"] == ""
-    assert "not-working" in row(soup, "CodeLinkAva")["data-states"].split()
+    assert "working-unknown" in row(soup, "CodeLinkAva")["data-states"].split()  # never measured
 
 
 def test_every_model_card_sits_in_its_providers_details(
@@ -231,7 +232,7 @@ def test_every_control_is_labelled_and_hidden_until_the_script_runs(soup: Beauti
         "latency",
     ]
     states = [o["value"] for o in form.find("select", attrs={"name": "state"}).find_all("option")]
-    assert states == ["", "working", "not-working", *(s.value for s in State)]
+    assert states == ["", "working", "not-working", "working-unknown", *(s.value for s in State)]
     assert form.find("output", id="shown")["aria-live"] == "polite"
 
 
@@ -265,3 +266,16 @@ def test_status_json_carries_the_speed(page: StatusPage) -> None:
 
     assert llama["throughput"]["n"] > 0
     assert llama["throughput"]["chars_per_s"] > 0
+
+
+def test_a_media_provider_shows_what_it_makes_beside_its_name(page: StatusPage) -> None:
+    painter = dataclasses.replace(page.provider("CodeLinkAva"), capability="image")
+    shown = dataclasses.replace(page, providers=[painter])
+
+    summary = row(BeautifulSoup(render_fragment(shown), "html.parser"), "CodeLinkAva").summary
+
+    assert summary.find(class_="capability").get_text() == "image"
+
+
+def test_a_chat_provider_shows_no_capability_chip(soup: BeautifulSoup) -> None:
+    assert soup.find(class_="capability") is None

@@ -52,10 +52,20 @@ def test_a_target_without_status_is_unknown() -> None:
 
 
 def test_a_provider_is_working_when_any_model_is_up_or_degraded(page: StatusPage) -> None:
-    assert page.provider("AutonomousAI").working  # llama up, qwen_coder down
-    assert page.provider("RobocodersAPI").working  # RepoAgent degraded
-    assert not page.provider("AiChatOnline").working  # throttled
-    assert not page.provider("CodeLinkAva").working  # inconclusive only
+    assert page.provider("AutonomousAI").working is True  # llama up, qwen_coder down
+    assert page.provider("RobocodersAPI").working is True  # RepoAgent degraded
+
+
+def test_a_provider_with_nothing_conclusive_is_unknown_not_not_working(page: StatusPage) -> None:
+    assert page.provider("AiChatOnline").working is False  # throttled: measured, not working
+    assert page.provider("CodeLinkAva").working is None  # inconclusive only
+
+
+def test_each_provider_carries_what_it_makes() -> None:
+    page = build(facts("Painter", "m"), facts("P", "m"), capabilities={"Painter": "image"})
+
+    assert page.provider("Painter").capability == "image"
+    assert page.provider("P").capability == "chat"
 
 
 def test_a_provider_shows_the_best_state_of_its_models() -> None:

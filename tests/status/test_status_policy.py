@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.policy.status import (
     Flip,
@@ -20,6 +22,7 @@ from harness.policy.status import (
     provider_working,
     replay,
     step,
+    working_flag,
 )
 from harness.result import FailureKind, ProbeResult
 
@@ -300,14 +303,29 @@ def _status(state: State) -> TargetStatus:
         ([UP], True),
         ([DEGRADED], True),
         ([DOWN, THROTTLED, FLAPPING, UP], True),
+        ([DOWN], False),
         ([DOWN, THROTTLED, FLAPPING, UNKNOWN], False),
-        ([], False),
+        ([DOWN, UNKNOWN], False),
+        ([THROTTLED], False),
+        ([UNKNOWN], None),
+        ([UNKNOWN, UNKNOWN], None),
+        ([], None),
     ],
 )
-def test_provider_is_working_when_any_model_is_up_or_degraded(
-    model_states: list[State], working: bool
+def test_a_provider_works_when_a_model_does_and_is_unknown_when_nothing_is_conclusive(
+    model_states: list[State], working: bool | None
 ) -> None:
     assert provider_working(_status(s) for s in model_states) is working
+
+
+@given(st.lists(st.sampled_from(list(State))))
+def test_only_models_with_no_conclusive_state_make_a_provider_unknown(
+    model_states: list[State],
+) -> None:
+    flag = working_flag(model_states)
+
+    assert (flag is True) == any(s.is_working for s in model_states)
+    assert (flag is None) == all(s is UNKNOWN for s in model_states)
 
 
 def test_overall_counts_name_every_state() -> None:

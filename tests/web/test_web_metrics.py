@@ -93,6 +93,41 @@ def test_the_up_gauge_follows_the_working_states() -> None:
     assert values[("harness_target_state", labels(provider="Q", model="d", state="down"))] == 0
 
 
+def test_the_provider_flag_keeps_working_not_working_and_unknown_apart() -> None:
+    metrics = Metrics()
+    metrics.set_statuses(
+        [
+            status("P", "a", State.UP),
+            status("Q", "b", State.DOWN),
+            status("R", "c", State.UNKNOWN),
+        ]
+    )
+
+    values = samples(metrics)
+
+    flags = {
+        provider: next(
+            flag
+            for flag in ("working", "not_working", "unknown")
+            if values[
+                ("harness_provider_flag", labels(provider=provider, harness_provider_flag=flag))
+            ]
+        )
+        for provider in "PQR"
+    }
+    assert flags == {"P": "working", "Q": "not_working", "R": "unknown"}
+    assert values[("harness_provider_working", labels(provider="Q"))] == 0
+    assert ("harness_provider_working", labels(provider="R")) not in values
+
+
+def test_a_provider_whose_flag_becomes_unknown_loses_its_working_series() -> None:
+    metrics = Metrics()
+    metrics.set_statuses([status("P", "a", State.DOWN)])
+    metrics.set_statuses([status("P", "a", State.UNKNOWN)])
+
+    assert ("harness_provider_working", labels(provider="P")) not in samples(metrics)
+
+
 def test_each_app_has_its_own_registry() -> None:
     first, second = Metrics(), Metrics()
     first.observe(passed("P", "m", T0))
