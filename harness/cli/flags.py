@@ -16,7 +16,8 @@ from harness.targets.source_flags import flag_edits
     is_flag=True,
     required=True,
     expose_value=False,
-    help="Print a patch setting `working = True/False` in the provider modules.",
+    help="Print a patch setting `working = True/False` in the provider modules "
+    "(only for providers measured working or not working; unknown ones keep their flag).",
 )
 @click.option(
     "--apply", "apply_patch", is_flag=True, help="Apply that patch instead of printing it."
@@ -30,12 +31,13 @@ from harness.targets.source_flags import flag_edits
 @click.pass_context
 def flags(ctx: click.Context, apply_patch: bool, for_g4f: bool) -> None:
     """Ship the measured working flags in the provider source code."""
-    edits, root = run(flag_edits(settings_of(ctx), for_g4f=for_g4f))
-    if apply_patch:
-        apply_source_patch(edits)
-        for edit in edits:
-            click.echo(f"updated {edit.path}")
-        if not edits:
-            click.echo("provider sources already match the measured flags")
+    patch = run(flag_edits(settings_of(ctx), for_g4f=for_g4f))
+    if not patch.edits:
+        click.echo(patch.why_empty(), err=True)
         return
-    click.echo(source_patch(edits, root), nl=False)
+    if apply_patch:
+        apply_source_patch(patch.edits)
+        for edit in patch.edits:
+            click.echo(f"updated {edit.path}")
+        return
+    click.echo(source_patch(patch.edits, patch.root), nl=False)

@@ -1,6 +1,7 @@
 """``harness flags --g4f --write-source``: the measured flags, written into gpt4free's code.
 
-For each measured ``g4f.NAME`` provider, :func:`set_working` rewrites the ``working =``
+For each ``g4f.NAME`` provider measured conclusively (working or not working, never
+unknown) whose shipped flag differs, :func:`set_working` rewrites the ``working =``
 assignment in the body of the provider's class (found with :mod:`ast`, so other
 classes and nested scopes in the module are left alone), or adds one as the first
 statement of the class body when the class inherits its flag. The edits become a
@@ -15,10 +16,15 @@ import importlib
 import inspect
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from yarl import URL
+
+from harness.probing.connectivity import is_local_host
 from harness.settings.config import Settings
 from harness.targets.flags import SourceEdit
-from providers.gpt4free import PREFIX, G4FInfo, LoadFailure, load_all
+from harness.targets.g4f import known_names
+from providers.gpt4free import CHECKED, PREFIX, G4FInfo, LoadFailure, load_all
 
 
 def set_working(text: str, class_name: str, flag: bool) -> str:
@@ -63,24 +69,54 @@ def _assigns_working(statement: ast.stmt) -> bool:
 
 
 def g4f_edits(
-    measured: Mapping[str, bool], loaded: Mapping[str, G4FInfo | LoadFailure]
+    measured: Mapping[str, bool | None], loaded: Mapping[str, G4FInfo | LoadFailure]
 ) -> list[SourceEdit]:
-    """The gpt4free modules whose provider class's flag differs from the measured one."""
-    edits: dict[Path, SourceEdit] = {}
+    """The gpt4free modules to edit so that each provider ships its measured flag.
+
+    Only a conclusive flag (not ``None``) that differs from the class's shipped one is
+    written, and only into a provider's class: never a base class (template), never a
+    provider of a kind the harness does not probe, never a provider of a local service
+    (its shipped URL on this host or network: whether that service runs here says
+    nothing about the provider). A provider's class that other loaded
+    providers inherit their flag from is edited, and those providers keep the flag they
+    ship: it is written into their own classes.
+    """
+    providers = [e for e in loaded.values() if isinstance(e, G4FInfo)]
+    changes: dict[Any, bool] = {}
     for target, flag in sorted(measured.items()):
         entry = loaded.get(target.removeprefix(PREFIX)) if target.startswith(PREFIX) else None
-        if not isinstance(entry, G4FInfo):
+        if flag is None or not isinstance(entry, G4FInfo) or entry.capability not in CHECKED:
             continue
-        source = inspect.getsourcefile(entry.cls)
+        if _local_service(entry):
+            continue
+        if flag != entry.working:
+            changes[entry.cls] = flag
+    for cls in list(changes):
+        for other in providers:
+            if other.cls not in changes and _flag_owner(other.cls) is cls:
+                changes[other.cls] = other.working
+    edits: dict[Path, SourceEdit] = {}
+    for cls, flag in changes.items():
+        source = inspect.getsourcefile(cls)
         if source is None:
             continue
         path = Path(source)
         previous = edits.get(path)
         old = previous.old if previous else path.read_text(encoding="utf-8")
-        new = set_working(previous.new if previous else old, entry.cls.__name__, flag)
+        new = set_working(previous.new if previous else old, cls.__name__, flag)
         if new != old:
             edits[path] = SourceEdit(path, old, new)
     return list(edits.values())
+
+
+def _local_service(info: G4FInfo) -> bool:
+    host = URL(info.url).host if info.url else None
+    return host is not None and is_local_host(host)
+
+
+def _flag_owner(cls: Any) -> Any:
+    """The class in ``cls``'s MRO whose body sets the ``working`` that ``cls`` has."""
+    return next((c for c in cls.__mro__ if "working" in vars(c)), None)
 
 
 def package_root() -> Path:
@@ -91,11 +127,12 @@ def package_root() -> Path:
 
 
 async def g4f_source_edits(
-    settings: Settings, measured: Mapping[str, bool]
+    settings: Settings, measured: Mapping[str, bool | None]
 ) -> tuple[list[SourceEdit], Path]:
     """The edits setting each measured ``g4f.NAME`` flag in gpt4free's modules, and the
-    directory the patch's paths are relative to."""
-    loaded = await load_all(
-        [name.removeprefix(PREFIX) for name in measured], settings.g4f.load_timeout
-    )
+    directory the patch's paths are relative to. Only with a flag to change are all of
+    gpt4free's providers loaded (to find those inheriting a changed flag)."""
+    changed = any(flag is not None for flag in measured.values())
+    names = await known_names(settings.g4f) if changed else []
+    loaded = await load_all(names, settings.g4f.load_timeout)
     return g4f_edits(measured, loaded), package_root()

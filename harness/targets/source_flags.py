@@ -1,8 +1,14 @@
 """``harness flags --write-source``: the edits that ship the measured live flags in the
-provider modules, ours or (``--g4f``) the installed gpt4free's."""
+provider modules, ours or (``--g4f``) the installed gpt4free's.
+
+Only conclusive flags are shipped: a provider whose state is unknown (never measured,
+or only inconclusive results, as after an offline run) keeps the flag it ships.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ConfigError
@@ -16,10 +22,30 @@ from providers.flags import read_flags
 from providers.gpt4free import PREFIX
 
 
-async def flag_edits(settings: Settings, *, for_g4f: bool) -> tuple[list[SourceEdit], Path]:
-    """The edits setting each measured flag in its provider's module, and the directory
-    the patch's paths are relative to; :class:`ConfigError` when nothing was measured
-    yet (or, ``for_g4f``, gpt4free is not installed)."""
+@dataclass(frozen=True)
+class FlagPatch:
+    """The edits of a flag patch, the directory its paths are relative to, and the
+    measured flags it was made from."""
+
+    edits: list[SourceEdit]
+    root: Path
+    measured: Mapping[str, bool | None]
+
+    def why_empty(self) -> str:
+        """Why there is nothing to change (for an empty patch)."""
+        unknown = sum(1 for flag in self.measured.values() if flag is None)
+        conclusive = len(self.measured) - unknown
+        return (
+            f"no flag to change: {unknown} provider(s) unknown (only inconclusive results, "
+            f"as after an offline run: their shipped flags stay); {conclusive} measured "
+            "conclusively, each already shipping its flag or not patched (a local service)"
+        )
+
+
+async def flag_edits(settings: Settings, *, for_g4f: bool) -> FlagPatch:
+    """The edits setting each conclusively measured flag in its provider's module;
+    :class:`ConfigError` when nothing was measured yet (or, ``for_g4f``, gpt4free is
+    not installed)."""
     path = source_flags_file(settings, Source.LIVE)
     measured = read_flags(path)
     if for_g4f:
@@ -29,5 +55,6 @@ async def flag_edits(settings: Settings, *, for_g4f: bool) -> tuple[list[SourceE
         command = "harness probe --g4f" if for_g4f else "harness probe"
         raise ConfigError(f"no measured flags in {path}: run `{command}` first")
     if for_g4f:
-        return await g4f_source_edits(settings, measured)
-    return source_edits(measured), Path.cwd()
+        edits, root = await g4f_source_edits(settings, measured)
+        return FlagPatch(edits, root, measured)
+    return FlagPatch(source_edits(measured), Path.cwd(), measured)

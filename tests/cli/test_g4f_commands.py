@@ -79,6 +79,7 @@ def test_probe_g4f_runs_a_real_g4f_provider_through_the_pipeline(
     assert working.exit_code == 0, working.output
     listed = json.loads(working.stdout)
     assert listed["g4f_version"] == "8.8.6"
+    assert listed["flags"] == {"working": ["Groq"], "not_working": [], "unknown": []}
     [entry] = listed["providers"]
     assert entry["provider"] == "Groq"
     assert entry["target"] == "g4f.Groq"
@@ -119,6 +120,46 @@ def test_flags_write_source_prints_a_patch_for_the_installed_g4f_and_changes_not
 
     unchanged = runner.invoke(main, ["--config", settings, "g4f", "working", "--json"])
     assert json.loads(unchanged.stdout)["providers"] == []
+    assert json.loads(unchanged.stdout)["flags"]["not_working"] == ["Groq"]
+
+
+@needs_g4f
+def test_an_offline_run_leaves_an_empty_patch_and_says_why(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    settings = tmp_path / "harness.toml"
+    settings.write_text(
+        '[connectivity]\nnames = ["name.invalid"]\n\n[g4f]\ninclude = ["Groq"]\n',
+        encoding="utf-8",
+    )
+    probed = runner.invoke(main, ["--config", str(settings), "probe", "--g4f"])
+    assert "0 passed, 0 failed, 1 inconclusive" in probed.stdout, probed.output
+
+    result = runner.invoke(main, ["--config", str(settings), "flags", "--g4f", "--write-source"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "no flag to change: 1 provider(s) unknown" in result.stderr
+
+
+@needs_g4f
+def test_g4f_table_writes_the_measured_providers_table(
+    runner: CliRunner, emulator_thread: Emulator, tmp_path: Path
+) -> None:
+    settings = str(config(tmp_path, emulator_thread))
+    assert runner.invoke(main, ["--config", settings, "probe", "--g4f"]).exit_code == 0
+    out = tmp_path / "providers.md"
+
+    result = runner.invoke(main, ["--config", settings, "g4f", "table", "-o", str(out)])
+
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    groq = next(line for line in lines if "`g4f.Provider.Groq`" in line)
+    assert "![Active]" in groq
+    image = next(line for line in lines if "`g4f.Provider.StabilityAI_SD35Large`" in line)
+    assert "![Unknown]" in image
+    assert "|`OpenaiTemplate`|a base class, not a provider|" in lines
+    assert "## Providers: no auth required" in lines
 
 
 @needs_g4f
@@ -140,6 +181,7 @@ def test_g4f_options_are_checked(runner: CliRunner) -> None:
         ["probe", "--g4f"],
         ["g4f", "working"],
         ["g4f", "working", "--json"],
+        ["g4f", "table"],
         ["flags", "--g4f", "--write-source"],
     ],
 )

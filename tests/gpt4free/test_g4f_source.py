@@ -87,3 +87,71 @@ def test_edits_become_a_patch_against_the_package_and_apply_only_when_asked(
         sys.path.remove(str(tmp_path / "site"))
         for name in [n for n in sys.modules if n.startswith("fakeg4f")]:
             del sys.modules[name]
+
+
+FAMILY = '''"""A provider others inherit their flag from."""
+
+
+class OpenTemplate:
+    working = False
+
+
+class Parent:
+    url = "https://parent.invalid"
+    working = True
+
+
+class Child(Parent):
+    """Inherits its flag."""
+
+    url = "https://child.invalid"
+
+
+class Templated(OpenTemplate):
+    url = "https://templated.invalid"
+'''
+
+
+def load_family(tmp_path: Path) -> dict[str, object]:
+    package = tmp_path / "site" / "fakefamily"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "family.py").write_text(FAMILY)
+    sys.path.insert(0, str(tmp_path / "site"))
+    module = importlib.import_module("fakefamily.family")
+    return {
+        name: describe(name, getattr(module, name))
+        for name in ("OpenTemplate", "Parent", "Child", "Templated")
+    }
+
+
+def forget_family(tmp_path: Path) -> None:
+    sys.path.remove(str(tmp_path / "site"))
+    for name in [n for n in sys.modules if n.startswith("fakefamily")]:
+        del sys.modules[name]
+
+
+def test_a_changed_flag_others_inherit_is_pinned_in_their_own_classes(tmp_path: Path) -> None:
+    loaded = load_family(tmp_path)
+    try:
+        (edit,) = g4f_edits({"g4f.Parent": False}, loaded)
+    finally:
+        forget_family(tmp_path)
+
+    assert 'class Parent:\n    url = "https://parent.invalid"\n    working = False\n' in edit.new
+    assert '    """Inherits its flag."""\n\n    working = True\n' in edit.new  # Child keeps True
+
+
+def test_a_template_and_unknown_flags_are_never_written(tmp_path: Path) -> None:
+    loaded = load_family(tmp_path)
+    try:
+        edits = g4f_edits(
+            {"g4f.OpenTemplate": True, "g4f.Child": None, "g4f.Templated": True}, loaded
+        )
+    finally:
+        forget_family(tmp_path)
+
+    (edit,) = edits
+    assert "class OpenTemplate:\n    working = False\n" in edit.new  # a base class: untouched
+    assert "class Templated(OpenTemplate):\n    working = True\n" in edit.new  # its own class
+    assert '    """Inherits its flag."""\n\n    url' in edit.new  # Child: unknown, untouched
