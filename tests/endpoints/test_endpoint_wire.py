@@ -13,7 +13,7 @@ from harness.policy.prompts import PROMPTS, applicable
 from harness.probing.probe import Deadlines, probe
 from harness.result import FailureKind, StreamEnd
 from providers import MissingRequirementsError, openai_compatible
-from providers.messages import FinishReason, Usage
+from providers.messages import FinishReason, Thinking, Usage
 from providers.openai_compatible import OpenAICompatibleProvider
 from providers.upstream import redirect
 
@@ -126,7 +126,7 @@ async def test_an_awkward_stream_split_anywhere_reads_the_same(
         headers={"X-Title": "harness"},
     )
     items = await collect(provider.create_async_generator("m", PING))
-    assert items == ["po", "ng", FinishReason("length"), Usage(9, 2)]
+    assert items == [Thinking("hmm"), "po", "ng", FinishReason("length"), Usage(9, 2)]
     assert seen["Authorization"] == "Bearer sk-awkward"
     assert seen["X-Title"] == "harness"
 
