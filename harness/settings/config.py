@@ -66,13 +66,14 @@ class ObjectiveFields(Section):
     """The latency objectives of one target (see :mod:`harness.policy.objectives`)."""
 
     max_ttfc: Duration | None = None
+    max_ttft: Duration | None = None
     max_total: Duration | None = None
     min_chars_per_s: float | None = Field(None, gt=0)
     min_tokens_per_s: float | None = Field(None, gt=0)
     regression: float | None = Field(None, gt=1)
     min_history: int | None = Field(None, ge=1)
 
-    @field_validator("max_ttfc", "max_total")
+    @field_validator("max_ttfc", "max_ttft", "max_total")
     @classmethod
     def _positive(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and value <= timedelta(0):
@@ -81,7 +82,7 @@ class ObjectiveFields(Section):
 
     def objective_fields(self) -> dict[str, Any]:
         """The fields of :class:`harness.policy.objectives.Objectives` this table sets."""
-        as_ms = {"max_ttfc": "max_ttfc_ms", "max_total": "max_total_ms"}
+        as_ms = {"max_ttfc": "max_ttfc_ms", "max_ttft": "max_ttft_ms", "max_total": "max_total_ms"}
         values: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
