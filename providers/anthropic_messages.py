@@ -26,6 +26,7 @@ Discovery: ``GET {base_url}/models``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -55,10 +56,13 @@ def _count(document: Any, key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def refused(said: str) -> ContentFilterError:
-    """The error for an answer the model refused, quoting what it said first."""
+def refused(said: str, event: Any) -> ContentFilterError:
+    """The error for an answer the model refused, quoting what it said first (else the
+    event that refused)."""
     return ContentFilterError(
-        f"the model refused to answer (stop_reason {REFUSAL})", 200, body=said or None
+        f"the model refused to answer (stop_reason {REFUSAL})",
+        200,
+        body=said or json.dumps(event, ensure_ascii=False)[:2000],
     )
 
 
@@ -121,7 +125,7 @@ class MessageStream:
         delta = event.get("delta")
         reason = delta.get("stop_reason") if isinstance(delta, dict) else None
         if reason == REFUSAL:
-            raise refused("".join(self.said))
+            raise refused("".join(self.said), event)
         if isinstance(reason, str) and reason and not self.finished:
             self.finished = True
             found.append(FinishReason(reason))
@@ -146,7 +150,10 @@ async def iter_message_chunks(
             continue
         event = tally.decode_json(line[5:].strip())
         for chunk in message.feed(event):
-            tally.texts += 1
+            # message_start's usage comes before anything can go wrong: it alone does not
+            # make a stream of unreadable lines a readable one.
+            if not isinstance(chunk, Usage) or message.finished:
+                tally.texts += 1
             yield chunk
         if message.stopped:
             break
@@ -170,7 +177,7 @@ def message_chunks(document: Any) -> list[Chunk]:
             items.append(block["text"])
     reason = document.get("stop_reason")
     if reason == REFUSAL:
-        raise refused("".join(i for i in items if isinstance(i, str)))
+        raise refused("".join(i for i in items if isinstance(i, str)), document)
     if isinstance(reason, str) and reason:
         items.append(FinishReason(reason))
     usage = document.get("usage")
