@@ -81,8 +81,9 @@ class MessageStream:
 
     def _usage(self, usage: Any) -> Usage | None:
         # message_delta's counts are cumulative: the latest of each stands.
-        self.input_tokens = _count(usage, "input_tokens") or self.input_tokens
-        self.output_tokens = _count(usage, "output_tokens") or self.output_tokens
+        for key in ("input_tokens", "output_tokens"):
+            if (count := _count(usage, key)) is not None:
+                setattr(self, key, count)
         if self.input_tokens is None and self.output_tokens is None:
             return None
         return Usage(self.input_tokens, self.output_tokens)

@@ -153,10 +153,16 @@ def conversation(body: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def wants_thoughts(body: dict[str, Any]) -> bool:
-    """Whether the request asks for the model's thoughts. Pure."""
+    """Whether the request asks for the model's thoughts. Pure.
+
+    Field names in either spelling, as the API's JSON parser takes them (the official
+    SDK sends ``include_thoughts``)."""
     config = body.get("generationConfig") or {}
     thinking = config.get("thinkingConfig") if isinstance(config, dict) else None
-    return isinstance(thinking, dict) and thinking.get("includeThoughts") is True
+    return isinstance(thinking, dict) and True in (
+        thinking.get("includeThoughts"),
+        thinking.get("include_thoughts"),
+    )
 
 
 def usage_of(turns: list[dict[str, str]], pieces: list[str], thoughts: int) -> dict[str, int]:
