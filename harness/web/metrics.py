@@ -11,7 +11,7 @@ one process (tests, embedding) never share or clash over metrics.
 * ``harness_probe_ttfc_seconds`` / ``harness_probe_total_seconds{provider,model,vantage}``:
   histograms over passing probes; ``harness_probe_ttft_seconds`` beside them, the first
   token of any kind (a reasoning model's thinking included);
-* ``harness_probe_reasoning_tokens{provider,model,vantage}``: the reasoning tokens that
+* ``harness_probe_reasoning_tokens_total{provider,model,vantage}``: the reasoning tokens that
   passing probes' upstreams reported;
 * ``harness_probes_total{provider,model,vantage,outcome,kind}``: every probe, by outcome
   (ok, fail, throttled, inconclusive) and failure kind (``none`` for a pass);
