@@ -246,6 +246,7 @@ class ContentEvents:
             }
             return start + self._event({"error": error})
         if self.blocked:
+            self.usage = {**self.usage, "candidatesTokenCount": 0}  # nothing was let through
             return start + self._response([], "SAFETY", full=True)
         return start + self._response([{"text": ""}], "STOP", full=True)
 
