@@ -142,15 +142,26 @@ def split_small(text: str) -> list[str]:
     return [text[i : i + PIECE_CHARS] for i in range(0, len(text), PIECE_CHARS)]
 
 
-def usage_of(messages: list[dict[str, Any]], pieces: list[str]) -> dict[str, int]:
-    """Token counts the emulator reports: words asked, pieces answered. Pure."""
+REASONING = "Thinking it over."
+"""What a reasoning model thinks aloud (one ``reasoning_content`` delta)."""
+
+
+def usage_of(
+    messages: list[dict[str, Any]], pieces: list[str], *, reasoning: bool = False
+) -> dict[str, Any]:
+    """Token counts the emulator reports: words asked, pieces answered (and thought, as
+    ``completion_tokens_details.reasoning_tokens``, for a reasoning model). Pure."""
     words = sum(len(str(m.get("content") or "").split()) for m in messages)
-    prompt, completion = max(1, words), len(pieces)
-    return {
+    thought = len(split_small(REASONING)) if reasoning else 0
+    prompt, completion = max(1, words), len(pieces) + thought
+    usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+    if reasoning:
+        usage["completion_tokens_details"] = {"reasoning_tokens": thought}
+    return usage
 
 
 class CompletionChunks:
@@ -161,7 +172,7 @@ class CompletionChunks:
     def __init__(
         self,
         model: str,
-        usage: dict[str, int] | None,
+        usage: dict[str, Any] | None,
         *,
         reasoning: bool = False,
         error: bool = False,
@@ -202,7 +213,7 @@ class CompletionChunks:
         self._started = True
         start = b": keep-alive\n\n" + self._chunk({"role": "assistant", "content": None})
         if self.reasoning:
-            start += self._chunk({"reasoning_content": "Thinking it over."})
+            start += self._chunk({"reasoning_content": REASONING})
         return start
 
     def record(self, text: str) -> bytes:
@@ -226,8 +237,13 @@ class CompletionChunks:
         return CompletionChunks(self.model, self.usage, reasoning=self.reasoning, prefix=False)
 
 
-def completion(model: str, text: str, usage: dict[str, int]) -> dict[str, Any]:
+def completion(
+    model: str, text: str, usage: dict[str, Any], *, reasoning: bool = False
+) -> dict[str, Any]:
     """The non-streaming answer: one ``chat.completion`` object. Pure."""
+    message = {"role": "assistant", "content": text}
+    if reasoning:
+        message["reasoning_content"] = REASONING
     return {
         "id": f"chatcmpl-{secrets.token_hex(12)}",
         "object": "chat.completion",
@@ -236,7 +252,7 @@ def completion(model: str, text: str, usage: dict[str, int]) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
+                "message": message,
                 "finish_reason": "stop",
             }
         ],
@@ -260,15 +276,16 @@ async def chat(request: web.Request) -> web.StreamResponse:
     spec = state.faults.take(name)
     text = answer(body["messages"])
     pieces = split_small(text)
-    usage = usage_of(body["messages"], pieces)
     model = body["model"]
+    reasoning = "reason" in model.lower()
+    usage = usage_of(body["messages"], pieces, reasoning=reasoning)
     if not body.get("stream", False) and spec.mode is Fault.none:
-        return web.json_response(completion(model, text, usage))
+        return web.json_response(completion(model, text, usage, reasoning=reasoning))
     options = body.get("stream_options") or {}
     framing = CompletionChunks(
         model,
         usage if options.get("include_usage") else None,
-        reasoning="reason" in model.lower(),
+        reasoning=reasoning,
         error=spec.mode is Fault.stream_error,
         blocked=spec.mode is Fault.safety_block,
     )

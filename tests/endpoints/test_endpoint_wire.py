@@ -169,6 +169,7 @@ async def test_a_reasoning_model_is_timed_from_its_first_thought(emulator: Emula
     assert result.ttft_ms is not None
     assert result.ttfc_ms is not None
     assert result.ttft_ms <= result.ttfc_ms
+    assert result.reasoning_tokens == 6  # completion_tokens_details.reasoning_tokens
 
 
 async def test_the_models_are_listed(emulator: Emulator) -> None:
