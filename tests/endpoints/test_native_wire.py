@@ -18,8 +18,9 @@ from providers.upstream import redirect
 
 PING = [{"role": "user", "content": "Reply with the single word pong."}]
 CAPITAL = [{"role": "user", "content": "What is the capital of France?"}]
-# A small size cap: token-sized pieces of an endless stream reach it well within the total.
-LIMITS = Deadlines(connect=2.0, first_chunk=0.5, stall=0.5, total=5.0, max_chars=200)
+# Roomy first-chunk and stall deadlines for a busy machine; a small size cap, which
+# token-sized pieces of an endless stream reach well within the total.
+LIMITS = Deadlines(connect=2.0, first_chunk=1.0, stall=1.0, total=5.0, max_chars=200)
 PROTOCOLS = ("anthropic", "gemini")
 
 EXPECTED: dict[Fault, FailureKind | None] = {
