@@ -2,7 +2,8 @@
 
 What is removed: bearer (and basic) credentials, JWTs, the values of sensitive keys
 (``sid``, tokens, passwords, cookies, api keys) in ``key=value``, ``key: value`` and
-JSON/dict forms, ``Cookie``/``Set-Cookie`` header values, credentials in URLs
+JSON/dict forms, ``Cookie``/``Set-Cookie`` and API-key header values (``x-api-key``,
+``x-goog-api-key``), Google API keys wherever they appear, credentials in URLs
 (``http://user:pass@proxy``), and any extra secrets the configuration lists.
 Redaction runs before trimming, so a secret cut in half by the trim is never kept.
 """
@@ -31,13 +32,15 @@ _SENSITIVE_KEYS = (
     r"sid|session(?:_?id)?|(?:access_|refresh_|id_|api_?|auth_?)?token|api_?key|secret"
     r"|password|passwd|pwd|cookie|set-cookie|uniqueid"
 )
-_HEADER_KEYS = r"(?:set-)?cookie|(?:proxy-)?authorization"
+_HEADER_KEYS = r"(?:set-)?cookie|(?:proxy-)?authorization|x-(?:goog-)?api-key"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Credentials inside URLs: scheme://user:password@host
     (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@:]+(?::[^\s/@]*)?@"), rf"\1{MASK}@"),
     # Authorization schemes, wherever they appear.
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"), rf"\1 {MASK}"),
+    # Google API keys (Gemini's), even outside any key=value form.
+    (re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"), MASK),
     # JWTs, even when cut short (three base64url parts starting with '{"').
     (re.compile(r"\beyJ[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]*){0,2}"), MASK),
     # Header lines whose whole value is secret.
@@ -57,7 +60,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-_MAYBE_SECRET = re.compile(r"(?i)[:=@]|eyJ|bearer|basic")
+_MAYBE_SECRET = re.compile(r"(?i)[:=@]|eyJ|bearer|basic|AIza")
 """What every pattern above needs somewhere in the text (a separator, a JWT's start, a
 scheme): most answers ("pong") have none, and skip the six passes."""
 

@@ -21,6 +21,8 @@ class FailureKind(StrEnum):
     HTTP_AUTH = "http_auth"
     CLOUDFLARE = "cloudflare"
     RATE_LIMITED = "rate_limited"
+    OVERLOADED = "overloaded"
+    CONTENT_FILTER = "content_filter"
     HTTP_CLIENT = "http_client"
     HTTP_SERVER = "http_server"
     PROTOCOL = "protocol"
@@ -37,6 +39,11 @@ class FailureKind(StrEnum):
     def is_transport(self) -> bool:
         """Failures of the path to the upstream, worth one retry within a run."""
         return self in _TRANSPORT
+
+    @property
+    def is_throttle(self) -> bool:
+        """The upstream holding us back (rate limited, overloaded): throttled, not down."""
+        return self in (FailureKind.RATE_LIMITED, FailureKind.OVERLOADED)
 
 
 _TRANSPORT = frozenset(
@@ -107,6 +114,11 @@ class ProbeResult:
     """How late the event loop ran callbacks around the first chunk (see
     :mod:`harness.probing.looplag`): the error bar of ``ttfc_ms``; ``None`` without a first
     chunk."""
+    ttft_ms: float | None = None
+    """The first token of any kind, thinking included; ``ttfc_ms`` is the first answer
+    text. They differ for a model that thinks before it answers."""
+    reasoning_tokens: int | None = None
+    """Of ``completion_tokens``, those spent thinking, where the upstream reported them."""
 
     @property
     def inconclusive(self) -> bool:

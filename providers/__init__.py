@@ -9,15 +9,19 @@ remove providers built at run time (see ``providers.registry``).
 from __future__ import annotations
 
 from .AiChatOnline import AiChatOnline
+from .anthropic_messages import AnthropicMessagesProvider, anthropic_messages
 from .AutonomousAI import AutonomousAI
 from .base import AsyncGeneratorProvider, AsyncResult, ProviderModelMixin
 from .CodeLinkAva import CodeLinkAva
+from .endpoint import EndpointProvider
 from .errors import (
     AuthError,
     BotDetectedError,
     CloudflareError,
+    ContentFilterError,
     MissingRequirementsError,
     ModelNotSupportedError,
+    OverloadedError,
     ProtocolError,
     ProviderError,
     RateLimitError,
@@ -28,8 +32,9 @@ from .errors import (
     ValidationError,
 )
 from .flags import apply_flags, flags_path, read_flags
+from .gemini import GeminiProvider, gemini
 from .http import raise_for_status
-from .messages import Chunk, FinishReason, Message, Messages, Usage, format_prompt
+from .messages import Chunk, FinishReason, Message, Messages, Thinking, Usage, format_prompt
 from .openai_compatible import OpenAICompatibleProvider, openai_compatible
 from .registry import (
     PROVIDERS,
@@ -47,6 +52,7 @@ apply_flags(PROVIDERS.values(), read_flags(flags_path()))
 __all__ = [
     "PROVIDERS",
     "AiChatOnline",
+    "AnthropicMessagesProvider",
     "AsyncGeneratorProvider",
     "AsyncResult",
     "AuthError",
@@ -55,12 +61,16 @@ __all__ = [
     "Chunk",
     "CloudflareError",
     "CodeLinkAva",
+    "ContentFilterError",
+    "EndpointProvider",
     "FinishReason",
+    "GeminiProvider",
     "Message",
     "Messages",
     "MissingRequirementsError",
     "ModelNotSupportedError",
     "OpenAICompatibleProvider",
+    "OverloadedError",
     "ProtocolError",
     "ProviderError",
     "ProviderModelMixin",
@@ -71,9 +81,12 @@ __all__ = [
     "ResponseTooLargeError",
     "RobocodersAPI",
     "ServerError",
+    "Thinking",
     "Usage",
     "ValidationError",
+    "anthropic_messages",
     "format_prompt",
+    "gemini",
     "get_provider",
     "is_builtin",
     "openai_compatible",

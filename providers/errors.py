@@ -13,6 +13,8 @@
             ├── CloudflareError      403 with a Cloudflare challenge page
             ├── BotDetectedError     403 with a bot-detection page
             ├── RateLimitError       429 or 402 (``retry_after`` in seconds, if sent)
+            │   └── OverloadedError  the upstream is busy (Anthropic 529, Gemini 503 UNAVAILABLE)
+            ├── ContentFilterError   the upstream's filter withheld the answer
             ├── ValidationError      422: the upstream rejected the request's shape
             └── ServerError          5xx
 
@@ -100,6 +102,17 @@ class RateLimitError(ResponseStatusError):
     ) -> None:
         super().__init__(message, status, body=body)
         self.retry_after = retry_after
+
+
+class OverloadedError(RateLimitError):
+    """The upstream is too busy to serve anyone (Anthropic's 529 ``overloaded_error``,
+    Gemini's 503 ``UNAVAILABLE``): throttled like a rate limit, not down."""
+
+
+class ContentFilterError(ResponseStatusError):
+    """The upstream's own filter withheld the answer (a safety block, a refusal).
+
+    ``body`` quotes what the upstream said about it."""
 
 
 class ValidationError(ResponseStatusError):

@@ -33,11 +33,24 @@ class Usage:
 
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    """Of the completion, the tokens spent thinking, where the upstream says so."""
 
 
-Chunk = str | FinishReason | Usage
-"""What a provider's stream yields: text pieces, then at most one ``FinishReason``, and
-a ``Usage`` where the upstream reports one."""
+@dataclass(frozen=True, slots=True)
+class Thinking:
+    """A non-text item a provider may yield: a piece of the model's reasoning.
+
+    It is never part of the answer; it tells when the model started producing tokens
+    of any kind (a reasoning model thinks long before it answers)."""
+
+    text: str
+
+
+Chunk = str | Thinking | FinishReason | Usage
+"""What a provider's stream yields: text pieces (and ``Thinking`` pieces before or
+between them), then at most one ``FinishReason``, and a ``Usage`` where the upstream
+reports one."""
 
 
 def format_prompt(messages: Messages) -> str:

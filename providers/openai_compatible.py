@@ -12,44 +12,43 @@ same base as the seed providers::
         ...
 
 The stream yields the answer's text, one :class:`FinishReason`, and a :class:`Usage`
-when the endpoint reports token counts. Comment lines, role-only deltas, ``null``
-content and ``reasoning_content`` deltas carry no answer text and are skipped. An
-error object inside the stream (after a 200) raises like the same error would as a
-status: an endpoint never passes by breaking off politely.
+when the endpoint reports token counts (with ``completion_tokens_details.
+reasoning_tokens`` as the reasoning tokens). ``reasoning_content`` (and ``reasoning``)
+deltas are yielded as :class:`Thinking`, never as answer text; comment lines,
+role-only deltas and ``null`` content are skipped. An error object inside the stream
+(after a 200) raises like the same error would as a status: an endpoint never passes
+by breaking off politely; a ``content_filter`` finish raises
+:class:`ContentFilterError`.
 
 Errors (``{"error": {"message", "type", "code"}}`` with an HTTP status): 401/403 ->
 :class:`AuthError`; 404 or code ``model_not_found`` -> :class:`ModelNotSupportedError`;
 429 (and 402) -> :class:`RateLimitError` whose ``retry_after`` comes from
-``Retry-After``, else the longest ``x-ratelimit-reset-*`` header; 5xx ->
-:class:`ServerError`; Cloudflare and bot pages as for every provider.
+``Retry-After``, else the longest ``x-ratelimit-reset-*`` header; 529 or code
+``overloaded``/``overloaded_error`` (what proxies in front of Anthropic pass on) ->
+:class:`OverloadedError`; 5xx -> :class:`ServerError`; Cloudflare and bot pages as
+for every provider.
 
-Redirection (``providers.upstream``): a base set for this provider's own name
-replaces the whole ``base_url`` (the emulator serves ``/NAME/v1``); a global base
-keeps the base URL's path, as for the seed providers.
-
-The API key lives only inside the class's request function, never in an attribute,
-so no listing, repr or serialisation of the class can show it.
+Redirection and the API key: see :mod:`providers.endpoint`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
-from . import upstream
-from .base import AsyncGeneratorProvider, ProviderModelMixin
+from .endpoint import EndpointProvider, api_base, check_endpoint, endpoint_class, key_reader
 from .errors import (
     AuthError,
-    MissingRequirementsError,
+    ContentFilterError,
     ModelNotSupportedError,
+    OverloadedError,
     ProtocolError,
     ProviderError,
     RateLimitError,
@@ -57,18 +56,25 @@ from .errors import (
     ServerError,
 )
 from .http import client_session, read_error_body, read_small_json, status_error
-from .messages import Chunk, FinishReason, Messages, Usage
+from .messages import Chunk, FinishReason, Messages, Thinking, Usage
 from .stream import LineTally, iter_lines
 
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-"""An endpoint's name: it names a provider, a badge file and a URL path segment."""
-
 _AUTH_CODES = frozenset(
-    {"invalid_api_key", "authentication_error", "unauthorized", "permission_denied"}
+    {
+        "invalid_api_key",
+        "authentication_error",
+        "unauthorized",
+        "permission_denied",
+        "permission_error",
+    }
 )
+_MODEL_CODES = frozenset({"model_not_found", "not_found_error"})
 _RATE_CODES = frozenset(
     {"rate_limit_exceeded", "rate_limit_error", "insufficient_quota", "too_many_requests"}
 )
+_OVERLOADED_CODES = frozenset({"overloaded", "overloaded_error"})
+FILTER_REASON = "content_filter"
+"""The finish reason of an answer the endpoint's filter withheld."""
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _EPOCH_FLOOR = 1_000_000_000
@@ -158,10 +164,12 @@ def endpoint_error(
             return AuthError(str(generic), status)
         return generic
     described = f"Response {status}: {_trim(message)}" + (f" ({code})" if code else "")
-    if status == 404 or code == "model_not_found":
+    if status == 404 or code in _MODEL_CODES:
         return ModelNotSupportedError(described)
     if status in (401, 403) or code in _AUTH_CODES:
         return AuthError(described, status)
+    if status == 529 or code in _OVERLOADED_CODES:
+        return OverloadedError(described, status, retry_after(headers, now))
     if status in (402, 429) or code in _RATE_CODES:
         return RateLimitError(described, status, retry_after(headers, now))
     if status >= 500:
@@ -185,13 +193,17 @@ def stream_error(error: Any) -> ProviderError:
             return ModelNotSupportedError(described)
         if status in (401, 403):
             return AuthError(described, status)
+        if status == 529:
+            return OverloadedError(described, status)
         if status in (402, 429):
             return RateLimitError(described, status)
         if status >= 500:
             return ServerError(described, status)
         return ResponseStatusError(described, status)
-    if code == "model_not_found":
+    if code in _MODEL_CODES:
         return ModelNotSupportedError(described)
+    if code in _OVERLOADED_CODES:
+        return OverloadedError(described, 200)
     if code in _AUTH_CODES:
         return AuthError(described, 200)
     if code in _RATE_CODES:
@@ -209,8 +221,39 @@ def usage_of(document: Any) -> Usage | None:
         value = usage.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    found = Usage(count("prompt_tokens"), count("completion_tokens"))
+    details = usage.get("completion_tokens_details")
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    found = Usage(
+        count("prompt_tokens"),
+        count("completion_tokens"),
+        reasoning if isinstance(reasoning, int) and not isinstance(reasoning, bool) else None,
+    )
     return found if found != Usage() else None
+
+
+def filtered(reason: str, said: str) -> ContentFilterError:
+    """The error for an answer the endpoint's filter withheld, quoting what came back."""
+    return ContentFilterError(
+        f"the endpoint's content filter withheld the answer (finish_reason {reason})",
+        200,
+        body=said or None,
+    )
+
+
+def delta_chunks(delta: Any) -> list[Chunk]:
+    """The reasoning and the answer text of one delta (or message), in that order. Pure."""
+    if not isinstance(delta, dict):
+        return []
+    found: list[Chunk] = []
+    for key in ("reasoning_content", "reasoning"):
+        thought = delta.get(key)
+        if isinstance(thought, str) and thought:
+            found.append(Thinking(thought))
+            break
+    content = delta.get("content")
+    if isinstance(content, str) and content:
+        found.append(content)
+    return found
 
 
 def _choice(document: dict[str, Any]) -> dict[str, Any]:
@@ -224,6 +267,7 @@ async def iter_completion_chunks(
 ) -> AsyncIterator[Chunk]:
     """Text, the finish reason and usage of a streamed chat completion (see module doc)."""
     finished = False
+    said: list[str] = []
     async for raw in iter_lines(response):
         line = raw.strip()
         if not line or line.startswith(b":") or line.startswith((b"event:", b"id:", b"retry:")):
@@ -241,12 +285,14 @@ async def iter_completion_chunks(
         if event.get("error"):
             raise stream_error(event["error"])
         choice = _choice(event)
-        delta = choice.get("delta") or choice.get("message") or {}
-        content = delta.get("content") if isinstance(delta, dict) else None
-        if isinstance(content, str) and content:
+        for chunk in delta_chunks(choice.get("delta") or choice.get("message")):
             tally.texts += 1
-            yield content
+            if isinstance(chunk, str):
+                said.append(chunk)
+            yield chunk
         reason = choice.get("finish_reason")
+        if reason == FILTER_REASON:
+            raise filtered(reason, "".join(said))
         if isinstance(reason, str) and reason and not finished:
             finished = True
             yield FinishReason(reason)
@@ -263,23 +309,15 @@ def completion_chunks(document: Any) -> list[Chunk]:
     if document.get("error"):
         raise stream_error(document["error"])
     choice = _choice(document)
-    message = choice.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    items: list[Chunk] = [content] if isinstance(content, str) and content else []
+    items = delta_chunks(choice.get("message"))
     reason = choice.get("finish_reason")
+    if reason == FILTER_REASON:
+        raise filtered(reason, "".join(c for c in items if isinstance(c, str)))
     if isinstance(reason, str) and reason:
         items.append(FinishReason(reason))
     if (usage := usage_of(document)) is not None:
         items.append(usage)
     return items
-
-
-def api_base(provider: str, base_url: str) -> str:
-    """Where ``provider``'s requests go under the redirection in force (see module doc)."""
-    own = upstream.own_base(provider)
-    if own:
-        return own.rstrip("/")
-    return upstream.resolve(provider, base_url.rstrip("/"))
 
 
 def openai_compatible(
@@ -304,22 +342,13 @@ def openai_compatible(
     ``headers`` go with every request; ``max_tokens`` caps each answer (a call may pass
     its own). ``ValueError`` for a malformed name or base URL.
     """
-    if not NAME_PATTERN.fullmatch(name):
-        raise ValueError(f"endpoint name {name!r} must be letters, digits, '_' or '-' (at most 64)")
-    upstream.validate_base(base_url)
-    if max_tokens is not None and max_tokens < 1:
-        raise ValueError(f"max_tokens must be positive, got {max_tokens}")
+    check_endpoint(name, base_url, max_tokens)
     fixed_headers = dict(headers or {})
     default_max_tokens = max_tokens
+    read_key = key_reader(name, api_key, api_key_env)
 
     def request_headers(stream: bool) -> dict[str, str]:
-        key = api_key
-        if api_key_env is not None:
-            key = os.environ.get(api_key_env)
-            if not key:
-                raise MissingRequirementsError(
-                    f"the environment variable {api_key_env} (the API key of {name}) is not set"
-                )
+        key = read_key()
         sent = {
             "Content-Type": "application/json",
             "Accept": "text/event-stream" if stream else "application/json",
@@ -374,51 +403,24 @@ def openai_compatible(
             await raise_for_endpoint_status(response)
             return model_ids(await read_small_json(response))
 
-    namespace: dict[str, Any] = {
-        "__module__": __name__,
-        "__doc__": f"The OpenAI-compatible endpoint {name!r} at {base_url}.",
-        "label": label or name,
-        "url": base_url,
-        "base_url": base_url,
-        "models": list(dict.fromkeys(models)),
-        "default_model": models[0] if models else "",
-        "upstream_hosts": (URL(base_url).host or "",),
-        "_stream": classmethod(_stream),
-        "list_models": classmethod(list_models),
-    }
-    return type(name, (OpenAICompatibleProvider,), namespace)
+    built = endpoint_class(
+        OpenAICompatibleProvider,
+        name,
+        base_url,
+        models=models,
+        label=label,
+        hosts=(URL(base_url).host or "",),
+        stream=_stream,
+        list_models=list_models,
+    )
+    assert issubclass(built, OpenAICompatibleProvider)
+    return built
 
 
-class OpenAICompatibleProvider(AsyncGeneratorProvider, ProviderModelMixin):
+class OpenAICompatibleProvider(EndpointProvider):
     """The base of the classes :func:`openai_compatible` builds (not used on its own)."""
 
-    working = False
-    supports_stream = True
-    supports_system_message = True
-    supports_message_history = True
-    base_url: ClassVar[str] = ""
-
-    list_models: ClassVar[Callable[..., Any]]
-    """``await cls.list_models(proxy=None, timeout=30.0)``: the ids ``GET {base}/models`` lists."""
-
-    @classmethod
-    def set_models(cls, models: Sequence[str]) -> None:
-        """Probe ``models`` from now on (the first is the default), e.g. after discovery."""
-        cls.models = list(dict.fromkeys(models))
-        cls.default_model = cls.models[0] if cls.models else ""
-
-    @classmethod
-    def _stream(
-        cls,
-        model: str,
-        messages: Messages,
-        *,
-        proxy: str | None,
-        stream: bool,
-        timeout: float | None,
-        max_tokens: int | None = None,
-    ) -> AsyncGenerator[Chunk, None]:
-        raise NotImplementedError
+    protocol = "openai"
 
 
 def model_ids(document: Any) -> list[str]:

@@ -4,7 +4,8 @@ Each target is recorded afresh (in memory; nothing is written) with the prompt
 parameters of its existing cassette, and the shape of every response is compared
 with the cassette's: status, content type, framing (SSE ``data:`` lines, a closing
 ``data: [DONE]``, NDJSON, one JSON document, HTML, text) and the JSON keys that
-occur. Generated text, ids, times and chunk timing are ignored. A changed shape is
+occur (Anthropic's named events and Gemini's data-only events included). Generated
+text, ids, times and chunk timing are ignored. A changed shape is
 caught here even when it breaks the provider, since the traffic is compared, not
 the probe's verdict.
 """
@@ -33,6 +34,7 @@ FRAMINGS = {
     "empty": "an empty body",
     "sse+done": "SSE `data:` lines ending in `data: [DONE]`",
     "sse": "SSE `data:` lines without `data: [DONE]`",
+    "sse+events": "SSE named events (`event:` lines before their `data:`)",
     "json": "one JSON document",
     "ndjson": "newline-delimited JSON",
     "ndjson+text": "JSON lines mixed with other lines",
@@ -73,7 +75,9 @@ def framing_of(body: bytes) -> str:
         return "empty"
     if all(line.startswith(_SSE_FIELDS) for line in lines):
         payloads = [line[5:].strip() for line in lines if line.startswith("data:")]
-        return "sse+done" if payloads and payloads[-1] == "[DONE]" else "sse"
+        if payloads and payloads[-1] == "[DONE]":
+            return "sse+done"
+        return "sse+events" if any(line.startswith("event:") for line in lines) else "sse"
     if _parses(body.decode("utf-8", "replace")):
         return "json"
     json_lines = sum(1 for line in lines if _parses(line))

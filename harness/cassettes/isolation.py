@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from providers import upstream
 from providers.base import AsyncGeneratorProvider
-from providers.openai_compatible import OpenAICompatibleProvider
+from providers.endpoint import EndpointProvider
 from providers.RobocodersAPI import CACHE_DIR_ENV
 
 
@@ -44,9 +44,9 @@ def fresh_provider_cache() -> Iterator[str]:
 def real_hosts(provider: type[AsyncGeneratorProvider]) -> Iterator[None]:
     """Send ``provider``'s requests to its real hosts inside the block, overriding any
     redirection from the environment (a provider with one host is pinned to it; an
-    OpenAI-compatible endpoint to its configured base URL)."""
+    configured endpoint to its base URL)."""
     hosts = provider.upstream_hosts
-    if issubclass(provider, OpenAICompatibleProvider):
+    if issubclass(provider, EndpointProvider):
         pinned = {provider.name(): provider.base_url}
     else:
         pinned = {provider.name(): f"https://{hosts[0]}"} if len(hosts) == 1 else {}

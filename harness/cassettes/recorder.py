@@ -37,8 +37,8 @@ from harness.cassettes.cassette import (
 )
 from providers import upstream
 from providers.base import AsyncGeneratorProvider
+from providers.endpoint import EndpointProvider
 from providers.http import session_hooks
-from providers.openai_compatible import OpenAICompatibleProvider
 
 DROPPED_REQUEST_HEADERS = frozenset({"host", "content-length"})
 """``Host`` names the emulator, and the length changes when the body is scrubbed."""
@@ -57,7 +57,7 @@ def real_url(provider: type[AsyncGeneratorProvider], url: URL, base: str | None)
         return str(url)
     prefix = stand_in.raw_path.rstrip("/")
     if (
-        issubclass(provider, OpenAICompatibleProvider)
+        issubclass(provider, EndpointProvider)
         and upstream.own_base(provider.name()) == base
         and url.raw_path.startswith(prefix + "/")
     ):

@@ -1,7 +1,9 @@
 """Taking secrets out of cassettes, and finding any that were left in. Pure functions.
 
-What counts as a secret: the values of the ``Authorization``, ``Cookie``,
-``Set-Cookie`` and ``UniqueId`` headers; the token on Robocoders' auth page
+What counts as a secret: the values of the ``Authorization``, ``x-api-key``
+(Anthropic), ``x-goog-api-key`` (Gemini), ``Cookie``, ``Set-Cookie`` and ``UniqueId``
+headers; the ``key`` query parameter of a URL (Gemini's other way of sending its key);
+the token on Robocoders' auth page
 (``<pre id="token">``); the values of ``sid`` and token-like keys in JSON bodies
 (NDJSON and SSE lines included); and any secret named in the configuration.
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import bs4
+from yarl import URL
 
 from harness.cassettes.cassette import (
     Cassette,
@@ -49,6 +52,7 @@ _KEY_PATTERNS = (
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    re.compile(r"\bAIza[0-9A-Za-z_-]{35}"),
 )
 
 
@@ -89,11 +93,17 @@ def _unique_id(value: str) -> Iterator[Secret]:
     yield Secret(value.strip(), "uniqueid")
 
 
+def _api_key(value: str) -> Iterator[Secret]:
+    yield Secret(value.strip(), "token")
+
+
 SECRET_HEADERS: Mapping[str, Callable[[str], Iterator[Secret]]] = {
     "authorization": _authorization,
     "cookie": _cookies,
     "set-cookie": _set_cookie,
     "uniqueid": _unique_id,
+    "x-api-key": _api_key,
+    "x-goog-api-key": _api_key,
 }
 """The headers whose values are secret (lower case), and how to take the secrets out of one."""
 
@@ -125,8 +135,14 @@ def _page_tokens(body: bytes) -> Iterator[Secret]:
         yield Secret(element.get_text().strip(), "token")
 
 
+def _query_secrets(uri: str) -> Iterator[Secret]:
+    for value in URL(uri).query.getall("key", []):
+        yield Secret(value, "token")
+
+
 def _interaction_secrets(interaction: Interaction) -> Iterator[Secret]:
     request, response = interaction.request, interaction.response
+    yield from _query_secrets(request.uri)
     for headers in (request.headers, response.headers):
         for name, values in headers.items():
             for value in values:

@@ -25,13 +25,17 @@ from harness.cli.options import parse_faults, settings_of
     "faults",
     multiple=True,
     metavar="PROVIDER=MODE[:ARG]",
-    help="Inject a fault, e.g. AutonomousAI=http_429:5 or openai=http_500 (repeatable).",
+    help=(
+        "Inject a fault, e.g. AutonomousAI=http_429:5, openai=http_500, "
+        "anthropic=overloaded or gemini=safety_block (repeatable)."
+    ),
 )
 @click.pass_context
 def emulate(ctx: click.Context, host: str, port: int, faults: Sequence[str]) -> None:
-    """Serve emulators of every provider's upstream API on their real paths, and an
-    OpenAI-compatible API at /v1 (fault name `openai`; a configured endpoint NAME at
-    /NAME/v1, fault name NAME)."""
+    """Serve emulators of every provider's upstream API on their real paths, an
+    OpenAI-compatible API at /v1 (fault name `openai`), Anthropic's Messages API at
+    /v1/messages (fault name `anthropic`) and Gemini's API at /v1beta (fault name
+    `gemini`); a configured endpoint NAME gets them all under /NAME (fault name NAME)."""
     # Deferred: the emulator's servers are loaded only by the commands that emulate.
     from harness.emulator import serve
 
@@ -41,6 +45,8 @@ def emulate(ctx: click.Context, host: str, port: int, faults: Sequence[str]) -> 
     def ready(url: str) -> None:
         click.echo(f"emulating the upstream APIs at {url}  (HARNESS_UPSTREAM={url})", err=False)
         click.echo(f"OpenAI-compatible API at {url}/v1", err=False)
+        click.echo(f"Anthropic Messages API at {url}/v1/messages", err=False)
+        click.echo(f"Gemini API at {url}/v1beta", err=False)
         sys.stdout.flush()
 
     try:

@@ -1,5 +1,6 @@
-"""One aiohttp application answering every upstream path of the four providers,
-and the OpenAI-compatible routes (``/v1/...`` and ``/NAME/v1/...``).
+"""One aiohttp application answering every upstream path of the four providers, the
+OpenAI-compatible and Anthropic routes (``/v1/...`` and ``/NAME/v1/...``) and the
+Gemini routes (``/v1beta/...`` and ``/NAME/v1beta/...``).
 
 Their paths do not collide, so a single server stands in for all their hosts.
 """
@@ -10,12 +11,28 @@ from collections.abc import Collection, Mapping
 
 from aiohttp import web
 
-from harness.emulator import aichatonline, autonomousai, codelinkava, openai, robocoders
+from harness.emulator import (
+    aichatonline,
+    anthropic,
+    autonomousai,
+    codelinkava,
+    gemini,
+    openai,
+    robocoders,
+)
 from harness.emulator.faults import FaultBoard, FaultSpec
 from harness.emulator.pacing import ServerStopping
 from harness.emulator.state import STATE, EmulatorState, Handler
 
-PROVIDER_MODULES = (robocoders, aichatonline, autonomousai, codelinkava, openai)
+PROVIDER_MODULES = (
+    robocoders,
+    aichatonline,
+    autonomousai,
+    codelinkava,
+    openai,
+    anthropic,
+    gemini,
+)
 """In route order: the seed providers' fixed paths come before ``/{endpoint}/v1/...``."""
 
 
@@ -46,7 +63,7 @@ def build_app(
     endpoints: Collection[str] = (),
 ) -> web.Application:
     """The emulator application, with ``faults`` in force (provider name -> spec);
-    ``endpoints`` are OpenAI-compatible endpoint names that faults may address."""
+    ``endpoints`` are endpoint names that faults may address (in every protocol)."""
     app = web.Application(middlewares=[bookkeeping])
     app[STATE] = EmulatorState(FaultBoard(faults, endpoints), continue_timeout=continue_timeout)
     for module in PROVIDER_MODULES:

@@ -6,9 +6,11 @@ A :class:`FaultSpec` names one :class:`Fault` mode plus a latency profile; a
 ``PROVIDER=MODE[:ARG]``.
 
 Fault names: each seed provider's name (any letter case); :data:`OPENAI` for the
-OpenAI-compatible routes (``/v1/...``); and the names of the OpenAI-compatible
-endpoints the emulator was told about (``endpoints=``), each served under
-``/NAME/v1/...`` (see :mod:`harness.emulator.openai`).
+OpenAI-compatible routes (``/v1/chat/completions``), :data:`ANTHROPIC` for the
+Anthropic Messages routes (``/v1/messages``), :data:`GEMINI` for the Gemini routes
+(``/v1beta/models/...``); and the names of the endpoints the emulator was told about
+(``endpoints=``), each served under ``/NAME/...`` in every protocol (see
+:mod:`harness.emulator.openai`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ PROVIDERS = ("RobocodersAPI", "AiChatOnline", "AutonomousAI", "CodeLinkAva")
 
 OPENAI = "openai"
 """The fault name of the OpenAI-compatible routes (``/v1/chat/completions``, ``/v1/models``)."""
+ANTHROPIC = "anthropic"
+"""The fault name of the Anthropic Messages routes (``/v1/messages``)."""
+GEMINI = "gemini"
+"""The fault name of the Gemini routes (``/v1beta/models/...``)."""
+APIS = (OPENAI, ANTHROPIC, GEMINI)
+"""The API protocols the emulator speaks, by their fault names."""
 
 
 class Fault(StrEnum):
@@ -49,10 +57,18 @@ class Fault(StrEnum):
     huge_line = "huge_line"
     changed_framing = "changed_framing"
     stream_error = "stream_error"
+    overloaded = "overloaded"
+    safety_block = "safety_block"
 
 
-ONLY_FOR = {Fault.resource_limit: "RobocodersAPI", Fault.stream_error: OPENAI}
-"""Modes that exist in one protocol only (``openai``: every OpenAI-compatible name)."""
+ONLY_FOR = {
+    Fault.resource_limit: "RobocodersAPI",
+    Fault.stream_error: OPENAI,
+    Fault.overloaded: OPENAI,
+    Fault.safety_block: OPENAI,
+}
+"""Modes that exist in one protocol only (``openai``: every API name, those of
+:data:`APIS` and the endpoints)."""
 
 
 @dataclass(frozen=True)
@@ -101,11 +117,11 @@ def provider_name(name: str, endpoints: Collection[str] = ()) -> str:
     for known in PROVIDERS:
         if known.lower() == wanted.lower():
             return known
-    if wanted.lower() == OPENAI:
-        return OPENAI
+    if wanted.lower() in APIS:
+        return wanted.lower()
     if wanted in endpoints:
         return wanted
-    valid = [*PROVIDERS, OPENAI, *endpoints]
+    valid = [*PROVIDERS, *APIS, *endpoints]
     raise ValueError(f"unknown provider {name!r}; valid providers: {', '.join(valid)}")
 
 
@@ -114,7 +130,8 @@ def check_applies(provider: str, spec: FaultSpec) -> None:
     owner = ONLY_FOR.get(spec.mode)
     family = provider if provider in PROVIDERS else OPENAI
     if owner is not None and owner != family:
-        raise ValueError(f"fault {spec.mode} applies to {owner} only, not {provider}")
+        applies = f"the API routes ({', '.join(APIS)}, endpoints)" if owner == OPENAI else owner
+        raise ValueError(f"fault {spec.mode} applies to {applies} only, not {provider}")
 
 
 def parse_fault(text: str, endpoints: Collection[str] = ()) -> tuple[str, FaultSpec]:

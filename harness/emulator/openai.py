@@ -19,9 +19,11 @@ for ``openai``. So ``--fault openai=http_429`` throttles every OpenAI-compatible
 route, and ``--fault groq=http_500`` (with ``groq`` among the endpoints, as
 ``--sandbox`` arranges for declared endpoints) only ``/groq/v1/...``. Faults apply
 to chat completions (every mode, plus ``stream_error``: an error object inside the
-stream after a 200); ``/v1/models`` always answers. Status faults answer with
-OpenAI-shaped error bodies (a Cloudflare page and nginx pages for 403, 502, 503, as
-the fronts of real APIs send them).
+stream after a 200; ``overloaded``: a 503 with code ``overloaded``; ``safety_block``:
+the stream ends with ``finish_reason: content_filter`` and no text); ``/v1/models``
+always answers, in Anthropic's shape when the request sends ``anthropic-version``.
+Status faults answer with OpenAI-shaped error bodies (a Cloudflare page and nginx
+pages for 403, 502, 503, as the fronts of real APIs send them).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 from aiohttp import web
 
 from harness.emulator.answers import answer
+from harness.emulator.anthropic import model_list as anthropic_models
 from harness.emulator.faults import OPENAI, Fault, FaultSpec
 from harness.emulator.pages import status_response
 from harness.emulator.state import STATE
@@ -69,13 +72,14 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/{endpoint}" + LIST, models)
 
 
-def fault_name(request: web.Request) -> str:
-    """The fault name addressing ``request`` (see the module docstring)."""
+def fault_name(request: web.Request, family: str = OPENAI) -> str:
+    """The fault name addressing ``request`` (see the module docstring): its endpoint's,
+    when that has a fault set, else its protocol's (``family``)."""
     endpoint = request.match_info.get("endpoint")
     board = request.app[STATE].faults
     if endpoint is not None and endpoint in board.endpoints and board.has(endpoint):
         return endpoint
-    return OPENAI
+    return family
 
 
 def _error(status: int, message: str, kind: str, code: str | None) -> web.Response:
@@ -99,6 +103,8 @@ def openai_status_response(spec: FaultSpec) -> web.Response:
         return response
     if spec.mode is Fault.http_500:
         return _error(500, STREAM_ERROR["message"], "server_error", None)
+    if spec.mode is Fault.overloaded:
+        return _error(503, "The engine is currently overloaded.", "server_error", "overloaded")
     return status_response(spec)
 
 
@@ -136,15 +142,26 @@ def split_small(text: str) -> list[str]:
     return [text[i : i + PIECE_CHARS] for i in range(0, len(text), PIECE_CHARS)]
 
 
-def usage_of(messages: list[dict[str, Any]], pieces: list[str]) -> dict[str, int]:
-    """Token counts the emulator reports: words asked, pieces answered. Pure."""
+REASONING = "Thinking it over."
+"""What a reasoning model thinks aloud (one ``reasoning_content`` delta)."""
+
+
+def usage_of(
+    messages: list[dict[str, Any]], pieces: list[str], *, reasoning: bool = False
+) -> dict[str, Any]:
+    """Token counts the emulator reports: words asked, pieces answered (and thought, as
+    ``completion_tokens_details.reasoning_tokens``, for a reasoning model). Pure."""
     words = sum(len(str(m.get("content") or "").split()) for m in messages)
-    prompt, completion = max(1, words), len(pieces)
-    return {
+    thought = len(split_small(REASONING)) if reasoning else 0
+    prompt, completion = max(1, words), len(pieces) + thought
+    usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+    if reasoning:
+        usage["completion_tokens_details"] = {"reasoning_tokens": thought}
+    return usage
 
 
 class CompletionChunks:
@@ -155,16 +172,18 @@ class CompletionChunks:
     def __init__(
         self,
         model: str,
-        usage: dict[str, int] | None,
+        usage: dict[str, Any] | None,
         *,
         reasoning: bool = False,
         error: bool = False,
+        blocked: bool = False,
         prefix: bool = True,
     ) -> None:
         self.model = model
         self.usage = usage
         self.reasoning = reasoning
         self.error = error
+        self.blocked = blocked
         self._prefix = prefix
         self._started = False
         self._id = f"chatcmpl-{secrets.token_hex(12)}"
@@ -194,7 +213,7 @@ class CompletionChunks:
         self._started = True
         start = b": keep-alive\n\n" + self._chunk({"role": "assistant", "content": None})
         if self.reasoning:
-            start += self._chunk({"reasoning_content": "Thinking it over."})
+            start += self._chunk({"reasoning_content": REASONING})
         return start
 
     def record(self, text: str) -> bytes:
@@ -208,7 +227,7 @@ class CompletionChunks:
         """
         if self.error:
             return self._start() + self._event(json.dumps({"error": STREAM_ERROR}))
-        end = self._start() + self._chunk({}, "stop")
+        end = self._start() + self._chunk({}, "content_filter" if self.blocked else "stop")
         if self.usage is not None:
             end += self._chunk(None)
         return end + self._event("[DONE]")
@@ -218,8 +237,13 @@ class CompletionChunks:
         return CompletionChunks(self.model, self.usage, reasoning=self.reasoning, prefix=False)
 
 
-def completion(model: str, text: str, usage: dict[str, int]) -> dict[str, Any]:
+def completion(
+    model: str, text: str, usage: dict[str, Any], *, reasoning: bool = False
+) -> dict[str, Any]:
     """The non-streaming answer: one ``chat.completion`` object. Pure."""
+    message = {"role": "assistant", "content": text}
+    if reasoning:
+        message["reasoning_content"] = REASONING
     return {
         "id": f"chatcmpl-{secrets.token_hex(12)}",
         "object": "chat.completion",
@@ -228,7 +252,7 @@ def completion(model: str, text: str, usage: dict[str, int]) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
+                "message": message,
                 "finish_reason": "stop",
             }
         ],
@@ -252,23 +276,28 @@ async def chat(request: web.Request) -> web.StreamResponse:
     spec = state.faults.take(name)
     text = answer(body["messages"])
     pieces = split_small(text)
-    usage = usage_of(body["messages"], pieces)
     model = body["model"]
+    reasoning = "reason" in model.lower()
+    usage = usage_of(body["messages"], pieces, reasoning=reasoning)
     if not body.get("stream", False) and spec.mode is Fault.none:
-        return web.json_response(completion(model, text, usage))
+        return web.json_response(completion(model, text, usage, reasoning=reasoning))
     options = body.get("stream_options") or {}
     framing = CompletionChunks(
         model,
         usage if options.get("include_usage") else None,
-        reasoning="reason" in model.lower(),
+        reasoning=reasoning,
         error=spec.mode is Fault.stream_error,
+        blocked=spec.mode is Fault.safety_block,
     )
     return await respond(request, spec, framing, pieces, errors=openai_status_response)
 
 
 async def models(request: web.Request) -> web.Response:
-    """The model list, in OpenAI's ``{"object": "list", "data": [...]}`` shape."""
+    """The model list, in OpenAI's ``{"object": "list", "data": [...]}`` shape, or in
+    Anthropic's when the request sends ``anthropic-version``."""
     state = request.app[STATE]
+    if "anthropic-version" in request.headers:
+        return await anthropic_models(request)
     state.requests[(fault_name(request), LIST)] += 1
     created = int(time.time())
     return web.json_response(

@@ -15,6 +15,7 @@ STATUS_OF = {
     Fault.http_500: 500,
     Fault.http_502: 502,
     Fault.http_503: 503,
+    Fault.overloaded: 529,
 }
 """The faults answered with an error status instead of a stream."""
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
+from harness.emulator import gemini
 from harness.emulator.app import build_app
 from harness.emulator.faults import FaultSpec
 from harness.emulator.openai import base_url
@@ -62,6 +63,15 @@ class Emulator:
         """The OpenAI-compatible base URL: ``URL/v1``, or ``URL/ENDPOINT/v1`` (addressed by
         that name's faults, see :mod:`harness.emulator.openai`)."""
         return base_url(self.url, endpoint)
+
+    def anthropic_url(self, endpoint: str | None = None) -> str:
+        """The Anthropic Messages base URL (``URL/v1``, or ``URL/ENDPOINT/v1``): the
+        OpenAI-compatible one, as on the real hosts both end in ``/v1``."""
+        return base_url(self.url, endpoint)
+
+    def gemini_url(self, endpoint: str | None = None) -> str:
+        """The Gemini base URL: ``URL/v1beta``, or ``URL/ENDPOINT/v1beta``."""
+        return gemini.base_url(self.url, endpoint)
 
     @property
     def requests(self) -> Counter[tuple[str, str]]:

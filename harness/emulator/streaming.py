@@ -114,6 +114,8 @@ async def respond(
 
 
 def _lines(mode: Fault, framing: Framing, pieces: list[str]) -> list[bytes]:
+    if mode is Fault.safety_block:
+        return [framing.end()]  # the framing ends as its upstream's filter ends an answer
     if mode is Fault.garbage:
         return list(GARBAGE_LINES)
     if mode is Fault.invalid_utf8:

@@ -100,11 +100,23 @@ class HistoryCell:
     ttfc_ms: float | None
     loop_lag_ms: float | None = None
     """How late the harness's event loop ran around the first chunk (ttfc's error bar)."""
+    ttft_ms: float | None = None
+    """The first token of any kind (thinking included); ``ttfc_ms`` the first answer text."""
+    reasoning_tokens: int | None = None
 
 
 def history_cells(results: Iterable[ProbeResult], limit: int = 50) -> list[HistoryCell]:
     """The newest ``limit`` results as cells, oldest first (left to right), in any input order."""
     newest = sorted(results, key=lambda r: r.started_at)[-limit:] if limit > 0 else []
     return [
-        HistoryCell(outcome_of(r), r.started_at, r.kind, r.ttfc_ms, r.loop_lag_ms) for r in newest
+        HistoryCell(
+            outcome_of(r),
+            r.started_at,
+            r.kind,
+            r.ttfc_ms,
+            r.loop_lag_ms,
+            r.ttft_ms,
+            r.reasoning_tokens,
+        )
+        for r in newest
     ]

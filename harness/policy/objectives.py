@@ -30,7 +30,14 @@ REGRESSION_LABEL = "7-day"
 MIN_HISTORY = 20
 """Passes in the window needed before the regression objective applies."""
 
-OBJECTIVE_NAMES = ("max_ttfc", "max_total", "min_chars_per_s", "min_tokens_per_s", "regression")
+OBJECTIVE_NAMES = (
+    "max_ttfc",
+    "max_ttft",
+    "max_total",
+    "min_chars_per_s",
+    "min_tokens_per_s",
+    "regression",
+)
 """Every objective, by the name harness.toml, the page and the JSON outputs use."""
 
 
@@ -38,8 +45,10 @@ OBJECTIVE_NAMES = ("max_ttfc", "max_total", "min_chars_per_s", "min_tokens_per_s
 class Objectives:
     """The objectives of one target; ``None`` where none is set.
 
-    Times in milliseconds; throughputs per second after the first chunk; ``regression``
-    a factor over the target's own p50 (time to first chunk and total time).
+    Times in milliseconds (``max_ttft_ms`` bounds the first token of any kind, thinking
+    included; ``max_ttfc_ms`` the first answer text); throughputs per second after the
+    first chunk; ``regression`` a factor over the target's own p50 (time to first chunk
+    and total time).
     """
 
     max_ttfc_ms: float | None = None
@@ -48,9 +57,16 @@ class Objectives:
     min_tokens_per_s: float | None = None
     regression: float | None = None
     min_history: int = MIN_HISTORY
+    max_ttft_ms: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("max_ttfc_ms", "max_total_ms", "min_chars_per_s", "min_tokens_per_s"):
+        for name in (
+            "max_ttfc_ms",
+            "max_ttft_ms",
+            "max_total_ms",
+            "min_chars_per_s",
+            "min_tokens_per_s",
+        ):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, not {value}")
@@ -69,6 +85,7 @@ class Objectives:
         seconds for times, per second for throughputs, a factor for regression."""
         values = {
             "max_ttfc": None if self.max_ttfc_ms is None else self.max_ttfc_ms / 1000,
+            "max_ttft": None if self.max_ttft_ms is None else self.max_ttft_ms / 1000,
             "max_total": None if self.max_total_ms is None else self.max_total_ms / 1000,
             "min_chars_per_s": self.min_chars_per_s,
             "min_tokens_per_s": self.min_tokens_per_s,
@@ -85,6 +102,8 @@ class Objectives:
         limit = self.limits()[name]
         if name == "max_ttfc":
             return f"ttfc ≤ {seconds(limit * 1000)}"
+        if name == "max_ttft":
+            return f"ttft ≤ {seconds(limit * 1000)}"
         if name == "max_total":
             return f"total ≤ {seconds(limit * 1000)}"
         if name == "min_chars_per_s":
@@ -144,6 +163,9 @@ def misses(
     ttfc, total = result.ttfc_ms, result.total_ms
     if objectives.max_ttfc_ms is not None and ttfc is not None and ttfc > objectives.max_ttfc_ms:
         found.append(Miss("max_ttfc", f"ttfc {seconds(ttfc)} > {seconds(objectives.max_ttfc_ms)}"))
+    ttft, first_limit = result.ttft_ms, objectives.max_ttft_ms
+    if first_limit is not None and ttft is not None and ttft > first_limit:
+        found.append(Miss("max_ttft", f"ttft {seconds(ttft)} > {seconds(first_limit)}"))
     limit = objectives.max_total_ms
     if limit is not None and total is not None and total > limit:
         found.append(Miss("max_total", f"total {seconds(total)} > {seconds(limit)}"))

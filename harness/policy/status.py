@@ -6,10 +6,11 @@ changes.
 
 The rules (defaults in :class:`Thresholds`):
 
-* A result is a *pass*, a *failure*, *rate limited* or *inconclusive*
-  (:func:`outcome_of`). Inconclusive results (the harness itself was offline) change
-  nothing at all. A pass that misses one of the target's latency objectives
-  (:mod:`harness.policy.objectives`; by default only ``slow_ttfc_ms``) is a *slow pass*.
+* A result is a *pass*, a *failure*, *rate limited* (or overloaded, which counts the
+  same) or *inconclusive* (:func:`outcome_of`). Inconclusive results (the harness
+  itself was offline) change nothing at all. A pass that misses one of the target's
+  latency objectives (:mod:`harness.policy.objectives`; by default only
+  ``slow_ttfc_ms``) is a *slow pass*.
 * With no history the first result decides: pass -> up (degraded when slow),
   rate limited -> throttled, failure -> down.
 * Failures and rate limits are both *non-passing* and count together: ``down_after``
@@ -74,12 +75,13 @@ class Outcome(StrEnum):
 
 
 def outcome_of(result: ProbeResult) -> Outcome:
-    """Classify a result: inconclusive first, then pass, rate limited, failure."""
+    """Classify a result: inconclusive first, then pass, throttled (rate limited or
+    overloaded), failure."""
     if result.inconclusive:
         return Outcome.INCONCLUSIVE
     if result.ok:
         return Outcome.OK
-    if result.kind is FailureKind.RATE_LIMITED:
+    if result.kind is not None and result.kind.is_throttle:
         return Outcome.THROTTLED
     return Outcome.FAIL
 
@@ -328,10 +330,9 @@ def _not_passing(
     limited = outcome is Outcome.THROTTLED
     status = f" ({result.http_status})" if result.http_status is not None else ""
     kind = f" ({result.kind})" if result.kind is not None else ""
+    held = "overloaded" if result.kind is FailureKind.OVERLOADED else "rate limited"
     if old is State.UNKNOWN:
-        return (
-            (State.THROTTLED, f"rate limited{status}") if limited else (State.DOWN, f"failed{kind}")
-        )
+        return (State.THROTTLED, f"{held}{status}") if limited else (State.DOWN, f"failed{kind}")
     n, limits = streaks.fails, streaks.limits
     if n >= th.down_after:
         # "Mostly" rate limits: a provider answering 429 is alive but refusing; not down.
@@ -347,7 +348,7 @@ def _not_passing(
     if not old.is_working:
         return old, f"{n} in a row without a pass, below {th.down_after}"
     if limited:
-        return State.DEGRADED, f"rate limited{status}, below {th.down_after} in a row for throttled"
+        return State.DEGRADED, f"{held}{status}, below {th.down_after} in a row for throttled"
     return State.DEGRADED, f"{_count(n, 'failure')}{kind}, below {th.down_after} for down"
 
 

@@ -143,6 +143,8 @@ EXCEPTION_KINDS: Mapping[type[BaseException], FailureKind | Rule] = MappingProxy
         pe.CloudflareError: K.CLOUDFLARE,
         pe.BotDetectedError: K.CLOUDFLARE,
         pe.RateLimitError: K.RATE_LIMITED,
+        pe.OverloadedError: K.OVERLOADED,
+        pe.ContentFilterError: K.CONTENT_FILTER,
         pe.ValidationError: K.HTTP_CLIENT,
         pe.ServerError: K.HTTP_SERVER,
         # --- aiohttp client errors ---------------------------------------------

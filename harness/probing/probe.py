@@ -7,9 +7,11 @@ in size, and the stream is always closed so its aiohttp session is released.
 Deadlines (see :class:`Deadlines`), all measured from the probe's start:
 
 * connect: each connection attempt (DNS + TCP + TLS) must finish within ``connect``;
-* first chunk: the first text must arrive within ``first_chunk`` of the first
-  connection being established (and never later than ``connect + first_chunk``);
-* stall: after the first text, each next item must arrive within ``stall``;
+* first chunk: the first token (text or thinking) must arrive within ``first_chunk``
+  of the first connection being established (and never later than
+  ``connect + first_chunk``);
+* stall: after the first token, each next item must arrive within ``stall`` (a model
+  streaming its thoughts is alive);
 * total: the whole stream must end within ``total``;
 * size: reading stops once the text exceeds ``max_chars`` characters.
 
@@ -23,7 +25,9 @@ probe start -> response headers of the last request started before the first tex
 i.e. the request whose body carries the stream (``None`` when it never answered).
 ``http_status`` is the status carried by the exception, else that request's status.
 
-``ttfc_ms`` is taken the moment the provider's generator hands over its first text
+``ttft_ms`` is taken the moment the provider hands over its first token of any kind
+(:class:`~providers.messages.Thinking` included), ``ttfc_ms`` the moment it hands over
+its first answer text
 (aiohttp has no earlier signal for a streamed body: its chunk trace fires only for
 ``read()``), and ``loop_lag_ms`` says how late the event loop was running callbacks
 around then (:mod:`harness.probing.looplag`): the part of ``ttfc_ms`` that the harness's own
@@ -54,7 +58,7 @@ from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from providers.base import AsyncGeneratorProvider, AsyncResult
 from providers.errors import RateLimitError, ResponseError
 from providers.http import session_hooks
-from providers.messages import FinishReason, Usage
+from providers.messages import FinishReason, Thinking, Usage
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,7 @@ class _Watch:
         self.connected_at: float | None = None
         self.responded = False
         self.first_chunk_at: float | None = None
+        self.first_token_at: float | None = None
         self.last_item_at: float | None = None
         self.ttfb: float | None = None
         self.dns: float | None = None
@@ -113,7 +118,7 @@ class _Watch:
         """The earliest deadline in force now, and which one it is."""
         d = self.deadlines
         best, which = d.total, Expired.TOTAL
-        if self.first_chunk_at is None:
+        if self.first_token_at is None:
             limit = d.connect + d.first_chunk
             if self.connected_at is not None:
                 limit = min(limit, self.connected_at + d.first_chunk)
@@ -286,6 +291,7 @@ class _Read:
     pieces: list[str] = field(default_factory=list)
     chunks: int = 0
     chars: int = 0
+    thought_chars: int = 0
     max_gap: float | None = None
     last_chunk_at: float | None = None
     finish_reason: str | None = None
@@ -327,8 +333,17 @@ async def _read(stream: AsyncResult, watch: _Watch, out: _Read) -> None:
                 out.expired = watch.bound()[1]
                 return
             now = watch.now()
-            if watch.first_chunk_at is not None:
+            if watch.first_token_at is not None:
                 watch.last_item_at = now  # any item is a sign of life for the stall deadline
+            if isinstance(item, Thinking):
+                if item.text and watch.first_token_at is None:
+                    watch.first_token_at = watch.last_item_at = now
+                    deadline.tighten()  # from now on the stall deadline holds
+                out.thought_chars += len(item.text)
+                if out.chars + out.thought_chars > watch.deadlines.max_chars:
+                    out.capped = True
+                    return
+                continue
             if isinstance(item, FinishReason):
                 out.finish_reason = out.finish_reason or item.reason
                 continue
@@ -342,6 +357,8 @@ async def _read(stream: AsyncResult, watch: _Watch, out: _Read) -> None:
                 continue
             if out.last_chunk_at is None:
                 watch.first_chunk_at = watch.last_item_at = now
+                if watch.first_token_at is None:
+                    watch.first_token_at = now
             else:
                 gap = now - out.last_chunk_at
                 out.max_gap = gap if out.max_gap is None else max(out.max_gap, gap)
@@ -349,7 +366,7 @@ async def _read(stream: AsyncResult, watch: _Watch, out: _Read) -> None:
             out.chunks += 1
             out.chars += len(item)
             out.pieces.append(item)
-            if out.chars > watch.deadlines.max_chars:
+            if out.chars + out.thought_chars > watch.deadlines.max_chars:
                 out.capped = True
                 return
     finally:
@@ -539,4 +556,6 @@ async def probe(
         prompt_tokens=out.usage.prompt_tokens if out.usage else None,
         completion_tokens=out.usage.completion_tokens if out.usage else None,
         loop_lag_ms=_ms(lag),
+        ttft_ms=_ms(watch.first_token_at),
+        reasoning_tokens=out.usage.reasoning_tokens if out.usage else None,
     )

@@ -58,6 +58,13 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
         "missed": list(m.missed),
         "reason": m.reason,
         "last_alert": _alert(m.last_alert),
+        "first_token": {
+            "n": m.first_token.n,
+            "ttft_p50_ms": m.first_token.ttft_p50,
+            "ttfc_p50_ms": m.first_token.ttfc_p50,
+            "reasoning_tokens_p50": m.first_token.reasoning_tokens_p50,
+            "thinks": m.first_token.thinks,
+        },
         "throughput": {
             "n": m.throughput.n,
             "chars_per_s": m.throughput.chars_per_s,
@@ -87,6 +94,8 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
                 "at": iso(c.at),
                 "kind": c.kind.value if c.kind else None,
                 "ttfc_ms": c.ttfc_ms,
+                "ttft_ms": c.ttft_ms,
+                "reasoning_tokens": c.reasoning_tokens,
                 "loop_lag_ms": c.loop_lag_ms,
             }
             for c in m.history

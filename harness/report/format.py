@@ -75,8 +75,12 @@ def cell_title(cell: HistoryCell) -> str:
     title = f"{absolute(cell.at)} · {cell.outcome.value}"
     if cell.kind is not None:
         title += f" ({cell.kind.value})"
+    if cell.ttft_ms is not None and cell.ttft_ms != cell.ttfc_ms:
+        title += f" · ttft {duration_ms(cell.ttft_ms)}"
     if cell.ttfc_ms is not None:
         title += f" · ttfc {duration_ms(cell.ttfc_ms)}"
+    if cell.reasoning_tokens:
+        title += f" · {cell.reasoning_tokens} reasoning tokens"
     if cell.loop_lag_ms is not None:
         title += f" · loop lag {duration_ms(cell.loop_lag_ms)}"
     return title

@@ -141,6 +141,38 @@ class Throughput:
 
 
 @dataclass(frozen=True)
+class FirstToken:
+    """When a model starts producing tokens (thinking included) against when it starts
+    answering: medians over its ``n`` newest passes that measured both."""
+
+    n: int
+    ttft_p50: float | None
+    ttfc_p50: float | None
+    reasoning_tokens_p50: float | None
+    thinks: bool
+    """Whether any of those passes thought before answering (ttft before ttfc)."""
+
+    @classmethod
+    def of(cls, newest_first: Sequence[ProbeResult]) -> FirstToken:
+        """The first-token figures of the passes among ``newest_first``."""
+        passes = [
+            r for r in newest_first if r.ok and r.ttft_ms is not None and r.ttfc_ms is not None
+        ]
+        reasoning = [r.reasoning_tokens for r in passes if r.reasoning_tokens is not None]
+        return cls(
+            len(passes),
+            statistics.median(r.ttft_ms for r in passes if r.ttft_ms is not None)
+            if passes
+            else None,
+            statistics.median(r.ttfc_ms for r in passes if r.ttfc_ms is not None)
+            if passes
+            else None,
+            statistics.median(reasoning) if reasoning else None,
+            any(r.ttft_ms != r.ttfc_ms for r in passes) or any(reasoning),
+        )
+
+
+@dataclass(frozen=True)
 class ModelView:
     """One provider/model on the page."""
 
@@ -160,6 +192,7 @@ class ModelView:
     """The error of the last failure, shown while the model is not passing."""
     checks: Sequence[Check]
     throughput: Throughput
+    first_token: FirstToken = FirstToken(0, None, None, None, False)
     objectives: Objectives | None = None
     missed: tuple[str, ...] = ()
     """The objectives the newest pass missed, by name."""
@@ -300,6 +333,7 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         last_error=last_error,
         checks=_checks(recent, prompt_order),
         throughput=Throughput.of(recent[:HISTORY_LENGTH]),
+        first_token=FirstToken.of(recent[:HISTORY_LENGTH]),
         objectives=facts.objectives,
         missed=status.missed if status is not None else (),
         reason=status.reason if status is not None else "",

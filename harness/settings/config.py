@@ -32,9 +32,9 @@ from harness.settings.alerts import AlertSettings
 from harness.settings.fields import BaseUrl, EnvName, Section
 from harness.settings.g4f import G4FSettings
 from providers import PROVIDERS
+from providers.endpoint import NAME_PATTERN
 from providers.errors import ModelNotSupportedError
 from providers.flags import DATA_DIR_ENV, DEFAULT_DATA_DIR
-from providers.openai_compatible import NAME_PATTERN
 from providers.registry import ProviderNameError, check_name
 
 CONFIG_ENV = "HARNESS_CONFIG"
@@ -66,13 +66,14 @@ class ObjectiveFields(Section):
     """The latency objectives of one target (see :mod:`harness.policy.objectives`)."""
 
     max_ttfc: Duration | None = None
+    max_ttft: Duration | None = None
     max_total: Duration | None = None
     min_chars_per_s: float | None = Field(None, gt=0)
     min_tokens_per_s: float | None = Field(None, gt=0)
     regression: float | None = Field(None, gt=1)
     min_history: int | None = Field(None, ge=1)
 
-    @field_validator("max_ttfc", "max_total")
+    @field_validator("max_ttfc", "max_ttft", "max_total")
     @classmethod
     def _positive(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and value <= timedelta(0):
@@ -81,7 +82,7 @@ class ObjectiveFields(Section):
 
     def objective_fields(self) -> dict[str, Any]:
         """The fields of :class:`harness.policy.objectives.Objectives` this table sets."""
-        as_ms = {"max_ttfc": "max_ttfc_ms", "max_total": "max_total_ms"}
+        as_ms = {"max_ttfc": "max_ttfc_ms", "max_ttft": "max_ttft_ms", "max_total": "max_total_ms"}
         values: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
@@ -159,15 +160,23 @@ class ProviderSettings(Section):
     models: tuple[str, ...] | None = None
 
 
+_KEY_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key"})
+"""Headers that carry an API key: never in the file."""
+
+
 class EndpointSettings(Section):
-    """An OpenAI-compatible endpoint to monitor (``[endpoints.NAME]``).
+    """An endpoint to monitor (``[endpoints.NAME]``), speaking ``protocol``: the OpenAI
+    chat-completions API (the default), Anthropic's Messages API or Google's Gemini API.
 
     The API key is never in the file: ``api_key_env`` names the environment variable
     that holds it. ``models`` is a list, or ``"discover"`` to probe what
     ``GET {base_url}/models`` lists (once per run, at most ``max_models`` of them).
+    ``include_thoughts`` (Gemini only) asks thinking models to stream their thoughts.
     """
 
     base_url: BaseUrl
+    protocol: Literal["openai", "anthropic", "gemini"] = "openai"
+    include_thoughts: bool = False
     api_key_env: EnvName | None = None
     models: tuple[str, ...] | Literal["discover"] = "discover"
     max_models: int | None = Field(None, ge=1)
@@ -186,9 +195,15 @@ class EndpointSettings(Section):
     @field_validator("headers")
     @classmethod
     def _no_credentials(cls, value: dict[str, str]) -> dict[str, str]:
-        if any(name.lower() == "authorization" for name in value):
+        if any(name.lower() in _KEY_HEADERS for name in value):
             raise ValueError("put the key in the environment and name it in api_key_env")
         return value
+
+    @model_validator(mode="after")
+    def _thoughts_of_gemini(self) -> EndpointSettings:
+        if self.include_thoughts and self.protocol != "gemini":
+            raise ValueError('include_thoughts applies to protocol = "gemini" only')
+        return self
 
 
 MAX_CONCURRENCY = 10_000

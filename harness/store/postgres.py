@@ -334,6 +334,13 @@ def _copy_progress(conn: Conn) -> None:
     )
 
 
+def _add_reasoning_timing(conn: Conn) -> None:
+    """results.ttft_ms (the first token of any kind, thinking included) and
+    results.reasoning_tokens (of the completion, those spent thinking); NULL in older rows."""
+    conn.execute("ALTER TABLE results ADD COLUMN ttft_ms DOUBLE PRECISION")
+    conn.execute("ALTER TABLE results ADD COLUMN reasoning_tokens BIGINT")
+
+
 MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -343,6 +350,7 @@ MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _add_rollups,
     _vantage_status,
     _copy_progress,
+    _add_reasoning_timing,
 )
 """Schema migrations in order, parallel to SQLite's; version N is ``MIGRATIONS[N - 1]``.
 Only ever append."""

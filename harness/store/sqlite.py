@@ -320,6 +320,13 @@ def _copy_progress(conn: sqlite3.Connection) -> None:
     )
 
 
+def _add_reasoning_timing(conn: sqlite3.Connection) -> None:
+    """results.ttft_ms (the first token of any kind, thinking included) and
+    results.reasoning_tokens (of the completion, those spent thinking); NULL in older rows."""
+    conn.execute("ALTER TABLE results ADD COLUMN ttft_ms REAL")
+    conn.execute("ALTER TABLE results ADD COLUMN reasoning_tokens INTEGER")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -329,6 +336,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _add_rollups,
     _vantage_status,
     _copy_progress,
+    _add_reasoning_timing,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 

@@ -1,7 +1,8 @@
-"""Configured OpenAI-compatible endpoints become providers like the built-in ones.
+"""Configured endpoints become providers like the built-in ones.
 
-Each ``[endpoints.NAME]`` of the settings becomes a provider class
-(``providers.openai_compatible``) registered under ``NAME``, so that listing,
+Each ``[endpoints.NAME]`` of the settings becomes a provider class of its protocol
+(``providers.openai_compatible``, ``providers.anthropic_messages``, ``providers.gemini``)
+registered under ``NAME``, so that listing,
 planning, probing, scheduling, the page, ``status.json``, badges and ``/metrics``
 treat it exactly like a seed provider. :func:`install_endpoints` does this when
 settings are loaded; installing other settings later replaces the earlier ones.
@@ -30,9 +31,12 @@ import aiohttp
 
 from harness.errors import ConfigError
 from providers import PROVIDERS, register, unregister
+from providers.anthropic_messages import anthropic_messages
 from providers.base import AsyncGeneratorProvider
+from providers.endpoint import EndpointProvider
 from providers.errors import ProviderError
-from providers.openai_compatible import OpenAICompatibleProvider, openai_compatible
+from providers.gemini import gemini
+from providers.openai_compatible import openai_compatible
 
 if TYPE_CHECKING:
     from harness.settings.config import EndpointSettings, Settings
@@ -41,23 +45,44 @@ log = logging.getLogger(__name__)
 
 DISCOVERY_TIMEOUT_S = 15.0
 
-_installed: dict[str, type[OpenAICompatibleProvider]] = {}
+_installed: dict[str, type[EndpointProvider]] = {}
 """The providers the last :func:`install_endpoints` registered, by name."""
 
 
-def endpoint_provider(name: str, endpoint: EndpointSettings) -> type[OpenAICompatibleProvider]:
-    """The provider class for one configured endpoint (the key is read per request)."""
+def endpoint_provider(name: str, endpoint: EndpointSettings) -> type[EndpointProvider]:
+    """The provider class for one configured endpoint, of its protocol (the key is read
+    per request)."""
+    models = [] if endpoint.models == "discover" else list(endpoint.models)
+    if endpoint.protocol == "anthropic":
+        return anthropic_messages(
+            name,
+            endpoint.base_url,
+            api_key_env=endpoint.api_key_env,
+            models=models,
+            headers=endpoint.headers,
+            max_tokens=endpoint.max_tokens,
+        )
+    if endpoint.protocol == "gemini":
+        return gemini(
+            name,
+            endpoint.base_url,
+            api_key_env=endpoint.api_key_env,
+            models=models,
+            headers=endpoint.headers,
+            max_tokens=endpoint.max_tokens,
+            include_thoughts=endpoint.include_thoughts,
+        )
     return openai_compatible(
         name,
         endpoint.base_url,
         api_key_env=endpoint.api_key_env,
-        models=[] if endpoint.models == "discover" else list(endpoint.models),
+        models=models,
         headers=endpoint.headers,
         max_tokens=endpoint.max_tokens,
     )
 
 
-def install_endpoints(settings: Settings) -> list[type[OpenAICompatibleProvider]]:
+def install_endpoints(settings: Settings) -> list[type[EndpointProvider]]:
     """Register a provider for every endpoint of ``settings``; unregister the endpoints
     an earlier call installed that ``settings`` no longer declares."""
     built = [endpoint_provider(name, e) for name, e in settings.endpoints.items()]
@@ -101,7 +126,7 @@ async def discover_models(
     """
     from harness.targets.flags import flags_file, read_model_states
 
-    async def discover(provider: type[OpenAICompatibleProvider]) -> None:
+    async def discover(provider: type[EndpointProvider]) -> None:
         try:
             ids = await provider.list_models(
                 proxy=settings.provider(provider.name()).proxy, timeout=DISCOVERY_TIMEOUT_S
@@ -115,9 +140,7 @@ async def discover_models(
         provider.set_models(ids)
 
     chosen = [
-        p
-        for p in providers
-        if is_discovering(settings, p) and issubclass(p, OpenAICompatibleProvider)
+        p for p in providers if is_discovering(settings, p) and issubclass(p, EndpointProvider)
     ]
     await asyncio.gather(*(discover(p) for p in chosen))
 

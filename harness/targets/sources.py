@@ -69,10 +69,14 @@ def chosen_source(*, sandbox: bool = False, replay: bool = False) -> Source:
 
 def sandbox_bases(settings: Settings, emulator_url: str) -> dict[str, str]:
     """Per-provider bases that send each configured endpoint to the emulator's
-    ``/NAME/v1`` routes (where faults named after the endpoint apply)."""
-    from harness.emulator.openai import base_url
+    ``/NAME/v1`` routes, ``/NAME/v1beta`` for Gemini (where faults named after the
+    endpoint apply)."""
+    from harness.emulator import gemini, openai
 
-    return {name: base_url(emulator_url, name) for name in settings.endpoints}
+    return {
+        name: (gemini.base_url if e.protocol == "gemini" else openai.base_url)(emulator_url, name)
+        for name, e in settings.endpoints.items()
+    }
 
 
 @asynccontextmanager

@@ -12,11 +12,14 @@ one process (tests, embedding) never share or clash over metrics.
 * ``harness_vantage_target_up{provider,model,vantage}``: 1 while that vantage sees the
   model working (the gauges above show the consensus of all vantages);
 * ``harness_probe_ttfc_seconds`` / ``harness_probe_total_seconds{provider,model,vantage}``:
-  histograms over passing probes;
+  histograms over passing probes; ``harness_probe_ttft_seconds`` beside them, the first
+  token of any kind (a reasoning model's thinking included);
+* ``harness_probe_reasoning_tokens_total{provider,model,vantage}``: the reasoning tokens that
+  passing probes' upstreams reported;
 * ``harness_probes_total{provider,model,vantage,outcome,kind}``: every probe, by outcome
   (ok, fail, throttled, inconclusive) and failure kind (``none`` for a pass);
 * ``harness_objective{provider,model,objective}``: each latency objective that is set,
-  in seconds (``max_ttfc``, ``max_total``), per second (``min_chars_per_s``,
+  in seconds (``max_ttfc``, ``max_ttft``, ``max_total``), per second (``min_chars_per_s``,
   ``min_tokens_per_s``) or as a factor (``regression``);
 * ``harness_objective_missed{provider,model,objective}``: 1 when the newest pass missed it.
 
@@ -99,6 +102,19 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.ttft = Histogram(
+            "harness_probe_ttft_seconds",
+            "Time to the first token of any kind (thinking included) of passing probes.",
+            probed,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.reasoning = Counter(
+            "harness_probe_reasoning_tokens",
+            "Reasoning tokens reported by the upstream for passing probes.",
+            probed,
+            registry=self.registry,
+        )
         self.total = Histogram(
             "harness_probe_total_seconds",
             "Total time of passing probes.",
@@ -134,6 +150,10 @@ class Metrics:
         if result.ok:
             if result.ttfc_ms is not None:
                 self.ttfc.labels(**labels).observe(result.ttfc_ms / 1000)
+            if result.ttft_ms is not None:
+                self.ttft.labels(**labels).observe(result.ttft_ms / 1000)
+            if result.reasoning_tokens is not None:
+                self.reasoning.labels(**labels).inc(result.reasoning_tokens)
             if result.total_ms is not None:
                 self.total.labels(**labels).observe(result.total_ms / 1000)
 

@@ -121,3 +121,12 @@ def test_status_and_content_type_changes_are_named() -> None:
         "content type text/event-stream -> text/html",
         "framing: SSE `data:` lines ending in `data: [DONE]` -> an HTML page",
     ]
+
+
+def test_named_events_are_a_framing_of_their_own() -> None:
+    anthropic = (
+        b'event: message_start\ndata: {"type": "message_start"}\n\nevent: ping\ndata: {}\n\n'
+    )
+    gemini = b'data: {"candidates": []}\r\n\r\n'
+    assert framing_of(anthropic) == "sse+events"
+    assert framing_of(gemini) == "sse"

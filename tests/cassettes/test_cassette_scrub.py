@@ -171,3 +171,42 @@ def test_replacing_in_chunks_keeps_the_chunk_count_and_the_joined_body(
     assert len(new_sizes) == len(sizes)
     assert sum(new_sizes) == len(new_body)
     assert all(size >= 0 for size in new_sizes)
+
+
+ANTHROPIC_KEY = "sk-ant-api03-aKeyThatMustNotLeak0123456789"
+GEMINI_KEY = "AIzaSyAKeyThatMustNotLeak0123456789abcd"
+
+
+def test_the_native_protocols_key_headers_are_scrubbed() -> None:
+    cassette = Cassette(
+        INFO,
+        (
+            exchange(
+                "POST",
+                "https://api.anthropic.com/v1/messages",
+                b"event: ping\ndata: {}\n\n",
+                request_headers={"x-api-key": [ANTHROPIC_KEY]},
+            ),
+            exchange(
+                "POST",
+                "https://generativelanguage.googleapis.com/v1beta/models/m:streamGenerateContent",
+                b'data: {"candidates": []}\n\n',
+                request_headers={"X-Goog-Api-Key": [GEMINI_KEY]},
+            ),
+        ),
+    )
+    assert len(find_leaks(cassette)) >= 2
+    scrubbed = scrub(cassette)
+    assert scrubbed.interactions[0].request.headers["x-api-key"] == ["scrubbed-token-1"]
+    assert scrubbed.interactions[1].request.headers["X-Goog-Api-Key"] == ["scrubbed-token-2"]
+    assert find_leaks(scrubbed) == []
+
+
+def test_a_key_in_the_query_is_scrubbed_from_the_url() -> None:
+    uri = f"https://generativelanguage.googleapis.com/v1beta/models?key={GEMINI_KEY}&pageSize=5"
+    cassette = Cassette(INFO, (exchange("GET", uri, b'{"models": []}'),))
+    assert find_leaks(cassette) != []
+    scrubbed = scrub(cassette)
+    assert GEMINI_KEY not in scrubbed.interactions[0].request.uri
+    assert "key=scrubbed-token-1" in scrubbed.interactions[0].request.uri
+    assert find_leaks(scrubbed) == []

@@ -218,7 +218,7 @@ def test_fault_names_for_the_openai_routes_parse() -> None:
     assert parse_fault("groq=stream_error", endpoints=["groq"])[0] == "groq"
     with pytest.raises(ValueError, match=r"valid providers: .*openai"):
         parse_fault("groq=http_500")
-    with pytest.raises(ValueError, match="applies to openai only"):
+    with pytest.raises(ValueError, match="applies to the API routes"):
         parse_fault("CodeLinkAva=stream_error")
     with pytest.raises(ValueError, match="applies to RobocodersAPI only"):
         parse_fault("openai=resource_limit")

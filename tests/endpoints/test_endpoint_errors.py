@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from email.utils import formatdate
 
 import pytest
 
 from harness.probing.classify import kind_of_exception
 from harness.result import FailureKind
-from providers import openai_compatible
+from providers import anthropic_messages, gemini, openai_compatible
 from providers.errors import (
     AuthError,
     CloudflareError,
@@ -216,7 +217,8 @@ def test_a_malformed_base_url_is_refused() -> None:
         openai_compatible("ok", "ftp://example.test/v1")
 
 
-def test_the_key_is_in_no_attribute_of_the_class() -> None:
-    provider = openai_compatible("keyed", "https://api.example.test/v1", api_key="sk-in-closure")
+@pytest.mark.parametrize("build", [openai_compatible, anthropic_messages, gemini])
+def test_the_key_is_in_no_attribute_of_the_class(build: Callable[..., type]) -> None:
+    provider = build("keyed", "https://api.example.test/v1", api_key="sk-in-closure")
     for cls in provider.__mro__:
         assert "sk-in-closure" not in repr(vars(cls))

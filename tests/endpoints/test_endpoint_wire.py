@@ -13,7 +13,7 @@ from harness.policy.prompts import PROMPTS, applicable
 from harness.probing.probe import Deadlines, probe
 from harness.result import FailureKind, StreamEnd
 from providers import MissingRequirementsError, openai_compatible
-from providers.messages import FinishReason, Usage
+from providers.messages import FinishReason, Thinking, Usage
 from providers.openai_compatible import OpenAICompatibleProvider
 from providers.upstream import redirect
 
@@ -42,6 +42,8 @@ EXPECTED: dict[Fault, FailureKind | None] = {
     Fault.huge_line: FailureKind.TOO_LARGE,
     Fault.changed_framing: FailureKind.PROTOCOL,
     Fault.stream_error: FailureKind.HTTP_SERVER,
+    Fault.overloaded: FailureKind.OVERLOADED,
+    Fault.safety_block: FailureKind.CONTENT_FILTER,
 }
 NOT_OURS = {Fault.resource_limit}
 """Modes of another provider's protocol: the OpenAI routes cannot be given them."""
@@ -126,7 +128,7 @@ async def test_an_awkward_stream_split_anywhere_reads_the_same(
         headers={"X-Title": "harness"},
     )
     items = await collect(provider.create_async_generator("m", PING))
-    assert items == ["po", "ng", FinishReason("length"), Usage(9, 2)]
+    assert items == [Thinking("hmm"), "po", "ng", FinishReason("length"), Usage(9, 2)]
     assert seen["Authorization"] == "Bearer sk-awkward"
     assert seen["X-Title"] == "harness"
 
@@ -157,6 +159,17 @@ async def test_reasoning_deltas_are_not_answer_text(emulator: Emulator) -> None:
     provider = openai_compatible("thinker", emulator.openai_url(), models=["emulated-reasoning"])
     items = await collect(provider.create_async_generator("", PING))
     assert "".join(i for i in items if isinstance(i, str)) == "pong"
+    assert items[0] == Thinking("Thinking it over.")
+
+
+async def test_a_reasoning_model_is_timed_from_its_first_thought(emulator: Emulator) -> None:
+    provider = openai_compatible("thinker", emulator.openai_url(), models=["emulated-reasoning"])
+    result = await probe(provider, "emulated-reasoning", PROMPTS["ping"].build())
+    assert result.ok
+    assert result.ttft_ms is not None
+    assert result.ttfc_ms is not None
+    assert result.ttft_ms <= result.ttfc_ms
+    assert result.reasoning_tokens == 6  # completion_tokens_details.reasoning_tokens
 
 
 async def test_the_models_are_listed(emulator: Emulator) -> None:

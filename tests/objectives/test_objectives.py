@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -166,3 +167,12 @@ def test_durations_are_written_with_units_or_as_seconds(written: str | int, ms: 
     config = Settings.model_validate({"objectives": {"max_ttfc": written}})
     assert objectives_of(config).defaults.max_ttfc_ms == ms
     assert config.with_overrides(concurrency=2).objectives == config.objectives
+
+
+def test_max_ttft_bounds_the_first_token_and_max_ttfc_the_answer() -> None:
+    config = Settings.model_validate({"objectives": {"max_ttft": "1s", "max_ttfc": "20s"}})
+    objectives = objectives_of(config).defaults
+    assert objectives.max_ttft_ms == 1000
+    thinking_late = replace(passed(ttfc=15_000, total=16_000), ttft_ms=1500.0)
+    assert misses(thinking_late, objectives) == (Miss("max_ttft", "ttft 1.5 s > 1 s"),)
+    assert objectives.describe("max_ttft") == "ttft ≤ 1 s"

@@ -2,6 +2,7 @@
 
 import json
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,10 @@ from harness.probing.classify import (
 )
 from harness.result import FailureKind as K
 from providers import errors as pe
+from providers.anthropic_messages import MessageStream, message_chunks
+from providers.gemini import ContentStream
+from providers.gemini import status_error as gemini_status
+from providers.openai_compatible import completion_chunks, endpoint_error
 
 
 def subclasses(root: type[BaseException]) -> set[type[BaseException]]:
@@ -40,6 +45,124 @@ def response_error(status: int, cause: BaseException | None = None) -> aiohttp.C
     error = aiohttp.ClientResponseError(None, (), status=status, message="x")  # type: ignore[arg-type]
     error.__cause__ = cause
     return error
+
+
+def raised(parse: Callable[[Any], object], document: Any) -> BaseException:
+    """What a protocol's parser raises for ``document`` (one wire shape)."""
+    try:
+        parse(document)
+    except pe.ProviderError as exc:
+        return exc
+    raise AssertionError(f"{document!r} raised nothing")
+
+
+def anthropic_status(status: int, kind: str) -> BaseException:
+    body = json.dumps({"type": "error", "error": {"type": kind, "message": kind}})
+    return endpoint_error(status, body, "application/json", {}, 0.0)
+
+
+def gemini_error(status: int, grpc: str, message: str = "no", reason: str = "") -> BaseException:
+    details = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason}]
+    error = {"code": status, "message": message, "status": grpc, "details": details}
+    return gemini_status(status, json.dumps({"error": error}), "application/json", {}, 0.0)
+
+
+def gemini_finish(reason: str) -> BaseException:
+    event = {"candidates": [{"content": {"parts": [{"text": "I"}]}, "finishReason": reason}]}
+    return raised(ContentStream().feed, event)
+
+
+# Every failure shape of the native protocols, as the upstreams send them.
+WIRE_SHAPES: list[tuple[str, BaseException | None, dict[str, Any], K | None]] = [
+    ("anthropic 529 overloaded_error", anthropic_status(529, "overloaded_error"), {}, K.OVERLOADED),
+    (
+        "anthropic overloaded_error event after a 200",
+        raised(
+            MessageStream().feed,
+            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+        ),
+        {},
+        K.OVERLOADED,
+    ),
+    (
+        "anthropic api_error event after a 200",
+        raised(MessageStream().feed, {"type": "error", "error": {"type": "api_error"}}),
+        {},
+        K.HTTP_SERVER,
+    ),
+    (
+        "anthropic 429 rate_limit_error",
+        anthropic_status(429, "rate_limit_error"),
+        {},
+        K.RATE_LIMITED,
+    ),
+    ("anthropic 401", anthropic_status(401, "authentication_error"), {}, K.HTTP_AUTH),
+    ("anthropic 403", anthropic_status(403, "permission_error"), {}, K.HTTP_AUTH),
+    ("anthropic 404 model", anthropic_status(404, "not_found_error"), {}, K.UNSUPPORTED_MODEL),
+    ("anthropic 400", anthropic_status(400, "invalid_request_error"), {}, K.HTTP_CLIENT),
+    ("anthropic 500 api_error", anthropic_status(500, "api_error"), {}, K.HTTP_SERVER),
+    (
+        "anthropic refusal",
+        raised(
+            MessageStream().feed, {"type": "message_delta", "delta": {"stop_reason": "refusal"}}
+        ),
+        {},
+        K.CONTENT_FILTER,
+    ),
+    (
+        "anthropic refusal, whole message",
+        raised(message_chunks, {"content": [], "stop_reason": "refusal"}),
+        {},
+        K.CONTENT_FILTER,
+    ),
+    ("gemini 429 RESOURCE_EXHAUSTED", gemini_error(429, "RESOURCE_EXHAUSTED"), {}, K.RATE_LIMITED),
+    ("gemini 503 UNAVAILABLE", gemini_error(503, "UNAVAILABLE"), {}, K.OVERLOADED),
+    (
+        "gemini 400 API_KEY_INVALID",
+        gemini_error(400, "INVALID_ARGUMENT", "API key not valid.", "API_KEY_INVALID"),
+        {},
+        K.HTTP_AUTH,
+    ),
+    (
+        "gemini 403 PERMISSION_DENIED",
+        gemini_error(403, "PERMISSION_DENIED", "blocked", "API_KEY_SERVICE_BLOCKED"),
+        {},
+        K.HTTP_AUTH,
+    ),
+    ("gemini 400 INVALID_ARGUMENT", gemini_error(400, "INVALID_ARGUMENT"), {}, K.HTTP_CLIENT),
+    ("gemini 404 NOT_FOUND", gemini_error(404, "NOT_FOUND"), {}, K.UNSUPPORTED_MODEL),
+    ("gemini 500 INTERNAL", gemini_error(500, "INTERNAL"), {}, K.HTTP_SERVER),
+    (
+        "gemini error after a 200",
+        raised(ContentStream().feed, {"error": {"code": 503, "status": "UNAVAILABLE"}}),
+        {},
+        K.OVERLOADED,
+    ),
+    *(
+        (f"gemini finishReason {r}", gemini_finish(r), {}, K.CONTENT_FILTER)
+        for r in ("SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII")
+    ),
+    (
+        "gemini prompt blocked",
+        raised(ContentStream().feed, {"promptFeedback": {"blockReason": "SAFETY"}}),
+        {},
+        K.CONTENT_FILTER,
+    ),
+    (
+        "openai content_filter finish",
+        raised(
+            completion_chunks, {"choices": [{"message": {}, "finish_reason": "content_filter"}]}
+        ),
+        {},
+        K.CONTENT_FILTER,
+    ),
+    (
+        "openai-compatible 529 overloaded",
+        endpoint_error(529, '{"error": {"message": "Overloaded"}}', "application/json", {}, 0.0),
+        {},
+        K.OVERLOADED,
+    ),
+]
 
 
 # One row per failure kind at least: (name, error, facts, expected kind)
@@ -74,6 +197,7 @@ TABLE: list[tuple[str, BaseException | None, dict[str, Any], K | None]] = [
     ("no bs4", pe.MissingRequirementsError("pip"), {}, K.MISSING_REQUIREMENT),
     ("KeyError in a provider", KeyError("choices"), {}, K.PROVIDER_BUG),
     ("TypeError in a provider", TypeError("NoneType"), {}, K.PROVIDER_BUG),
+    *WIRE_SHAPES,
 ]
 
 

@@ -19,7 +19,7 @@ from harness.probing.probe import Deadlines, probe
 from harness.result import FailureKind, Source, StreamEnd
 from providers import CodeLinkAva
 from providers.errors import ProtocolError, RateLimitError
-from providers.messages import FinishReason
+from providers.messages import FinishReason, Thinking, Usage
 from providers.upstream import redirect
 
 MakeServer = Callable[[web.Application], Awaitable[TestServer]]
@@ -306,3 +306,41 @@ async def test_a_connection_that_never_completes_hits_the_connect_deadline(
 def test_deadlines_must_be_positive(field: str) -> None:
     with pytest.raises(ValueError, match=field):
         Deadlines(**{field: 0})
+
+
+async def test_thinking_sets_ttft_and_never_counts_as_the_answer() -> None:
+    provider, _ = scripted(Thinking("hmm, "), Thinking("a ping"), Sleep(0.05), ANSWER)
+    result = await probe(provider, "m", ping(), deadlines=QUICK)
+    assert result.ok, result.error
+    assert result.ttft_ms is not None
+    assert result.ttfc_ms is not None
+    assert result.ttft_ms < result.ttfc_ms
+    assert result.sample == "PONG-a1b2c3"
+    assert (result.chunks, result.chars) == (1, len("PONG-a1b2c3"))
+
+
+async def test_without_thinking_ttft_is_ttfc() -> None:
+    provider, _ = scripted(Sleep(0.01), ANSWER)
+    result = await probe(provider, "m", ping(), deadlines=QUICK)
+    assert result.ttft_ms == result.ttfc_ms
+
+
+async def test_a_model_thinking_past_the_first_chunk_deadline_is_alive() -> None:
+    limits = Deadlines(connect=1, first_chunk=0.3, stall=5, total=10)
+    provider, _ = scripted(Thinking("thinking"), Sleep(0.6), ANSWER)
+    result = await probe(provider, "m", ping(), deadlines=limits)
+    assert result.ok, result.error
+
+
+async def test_thinking_alone_is_an_empty_answer() -> None:
+    provider, _ = scripted(Thinking("only thinking"), FinishReason("stop"))
+    result = await probe(provider, "m", ping(), deadlines=QUICK)
+    assert result.kind is FailureKind.EMPTY
+    assert result.ttft_ms is not None
+    assert result.ttfc_ms is None
+
+
+async def test_reasoning_tokens_come_from_the_usage() -> None:
+    provider, _ = scripted(ANSWER, Usage(5, 30, 24))
+    result = await probe(provider, "m", ping(), deadlines=QUICK)
+    assert (result.completion_tokens, result.reasoning_tokens) == (30, 24)

@@ -33,6 +33,10 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlX2hlcmU"
         ("UniqueId: 5f1e2d", "5f1e2d"),
         ("Proxy-Authorization: Basic YWxpY2U6czNjcmV0", "YWxpY2U6czNjcmV0"),
         ('{"api_key": "sk-live-1"}', "sk-live-1"),
+        ("x-api-key: sk-ant-api03-abc", "sk-ant-api03-abc"),
+        ("X-Goog-Api-Key: AIzaSecret", "AIzaSecret"),
+        (f"GET /v1beta/models?key={'AIza' + 'x' * 35} failed", "AIza" + "x" * 35),
+        (f"the key {'AIza' + 'Q1_-' * 8 + 'abc'} is invalid", "AIza" + "Q1_-" * 8 + "abc"),
     ],
 )
 def test_credentials_are_masked(text: str, secret: str) -> None:

@@ -56,6 +56,8 @@ EXPECTED: dict[Fault, set[FailureKind | None]] = {
     Fault.huge_line: {FailureKind.TOO_LARGE},
     Fault.changed_framing: {FailureKind.PROTOCOL, FailureKind.EMPTY},
     Fault.stream_error: {FailureKind.HTTP_SERVER},
+    Fault.overloaded: {FailureKind.OVERLOADED},
+    Fault.safety_block: {FailureKind.CONTENT_FILTER},
 }
 """Each fault's kind (``None``: the probe passes); a fault that exists in one provider's
 protocol only leaves the others answering normally."""

@@ -46,6 +46,8 @@ def probe(letter: str, at: datetime, *, provider: str = "P", model: str = "m") -
         "S": replace(passed, ttfc_ms=9500.0, total_ms=12000.0),
         "F": replace(failed, kind=FailureKind.TIMEOUT_FIRST_CHUNK, error="no first chunk"),
         "R": replace(failed, kind=FailureKind.RATE_LIMITED, http_status=429),
+        "O": replace(failed, kind=FailureKind.OVERLOADED, http_status=529),
+        "C": replace(failed, kind=FailureKind.CONTENT_FILTER, http_status=200),
         "I": replace(failed, kind=FailureKind.HARNESS_OFFLINE),
     }[letter]
 
@@ -76,6 +78,8 @@ def states(letters: str, th: Thresholds | None = None) -> list[State]:
         ("P", UP, "first result: passed"),
         ("S", DEGRADED, "first result: passed, slow: ttfc 9.5 s > 8 s"),
         ("R", THROTTLED, "first result: rate limited (429)"),
+        ("O", THROTTLED, "first result: overloaded (529)"),
+        ("C", DOWN, "first result: failed (content_filter)"),
         ("F", DOWN, "first result: failed (timeout_first_chunk)"),
     ],
 )
@@ -160,6 +164,11 @@ def test_rate_limits_in_a_row_make_it_throttled() -> None:
     statuses, flips = run("P RRR")
     assert [s.state for s in statuses] == [UP, DEGRADED, DEGRADED, THROTTLED]
     assert flips[-1].reason == "3 rate limits in a row (429)"
+
+
+def test_an_overloaded_upstream_is_throttled_not_down() -> None:
+    assert states("P OOO") == [UP, DEGRADED, DEGRADED, THROTTLED]
+    assert states("P ORO") == [UP, DEGRADED, DEGRADED, THROTTLED]
 
 
 def test_a_mix_of_rate_limits_and_failures_counts_as_one_run() -> None:

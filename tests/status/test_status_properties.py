@@ -15,14 +15,18 @@ from harness.result import FailureKind, ProbeResult
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
 FAILURE_KINDS = [
-    k for k in FailureKind if k not in (FailureKind.RATE_LIMITED, FailureKind.HARNESS_OFFLINE)
+    k for k in FailureKind if not k.is_throttle and k is not FailureKind.HARNESS_OFFLINE
 ]
 
 passes = st.builds(lambda ttfc: ("pass", ttfc, None), st.floats(min_value=1, max_value=20_000))
 # Fast under every generated threshold (slow_ttfc_ms >= 100).
 fast_passes = st.builds(lambda ttfc: ("pass", ttfc, None), st.floats(min_value=1, max_value=99))
 failures = st.builds(lambda kind: ("fail", None, kind), st.sampled_from(FAILURE_KINDS))
-rate_limits = st.just(("fail", None, FailureKind.RATE_LIMITED))
+# Rate limits and an overloaded upstream count alike: throttled, not down.
+rate_limits = st.builds(
+    lambda kind: ("fail", None, kind),
+    st.sampled_from([FailureKind.RATE_LIMITED, FailureKind.OVERLOADED]),
+)
 offline = st.just(("fail", None, FailureKind.HARNESS_OFFLINE))
 any_result = st.one_of(passes, failures, rate_limits, offline)
 

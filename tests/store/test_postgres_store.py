@@ -144,7 +144,13 @@ async def test_an_unreachable_server_is_reported_as_unavailable() -> None:
         await store.open()
 
 
-LATER_RESULT_COLUMNS = ("prompt_tokens", "completion_tokens", "loop_lag_ms")
+LATER_RESULT_COLUMNS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "loop_lag_ms",
+    "ttft_ms",
+    "reasoning_tokens",
+)
 """The results columns that later migrations add."""
 
 

@@ -175,3 +175,18 @@ def test_each_vantage_has_its_own_up_gauge() -> None:
 
     assert values[("harness_vantage_target_up", labels(provider="P", model="m", vantage="a"))] == 0
     assert values[("harness_vantage_target_up", labels(provider="P", model="m", vantage="b"))] == 1
+
+
+def test_a_thinking_pass_feeds_ttft_and_reasoning_tokens() -> None:
+    metrics = Metrics()
+    thinking = replace(passed("P", "m", T0), ttft_ms=300.0, ttfc_ms=2000.0, reasoning_tokens=40)
+    metrics.observe(thinking)
+    metrics.observe(failed("P", "m", T0, FailureKind.OVERLOADED, "529"))
+
+    values = samples(metrics)
+
+    target = probed(provider="P", model="m")
+    assert values[("harness_probe_ttft_seconds_sum", target)] == 0.3
+    assert values[("harness_probe_reasoning_tokens_total", target)] == 40
+    throttled = probed(provider="P", model="m", outcome="throttled", kind="overloaded")
+    assert values[("harness_probes_total", throttled)] == 1
