@@ -5,8 +5,10 @@ Items: ``str`` is answer text. A media result (an image, audio or video response
 a preview) is the answer of a media provider: it becomes a Markdown link to the media
 (:func:`media_link`), which the image and audio prompts check for. ``FinishReason`` and
 ``Usage`` become this package's :class:`~providers.messages.FinishReason` and
-:class:`~providers.messages.Usage`; every other object (request echoes, headers,
-reasoning, previews, provider info) is dropped, as none of it is the answer.
+:class:`~providers.messages.Usage`, and a reasoning token a
+:class:`~providers.messages.Thinking` piece (it times the first token, never the
+answer); every other object (request echoes, headers, reasoning status lines,
+previews, provider info) is dropped, as none of it is the answer.
 
 Errors are translated at this one point, most specific class first, into the
 hierarchy of ``providers.errors`` (so the harness's classifier names them like any
@@ -25,7 +27,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 from .. import errors as pe
-from ..messages import Chunk, FinishReason, Usage
+from ..messages import Chunk, FinishReason, Thinking, Usage
 
 _STATUS = re.compile(r"^(?:Response|Error) ([1-5]\d\d)\b")
 
@@ -49,6 +51,9 @@ def to_chunk(item: object) -> Chunk | None:
         return FinishReason(str(reason)) if reason else None
     if kind == "Usage":
         return Usage(_tokens(item, "prompt_tokens"), _tokens(item, "completion_tokens"))
+    if kind == "Reasoning":
+        token = getattr(item, "token", None)
+        return Thinking(token) if isinstance(token, str) and token else None
     return _media(item)
 
 

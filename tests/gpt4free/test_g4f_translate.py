@@ -8,12 +8,16 @@ import inspect
 import g4f.errors
 import g4f.providers.response as g4f_response
 import pytest
+from g4f_doubles import Good, info
 
+from harness.policy.prompts import PROMPTS
 from harness.probing.classify import kind_of_exception
+from harness.probing.probe import probe
 from harness.result import FailureKind
 from providers import errors as pe
+from providers.gpt4free import wrap
 from providers.gpt4free.translate import TRANSLATIONS, status_in, to_chunk, translate_error
-from providers.messages import FinishReason, Usage
+from providers.messages import FinishReason, Thinking, Usage
 
 
 def test_every_g4f_error_class_has_a_translation() -> None:
@@ -82,13 +86,14 @@ def test_the_status_is_read_from_the_start_of_the_message(message: str, status: 
     assert status_in(message) == status
 
 
-def test_only_text_media_finish_and_usage_are_kept() -> None:
+def test_only_text_reasoning_media_finish_and_usage_are_kept() -> None:
     assert to_chunk("pong") == "pong"
     assert to_chunk(g4f_response.FinishReason("stop")) == FinishReason("stop")
     usage = g4f_response.Usage(promptTokens=5, completionTokens=2)
     assert to_chunk(usage) == Usage(prompt_tokens=5, completion_tokens=2)
+    assert to_chunk(g4f_response.Reasoning("hmm")) == Thinking("hmm")
     for other in (
-        g4f_response.Reasoning("hmm"),
+        g4f_response.Reasoning(status="Thinking..."),
         g4f_response.ProviderInfo(name="x"),
         g4f_response.JsonRequest(model="m"),
         g4f_response.ImagePreview(["http://127.0.0.1/a.png"], "alt"),
@@ -106,3 +111,15 @@ def test_an_image_result_becomes_a_markdown_image() -> None:
 def test_inline_audio_is_named_by_type_and_size_not_copied() -> None:
     audio = g4f_response.AudioResponse("data:audio/mpeg;base64," + "A" * 4000)
     assert to_chunk(audio) == "[audio](data:audio/mpeg;base64, 4023 chars)"
+
+
+async def test_a_g4f_provider_that_reasons_first_gets_a_time_to_first_token() -> None:
+    provider = wrap(info(Good))
+
+    result = await probe(provider, "double-model", PROMPTS["ping"].build())
+
+    assert result.ok, result.error
+    assert result.ttft_ms is not None
+    assert result.ttfc_ms is not None
+    assert result.ttft_ms <= result.ttfc_ms
+    assert "thinking" not in (result.sample or "")
