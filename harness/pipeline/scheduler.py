@@ -2,9 +2,12 @@
 
 Each job runs :func:`harness.pipeline.run.probe_and_record` for one provider, so a
 scheduled result goes through the same runner, store and status policy as
-``harness probe``. Jobs repeat every ``interval`` seconds plus up to ``jitter``
-seconds (so providers do not all fire together), never overlap themselves
-(``max_instances=1``) and collapse missed runs into one (``coalesce``).
+``harness probe``. ``interval`` is each provider's period: its runs start exactly
+``interval`` seconds apart. ``jitter`` only spreads the providers' phases (each one's
+first run comes at a random moment within it, so they do not all fire together); it
+never stretches a period. Runs never overlap themselves (``max_instances=1``): a run
+due while the previous one is still going has overrun its period and is skipped, and
+counted (:attr:`ProbeScheduler.overruns`, ``on_overrun``) and logged, never silently.
 
 Stopping is graceful: APScheduler's own ``shutdown()`` cancels running jobs and logs
 the ``CancelledError`` as an error, so :meth:`ProbeScheduler.stop` first pauses the
@@ -18,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -40,8 +45,9 @@ ProviderJob = Callable[[str], Awaitable[object]]
 
 
 class ProbeScheduler:
-    """Runs ``job(provider)`` for each provider on an interval, with jitter, one at a time
-    per provider; :meth:`trigger` runs jobs now; :meth:`stop` winds down gracefully."""
+    """Runs ``job(provider)`` for each provider every ``interval`` seconds, phases spread
+    over ``jitter``, one at a time per provider; :meth:`trigger` runs jobs now;
+    :meth:`stop` winds down gracefully."""
 
     def __init__(
         self,
@@ -50,6 +56,7 @@ class ProbeScheduler:
         *,
         interval: float,
         jitter: float = 0.0,
+        on_overrun: Callable[[str], None] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError(f"interval must be positive, not {interval}")
@@ -61,6 +68,10 @@ class ProbeScheduler:
         self._probes: set[asyncio.Task[object]] = set()
         self._runs: set[asyncio.Task[object]] = set()
         self._running: set[str] = set()
+        self.overruns: Counter[str] = Counter()
+        """How many due runs each provider skipped because its previous one overran."""
+        self._on_overrun = on_overrun
+        self._scheduler.add_listener(self._overran, EVENT_JOB_MAX_INSTANCES)
 
     @property
     def running(self) -> frozenset[str]:
@@ -68,24 +79,36 @@ class ProbeScheduler:
         return frozenset(self._running)
 
     def start(self) -> None:
-        """Add the jobs and start; each provider's first run comes within ``jitter`` seconds.
+        """Add the jobs and start; each provider's first run comes within ``jitter`` seconds,
+        and its later runs every ``interval`` seconds from that first one.
 
         Needs a running event loop (call it from an ``app.cleanup_ctx``).
         """
-        now = datetime.now(UTC)
-        for name in self.providers:
+        firsts = first_runs(self.providers, datetime.now(UTC), self.jitter)
+        for name, first in firsts.items():
             self._scheduler.add_job(
                 self._run,
-                IntervalTrigger(seconds=self.interval, jitter=self.jitter or None, timezone=UTC),
+                period(first, self.interval),
                 args=[name],
                 id=name,
                 name=f"probe {name}",
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=None,  # however late (a busy loop), still run once
-                next_run_time=now + timedelta(seconds=random.uniform(0, self.jitter)),
+                next_run_time=first,
             )
         self._scheduler.start()
+
+    def _overran(self, event: JobSubmissionEvent) -> None:
+        self.overruns[event.job_id] += 1
+        log.warning(
+            "probe of %s overran its %g s period: the run due now is skipped (%d so far)",
+            event.job_id,
+            self.interval,
+            self.overruns[event.job_id],
+        )
+        if self._on_overrun is not None:
+            self._on_overrun(event.job_id)
 
     def trigger(self, providers: Sequence[str] | None = None) -> dict[str, str]:
         """Run the given providers' jobs now (default: all): provider -> ``started``, or
@@ -142,6 +165,20 @@ class ProbeScheduler:
         """Return once no run is in flight (runs that start meanwhile included)."""
         while self._runs:
             await asyncio.wait(set(self._runs))
+
+
+def first_runs(
+    providers: Sequence[str], now: datetime, jitter: float, rng: random.Random | None = None
+) -> dict[str, datetime]:
+    """Each provider's first run: a random moment within ``jitter`` seconds of ``now``."""
+    draw = rng or random.Random()
+    return {name: now + timedelta(seconds=draw.uniform(0, jitter)) for name in providers}
+
+
+def period(first: datetime, interval: float) -> IntervalTrigger:
+    """Fire at ``first`` and every ``interval`` seconds after it, never later: the phase
+    is kept, and a late or skipped run does not shift the ones after it."""
+    return IntervalTrigger(seconds=interval, start_date=first, timezone=UTC)
 
 
 async def _awaited(awaitable: Awaitable[object]) -> object:

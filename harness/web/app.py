@@ -210,7 +210,11 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
         await install(settings.g4f)
     enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
     scheduler = ProbeScheduler(
-        job, enabled, interval=options.interval, jitter=settings.serve.jitter
+        job,
+        enabled,
+        interval=options.interval,
+        jitter=settings.serve.jitter,
+        on_overrun=metrics.overran,
     )
     scheduler.start()
     app[SCHEDULER] = scheduler

@@ -21,7 +21,9 @@ one process (tests, embedding) never share or clash over metrics.
 * ``harness_objective{provider,model,objective}``: each latency objective that is set,
   in seconds (``max_ttfc``, ``max_ttft``, ``max_total``), per second (``min_chars_per_s``,
   ``min_tokens_per_s``) or as a factor (``regression``);
-* ``harness_objective_missed{provider,model,objective}``: 1 when the newest pass missed it.
+* ``harness_objective_missed{provider,model,objective}``: 1 when the newest pass missed it;
+* ``harness_schedule_overruns_total{provider}``: scheduled runs skipped because the
+  provider's previous run was still going (it overran its period).
 
 ``vantage`` is the probing host's name, as on the results, so one Prometheus scraping
 several ``harness serve`` processes keeps their figures apart.
@@ -141,6 +143,17 @@ class Metrics:
             [*target, "objective"],
             registry=self.registry,
         )
+
+        self.overruns = Counter(
+            "harness_schedule_overruns",
+            "Scheduled runs skipped because the provider's previous run overran its period.",
+            ["provider"],
+            registry=self.registry,
+        )
+
+    def overran(self, provider: str) -> None:
+        """Count a scheduled run of ``provider`` skipped because its previous one overran."""
+        self.overruns.labels(provider=provider).inc()
 
     def observe(self, result: ProbeResult) -> None:
         """Count one probe; a passing one also feeds the latency histograms."""

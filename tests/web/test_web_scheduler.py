@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import random
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from harness.pipeline.scheduler import ProbeScheduler
+from harness.pipeline.scheduler import ProbeScheduler, first_runs, period
 
 GUARD_S = 10.0
 """A hang guard for waiting on events, not a timing assertion."""
@@ -172,3 +177,53 @@ def test_the_interval_must_be_positive() -> None:
 
     with pytest.raises(ValueError, match="interval"):
         ProbeScheduler(job, ["A"], interval=0)
+
+
+@given(interval=st.floats(0.5, 86_400), jitter=st.floats(0, 3_600), seed=st.integers())
+def test_the_period_is_the_interval_and_jitter_only_spreads_first_runs(
+    interval: float, jitter: float, seed: int
+) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    firsts = first_runs(["A", "B", "C"], now, jitter, random.Random(seed))
+
+    for first in firsts.values():
+        assert now <= first <= now + timedelta(seconds=jitter)
+        fires = [first]
+        for _ in range(5):
+            fires.append(period(first, interval).get_next_fire_time(fires[-1], fires[-1]))
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(fires)]
+        assert gaps == pytest.approx([interval] * 5, abs=1e-3)
+
+
+def test_a_late_run_does_not_shift_the_next_ones() -> None:
+    first = datetime(2026, 1, 1, tzinfo=UTC)
+    late = first + timedelta(seconds=75)  # the run due at +60 s started 15 s late
+
+    due = first + timedelta(seconds=60)
+
+    assert period(first, 60).get_next_fire_time(due, late) == first + timedelta(seconds=120)
+
+
+async def test_a_run_due_while_the_last_is_still_going_is_counted_as_an_overrun(
+    stopping: list[ProbeScheduler], caplog: pytest.LogCaptureFixture
+) -> None:
+    release = asyncio.Event()
+    overran: list[str] = []
+    counted = asyncio.Event()
+
+    async def job(provider: str) -> None:
+        await release.wait()
+
+    def on_overrun(provider: str) -> None:
+        overran.append(provider)
+        counted.set()
+
+    scheduler = ProbeScheduler(job, ["A"], interval=0.05, on_overrun=on_overrun)
+    stopping.append(scheduler)
+    scheduler.start()
+    await asyncio.wait_for(counted.wait(), GUARD_S)
+    release.set()
+
+    assert overran[0] == "A"
+    assert scheduler.overruns["A"] >= 1
+    assert any("probe of A overran its 0.05 s period" in r.getMessage() for r in caplog.records)
