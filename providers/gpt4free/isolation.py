@@ -220,6 +220,11 @@ class Workers:
         while not self._closed and len(self._idle) + len(self._busy) < self.size:
             self._idle.append(self._start())
 
+    def grow(self, size: int) -> None:
+        """Keep at least ``size`` workers from now on, started now."""
+        self.size = max(self.size, size)
+        self.warm()
+
     def pids(self) -> list[int]:
         """The process ids of the running workers."""
         return [w.process.pid for w in [*self._idle, *self._busy]]
