@@ -12,7 +12,8 @@ gpt4free's flags say. ``exclude`` always wins.
 chooses, wraps and registers them in ``providers.PROVIDERS``, so the runner, store,
 status policy, page, badges and metrics treat them like every other provider. Told the
 runner's concurrency, it grows the pool of gpt4free worker processes to the calls that
-can be in flight at once (:func:`worker_count`), started before the first probe.
+can be in flight at once (:func:`worker_count`) and waits for them to be ready, so no
+probe's time to first chunk holds a worker's start.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from providers.gpt4free import (
     workers,
     wrap,
 )
+
+WARM_UP_S = 30.0
+"""How long :func:`install` waits for new workers to have gpt4free imported."""
 
 MAX_WORKERS = 32
 """The most gpt4free worker processes (each holds gpt4free, some 60 MB): beyond it, calls
@@ -191,7 +195,9 @@ async def install(
     classes = wrapped(loaded, choice.chosen, settings)
     register(*classes)
     if concurrency is not None:
-        workers().grow(worker_count(concurrency, per_provider, len(classes)))
+        pool = workers()
+        pool.grow(worker_count(concurrency, per_provider, len(classes)))
+        await pool.until_ready(WARM_UP_S)
     return Installed(classes, choice.left_out)
 
 

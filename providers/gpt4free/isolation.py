@@ -52,6 +52,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -75,6 +76,9 @@ MEMORY_MB = 1024
 
 SIZE = 4
 """Workers of the default pool until :func:`configure` says otherwise."""
+
+READY_S = 60.0
+"""How long a worker may take to import gpt4free before it is given up as stuck."""
 
 REAP_S = 5.0
 """How long a killed or exiting worker may take to be gone."""
@@ -129,9 +133,26 @@ class _Worker:
             theirs.close()
         self.socket = ours
         self.last_words: str | None = None
+        self.born = time.monotonic()
+        self.said_ready = False
+        """Set by the reader that met the worker's first line, ``{"ready": true}``."""
+
+    def ready(self) -> bool:
+        """True once the worker has gpt4free imported: its first line has arrived."""
+        if not self.said_ready:
+            try:
+                peeked = self.socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            except OSError:  # nothing yet, or the socket is closed
+                return False
+            self.said_ready = bool(peeked)
+        return self.said_ready
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def usable(self) -> bool:
+        """Alive, and ready or not yet too long in starting."""
+        return self.alive() and (self.ready() or time.monotonic() - self.born < READY_S)
 
     def rss(self) -> int | None:
         """The worker's resident memory in bytes (where ``/proc`` tells it)."""
@@ -184,6 +205,22 @@ async def _exited(process: subprocess.Popen[bytes]) -> None:
         os.close(fd)
 
 
+async def _readable(sock: socket.socket) -> None:
+    """Wait until ``sock`` has something to read (or is closed)."""
+    loop = asyncio.get_running_loop()
+    readable: asyncio.Future[None] = loop.create_future()
+
+    def ready() -> None:
+        if not readable.done():
+            readable.set_result(None)
+
+    loop.add_reader(sock.fileno(), ready)
+    try:
+        await readable
+    finally:
+        loop.remove_reader(sock.fileno())
+
+
 class Workers:
     """A pool of worker processes making gpt4free calls (see the module docstring).
 
@@ -219,6 +256,14 @@ class Workers:
         """Start workers until ``size`` are running, so no call waits for an import."""
         while not self._closed and len(self._idle) + len(self._busy) < self.size:
             self._idle.append(self._start())
+
+    async def until_ready(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, until the idle workers have gpt4free imported."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                for worker in list(self._idle):
+                    if not worker.ready():
+                        await _readable(worker.socket)
 
     def grow(self, size: int) -> None:
         """Keep at least ``size`` workers from now on, started now."""
@@ -259,12 +304,17 @@ class Workers:
         if self._closed:
             raise ProviderKilledError("the gpt4free workers were shut down")
         self._reap()
-        while self._idle:
-            worker = self._idle.pop()
-            if worker.alive():
-                self._busy.add(worker)
-                return worker
+        for worker in [w for w in self._idle if not w.usable()]:
+            self._idle.remove(worker)
             self._kill(worker)
+        if self._idle:
+            # A worker still importing gpt4free would add that second to the call's
+            # time to first chunk: one that is ready goes first.
+            ready = [w for w in self._idle if w.ready()]
+            worker = ready[-1] if ready else self._idle[-1]
+            self._idle.remove(worker)
+            self._busy.add(worker)
+            return worker
         if len(self._busy) < self.size:
             worker = self._start()
             self._busy.add(worker)
@@ -360,7 +410,9 @@ class Workers:
             if not line:
                 raise _WorkerGone
             message = wire.decode(line)
-            if "fatal" in message:
+            if message.get("ready") is True:
+                worker.said_ready = True
+            elif "fatal" in message:
                 worker.last_words = str(message["fatal"])
             elif message.get("id") == call_id:
                 return message
@@ -377,8 +429,12 @@ class Workers:
         killed and :class:`~providers.errors.ProviderKilledError` raised."""
         loop = asyncio.get_running_loop()
         stopped = loop.time()
+        writer.write(wire.encode({"op": "cancel", "id": call_id}))
+        if not worker.ready():
+            # Still importing gpt4free: the provider never ran, so it is not to blame. The
+            # worker cancels the call once it reads it; the next call skips its end line.
+            return True
         try:
-            writer.write(wire.encode({"op": "cancel", "id": call_id}))
             async with asyncio.timeout(self.grace_s):
                 while True:  # the answer data still on its way is dropped
                     message = await self._next(worker, reader, call_id)

@@ -1,6 +1,7 @@
 """The messages between the harness and a gpt4free worker process: one JSON object a line.
 
-The harness sends ``{"op": "call", "id", "ref", "model", "messages", "options"}`` and
+A worker first says ``{"ready": true}`` once it has gpt4free imported. The harness
+sends ``{"op": "call", "id", "ref", "model", "messages", "options"}`` and
 ``{"op": "cancel", "id"}``. The worker answers each call with its answer data as it
 comes (``{"id", "text"}``, ``{"id", "finish"}``, ``{"id", "usage": [prompt,
 completion]}``: only what :func:`~.translate.to_chunk` keeps), then exactly one last

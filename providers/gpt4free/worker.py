@@ -4,7 +4,7 @@ Started by :class:`~.isolation.Workers` as ``python -m providers.gpt4free.worker
 OPTIONS``: ``FD`` is its end of a socket pair with the harness, ``OPTIONS`` a JSON
 object (``memory_bytes``, the cap on its address space; ``setup``, an optional
 ``module:function`` called first, e.g. by tests to keep the network away). It imports
-gpt4free once, then serves calls (:mod:`~.wire`) on one event loop: each call's
+gpt4free once, says it is ready, then serves calls (:mod:`~.wire`) on one event loop: each call's
 provider class is found by reference (:func:`~.isolation.reference`), its items are kept
 only when they are answer data (:func:`~.translate.to_chunk`) and sent as they come,
 its error is translated (:func:`~.translate.translate_error`) and described. A
@@ -137,6 +137,7 @@ def main(argv: list[str]) -> int:
     if options.get("setup"):
         resolve(options["setup"])()
     resolve("g4f.providers.base_provider:get_async_provider_method")  # the import, paid now
+    sock.sendall(wire.encode({"ready": True}))
     asyncio.run(_main(sock))
     return 0
 
