@@ -26,7 +26,9 @@ Design:
   else, and killing its worker ends nobody else's call. Workers are reused (importing
   gpt4free takes about a second), kept warm up to ``size`` (the runner's concurrency
   for gpt4free; a call beyond it waits for a worker); a dead or killed worker is
-  replaced at once, so the next call does not pay for the import.
+  replaced at once, so the next call does not pay for the import, and an idle worker
+  that has gpt4free imported goes before one still importing. A call stopped before
+  its worker was ready blames nobody: the provider never ran.
 * **Stopped at a deadline plus grace.** When the caller stops reading before the
   answer ended (its deadline fired, or it closed the stream), the worker is told to
   cancel the call and given ``grace_s`` to end it. A worker that does not (its loop
@@ -36,6 +38,11 @@ Design:
 * **A memory cap** (``memory_mb``, ``RLIMIT_AS`` in the worker): a provider that
   allocates without end gets ``MemoryError``, and its worker exits and is replaced.
   A worker that grew past half its cap while answering is retired after the call.
+* **Loading stays in threads** (:func:`in_thread`, for the catalog): the harness needs
+  each provider class's attributes in its own process, to choose and wrap it, so the
+  modules are imported here, once per run, each under a deadline; an import that
+  hangs leaves its thread behind, but a hang can only happen at start-up, never once
+  per probe.
 """
 
 from __future__ import annotations
