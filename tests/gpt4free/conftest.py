@@ -35,6 +35,16 @@ def g4f_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
     pool.close()
 
 
+@pytest.fixture(autouse=True)
+async def workers(g4f_workers: Workers) -> Workers:
+    """The session's pool with every idle worker ready, for every test: the first ones
+    and the replacements an earlier test started have gpt4free imported (a call on a
+    worker still importing is stopped at its deadline without blaming the provider,
+    which never ran; a timing test would see the import in its time to first chunk)."""
+    await g4f_workers.until_ready(60)
+    return g4f_workers
+
+
 class Refused:
     """What was refused since the test began: here (``here``) and in the workers."""
 

@@ -82,53 +82,53 @@ async def test_misbehaving_providers_do_not_hold_up_the_others() -> None:
 
 @pytest.mark.parametrize("double", [BlocksForever, Spins, Deaf])
 async def test_a_provider_that_will_not_stop_costs_one_worker_and_the_next_call_works(
-    g4f_workers: Workers, double: type
+    workers: Workers, double: type
 ) -> None:
-    replaced = g4f_workers.replaced
+    replaced = workers.replaced
     threads = threading.active_count()
     result = await ping(double)
     assert result.kind is FailureKind.PROVIDER_BUG
     assert result.error is not None
     assert "killed the gpt4free worker: the call outlived its" in result.error
     assert "deadline by 1 s grace" in result.error
-    assert g4f_workers.replaced == replaced + 1
+    assert workers.replaced == replaced + 1
     assert threading.active_count() == threads  # nothing of it is left in this process
     after = await ping(Good)
     assert after.ok, after.error
 
 
 async def test_a_provider_that_allocates_without_end_gets_its_worker_replaced(
-    g4f_workers: Workers,
+    workers: Workers,
 ) -> None:
-    replaced = g4f_workers.replaced
+    replaced = workers.replaced
     result = await ping(Allocates)
     assert result.kind is FailureKind.PROVIDER_BUG
     assert result.error is not None
     assert "the gpt4free worker died during the call: MemoryError" in result.error
-    assert g4f_workers.replaced == replaced + 1
+    assert workers.replaced == replaced + 1
     after = await ping(Good)
     assert after.ok, after.error
 
 
 async def test_a_worker_that_dies_is_reported_with_its_exit_code_and_replaced(
-    g4f_workers: Workers,
+    workers: Workers,
 ) -> None:
-    replaced = g4f_workers.replaced
+    replaced = workers.replaced
     result = await ping(Dies)
     assert result.kind is FailureKind.PROVIDER_BUG
     assert "worker died during the call: exit code -9 (SIGKILL)" in (result.error or "")
-    assert g4f_workers.replaced == replaced + 1
+    assert workers.replaced == replaced + 1
     after = await ping(Good)
     assert after.ok, after.error
 
 
-async def test_a_killed_worker_is_gone_not_left_behind(g4f_workers: Workers) -> None:
-    before = set(g4f_workers.pids())
+async def test_a_killed_worker_is_gone_not_left_behind(workers: Workers) -> None:
+    before = set(workers.pids())
     await ping(Spins)
-    killed = before - set(g4f_workers.pids())
+    killed = before - set(workers.pids())
     assert len(killed) == 1
     assert all(gone(pid) for pid in killed)
-    assert len(g4f_workers.pids()) == len(before)  # replaced at once
+    assert len(workers.pids()) == len(before)  # replaced at once
 
 
 async def test_items_come_in_order_and_the_providers_error_arrives_translated() -> None:
@@ -146,21 +146,21 @@ async def test_items_come_in_order_and_the_providers_error_arrives_translated() 
 
 
 async def test_closing_the_stream_early_stops_the_call_and_keeps_the_worker(
-    g4f_workers: Workers,
+    workers: Workers,
 ) -> None:
-    replaced = g4f_workers.replaced
+    replaced = workers.replaced
     call = call_of(Endless)
-    stream = g4f_workers.stream(call)
+    stream = workers.stream(call)
     assert await anext(stream) == "more "
     await stream.aclose()  # the worker ends the call when told: nothing is killed
-    assert g4f_workers.replaced == replaced
+    assert workers.replaced == replaced
 
 
 async def test_a_call_that_will_not_stop_when_its_reader_gives_up_raises_so(
-    g4f_workers: Workers,
+    workers: Workers,
 ) -> None:
     call = call_of(Deaf)
-    stream = g4f_workers.stream(call)
+    stream = workers.stream(call)
     with pytest.raises(ProviderKilledError, match="killed the gpt4free worker"):
         async with asyncio.timeout(0.2):
             await anext(stream)

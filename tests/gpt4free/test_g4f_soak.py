@@ -99,11 +99,11 @@ async def soak(pool: Workers, rounds: int | None, seconds: float | None) -> None
     assert min(paced) >= PACE_S * 1000  # its first text came when it sent it, not before
 
 
-async def test_a_short_soak_with_misbehaving_providers_stays_flat(g4f_workers: Workers) -> None:
-    await soak(g4f_workers, SHORT_ROUNDS, None)
+async def test_a_short_soak_with_misbehaving_providers_stays_flat(workers: Workers) -> None:
+    await soak(workers, SHORT_ROUNDS, None)
 
 
 @pytest.mark.soak
 @pytest.mark.timeout(LONG_SOAK_S + 120)
-async def test_a_long_soak_with_misbehaving_providers_stays_flat(g4f_workers: Workers) -> None:
-    await soak(g4f_workers, None, LONG_SOAK_S)
+async def test_a_long_soak_with_misbehaving_providers_stays_flat(workers: Workers) -> None:
+    await soak(workers, None, LONG_SOAK_S)
