@@ -390,9 +390,11 @@ class Workers:
             raise
         except _WorkerGone as gone:
             over = True
-            code = await worker.gone()
+            death = worker.death(await worker.gone())
+            if death.startswith("MemoryError"):
+                death += f" (its cap: {self.memory_mb} MiB)"
             raise ProviderKilledError(
-                f"the gpt4free worker died during the call: {worker.death(code)}; replaced"
+                f"the gpt4free worker died during the call: {death}; replaced"
             ) from gone.__cause__
         finally:
             try:

@@ -105,6 +105,7 @@ async def test_a_provider_that_allocates_without_end_gets_its_worker_replaced(
     assert result.kind is FailureKind.PROVIDER_BUG
     assert result.error is not None
     assert "the gpt4free worker died during the call: MemoryError" in result.error
+    assert "(its cap: 512 MiB)" in result.error
     assert workers.replaced == replaced + 1
     after = await ping(Good)
     assert after.ok, after.error
