@@ -318,6 +318,10 @@ async def _read(stream: AsyncResult, watch: _Watch, out: _Read) -> None:
                 raise
             except Exception as exc:
                 fired = deadline.fired and task.uncancel() <= cancelling
+                if not fired and task.cancelling() > cancelling:
+                    # Someone else cancelled the probe, and the provider turned that into
+                    # an exception: the cancellation is theirs, not to be swallowed here.
+                    raise asyncio.CancelledError from exc
                 if fired and not isinstance(exc, ProviderKilledError):
                     out.expired = watch.bound()[1]  # the provider turned our cancel into this
                 else:

@@ -179,6 +179,15 @@ async def test_a_provider_killed_for_not_stopping_at_a_deadline_is_a_provider_bu
     assert result.error == "ProviderKilledError: killed the worker: it outlived its deadline"
 
 
+async def test_an_outside_cancellation_turned_into_an_error_still_cancels_the_probe() -> None:
+    patient = Deadlines(connect=60, first_chunk=60, stall=60, total=120)
+    task = asyncio.create_task(probe(KilledAtTheDeadline, "m", ping(), deadlines=patient))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_a_stream_yielding_something_other_than_text_is_a_provider_bug() -> None:
     provider, log = scripted({"content": "PONG"})
     result = await probe(provider, "m", ping(), deadlines=QUICK)
