@@ -254,8 +254,6 @@ class Workers:
         self._dying: list[_Worker] = []
         self._ids = itertools.count(1)
         self._closed = False
-        self.started = 0
-        """Workers started so far (the first ones and every replacement)."""
         self.replaced = 0
         """Workers replaced: killed for outliving a call's deadline, dead, or grown too big."""
 
@@ -304,7 +302,6 @@ class Workers:
         self._dying = [worker for worker in self._dying if worker.process.poll() is None]
 
     def _start(self) -> _Worker:
-        self.started += 1
         return _Worker(self._options)
 
     async def _acquire(self) -> _Worker:

@@ -27,6 +27,8 @@ from harness.policy.prompts import PROMPTS
 from harness.probing.probe import Deadlines, probe
 from harness.probing.runner import Target, run
 from harness.result import FailureKind, ProbeResult, StreamEnd
+from harness.settings.g4f import G4FSettings
+from harness.targets.g4f import install
 from providers.errors import ProviderKilledError, RateLimitError
 from providers.gpt4free import G4FInfo, LoadFailure, Workers, catalog, isolation, wrap
 from providers.gpt4free.isolation import Call, reference
@@ -204,6 +206,16 @@ async def test_loading_goes_on_past_a_module_that_hangs_or_fails_to_import(
     assert isinstance(hung.error, TimeoutError)
     assert isinstance(failed, LoadFailure)
     assert isinstance(failed.error, ImportError)
+
+
+@pytest.mark.usefixtures("no_network")
+async def test_install_grows_the_pool_to_the_calls_that_can_be_in_flight(
+    workers: Workers,
+) -> None:
+    wanted = workers.size + 2  # one provider, this many calls of it at once
+    await install(G4FSettings(include=("Groq",)), concurrency=64, per_provider=wanted)
+    assert workers.size == wanted
+    assert len(workers.pids()) == wanted
 
 
 def test_the_worker_runs_apart_from_this_process(g4f_workers: Workers) -> None:
