@@ -10,7 +10,8 @@ only when they are answer data (:func:`~.translate.to_chunk`) and sent as they c
 its error is translated (:func:`~.translate.translate_error`) and described. A
 ``cancel`` cancels the call's task; whether the provider lets it end is for the
 harness to watch. Out of memory, the worker says so and exits; when the harness goes
-away (end of file on the socket), it exits too.
+away (end of file on the socket, or, should a provider hold the loop, a new parent
+process seen by a watching thread), it exits too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import os
 import resource
 import socket
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 from functools import cache, partial
 from typing import Any
@@ -35,6 +38,12 @@ log = logging.getLogger(__name__)
 
 EXIT_OUT_OF_MEMORY = 3
 """The exit code of a worker whose call ran out of memory."""
+
+EXIT_ORPHANED = 4
+"""The exit code of a worker whose harness went away."""
+
+ORPHAN_CHECK_S = 1.0
+"""How often a worker looks whether its harness is still there."""
 
 
 @cache
@@ -126,6 +135,14 @@ async def _main(sock: socket.socket) -> None:
     await _Server(reader, writer).serve()
 
 
+def _orphan_watch(parent: int) -> None:
+    """Exit once the harness is gone, even while a provider blocks or spins the loop
+    (which then never sees the end of file on its socket)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_S)
+    os._exit(EXIT_ORPHANED)
+
+
 def main(argv: list[str]) -> int:
     """Serve calls on the socket ``argv[1]`` with the options ``argv[2]``."""
     fd, options = int(argv[1]), json.loads(argv[2])
@@ -134,6 +151,8 @@ def main(argv: list[str]) -> int:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     sock = socket.socket(fileno=fd)
     sock.set_inheritable(False)  # a browser a provider starts must not hold it open
+    watch = threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True)
+    watch.start()
     if options.get("setup"):
         resolve(options["setup"])()
     resolve("g4f.providers.base_provider:get_async_provider_method")  # the import, paid now

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from g4f_doubles import (
@@ -33,6 +37,7 @@ from providers.errors import ProviderKilledError, RateLimitError
 from providers.gpt4free import G4FInfo, LoadFailure, Workers, catalog, isolation, wrap
 from providers.gpt4free.isolation import Call, reference
 
+GUARD_S = 30.0
 DEADLINES = Deadlines(connect=1.0, first_chunk=2.0, stall=1.0, total=4.0, max_chars=100_000)
 
 
@@ -216,6 +221,47 @@ async def test_install_grows_the_pool_to_the_calls_that_can_be_in_flight(
     await install(G4FSettings(include=("Groq",)), concurrency=64, per_provider=wanted)
     assert workers.size == wanted
     assert len(workers.pids()) == wanted
+
+
+ORPHAN_SCRIPT = """
+import asyncio, time
+from g4f_doubles import Spins
+from providers.gpt4free import Workers
+from providers.gpt4free.isolation import Call, reference
+
+async def main():
+    pool = Workers(1)
+    pool.warm()
+    await pool.until_ready(30)
+    call = Call(reference(Spins, "Spins"), "m", [{"role": "user", "content": "x"}], {})
+    reading = asyncio.ensure_future(anext(pool.stream(call)))
+    await asyncio.sleep(0.5)
+    print(pool.pids()[0], flush=True)
+    time.sleep(3600)  # killed meanwhile, its worker spinning
+
+asyncio.run(main())
+"""
+
+
+def test_a_worker_left_spinning_by_a_harness_that_was_killed_exits_too(tmp_path: Path) -> None:
+    harness = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        cwd=tmp_path,
+    )
+    try:
+        assert harness.stdout is not None
+        worker = int(harness.stdout.readline())
+    finally:
+        harness.kill()
+        harness.wait()
+        if harness.stdout is not None:
+            harness.stdout.close()
+    guard = time.monotonic() + GUARD_S  # a hang guard, not a timing assertion
+    while not gone(worker) and time.monotonic() < guard:
+        time.sleep(0.1)
+    assert gone(worker)
 
 
 def test_the_worker_runs_apart_from_this_process(g4f_workers: Workers) -> None:
