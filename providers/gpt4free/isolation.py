@@ -287,7 +287,8 @@ class Workers:
             self._kill(worker)
         self._idle.clear()
         for waiter in self._waiting:
-            waiter.cancel()
+            if not waiter.done():
+                waiter.set_exception(ProviderKilledError("the gpt4free workers were shut down"))
         for worker in self._dying:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 worker.process.wait(REAP_S)

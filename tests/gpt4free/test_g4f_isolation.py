@@ -223,6 +223,41 @@ async def test_install_grows_the_pool_to_the_calls_that_can_be_in_flight(
     assert len(workers.pids()) == wanted
 
 
+async def test_a_call_beyond_the_pools_size_waits_for_a_worker_then_runs() -> None:
+    pool = Workers(1, setup="network_guard:in_worker")
+    try:
+        pool.warm()
+        await pool.until_ready(GUARD_S)
+
+        async def answer() -> list[object]:
+            return [chunk async for chunk in pool.stream(call_of(Good))]
+
+        first, second = await asyncio.gather(answer(), answer())
+        assert first == second
+        assert "hi" in first
+        assert len(pool.pids()) == 1  # one worker served both, one after the other
+    finally:
+        pool.close()
+
+
+async def test_a_call_waiting_for_a_worker_when_the_pool_shuts_down_says_so() -> None:
+    pool = Workers(1, setup="network_guard:in_worker")
+    try:
+        busy = pool.stream(call_of(Deaf))
+        reading = asyncio.ensure_future(anext(busy))
+        await asyncio.sleep(0)  # the first call takes the only worker
+        waiting = asyncio.ensure_future(anext(pool.stream(call_of(Good))))
+        await asyncio.sleep(0)
+        pool.close()
+        with pytest.raises(ProviderKilledError, match="shut down"):
+            await waiting
+        reading.cancel()
+        with pytest.raises((asyncio.CancelledError, ProviderKilledError)):
+            await reading
+    finally:
+        pool.close()
+
+
 ORPHAN_SCRIPT = """
 import asyncio, time
 from g4f_doubles import Spins
