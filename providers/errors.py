@@ -4,7 +4,7 @@
     ├── MissingRequirementsError     an optional package is not installed
     ├── MissingCredentialsError      the provider needs credentials nobody gave it
     ├── ModelNotSupportedError       the provider does not serve that model
-    ├── StuckProviderError           an earlier call is still running after cancellation
+    ├── ProviderKilledError          its code was stopped by force (deadline + grace, memory)
     └── ResponseError                the upstream answered, but not usefully
         ├── ProtocolError            the body breaks the provider's framing
         │   └── ResponseTooLargeError  a line or body over the configured cap
@@ -41,9 +41,10 @@ class ModelNotSupportedError(ProviderError):
     """The requested model is neither a model nor an alias of the provider."""
 
 
-class StuckProviderError(ProviderError):
-    """An earlier call of the provider is still running after it was cancelled (it blocks
-    its event loop or ignores cancellation), so it is not called again until that ends."""
+class ProviderKilledError(ProviderError):
+    """The process running the provider's code was killed or died during a call: the call
+    went on past its deadline and the grace given to stop (it blocks its event loop,
+    spins, or ignores cancellation), or the process ran out of memory or crashed."""
 
 
 class ResponseError(ProviderError):

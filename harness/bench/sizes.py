@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BENCHMARKS = ("fanout", "timing", "store", "overview", "replay")
+BENCHMARKS = ("fanout", "timing", "store", "overview", "replay", "isolation")
 """Every benchmark, in the order they run."""
 
 
@@ -38,6 +38,10 @@ class Sizes:
     """Targets of the synthetic fleet the overview benchmark shows."""
     overview_loads: int = 5
     """Loads of that page in the browser."""
+    isolation_calls: int = 200
+    """gpt4free calls per run of the isolation benchmark, for each way of making them."""
+    isolation_runs: int = 5
+    """Runs of the isolation benchmark (its figures are medians over them)."""
 
 
 FULL = Sizes(
@@ -67,4 +71,6 @@ QUICK = Sizes(
     page_repeats=1,
     overview_targets=30,
     overview_loads=1,
+    isolation_calls=20,
+    isolation_runs=3,
 )

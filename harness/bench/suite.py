@@ -14,6 +14,7 @@ from harness import __version__
 from harness.bench.errors import BenchError
 from harness.bench.fanout import fanout
 from harness.bench.goals import goals_of
+from harness.bench.isolation import isolation_overhead
 from harness.bench.machine import machine_info
 from harness.bench.overview import overview_at_scale
 from harness.bench.replay import replay_all
@@ -23,6 +24,8 @@ from harness.bench.timing import timing
 from harness.bench.workload import LATENCY, emulator_process, private_cache
 from harness.cassettes import find_cassettes
 from harness.probing.eventloop import chosen_loop, run, uvloop_installed
+from providers.errors import MissingRequirementsError
+from providers.gpt4free import require
 
 DEFAULT_CASSETTES = Path("cassettes")
 CHECKOUT_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
@@ -131,7 +134,21 @@ def run_benchmarks(
         document["replay"] = asyncio.run(replay_all(replay_dir))
     elif "replay" in only:
         say(NO_CASSETTES)
-        document["skipped"] = {"replay": NO_CASSETTES}
+        document.setdefault("skipped", {})["replay"] = NO_CASSETTES
+    if "isolation" in only:
+        try:
+            require()
+        except MissingRequirementsError as exc:
+            say(f"isolation skipped: {exc}")
+            document.setdefault("skipped", {})["isolation"] = f"isolation skipped: {exc}"
+        else:
+            say(
+                f"isolation: {sizes.isolation_calls} gpt4free calls in a worker, a thread "
+                f"and on the loop, {sizes.isolation_runs} runs"
+            )
+            document["isolation"] = run(
+                isolation_overhead(sizes.isolation_calls, sizes.isolation_runs)
+            )
     document["goals"] = [goal.to_dict() for goal in goals_of(document)]
     document["duration_s"] = round(time.perf_counter() - clock, 1)
     return document

@@ -196,6 +196,32 @@ def replay_table(replay: Mapping[str, Any]) -> Table:
     return table
 
 
+def isolation_table(isolation: Mapping[str, Any]) -> Table:
+    """Per-call time of a gpt4free call in a worker process, in a thread, on the loop."""
+    table = Table(
+        title=(
+            f"Isolation: one gpt4free call of {isolation['chunks']} pieces, three ways; "
+            f"median of {isolation['runs']} runs of {isolation['calls']} calls"
+        )
+    )
+    for column in ("made", "first piece ms", "end ms"):
+        table.add_column(column, justify="right" if column != "made" else "left")
+    for way, label in (
+        ("worker", "in a worker process"),
+        ("thread", "in a thread"),
+        ("direct", "on the caller's loop"),
+    ):
+        table.add_row(
+            label, _num(isolation[way]["first_ms"], 3), _num(isolation[way]["total_ms"], 3)
+        )
+    overhead = isolation["overhead_ms"]
+    table.caption = (
+        f"worker - thread: {overhead['worker_vs_thread']:+.3f} ms a call; "
+        f"worker - loop: {overhead['worker_vs_direct']:+.3f} ms a call"
+    )
+    return table
+
+
 def goals_table(goals: list[Mapping[str, Any]]) -> Table:
     """Each goal, its value, its limit, and whether it was met."""
     table = Table(title="Goals")
@@ -234,6 +260,8 @@ def tables(document: Mapping[str, Any]) -> Iterator[Table | str]:
         yield store_table(document["store_large"])
     if "replay" in document:
         yield replay_table(document["replay"])
+    if "isolation" in document:
+        yield isolation_table(document["isolation"])
     yield from document.get("skipped", {}).values()
     if document["goals"]:
         yield goals_table(document["goals"])

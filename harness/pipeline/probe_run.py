@@ -104,6 +104,8 @@ async def probe_once(
             names=request.g4f.names,
             every=request.g4f.every,
             include_auth=request.g4f.include_auth,
+            concurrency=settings.concurrency,
+            per_provider=settings.per_provider,
         )
         providers = installed.names
         if announce is not None:

@@ -134,7 +134,7 @@ EXCEPTION_KINDS: Mapping[type[BaseException], FailureKind | Rule] = MappingProxy
         pe.MissingRequirementsError: K.MISSING_REQUIREMENT,
         pe.MissingCredentialsError: K.HTTP_AUTH,
         pe.ModelNotSupportedError: K.UNSUPPORTED_MODEL,
-        pe.StuckProviderError: K.PROVIDER_BUG,  # it blocks or ignores cancellation
+        pe.ProviderKilledError: K.PROVIDER_BUG,  # it would not stop, or ran out of memory
         pe.ResponseError: _status_rule(K.PROTOCOL),
         pe.ProtocolError: K.PROTOCOL,
         pe.ResponseTooLargeError: K.TOO_LARGE,

@@ -56,7 +56,7 @@ from harness.probing.looplag import lag_monitor
 from harness.redact import LABEL_LIMIT, clean_error, clean_sample, quoted_excerpt
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from providers.base import AsyncGeneratorProvider, AsyncResult
-from providers.errors import RateLimitError, ResponseError
+from providers.errors import ProviderKilledError, RateLimitError, ResponseError
 from providers.http import session_hooks
 from providers.messages import FinishReason, Thinking, Usage
 
@@ -323,9 +323,16 @@ async def _read(stream: AsyncResult, watch: _Watch, out: _Read) -> None:
                     return
                 raise
             except Exception as exc:
-                if deadline.fired and task.uncancel() <= cancelling:
+                fired = deadline.fired and task.uncancel() <= cancelling
+                if not fired and task.cancelling() > cancelling:
+                    # Someone else cancelled the probe, and the provider turned that into
+                    # an exception: the cancellation is theirs, not to be swallowed here.
+                    raise asyncio.CancelledError from exc
+                if fired and not isinstance(exc, ProviderKilledError):
                     out.expired = watch.bound()[1]  # the provider turned our cancel into this
                 else:
+                    # A provider that had to be killed because it would not stop when the
+                    # deadline came is a bug of the provider, whichever deadline it was.
                     out.error = exc
                 return
             if deadline.fired:  # the provider swallowed our cancel

@@ -12,7 +12,10 @@ gpt4free's flags say. ``exclude`` always wins.
 
 :func:`install` loads gpt4free's providers (off the event loop, under deadlines),
 chooses, wraps and registers them in ``providers.PROVIDERS``, so the runner, store,
-status policy, page, badges and metrics treat them like every other provider.
+status policy, page, badges and metrics treat them like every other provider. Told the
+runner's concurrency, it grows the pool of gpt4free worker processes to the calls that
+can be in flight at once (:func:`worker_count`) and waits for them to be ready, so no
+probe's time to first chunk holds a worker's start.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from harness.errors import ConfigError
 from harness.settings.g4f import G4FSettings
@@ -34,8 +38,16 @@ from providers.gpt4free import (
     load_all,
     provider_names,
     require,
+    workers,
     wrap,
 )
+
+WARM_UP_S = 30.0
+"""How long :func:`install` waits for new workers to have gpt4free imported."""
+
+MAX_WORKERS = 32
+"""The most gpt4free worker processes (each holds gpt4free, some 60 MB): beyond it, calls
+wait for a worker, and that wait counts against their deadlines."""
 
 
 @dataclass(frozen=True)
@@ -156,17 +168,29 @@ async def known_names(settings: G4FSettings) -> list[str]:
         raise ConfigError(f"cannot list gpt4free's providers: {exc}") from None
 
 
+def worker_count(concurrency: int | Literal["auto"], per_provider: int, providers: int) -> int:
+    """The gpt4free calls the runner can have in flight at once (``concurrency`` in all,
+    ``per_provider`` each, over ``providers`` providers), within :data:`MAX_WORKERS`."""
+    calls = per_provider * providers
+    if concurrency != "auto":
+        calls = min(calls, concurrency)
+    return max(1, min(calls, MAX_WORKERS))
+
+
 async def install(
     settings: G4FSettings,
     *,
     names: Sequence[str] = (),
     every: bool = False,
     include_auth: bool = False,
+    concurrency: int | Literal["auto"] | None = None,
+    per_provider: int = 1,
 ) -> Installed:
     """Load, choose, wrap and register gpt4free's providers (see the module docstring).
 
     With names given (``names`` or the ``include`` setting), only those are loaded: a
-    module that calls out when imported is not imported unless asked for.
+    module that calls out when imported is not imported unless asked for. With the
+    runner's ``concurrency`` (and ``per_provider`` limit), the worker pool grows to it.
     """
     known = await known_names(settings)
     check_names(known, settings, names)
@@ -178,6 +202,10 @@ async def install(
         raise ConfigError("no g4f provider chosen: " + _why(choice.left_out))
     classes = wrapped(loaded, choice.chosen, settings)
     register(*classes)
+    if concurrency is not None:
+        pool = workers()
+        pool.grow(worker_count(concurrency, per_provider, len(classes)))
+        await pool.until_ready(WARM_UP_S)
     return Installed(classes, choice.left_out)
 
 

@@ -207,7 +207,9 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
         # gpt4free's providers join PROVIDERS as g4f.NAME (they cannot reach the sandbox).
         from harness.targets.g4f import install
 
-        await install(settings.g4f)
+        await install(
+            settings.g4f, concurrency=settings.concurrency, per_provider=settings.per_provider
+        )
     enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
     scheduler = ProbeScheduler(
         job,

@@ -2,8 +2,9 @@
 
 Nothing here imports gpt4free at import time; :func:`~.catalog.require` says how to
 install it when it is missing. ``catalog`` lists and loads gpt4free's providers,
-``adapter`` wraps each as ``g4f.NAME``, ``isolation`` runs their code off the caller's
-event loop, ``translate`` turns their items and errors into this package's.
+``adapter`` wraps each as ``g4f.NAME``, ``isolation`` runs their calls in worker
+processes (``worker``, speaking ``wire``) that are killed when they will not stop,
+``translate`` turns their items and errors into this package's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .catalog import (
     provider_names,
     require,
 )
-from .isolation import Lane
+from .isolation import Workers, configure, workers
 
 __all__ = [
     "CHECKED",
@@ -34,14 +35,16 @@ __all__ = [
     "TEMPLATE",
     "G4FInfo",
     "G4FProvider",
-    "Lane",
     "LoadFailure",
+    "Workers",
     "capability_of",
+    "configure",
     "describe",
     "load",
     "load_all",
     "provider_names",
     "require",
     "target_name",
+    "workers",
     "wrap",
 ]

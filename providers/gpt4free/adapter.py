@@ -3,9 +3,9 @@
 :func:`wrap` builds a subclass of :class:`~providers.base.AsyncGeneratorProvider` around
 one loaded gpt4free class (or around a load failure, whose every call raises the
 translated load error, so the failure is probed and recorded like any other). A call
-runs the gpt4free provider through :class:`~providers.gpt4free.isolation.Lane` (its own
-thread and event loop), keeps only answer data (:func:`~.translate.to_chunk`) and
-translates its errors (:func:`~.translate.translate_error`).
+runs the gpt4free provider in a worker process (:mod:`~providers.gpt4free.isolation`),
+which keeps only answer data (:func:`~.translate.to_chunk`) and translates its errors
+(:func:`~.translate.translate_error`).
 
 Models: the configured ones, else the model its capability is probed with (the chat
 default, or an image or audio provider's media default); a provider without one is
@@ -16,9 +16,8 @@ that accept them (gpt4free's OpenAI-style providers).
 
 from __future__ import annotations
 
-import importlib
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any, ClassVar
 
 from yarl import URL
@@ -27,8 +26,8 @@ from ..base import AsyncGeneratorProvider
 from ..errors import ProviderError
 from ..messages import Chunk, Messages
 from .catalog import G4FInfo, LoadFailure
-from .isolation import Lane
-from .translate import to_chunk, translate_error
+from .isolation import Call, reference, workers
+from .translate import translate_error
 
 PREFIX = "g4f."
 DEFAULT_MODEL = "default"
@@ -48,7 +47,6 @@ class G4FProvider(AsyncGeneratorProvider):
     load_error: ClassVar[BaseException | None] = None
     base_url: ClassVar[str | None] = None
     api_key_env: ClassVar[str | None] = None
-    lane: ClassVar[Lane] = Lane("")
     default_model: ClassVar[str] = DEFAULT_MODEL
     models: ClassVar[list[str]] = []
 
@@ -84,27 +82,12 @@ class G4FProvider(AsyncGeneratorProvider):
         if cls.info is None:
             error = cls.load_error or ProviderError(f"{cls.g4f_name} was not loaded")
             raise translate_error(error) from error
-        g4f_class = cls.info.cls
         g4f_model = "" if model == DEFAULT_MODEL and not cls.info.probe_model else model
-        kwargs = cls._call_kwargs(proxy, timeout)
+        options = {"stream": stream, **cls._call_kwargs(proxy, timeout)}
         history = [dict(m) for m in messages]
-
-        def start() -> AsyncIterator[object]:
-            base = importlib.import_module("g4f.providers.base_provider")
-            method = base.get_async_provider_method(g4f_class)
-            iterator: AsyncIterator[object] = method(g4f_model, history, stream=stream, **kwargs)
-            return iterator
-
-        try:
-            async for item in cls.lane.stream(start):
-                chunk = to_chunk(item)
-                if chunk is not None:
-                    yield chunk
-        except Exception as exc:
-            translated = translate_error(exc)
-            if translated is exc:
-                raise
-            raise translated from exc
+        call = Call(reference(cls.info.cls, cls.g4f_name), g4f_model, history, options)
+        async for chunk in workers().stream(call):
+            yield chunk
 
 
 def _host(url: str | None) -> tuple[str, ...]:
@@ -143,7 +126,6 @@ def wrap(
         g4f_name=loaded.name,
         base_url=base_url,
         api_key_env=api_key_env,
-        lane=Lane(target_name(loaded.name)),
         default_model=default,
         models=list(dict.fromkeys(models)),
         upstream_hosts=_host(base_url) or _host(attributes["url"]),

@@ -99,3 +99,18 @@ def test_the_page_figures_keep_template_compilation_apart(
     quick_document: dict[str, Any],
 ) -> None:
     assert is_number(quick_document["store"]["page"]["templates_ms"])
+
+
+def test_isolation_prices_a_worker_call_against_a_thread_and_the_loop(
+    quick_document: dict[str, Any],
+) -> None:
+    if "isolation" not in quick_document:  # without the g4f extra, it says why
+        assert quick_document["skipped"]["isolation"].startswith("isolation skipped")
+        return
+    isolation = quick_document["isolation"]
+    for way in ("worker", "thread", "direct"):
+        assert is_number(isolation[way]["first_ms"]), way
+        assert is_number(isolation[way]["total_ms"]), way
+    assert set(isolation["overhead_ms"]) == {"worker_vs_thread", "worker_vs_direct"}
+    assert all(is_number(v) for v in isolation["overhead_ms"].values())
+    assert (isolation["calls"], isolation["runs"]) == (20, 3)

@@ -8,7 +8,6 @@ import gc
 import importlib.metadata
 import importlib.util
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,9 +34,6 @@ needs_g4f = pytest.mark.skipif(G4F_MISSING, reason="the g4f extra is not install
 @pytest.fixture(autouse=True)
 def collect_leftovers() -> Iterator[None]:
     yield
-    for thread in threading.enumerate():
-        if thread.name.startswith("provider g4f."):
-            thread.join(10)
     gc.collect()
 
 

@@ -1,79 +1,77 @@
-"""Fixtures for the gpt4free adapter's tests: the network made absent, the real g4f."""
+"""Fixtures for the gpt4free adapter's tests: the network made absent (here and in the
+worker processes), the real g4f, one pool of workers for the session."""
 
 from __future__ import annotations
 
 import gc
-import importlib
-import ipaddress
-import socket
-import threading
-import time
+import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.importorskip("g4f", reason="the g4f extra is not installed: pip install -e '.[g4f]'")
 
+from network_guard import REFUSED_LOG_ENV, refuse_network
 
-def this_machine(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses."""
-    host = host.strip("[]").split("%")[0].rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from providers.gpt4free import Workers, configure
+
+POOL_SIZE = 6
+GRACE_S = 1.0
+MEMORY_MB = 512
+
+
+@pytest.fixture(scope="session", autouse=True)
+def g4f_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
+    """The pool the wrapped providers call through, its workers kept off the network;
+    started once (importing gpt4free takes a second a worker)."""
+    log = tmp_path_factory.mktemp("refused") / "worker.log"
+    log.touch()
+    os.environ[REFUSED_LOG_ENV] = str(log)
+    pool = configure(
+        POOL_SIZE, memory_mb=MEMORY_MB, grace_s=GRACE_S, setup="network_guard:in_worker"
+    )
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(autouse=True)
+async def workers(g4f_workers: Workers) -> Workers:
+    """The session's pool with every idle worker ready, for every test: the first ones
+    and the replacements an earlier test started have gpt4free imported (a call on a
+    worker still importing is stopped at its deadline without blaming the provider,
+    which never ran; a timing test would see the import in its time to first chunk)."""
+    await g4f_workers.until_ready(60)
+    return g4f_workers
+
+
+class Refused:
+    """What was refused since the test began: here (``here``) and in the workers."""
+
+    def __init__(self) -> None:
+        self.here: list[str] = []
+        self._log = Path(os.environ[REFUSED_LOG_ENV])
+        self._from = self._log.stat().st_size
+
+    def _in_workers(self) -> list[str]:
+        with self._log.open("rb") as log:
+            log.seek(self._from)
+            return log.read().decode().splitlines()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self.here, *self._in_workers()])
+
+    def __bool__(self) -> bool:
+        return bool(self.here or self._in_workers())
 
 
 @pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[str]]:
-    """Name resolution and connections reach this machine only, from every thread, as on
-    a host without network; yields what was refused (``resolve NAME``, ``connect ADDR``).
-    At the end, the provider threads still winding down get a few seconds to end before
-    the network comes back."""
+def no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Refused]:
+    """Name resolution and connections reach this machine only, from every thread of
+    this process (the workers always have it so), as on a host without network; yields
+    what was refused (``resolve NAME``, ``connect ADDR``)."""
     monkeypatch.chdir(tmp_path)  # gpt4free writes ./generated_media and the like
-    refused: list[str] = []
-    real_getaddrinfo = socket.getaddrinfo
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is None or this_machine(str(name)):
-            return real_getaddrinfo(host, *args, **kwargs)
-        refused.append(f"resolve {name}")
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (network absent)")
-
-    def allowed(address: Any) -> bool:
-        return not isinstance(address, tuple) or this_machine(str(address[0]))
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if not allowed(address):
-            refused.append(f"connect {address}")
-            raise OSError(101, "Network is unreachable (network absent)")
-        real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        if not allowed(address):
-            refused.append(f"connect {address}")
-            return 101
-        return real_connect_ex(self, address)
-
-    # Some providers drive a browser: gpt4free starts Chromium (or adopts one with a
-    # debugging port) as a process of its own, out of reach of the socket patches.
-    # With none found, those providers fail instead of reaching out.
-    cdp = importlib.import_module("g4f.requests.cdp")
-    for finder in ("find_chrome_path", "find_lightpanda_path", "find_running_cdp_port"):
-        monkeypatch.setattr(cdp, finder, lambda *args, **kwargs: None)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    refused = Refused()
+    refuse_network(monkeypatch.setattr, refused.here.append)
     yield refused
-    deadline = time.monotonic() + 10
-    for thread in threading.enumerate():
-        if thread.name.startswith(("provider g4f.", "load ")):
-            thread.join(max(0.0, deadline - time.monotonic()))
     gc.collect()  # what gpt4free's code left unclosed is reported here, not in a later test

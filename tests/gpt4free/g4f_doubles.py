@@ -1,10 +1,12 @@
 """gpt4free-shaped test doubles: classes with gpt4free's attributes and calling form
-(``create_async_generator(model, messages, **kwargs)``), misbehaving on purpose."""
+(``create_async_generator(model, messages, **kwargs)``), misbehaving on purpose. Each
+lives at module level: a gpt4free worker process imports it by reference."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -46,37 +48,103 @@ class Good(Double):
         yield Usage(prompt_tokens=7, completion_tokens=3)
 
 
-def blocking(release: threading.Event) -> type[Double]:
-    """Blocks its event loop with ``time.sleep`` until ``release`` is set."""
+class BlocksForever(Double):
+    """Blocks its event loop with ``time.sleep`` and never answers."""
 
-    class Blocking(Double):
-        @classmethod
-        async def create_async_generator(
-            cls, model: str, messages: list[dict[str, str]], **kwargs: Any
-        ) -> AsyncIterator[object]:
-            while not release.is_set():
-                time.sleep(0.05)  # noqa: ASYNC251 - on purpose: the event loop stops
-            yield answer(messages)
-
-    return Blocking
+    @classmethod
+    async def create_async_generator(
+        cls, model: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[object]:
+        while True:
+            time.sleep(0.05)  # noqa: ASYNC251 - on purpose: the event loop stops
+            if not messages:
+                yield ""
 
 
-def deaf(release: threading.Event) -> type[Double]:
-    """Never answers and ignores cancellation, until ``release`` is set."""
+class Spins(Double):
+    """Spins the CPU and never answers."""
 
-    class Deaf(Double):
-        @classmethod
-        async def create_async_generator(
-            cls, model: str, messages: list[dict[str, str]], **kwargs: Any
-        ) -> AsyncIterator[object]:
-            while not release.is_set():
-                try:
-                    await asyncio.sleep(0.05)
-                except asyncio.CancelledError:
-                    continue  # swallowed on purpose
-            yield answer(messages)
+    @classmethod
+    async def create_async_generator(
+        cls, model: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[object]:
+        spins = 0
+        while messages:
+            spins += 1
+        yield str(spins)
 
-    return Deaf
+
+class Deaf(Double):
+    """Never answers and swallows every cancellation."""
+
+    @classmethod
+    async def create_async_generator(
+        cls, model: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[object]:
+        while True:
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                continue  # swallowed on purpose
+            if not messages:
+                yield ""
+
+
+class Allocates(Double):
+    """Allocates memory without end (each piece written, so it is really held)."""
+
+    @classmethod
+    async def create_async_generator(
+        cls, model: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[object]:
+        hoard = []
+        while messages:
+            hoard.append(bytearray(32 * 1024 * 1024))
+        yield str(len(hoard))
+
+
+class Dies(Double):
+    """Kills its own process (as the kernel's out-of-memory killer would)."""
+
+    @classmethod
+    async def create_async_generator(
+        cls, model: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[object]:
+        os.kill(os.getpid(), signal.SIGKILL)
+        yield answer(messages)
+
+
+PACE_S = 0.3
+"""How long :class:`Paced` takes to its first text."""
+
+
+class Paced(Double):
+    """Answers the ping after :data:`PACE_S` seconds, in two pieces."""
+
+    @classmethod
+    async def create_async_generator(
+        cls, model: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[object]:
+        await asyncio.sleep(PACE_S)
+        text = answer(messages)
+        yield text[:3]
+        await asyncio.sleep(0.01)
+        yield text[3:]
+
+
+class RateLimited(Double):
+    """Streams ``count`` pieces (the model name says how many), then fails as gpt4free
+    does when throttled."""
+
+    @classmethod
+    async def create_async_generator(
+        cls, model: str, messages: list[dict[str, str]], **kwargs: Any
+    ) -> AsyncIterator[object]:
+        from g4f.errors import RateLimitError
+
+        for i in range(int(model)):
+            yield f"{i} "
+        raise RateLimitError("Response 429: slow down")
 
 
 class Endless(Double):

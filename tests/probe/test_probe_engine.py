@@ -18,8 +18,9 @@ from harness.policy.prompts import PROMPTS, PromptRun
 from harness.probing.probe import Deadlines, probe
 from harness.result import FailureKind, Source, StreamEnd
 from providers import CodeLinkAva
-from providers.errors import ProtocolError, RateLimitError
-from providers.messages import FinishReason, Thinking, Usage
+from providers.base import AsyncGeneratorProvider
+from providers.errors import ProtocolError, ProviderKilledError, RateLimitError
+from providers.messages import FinishReason, Messages, Thinking, Usage
 from providers.upstream import redirect
 
 MakeServer = Callable[[web.Application], Awaitable[TestServer]]
@@ -149,6 +150,42 @@ async def test_an_unexpected_exception_is_a_provider_bug_with_its_message() -> N
     assert result.kind is FailureKind.PROVIDER_BUG
     assert result.error == "KeyError: 'choices'"
     assert result.end is StreamEnd.CUT
+
+
+class KilledAtTheDeadline(AsyncGeneratorProvider):
+    """Waits forever; cancelled, raises what an isolating provider raises when it had to
+    kill the code that would not stop."""
+
+    @classmethod
+    async def _stream(
+        cls,
+        model: str,
+        messages: Messages,
+        *,
+        proxy: str | None,
+        stream: bool,
+        timeout: float | None,
+    ) -> AsyncIterator[str]:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            raise ProviderKilledError("killed the worker: it outlived its deadline") from None
+        yield "never"
+
+
+async def test_a_provider_killed_for_not_stopping_at_a_deadline_is_a_provider_bug() -> None:
+    result = await probe(KilledAtTheDeadline, "m", ping(), deadlines=QUICK)
+    assert result.kind is FailureKind.PROVIDER_BUG
+    assert result.error == "ProviderKilledError: killed the worker: it outlived its deadline"
+
+
+async def test_an_outside_cancellation_turned_into_an_error_still_cancels_the_probe() -> None:
+    patient = Deadlines(connect=60, first_chunk=60, stall=60, total=120)
+    task = asyncio.create_task(probe(KilledAtTheDeadline, "m", ping(), deadlines=patient))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 async def test_a_stream_yielding_something_other_than_text_is_a_provider_bug() -> None:
