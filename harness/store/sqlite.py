@@ -25,7 +25,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -441,10 +441,13 @@ class SQLite:
         if self._executor is not None:
             return
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="harness-store")
-        connect = self._connect_read_only if self.read_only else self._connect
+        made = executor.submit(self._connect_read_only if self.read_only else self._connect)
         try:
-            self._conn = await asyncio.get_running_loop().run_in_executor(executor, connect)
+            self._conn = await asyncio.wrap_future(made)
         except BaseException:
+            # Cancelled while connecting: the connection still being made is closed after
+            # it, on its own thread (the only one a sqlite3 connection may be used on).
+            executor.submit(self._discard, made)
             executor.shutdown(wait=False)
             raise
         self._executor = executor
@@ -518,6 +521,12 @@ class SQLite:
             )
         return conn
 
+    def _discard(self, made: Future[sqlite3.Connection]) -> None:
+        if made.cancelled() or made.exception() is not None:
+            return
+        marker, self._marker = self._marker, None
+        _close(made.result(), marker, self.read_only)
+
     def _unusable(self, exc: sqlite3.DatabaseError) -> StoreDamagedError:
         return StoreDamagedError(
             f"{self.path} is not a usable SQLite database ({exc}); "
@@ -532,8 +541,12 @@ class SQLite:
         self._executor = self._conn = self._marker = None
         try:
             if conn is not None:
-                await asyncio.get_running_loop().run_in_executor(
-                    executor, _close, conn, marker, self.read_only
+                # Shielded: cancelling close() must not cancel the closing itself while
+                # it waits behind a queued unit, or nothing would ever close the connection.
+                await asyncio.shield(
+                    asyncio.get_running_loop().run_in_executor(
+                        executor, _close, conn, marker, self.read_only
+                    )
                 )
         except sqlite3.Error as exc:
             raise StoreError(f"closing the store {self.path}: {exc}") from exc
