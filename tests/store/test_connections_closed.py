@@ -57,9 +57,10 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[_Counted]:
     return seen
 
 
-def _store_threads_finish() -> None:
-    """Wait until every store thread, shut down by now, has run what it was given."""
-    for thread in threading.enumerate():
+def _store_threads_finish(before: set[threading.Thread]) -> None:
+    """Wait until every store thread started since ``before``, shut down by now, has run
+    what it was given."""
+    for thread in set(threading.enumerate()) - before:
         if thread.name.startswith("harness-store"):
             thread.join()
 
@@ -105,6 +106,7 @@ async def test_no_connection_outlives_the_store_the_copy_or_the_page(
             finally:
                 await copy.close()
             assert await store_intact(str(source))
+            assert opened, "the store opens its files some other way: count those"
             assert [c for c in opened if not c.closed] == []
             opened.clear()
             gc.collect()  # an unclosed connection would warn here (Python 3.13+)
@@ -115,13 +117,14 @@ async def test_a_connection_made_while_its_opening_is_cancelled_is_closed(
 ) -> None:
     started, release = threading.Event(), threading.Event()
     monkeypatch.setattr(sqlite_dialect, "_migrate", _held(release, started))
+    threads = set(threading.enumerate())
     opening = asyncio.create_task(SQLiteStore(tmp_path / "h.db").open())
     await asyncio.to_thread(started.wait)
     opening.cancel()
     with pytest.raises(asyncio.CancelledError):
         await opening
     release.set()
-    await asyncio.to_thread(_store_threads_finish)
+    await asyncio.to_thread(_store_threads_finish, threads)
     assert [c.closed for c in opened] == [True]
     assert _markers(tmp_path) == []
 
@@ -129,12 +132,16 @@ async def test_a_connection_made_while_its_opening_is_cancelled_is_closed(
 async def test_a_cancelled_close_still_closes_the_connection(
     tmp_path: Path, opened: list[_Counted]
 ) -> None:
+    threads = set(threading.enumerate())
     store = SQLiteStore(tmp_path / "h.db")
     await store.open()
     started, release = threading.Event(), threading.Event()
-    busy = asyncio.create_task(
-        store.dialect.read(lambda _: (started.set(), release.wait()))  # type: ignore[attr-defined]
-    )
+
+    def hold(_: object) -> None:
+        started.set()
+        release.wait()
+
+    busy = asyncio.create_task(store.dialect.read(hold))
     await asyncio.to_thread(started.wait)
     closing = asyncio.create_task(store.close())
     await asyncio.sleep(0)  # close() has queued the closing behind the busy unit
@@ -143,6 +150,6 @@ async def test_a_cancelled_close_still_closes_the_connection(
         await closing
     release.set()
     await busy
-    await asyncio.to_thread(_store_threads_finish)
+    await asyncio.to_thread(_store_threads_finish, threads)
     assert [c.closed for c in opened] == [True]
     assert _markers(tmp_path) == []
