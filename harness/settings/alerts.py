@@ -50,8 +50,9 @@ def load_apprise() -> ModuleType:
     with no alert URL never needs to pay.
     """
     with warnings.catch_warnings():
-        # Apprise's e-mail plugin imports imghdr, deprecated since Python 3.11; its plugins
-        # load lazily, so they are loaded here, once, where that warning can be silenced.
+        # Apprise's e-mail plugin imports imghdr, which warns on Python 3.11 and 3.12 (3.13
+        # removed it; Apprise then shims it, silently); its plugins load lazily, so they
+        # are loaded here, once, where that warning can be silenced.
         warnings.filterwarnings("ignore", "'imghdr' is deprecated", DeprecationWarning)
         import apprise
         from apprise.plugins import N_MGR

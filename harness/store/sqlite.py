@@ -17,7 +17,6 @@ own transaction together with its row in ``schema_migrations``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import glob
 import json
 import math
@@ -25,7 +24,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -434,7 +433,7 @@ class SQLite:
         self._executor: ThreadPoolExecutor | None = None
         # Created, used and closed only on the executor's thread.
         self._conn: sqlite3.Connection | None = None
-        self._marker: Path | None = None
+        self._marker: Path | None = None  # this store's open-marker, when it could leave one
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)
@@ -449,15 +448,18 @@ class SQLite:
         if self._executor is not None:
             return
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="harness-store")
-        connect = self._connect_read_only if self.read_only else self._connect
+        made = executor.submit(self._connect_read_only if self.read_only else self._connect)
         try:
-            self._conn = await asyncio.get_running_loop().run_in_executor(executor, connect)
+            conn, marker = await asyncio.wrap_future(made)
         except BaseException:
+            # Cancelled while connecting: the connection still being made is closed after
+            # it, on its own thread (the only one a sqlite3 connection may be used on).
+            executor.submit(self._discard, made)
             executor.shutdown(wait=False)
             raise
-        self._executor = executor
+        self._executor, self._conn, self._marker = executor, conn, marker
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> tuple[sqlite3.Connection, Path | None]:
         directory = self.path.parent
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -469,8 +471,8 @@ class SQLite:
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
-        stale = _stale_markers(self.path)
         try:
+            stale = _stale_markers(self.path)
             if stale:
                 # The last process using the file died without closing it: check the
                 # file before anything is written to it (read-only so far).
@@ -485,21 +487,22 @@ class SQLite:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             _migrate(conn, self.path)
+            for gone in stale:
+                gone.unlink(missing_ok=True)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise self._unusable(exc) from exc
         except BaseException:
             conn.close()
             raise
-        for marker in stale:
-            marker.unlink(missing_ok=True)
         marker = open_marker(self.path, os.getpid())
-        with contextlib.suppress(OSError):  # without one, a crash goes unchecked: no worse
+        try:
             marker.touch()
-            self._marker = marker
-        return conn
+        except OSError:  # without one, a crash goes unchecked: no worse
+            return conn, None
+        return conn, marker
 
-    def _connect_read_only(self) -> sqlite3.Connection:
+    def _connect_read_only(self) -> tuple[sqlite3.Connection, Path | None]:
         try:
             conn = sqlite3.connect(
                 f"file:{self.path}?mode=ro",
@@ -524,7 +527,11 @@ class SQLite:
                 f"{self.path} has schema version {version}, older than this harness's "
                 f"({len(MIGRATIONS)}): upgrade it first (harness store check opens it)"
             )
-        return conn
+        return conn, None
+
+    def _discard(self, made: Future[tuple[sqlite3.Connection, Path | None]]) -> None:
+        if not made.cancelled() and made.exception() is None:
+            _close(*made.result(), self.read_only)
 
     def _unusable(self, exc: sqlite3.DatabaseError) -> StoreDamagedError:
         return StoreDamagedError(
@@ -540,8 +547,12 @@ class SQLite:
         self._executor = self._conn = self._marker = None
         try:
             if conn is not None:
-                await asyncio.get_running_loop().run_in_executor(
-                    executor, _close, conn, marker, self.read_only
+                # Shielded: cancelling close() must not cancel the closing itself while
+                # it waits behind a queued unit, or nothing would ever close the connection.
+                await asyncio.shield(
+                    asyncio.get_running_loop().run_in_executor(
+                        executor, _close, conn, marker, self.read_only
+                    )
                 )
         except sqlite3.Error as exc:
             raise StoreError(f"closing the store {self.path}: {exc}") from exc

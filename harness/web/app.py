@@ -162,14 +162,14 @@ def build_app(
 async def _store_context(app: web.Application) -> AsyncIterator[None]:
     store = make_store(app[OPTIONS].store_url)
     await store.open()
-    app[STORE] = store
-    objectives = objectives_of(app[OPTIONS].settings)
     try:
-        app[METRICS].set_statuses((await store.statuses()).values(), objectives)
-        app[METRICS].set_vantages((await store.vantage_statuses()).values())
-    except StoreUnavailable as exc:  # the gauges fill in with the first stored run
-        log.warning("%s", exc)
-    try:
+        app[STORE] = store
+        objectives = objectives_of(app[OPTIONS].settings)
+        try:
+            app[METRICS].set_statuses((await store.statuses()).values(), objectives)
+            app[METRICS].set_vantages((await store.vantage_statuses()).values())
+        except StoreUnavailable as exc:  # the gauges fill in with the first stored run
+            log.warning("%s", exc)
         yield
     finally:
         await store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -38,15 +39,13 @@ def test_a_sound_store_checks_ok(runner: CliRunner, data_dir: Path) -> None:
 
 def test_a_damaged_store_fails_its_check(runner: CliRunner, data_dir: Path) -> None:
     assert runner.invoke(main, ["probe", "--all", "--sandbox"]).exit_code == 0
-    conn = sqlite3.connect(data_dir / "sandbox" / "harness.db")
-    with conn:
+    with closing(sqlite3.connect(data_dir / "sandbox" / "harness.db")) as conn, conn:
         # An index whose stored entries no longer match its definition.
         conn.execute("PRAGMA writable_schema = ON")
         conn.execute(
             "UPDATE sqlite_master SET sql = 'CREATE INDEX results_time ON results (ok)'"
             " WHERE name = 'results_time'"
         )
-    conn.close()
     result = runner.invoke(main, ["store", "check", "--sandbox"])
     assert result.exit_code == 1
     assert "DAMAGED" in result.stderr

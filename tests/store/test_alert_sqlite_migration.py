@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,7 +29,6 @@ async def test_an_older_store_is_migrated_and_keeps_its_rows(
         assert await store.claim_alerts(["d"], now=now, lease=timedelta(seconds=1)) == []
     finally:
         await store.close()
-    conn = sqlite3.connect(path)
-    names = [row[0] for row in conn.execute("SELECT name FROM schema_migrations ORDER BY version")]
-    conn.close()
+    with closing(sqlite3.connect(path)) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY version")]
     assert names == [m.__name__.lstrip("_") for m in sqlite.MIGRATIONS]

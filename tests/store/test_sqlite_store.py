@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from contextlib import closing
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,8 +76,7 @@ async def test_migrations_are_applied_once(tmp_path: Path) -> None:
 
 async def test_statuses_from_the_first_schema_gain_the_policy_columns(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
-    conn = sqlite3.connect(path)
-    with conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         MIGRATIONS[0](conn)
         conn.execute("CREATE TABLE schema_migrations (version, name, applied_at)")
         conn.execute("INSERT INTO schema_migrations VALUES (1, 'create_tables', '2024')")
@@ -84,7 +84,6 @@ async def test_statuses_from_the_first_schema_gain_the_policy_columns(tmp_path: 
         conn.execute(
             "INSERT INTO status VALUES ('P', 'm', 'up', 0, 2, 0, 0, 0, NULL, NULL, '[]', 'up')"
         )
-    conn.close()
     async with open_store(path) as store:
         (status,) = (await store.statuses()).values()
         await store.add_results([PASS])
@@ -104,8 +103,7 @@ async def test_rollups_are_backfilled_from_the_results_of_an_older_store(
         (T0 + timedelta(minutes=m), ok, kind)
         for m, ok, kind in [(0, 1, None), (10, 0, "http_server"), (70, 0, "rate_limited")]
     ]
-    conn = sqlite3.connect(path)
-    with conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.executemany(
             """INSERT INTO results (provider, model, prompt, started_at, ok, kind, ttfc_ms,
                    total_ms, chunks, chars, "end", sample, source, vantage, version,
@@ -114,7 +112,6 @@ async def test_rollups_are_backfilled_from_the_results_of_an_older_store(
                    'live', '', '', 1, 1, '')""",
             [(int(at.timestamp() * 1_000_000), ok, kind) for at, ok, kind in old],
         )
-    conn.close()
     monkeypatch.undo()
     async with open_store(path) as store:
         first, second = await store.rollups(T0)
@@ -128,10 +125,8 @@ async def test_a_database_from_a_newer_harness_is_refused(tmp_path: Path) -> Non
     path = tmp_path / "h.db"
     async with open_store(path):
         pass
-    conn = sqlite3.connect(path)
-    with conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2099-01-01')")
-    conn.close()
     with pytest.raises(StoreError, match="schema version 999, newer"):
         await SQLiteStore(path).open()
 
@@ -268,15 +263,13 @@ async def test_an_unwritable_data_directory_is_reported(tmp_path: Path) -> None:
 async def test_integrity_check_finds_index_damage_the_open_check_skips(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     await filled_store(path)
-    conn = sqlite3.connect(path)
-    with conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         # The index now claims a definition its stored entries do not match.
         conn.execute("PRAGMA writable_schema = ON")
         conn.execute(
             "UPDATE sqlite_master SET sql = 'CREATE INDEX results_time ON results (ok)'"
             " WHERE name = 'results_time'"
         )
-    conn.close()
     async with open_store(path) as store:
         assert not await store.integrity_ok()
 
@@ -326,15 +319,13 @@ async def test_a_targets_latency_is_read_along_its_index_without_a_sort(tmp_path
 
 async def test_a_store_of_an_older_harness_is_upgraded_on_open(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
-    conn = sqlite3.connect(path)
-    with conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(
             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
             " applied_at TEXT NOT NULL)"
         )
         MIGRATIONS[0](conn)
         conn.execute("INSERT INTO schema_migrations VALUES (1, 'create_tables', '2024-01-01')")
-    conn.close()
     async with open_store(path) as store:
         await store.add_results([PASS])
     assert [v for (v,) in rows(path, "SELECT version FROM schema_migrations")] == list(

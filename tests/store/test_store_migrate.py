@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -77,7 +78,8 @@ def _flips_by_id(location: str, ids: set[int]) -> dict[int, tuple[Any, ...]]:
         with psycopg.connect(location) as conn:
             rows = conn.execute(f"{select} WHERE id = ANY(%s)", (sorted(ids),)).fetchall()
         return {r[0]: (r[1], r[2], r[3], *r[4:]) for r in rows}
-    with sqlite3.connect(location) as conn:
+    # A sqlite3 connection's own ``with`` ends a transaction, not the connection.
+    with closing(sqlite3.connect(location)) as conn:
         rows = conn.execute(select).fetchall()
     return {
         r[0]: (r[1], r[2], datetime.fromtimestamp(r[3] / 1e6, UTC), *r[4:])

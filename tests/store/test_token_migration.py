@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,8 +34,7 @@ async def test_an_older_store_gains_the_token_columns(
     values[old_columns.index("started_at")] = sqlite_store.VALUES.time(T0)
     values[old_columns.index("end")] = OLD.end.value
     values[old_columns.index("source")] = OLD.source.value
-    conn = sqlite3.connect(path)
-    with conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("INSERT INTO targets VALUES ('P', 'm')")
         conn.execute(
             "INSERT INTO results ({}) VALUES ({})".format(
@@ -42,7 +42,6 @@ async def test_an_older_store_gains_the_token_columns(
             ),
             values,
         )
-    conn.close()
 
     counted = dataclasses.replace(
         OLD, started_at=T0.replace(hour=1), prompt_tokens=12, completion_tokens=30
