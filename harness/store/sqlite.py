@@ -36,7 +36,7 @@ from harness.policy.rollup import HourRollup, fold
 from harness.result import FailureKind, ProbeResult
 from harness.store.dialect import Session
 from harness.store.rows import ROLLUP_COLUMNS, Rows
-from harness.store.sql import SQLStore, insert, names
+from harness.store.sql import SQLStore, backfill_incidents, insert, names
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -320,6 +320,27 @@ def _copy_progress(conn: sqlite3.Connection) -> None:
     )
 
 
+def _incidents(conn: sqlite3.Connection) -> None:
+    """Incidents (see harness.policy.incidents), built for the history from its flips."""
+    conn.execute(
+        """CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL,
+            models TEXT NOT NULL,
+            reasons TEXT NOT NULL,
+            open_models TEXT NOT NULL,
+            state TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            resolved_at INTEGER,
+            vantages TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX incidents_time ON incidents (started_at)")
+    conn.execute("CREATE INDEX incidents_provider_time ON incidents (provider, started_at)")
+    conn.execute("CREATE INDEX incidents_resolved ON incidents (resolved_at)")
+    backfill_incidents(_Session(conn), Rows(VALUES))
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -329,6 +350,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _add_rollups,
     _vantage_status,
     _copy_progress,
+    _incidents,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
