@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness.report.badge import badge_svg
 from harness.report.document import status_document
+from harness.report.feed import incident_feed
 from harness.report.html import render_page
 from harness.report.markdown import status_markdown
 from harness.report.snapshot import read_page
@@ -22,8 +23,10 @@ from harness.store.base import Store
 
 def report_files(page: StatusPage) -> dict[str, str]:
     """Relative path -> text of every file of the report of ``page``."""
+    feed = incident_feed(page.incidents, page_url="index.html", now=page.generated_at)
     files = {
         "index.html": render_page(page),
+        "feed.atom": feed.decode("utf-8"),
         "status.json": json.dumps(status_document(page), indent=2) + "\n",
         "status.md": status_markdown(page),
     }
@@ -64,7 +67,8 @@ async def write_report(
     source: Source = Source.LIVE,
 ) -> list[Path]:
     """Render the report from ``store`` (the store of ``source``) into ``out_dir``:
-    ``index.html``, ``status.json``, ``status.md`` and ``badges/<provider>.svg``;
+    ``index.html``, ``feed.atom``, ``status.json``, ``status.md`` and
+    ``badges/<provider>.svg``;
     returns the paths written."""
     page = await read_page(store, settings, now=now, source=source)
     return await asyncio.to_thread(_write_all, out_dir, report_files(page))

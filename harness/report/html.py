@@ -19,8 +19,17 @@ from markupsafe import Markup
 
 from harness.policy.status import State
 from harness.report.bars import history_rects
-from harness.report.format import absolute, duration_ms, iso, percent, rate, relative
-from harness.report.view import HISTORY_LENGTH, OVERVIEW_UPTIME, StatusPage
+from harness.report.format import (
+    absolute,
+    duration_ms,
+    iso,
+    percent,
+    rate,
+    relative,
+    span,
+    uptime_class,
+)
+from harness.report.view import HISTORY_LENGTH, INCIDENT_WINDOW, OVERVIEW_UPTIME, StatusPage
 
 FRAGMENT_TEMPLATE = "status.html.j2"
 PAGE_TEMPLATE = "page.html.j2"
@@ -36,7 +45,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ms=duration_ms, pct=percent, rate=rate)
+    env.filters.update(ms=duration_ms, pct=percent, rate=rate, span=span, uptime_class=uptime_class)
     env.globals.update(
         iso=iso,
         absolute=absolute,
@@ -45,6 +54,7 @@ def environment() -> Environment:
         states=list(State),
         history_length=HISTORY_LENGTH,
         overview_uptime=OVERVIEW_UPTIME,
+        incident_window=INCIDENT_WINDOW[0],
     )
     return env
 
