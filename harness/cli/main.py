@@ -23,6 +23,7 @@ from harness.cli.record import record_command
 from harness.cli.report import report
 from harness.cli.serve import serve
 from harness.cli.store import store
+from harness.cli.working import working
 from harness.errors import ConfigError
 from harness.settings.config import load_settings
 from harness.targets.endpoints import install_endpoints
@@ -65,3 +66,4 @@ main.add_command(record_command)
 main.add_command(report)
 main.add_command(serve)
 main.add_command(store)
+main.add_command(working)
