@@ -13,6 +13,7 @@ Routes::
     GET  /badge/<provider>.svg     a shields-style badge
     GET  /metrics                  Prometheus metrics
     GET  /healthz                  liveness
+    *    /mcp                      the MCP server (streamable HTTP; see harness.web.mcp_server)
     POST /api/probe                run providers now (?provider=NAME, repeatable)
     POST /api/sandbox/fault        with --sandbox: {"fault": "PROVIDER=MODE[:ARG]"} sets an
                                    emulator fault at run time (MODE ``none`` clears it)
@@ -67,6 +68,7 @@ from harness.store import make_store
 from harness.store.base import Store
 from harness.targets.endpoints import install_endpoints
 from harness.targets.sources import chosen_source, source_store_url
+from harness.web.mcp_server import build_mcp, mount_mcp
 from harness.web.metrics import CONTENT_TYPE, Metrics
 from providers import PROVIDERS
 
@@ -122,6 +124,7 @@ def build_app(
     faults: Mapping[str, FaultSpec] | None = None,
     refresh: float | None = None,
     shutdown_grace: float = SHUTDOWN_GRACE_S,
+    host: str = "127.0.0.1",
 ) -> web.Application:
     """The app of ``harness serve``.
 
@@ -129,7 +132,8 @@ def build_app(
     and probes them instead of the real hosts. ``admin_token`` enables ``POST
     /api/probe``. ``schedule=False`` serves the store without probing (tests, a
     read-only replica). ``refresh`` is the live page's period (default from ``interval``);
-    ``shutdown_grace`` how long in-flight probes may finish when the app stops.
+    ``shutdown_grace`` how long in-flight probes may finish when the app stops;
+    ``host`` the address it is served on (the MCP transport guards loopback ones).
     """
     if interval <= 0:
         raise ValueError(f"interval must be positive, not {interval}")
@@ -164,6 +168,7 @@ def build_app(
     app.router.add_get("/badge/{provider}.svg", badge)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
+    mount_mcp(app, build_mcp(lambda: app[STORE], settings), host=host)
     if app[OPTIONS].admin_token:
         app.router.add_post("/api/probe", api_probe)
         if sandbox:
@@ -502,6 +507,7 @@ def serve(
         sandbox=sandbox,
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         faults=faults,
+        host=host,
     )
     eventloop.run(_serve(app, host, port, ready or _print_url))
 
