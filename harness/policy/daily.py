@@ -72,28 +72,29 @@ def daily(rollups: Iterable[HourRollup], *, days: int, today: date) -> list[Day]
 
 
 def strip(
-    hours: Iterable[tuple[datetime, Uptime]],
+    counts: Iterable[tuple[datetime, Uptime]],
     incidents: Sequence[Incident],
     *,
     days: int,
     today: date,
     now: datetime,
 ) -> list[StripDay]:
-    """A provider's strip: its hourly uptime counts pooled by day, with the number of
-    its ``incidents`` open at some time of each day (an open one lasts until ``now``)."""
+    """A provider's strip: its uptime ``counts`` (by hour or by day, each at its start)
+    pooled by UTC day, with the number of its ``incidents`` open at some time of each
+    day (an open one lasts until ``now``)."""
     span = day_span(days, today)
     ok = dict.fromkeys(span, 0)
     total = dict.fromkeys(span, 0)
-    for hour, uptime in hours:
-        day = utc_day(hour)
+    for at, uptime in counts:
+        day = utc_day(at)
         if day in ok:
             ok[day] += uptime.ok
             total[day] += uptime.total
-    counts = dict.fromkeys(span, 0)
+    open_on = dict.fromkeys(span, 0)
     for incident in incidents:
         first = utc_day(incident.started_at)
         last = utc_day(incident.resolved_at or now)
         for day in span:
             if first <= day <= last:
-                counts[day] += 1
-    return [StripDay(d, Uptime(ok[d], total[d]), counts[d]) for d in span]
+                open_on[day] += 1
+    return [StripDay(d, Uptime(ok[d], total[d]), open_on[d]) for d in span]

@@ -124,6 +124,6 @@ async def read_page(
                 today=utc_day(now),
                 now=now,
             )
-            for name, hours in (await store.provider_hours(strip_since)).items()
+            for name, hours in (await store.provider_days(strip_since)).items()
         },
     )

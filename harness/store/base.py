@@ -125,9 +125,10 @@ class Store(Protocol):
         ``provider``, and of its ``model``, when given), ordered by provider, model and
         hour (see harness.policy.rollup)."""
 
-    async def provider_hours(self, since: datetime) -> dict[str, list[tuple[datetime, Uptime]]]:
-        """Each provider's uptime counts per hour (its models pooled, inconclusive results
-        left out) from the hour holding ``since`` on, oldest first."""
+    async def provider_days(self, since: datetime) -> dict[str, list[tuple[datetime, Uptime]]]:
+        """Each provider's uptime counts per UTC day (its models pooled, inconclusive
+        results left out), by the day's start, from the hour holding ``since`` on,
+        oldest first."""
 
     async def integrity_ok(self) -> bool:
         """True when the backend's own consistency check passes."""

@@ -467,6 +467,9 @@ class Postgres:
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} = ANY(?)", [list(values)]
 
+    def day_of(self, column: str) -> str:
+        return f"date_trunc('day', {column}, 'UTC')"
+
     def join_newest(self, table: str, alias: str, query: str) -> str:
         return f"CROSS JOIN LATERAL (SELECT * FROM {table} {query}) AS {alias}"
 

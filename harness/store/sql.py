@@ -488,20 +488,21 @@ class SQLStore:
 
         return await self.dialect.read(query)
 
-    async def provider_hours(self, since: datetime) -> dict[str, list[tuple[datetime, Uptime]]]:
-        """Each provider's uptime counts per hour (its models pooled) from the hour holding
-        ``since`` on, oldest first, summed from the rollups in SQL."""
+    async def provider_days(self, since: datetime) -> dict[str, list[tuple[datetime, Uptime]]]:
+        """Each provider's uptime counts per UTC day (its models pooled), by the day's
+        start, from the hour holding ``since`` on, oldest first; summed in SQL."""
         v = self.dialect.values
+        day = self.dialect.day_of("hour")
 
         def query(s: Session) -> dict[str, list[tuple[datetime, Uptime]]]:
             found: dict[str, list[tuple[datetime, Uptime]]] = {}
-            for provider, hour, ok, total in s.execute(
-                """SELECT provider, hour, SUM(ok), SUM(ok + failed + throttled) FROM rollups
-                   WHERE hour >= ? GROUP BY provider, hour ORDER BY provider, hour""",
+            for provider, start, ok, total in s.execute(
+                f"""SELECT provider, {day}, SUM(ok), SUM(ok + failed + throttled) FROM rollups
+                    WHERE hour >= ? GROUP BY provider, {day} ORDER BY provider, {day}""",
                 (v.time(hour_of(since)),),
             ):
                 found.setdefault(v.text_of(provider), []).append(
-                    (v.time_of(hour), Uptime(ok=int(ok), total=int(total)))
+                    (v.time_of(start), Uptime(ok=int(ok), total=int(total)))
                 )
             return found
 

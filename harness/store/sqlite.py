@@ -41,6 +41,8 @@ from harness.store.sql import SQLStore, backfill_incidents, insert, names
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
+"""Microseconds in a UTC day (times are microseconds since the epoch, which starts one)."""
 
 
 def _to_us(at: datetime) -> int:
@@ -452,6 +454,9 @@ class SQLite:
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+    def day_of(self, column: str) -> str:
+        return f"({column} / {_DAY_US}) * {_DAY_US}"
 
     def join_newest(self, table: str, alias: str, query: str) -> str:
         # No LATERAL in SQLite: each row's ids come from a correlated subquery, which
