@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from harness.policy.status import State
-from harness.report.bars import history_rects
+from harness.report.bars import history_rects, strip_rects
 from harness.report.format import (
     absolute,
     duration_ms,
@@ -27,7 +27,6 @@ from harness.report.format import (
     rate,
     relative,
     span,
-    uptime_class,
 )
 from harness.report.view import HISTORY_LENGTH, INCIDENT_WINDOW, OVERVIEW_UPTIME, StatusPage
 
@@ -45,11 +44,12 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ms=duration_ms, pct=percent, rate=rate, span=span, uptime_class=uptime_class)
+    env.filters.update(ms=duration_ms, pct=percent, rate=rate, span=span)
     env.globals.update(
         iso=iso,
         absolute=absolute,
         history_rects=history_rects,
+        strip_rects=strip_rects,
         relative=relative,
         states=list(State),
         history_length=HISTORY_LENGTH,
