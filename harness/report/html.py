@@ -54,7 +54,7 @@ def environment() -> Environment:
         states=list(State),
         history_length=HISTORY_LENGTH,
         overview_uptime=OVERVIEW_UPTIME,
-        incident_window=INCIDENT_WINDOW[0],
+        incident_window=f"{INCIDENT_WINDOW[1].days} days",
     )
     return env
 
