@@ -21,9 +21,10 @@ from harness.settings.config import Settings
 from harness.store.base import Store
 
 
-def report_files(page: StatusPage) -> dict[str, str]:
-    """Relative path -> text of every file of the report of ``page``."""
-    feed = incident_feed(page.incidents, page_url="index.html", now=page.generated_at)
+def report_files(page: StatusPage, *, page_url: str = "index.html") -> dict[str, str]:
+    """Relative path -> text of every file of the report of ``page``; the feed's links
+    point at ``page_url`` (by default the ``index.html`` beside it)."""
+    feed = incident_feed(page.incidents, page_url=page_url, now=page.generated_at)
     files = {
         "index.html": render_page(page),
         "feed.atom": feed.decode("utf-8"),
@@ -71,4 +72,7 @@ async def write_report(
     ``badges/<provider>.svg``;
     returns the paths written."""
     page = await read_page(store, settings, now=now, source=source)
-    return await asyncio.to_thread(_write_all, out_dir, report_files(page))
+    # A live report published where alerts link to links its feed there too.
+    public = settings.alerts.public_url if source is Source.LIVE else None
+    files = report_files(page, page_url=public or "index.html")
+    return await asyncio.to_thread(_write_all, out_dir, files)

@@ -130,3 +130,13 @@ async def test_the_report_writes_the_feed_beside_the_page(
     root = ET.parse(tmp_path / "feed.atom").getroot()
     assert len(root.findall(f"{ATOM}entry")) == 4
     assert json.loads((tmp_path / "status.json").read_text())["incidents"]
+
+
+async def test_the_report_s_feed_links_to_the_public_page_when_there_is_one(
+    resolved: Store, tmp_path: Path, now: datetime
+) -> None:
+    settings = Settings.model_validate({"alerts": {"public_url": "https://status.example.org/"}})
+    await write_report(resolved, tmp_path, settings=settings, now=now)
+    root = ET.parse(tmp_path / "feed.atom").getroot()
+    hrefs = {link.get("href") for link in root.iter(f"{ATOM}link")}
+    assert "https://status.example.org/#provider-RobocodersAPI" in hrefs
