@@ -18,11 +18,13 @@ from harness.cli.exits import fail
 from harness.cli.flags import flags
 from harness.cli.g4f import g4f
 from harness.cli.listing import list_command
+from harness.cli.mcp import mcp
 from harness.cli.probe import probe
 from harness.cli.record import record_command
 from harness.cli.report import report
 from harness.cli.serve import serve
 from harness.cli.store import store
+from harness.cli.working import working
 from harness.errors import ConfigError
 from harness.settings.config import load_settings
 from harness.targets.endpoints import install_endpoints
@@ -60,8 +62,10 @@ main.add_command(emulate)
 main.add_command(flags)
 main.add_command(g4f)
 main.add_command(list_command)
+main.add_command(mcp)
 main.add_command(probe)
 main.add_command(record_command)
 main.add_command(report)
 main.add_command(serve)
 main.add_command(store)
+main.add_command(working)

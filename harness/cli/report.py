@@ -34,7 +34,7 @@ from harness.targets.sources import source_store_url
 def report(
     ctx: click.Context, out_dir: Path | None, sandbox: bool, replay: bool, store_url: str | None
 ) -> None:
-    """Render index.html, status.json, status.md and badges from the (live) store."""
+    """Render index.html, feed.atom, status.json, status.md and badges from the (live) store."""
     settings = with_changes(settings_of(ctx), store=store_url)
     source = source_from(sandbox, replay)
     out = out_dir or (Path("reports") if source is Source.LIVE else Path("reports", source.value))

@@ -4,7 +4,7 @@ store --snapshot.read_page--> StatusPage --html / document / markdown / badge-->
 """
 
 from harness.report.badge import badge_svg
-from harness.report.document import status_document
+from harness.report.document import incident_document, status_document
 from harness.report.files import report_files, write_report
 from harness.report.html import content_security_policy, render_fragment, render_page
 from harness.report.markdown import status_markdown
@@ -19,6 +19,7 @@ __all__ = [
     "badge_svg",
     "build_page",
     "content_security_policy",
+    "incident_document",
     "provider_badge_state",
     "read_page",
     "render_fragment",

@@ -13,11 +13,15 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 from harness.policy.aggregate import HistoryCell
-from harness.report.format import cell_title
+from harness.policy.daily import StripDay
+from harness.report.format import cell_title, percent, uptime_class
 from harness.report.view import HISTORY_LENGTH, ModelCell
 
 CELL_PITCH = 6
 """Horizontal distance between cells, in viewBox units (a cell is one narrower)."""
+
+DAY_PITCH = 4
+"""Horizontal distance between the days of an uptime strip, in viewBox units."""
 
 
 def history_rects(cells: Sequence[HistoryCell | ModelCell], length: int = HISTORY_LENGTH) -> Markup:
@@ -36,5 +40,22 @@ def history_rects(cells: Sequence[HistoryCell | ModelCell], length: int = HISTOR
         parts.append(
             f'<rect class="{escape(cell.outcome.value)}" x="{(empty + offset) * CELL_PITCH}"'
             f' width="5" height="20"><title>{escape(title)}</title></rect>'
+        )
+    return Markup("".join(parts))
+
+
+def strip_rects(days: Sequence[StripDay]) -> Markup:
+    """One ``<rect>`` per day of an uptime strip, oldest left, classed by its uptime and
+    titled with the day, its uptime, probes and incidents."""
+    parts = []
+    for offset, day in enumerate(days):
+        incidents = f"{day.incidents} incident{'' if day.incidents == 1 else 's'}"
+        title = (
+            f"{day.day.isoformat()}: uptime {percent(day.uptime.ratio)}, "
+            f"{day.uptime.total} probes, {incidents}"
+        )
+        parts.append(
+            f'<rect class="{uptime_class(day.uptime.ratio)}" x="{offset * DAY_PITCH}"'
+            f' width="3" height="16"><title>{escape(title)}</title></rect>'
         )
     return Markup("".join(parts))

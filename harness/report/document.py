@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from harness.policy.aggregate import LatencySummary, Uptime
 from harness.policy.deliveries import TargetAlert
+from harness.policy.incidents import Incident
 from harness.policy.status import Flip
 from harness.report.format import iso
 from harness.report.view import ModelView, StatusPage
@@ -41,6 +43,23 @@ def status_document(page: StatusPage) -> dict[str, Any]:
             for p in page.providers
         },
         "flips": [_flip(f) for f in page.flips],
+        "incidents": [incident_document(i, page.generated_at) for i in page.open_incidents],
+    }
+
+
+def incident_document(incident: Incident, now: datetime) -> dict[str, Any]:
+    """One incident as JSON (``/api/incidents``, ``status.json``, the MCP server): an
+    open one has ``resolved_at`` null and its duration so far, as of ``now``."""
+    return {
+        "id": incident.id,
+        "provider": incident.provider,
+        "models": list(incident.models),
+        "state": incident.state.value,
+        "reason": incident.reason,
+        "started_at": iso(incident.started_at),
+        "resolved_at": iso(incident.resolved_at) or None,
+        "duration_s": round(incident.duration_s(now), 3),
+        "vantages": list(incident.vantages),
     }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness.report.badge import badge_svg
 from harness.report.document import status_document
+from harness.report.feed import incident_feed
 from harness.report.html import render_page
 from harness.report.markdown import status_markdown
 from harness.report.snapshot import read_page
@@ -20,10 +21,13 @@ from harness.settings.config import Settings
 from harness.store.base import Store
 
 
-def report_files(page: StatusPage) -> dict[str, str]:
-    """Relative path -> text of every file of the report of ``page``."""
+def report_files(page: StatusPage, *, page_url: str = "index.html") -> dict[str, str]:
+    """Relative path -> text of every file of the report of ``page``; the feed's links
+    point at ``page_url`` (by default the ``index.html`` beside it)."""
+    feed = incident_feed(page.incidents, page_url=page_url, now=page.generated_at)
     files = {
         "index.html": render_page(page),
+        "feed.atom": feed.decode("utf-8"),
         "status.json": json.dumps(status_document(page), indent=2) + "\n",
         "status.md": status_markdown(page),
     }
@@ -64,7 +68,11 @@ async def write_report(
     source: Source = Source.LIVE,
 ) -> list[Path]:
     """Render the report from ``store`` (the store of ``source``) into ``out_dir``:
-    ``index.html``, ``status.json``, ``status.md`` and ``badges/<provider>.svg``;
+    ``index.html``, ``feed.atom``, ``status.json``, ``status.md`` and
+    ``badges/<provider>.svg``;
     returns the paths written."""
     page = await read_page(store, settings, now=now, source=source)
-    return await asyncio.to_thread(_write_all, out_dir, report_files(page))
+    # A live report published where alerts link to links its feed there too.
+    public = settings.alerts.public_url if source is Source.LIVE else None
+    files = report_files(page, page_url=public or "index.html")
+    return await asyncio.to_thread(_write_all, out_dir, files)

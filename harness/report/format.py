@@ -16,6 +16,28 @@ def duration_ms(value: float | None) -> str:
     return f"{value / 1000:.1f} s"
 
 
+def span(seconds: float) -> str:
+    """How long, roughly: ``45 s``, ``12 min``, ``3 h 5 min``, ``2 d 4 h``."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min"
+    if whole < 86400:
+        return f"{whole // 3600} h {whole % 3600 // 60} min"
+    return f"{whole // 86400} d {whole % 86400 // 3600} h"
+
+
+def uptime_class(ratio: float | None) -> str:
+    """The colour class of a day's uptime: ``empty`` without probes, ``ok`` from 99 %,
+    ``throttled`` (the in-between colour) from 95 %, else ``fail``."""
+    if ratio is None:
+        return "empty"
+    if ratio >= 0.99:
+        return "ok"
+    return "throttled" if ratio >= 0.95 else "fail"
+
+
 def rate(value: float | None) -> str:
     """A per-second rate: ``1,234``, ``3.5`` below ten, ``–`` when not measured."""
     if value is None:

@@ -18,9 +18,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from harness.policy.status import State
-from harness.report.bars import history_rects
-from harness.report.format import absolute, duration_ms, iso, percent, rate, relative
-from harness.report.view import HISTORY_LENGTH, OVERVIEW_UPTIME, StatusPage
+from harness.report.bars import history_rects, strip_rects
+from harness.report.format import (
+    absolute,
+    duration_ms,
+    iso,
+    percent,
+    rate,
+    relative,
+    span,
+)
+from harness.report.view import HISTORY_LENGTH, INCIDENT_WINDOW, OVERVIEW_UPTIME, StatusPage
 
 FRAGMENT_TEMPLATE = "status.html.j2"
 PAGE_TEMPLATE = "page.html.j2"
@@ -36,15 +44,17 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ms=duration_ms, pct=percent, rate=rate)
+    env.filters.update(ms=duration_ms, pct=percent, rate=rate, span=span)
     env.globals.update(
         iso=iso,
         absolute=absolute,
         history_rects=history_rects,
+        strip_rects=strip_rects,
         relative=relative,
         states=list(State),
         history_length=HISTORY_LENGTH,
         overview_uptime=OVERVIEW_UPTIME,
+        incident_window=f"{INCIDENT_WINDOW[1].days} days",
     )
     return env
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from harness import __version__
 from harness.errors import ConfigError
 from harness.pipeline.run import objectives_of, plan_targets
 from harness.policy.aggregate import Uptime
 from harness.policy.consensus import VantageStatus, voting_window
+from harness.policy.daily import strip, utc_day
 from harness.policy.prompts import PROMPTS
 from harness.policy.rollup import HourRollup, rollup_latency
 from harness.policy.status import State
 from harness.report.view import (
     HISTORY_LENGTH,
+    INCIDENT_WINDOW,
     LATENCY_WINDOW,
+    STRIP_DAYS,
     UPTIME_WINDOWS,
     StatusPage,
     TargetFacts,
@@ -29,6 +32,10 @@ from providers import PROVIDERS
 
 FLIPS_SHOWN = 20
 """How many of the newest flips the page lists."""
+
+INCIDENTS_READ = 1000
+"""How many of the newest incidents the page reads: those it lists (open, and of
+:data:`INCIDENT_WINDOW`) and those its strips count."""
 
 NO_UPTIME = Uptime(ok=0, total=0)
 
@@ -94,6 +101,9 @@ async def read_page(
         )
         for p, m in targets
     ]
+    strip_since = now - timedelta(days=STRIP_DAYS)
+    incidents = await store.incidents(since=strip_since, limit=INCIDENTS_READ)
+    listed_since = now - INCIDENT_WINDOW[1]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
     return build_page(
@@ -106,4 +116,15 @@ async def read_page(
         capabilities={name: provider.capability for name, provider in PROVIDERS.items()},
         prompt_order=list(PROMPTS),
         source=source,
+        incidents=[i for i in incidents if (i.resolved_at or now) >= listed_since],
+        strips={
+            name: strip(
+                hours,
+                [i for i in incidents if i.provider == name],
+                days=STRIP_DAYS,
+                today=utc_day(now),
+                now=now,
+            )
+            for name, hours in (await store.provider_days(strip_since)).items()
+        },
     )

@@ -14,7 +14,9 @@ from datetime import datetime, timedelta
 
 from harness.policy.aggregate import HistoryCell, LatencySummary, Uptime, history_cells, percentile
 from harness.policy.consensus import VantageStatus, voters
+from harness.policy.daily import StripDay
 from harness.policy.deliveries import TargetAlert
+from harness.policy.incidents import Incident, newest_first
 from harness.policy.objectives import Objectives
 from harness.policy.status import Flip, Outcome, State, TargetStatus, outcome_of, working_flag
 from harness.report.sparkline import Sparkline, sparkline
@@ -30,6 +32,12 @@ UPTIME_WINDOWS: tuple[tuple[str, timedelta], ...] = (
 
 LATENCY_WINDOW: tuple[str, timedelta] = ("7d", timedelta(days=7))
 """The window the latency percentiles are taken over."""
+
+STRIP_DAYS = 90
+"""How many UTC days a provider's uptime strip shows."""
+
+INCIDENT_WINDOW: tuple[str, timedelta] = ("30d", timedelta(days=30))
+"""How far back the page lists resolved incidents."""
 
 HISTORY_LENGTH = 50
 """How many probes a history bar shows."""
@@ -234,6 +242,8 @@ class ProviderView:
     """Its newest probes across all models, oldest first."""
     capability: str = "chat"
     """What it makes (``chat``, ``image``, ``audio``): what its probes check."""
+    strip: Sequence[StripDay] = ()
+    """Its daily uptime over :data:`STRIP_DAYS`, oldest first, with its incidents."""
 
     @property
     def state_rank(self) -> int:
@@ -256,6 +266,18 @@ class StatusPage:
     latency_window: str
     source: Source = Source.LIVE
     """Whose answers the page shows; only live pages speak of the real providers."""
+    incidents: Sequence[Incident] = ()
+    """The incidents open now or within :data:`INCIDENT_WINDOW`, newest first."""
+
+    @property
+    def open_incidents(self) -> list[Incident]:
+        """The incidents still open, newest first."""
+        return [i for i in self.incidents if i.is_open]
+
+    @property
+    def past_incidents(self) -> list[Incident]:
+        """The resolved incidents the page lists, newest first."""
+        return [i for i in self.incidents if not i.is_open]
 
     @property
     def source_note(self) -> str | None:
@@ -278,8 +300,13 @@ def provider_state(states: Iterable[State]) -> State:
     return next((s for s in _BEST_FIRST if s in present), State.UNKNOWN)
 
 
-def provider_view(name: str, models: Sequence[ModelView], capability: str = "chat") -> ProviderView:
-    """A provider's overview row, from its models' views."""
+def provider_view(
+    name: str,
+    models: Sequence[ModelView],
+    capability: str = "chat",
+    strip: Sequence[StripDay] = (),
+) -> ProviderView:
+    """A provider's overview row, from its models' views, with its daily ``strip``."""
     present = {m.state for m in models}
     counts = {s: sum(1 for m in models if m.state is s) for s in _BEST_FIRST if s in present}
     pooled = [m.uptime[OVERVIEW_UPTIME] for m in models if OVERVIEW_UPTIME in m.uptime]
@@ -301,6 +328,7 @@ def provider_view(name: str, models: Sequence[ModelView], capability: str = "cha
         ttfc_p50=min(measured, default=None),
         history=cells[-HISTORY_LENGTH:],
         capability=capability,
+        strip=strip,
     )
 
 
@@ -367,16 +395,21 @@ def build_page(
     capabilities: Mapping[str, str] | None = None,
     prompt_order: Sequence[str] = (),
     source: Source = Source.LIVE,
+    incidents: Sequence[Incident] = (),
+    strips: Mapping[str, Sequence[StripDay]] | None = None,
 ) -> StatusPage:
     """The page for ``facts``: providers in ``provider_order`` (others after, by name),
-    models in the order given, flips newest first; ``capabilities`` says what each provider
-    makes (default ``chat``); ``source`` says whose answers."""
+    models in the order given, flips and ``incidents`` newest first; ``capabilities`` says
+    what each provider makes (default ``chat``); ``source`` says whose answers; ``strips``
+    are the providers' daily uptime strips, by name."""
     grouped: dict[str, list[ModelView]] = {}
     for item in facts:
         grouped.setdefault(item.provider, []).append(model_view(item, prompt_order))
     rank = {name: i for i, name in enumerate(provider_order)}
     providers = [
-        provider_view(name, models, (capabilities or {}).get(name, "chat"))
+        provider_view(
+            name, models, (capabilities or {}).get(name, "chat"), (strips or {}).get(name, ())
+        )
         for name, models in sorted(grouped.items(), key=lambda g: (rank.get(g[0], len(rank)), g[0]))
     ]
     model_counts = dict.fromkeys(State, 0)
@@ -397,4 +430,5 @@ def build_page(
         uptime_windows=[label for label, _ in UPTIME_WINDOWS],
         latency_window=LATENCY_WINDOW[0],
         source=source,
+        incidents=newest_first(incidents),
     )

@@ -20,6 +20,7 @@ from typing import Protocol
 from harness.policy.aggregate import LatencySummary, Uptime
 from harness.policy.consensus import RunDecision, VantageKey, VantageStatus
 from harness.policy.deliveries import AlertDelivery, TargetAlert
+from harness.policy.incidents import Incident
 from harness.policy.rollup import HourRollup
 from harness.policy.status import Flip, TargetStatus
 from harness.probing.looplag import DEFAULT_BUDGET_MS
@@ -98,17 +99,36 @@ class Store(Protocol):
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:
         """Recorded flips, newest first."""
 
+    async def incidents(
+        self,
+        *,
+        provider: str | None = None,
+        open_only: bool = False,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Incident]:
+        """Stored incidents, newest first: of one provider, only open ones, or those open
+        at or after ``since`` (still open, or resolved then or later)."""
+
     async def prune(self, older_than: datetime) -> int:
-        """Delete results, flips and alert deliveries older than ``older_than``; how many
-        rows went."""
+        """Delete results, flips, alert deliveries and resolved incidents older than
+        ``older_than``; how many rows went."""
 
     async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
         """Every target's uptime from the hour holding ``since`` on, from the rollups;
         inconclusive results left out (targets without results there are absent)."""
 
-    async def rollups(self, since: datetime) -> list[HourRollup]:
-        """Every target's hourly rollups from the hour holding ``since`` on, ordered by
-        provider, model and hour (see harness.policy.rollup)."""
+    async def rollups(
+        self, since: datetime, *, provider: str | None = None, model: str | None = None
+    ) -> list[HourRollup]:
+        """Every target's hourly rollups from the hour holding ``since`` on (only those of
+        ``provider``, and of its ``model``, when given), ordered by provider, model and
+        hour (see harness.policy.rollup)."""
+
+    async def provider_days(self, since: datetime) -> dict[str, list[tuple[datetime, Uptime]]]:
+        """Each provider's uptime counts per UTC day (its models pooled, inconclusive
+        results left out), by the day's start, from the hour holding ``since`` on,
+        oldest first."""
 
     async def integrity_ok(self) -> bool:
         """True when the backend's own consistency check passes."""

@@ -118,6 +118,8 @@ async def copy_store(
         await copy.rollups(origin, totals["rollups"])
         statuses, views = await origin.statuses(), await origin.vantage_statuses()
         await destination.record_vantage_run([], _as_they_are(statuses, views))
+        # Incidents are derived from the flips, so they are built again, not copied.
+        await destination.rebuild_incidents()
         return await _verify(origin, destination, key)
     finally:
         await origin.close()

@@ -7,7 +7,7 @@ The store's logic (:mod:`harness.store.sql`) is written once, as plain functions
   microseconds and JSON text in SQLite; ``TIMESTAMPTZ`` and arrays in PostgreSQL,
   whose text cannot hold NUL characters);
 * **SQL fragments** that differ: a list parameter, rows locked for a claim, a join to
-  each row's newest rows;
+  each row's newest rows, the UTC day of a time;
 * **units of work**: connecting, running a function of a :class:`Session` off the
   event loop in one transaction, the write lock every run takes, and translating the
   driver's errors into :class:`harness.errors.StoreError`;
@@ -103,6 +103,10 @@ class Dialect(Protocol):
     def join_newest(self, table: str, alias: str, query: str) -> str:
         """A join of each row so far to the rows of ``table`` (as ``alias``) that
         ``query`` (``WHERE ... ORDER BY ... LIMIT ?``, correlated to them) picks."""
+
+    def day_of(self, column: str) -> str:
+        """An expression of the start of the UTC day holding the time ``column``, as the
+        dialect stores times (so :meth:`Values.time_of` reads it)."""
 
     async def open(self) -> None:
         """Connect, and create or upgrade the schema (a newer one is refused)."""

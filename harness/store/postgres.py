@@ -41,7 +41,7 @@ from harness.policy.rollup import HourRollup, fold
 from harness.result import FailureKind, ProbeResult
 from harness.store.dialect import Session
 from harness.store.rows import Rows
-from harness.store.sql import UPSERT_ROLLUP, SQLStore, names
+from harness.store.sql import UPSERT_ROLLUP, SQLStore, backfill_incidents, names
 
 T = TypeVar("T")
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -341,6 +341,28 @@ def _add_reasoning_timing(conn: Conn) -> None:
     conn.execute("ALTER TABLE results ADD COLUMN reasoning_tokens BIGINT")
 
 
+def _incidents(conn: Conn) -> None:
+    """Incidents (see harness.policy.incidents), built for the history from its flips."""
+    for statement in (
+        f"""CREATE TABLE incidents (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            provider {_KEY},
+            models TEXT[] NOT NULL,
+            reasons TEXT[] NOT NULL,
+            open_models TEXT[] NOT NULL,
+            state TEXT NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL,
+            resolved_at TIMESTAMPTZ,
+            vantages TEXT[] NOT NULL
+        )""",
+        "CREATE INDEX incidents_time ON incidents (started_at)",
+        "CREATE INDEX incidents_provider_time ON incidents (provider, started_at)",
+        "CREATE INDEX incidents_resolved ON incidents (resolved_at)",
+    ):
+        conn.execute(statement)
+    backfill_incidents(_Session(conn), Rows(VALUES))
+
+
 MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -351,6 +373,7 @@ MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _vantage_status,
     _copy_progress,
     _add_reasoning_timing,
+    _incidents,
 )
 """Schema migrations in order, parallel to SQLite's; version N is ``MIGRATIONS[N - 1]``.
 Only ever append."""
@@ -451,6 +474,9 @@ class Postgres:
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} = ANY(?)", [list(values)]
+
+    def day_of(self, column: str) -> str:
+        return f"date_trunc('day', {column}, 'UTC')"
 
     def join_newest(self, table: str, alias: str, query: str) -> str:
         return f"CROSS JOIN LATERAL (SELECT * FROM {table} {query}) AS {alias}"

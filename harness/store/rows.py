@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from harness.policy.consensus import VantageStatus
 from harness.policy.deliveries import AlertDelivery, AlertTarget, TargetAlert
+from harness.policy.incidents import Incident
 from harness.policy.rollup import HourRollup, Sketch
 from harness.policy.status import Flip, TargetStatus
 from harness.result import ProbeResult
@@ -149,6 +150,7 @@ class Rows:
         self.delivery = RowMap(AlertDelivery, values, without=("targets",))
         self.alert_target = RowMap(AlertTarget, values)
         self.target_alert = RowMap(TargetAlert, values)
+        self.incident = RowMap(Incident, values)
 
     def vantage(self, view: VantageStatus) -> list[Any]:
         """A vantage's status as parameters, in :data:`VANTAGE_COLUMNS` order."""

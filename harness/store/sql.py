@@ -37,6 +37,7 @@ from harness.policy.deliveries import (
     DeliveryState,
     TargetAlert,
 )
+from harness.policy.incidents import Incident, advance, newest_first, replay
 from harness.policy.rollup import HourRollup, fold, hour_of
 from harness.policy.status import Flip, TargetStatus
 from harness.probing.looplag import DEFAULT_BUDGET_MS
@@ -72,6 +73,12 @@ _RESULTS = columns(ProbeResult)
 _STATUS = columns(TargetStatus)
 _FLIP = columns(Flip)
 _DELIVERY = columns(AlertDelivery, without=("targets",))
+_INCIDENT = columns(Incident)
+_SELECT_INCIDENTS = f"SELECT {names(_INCIDENT)} FROM incidents"
+_INSERT_INCIDENT = insert("incidents", _INCIDENT[1:])  # the database gives its id
+_UPDATE_INCIDENT = "UPDATE incidents SET {} WHERE id = ?".format(
+    ", ".join(f'"{c}" = ?' for c in _INCIDENT[1:])
+)
 _SELECT_RESULTS = f"SELECT {names(_RESULTS)} FROM results"
 _SELECT_ROLLUPS = f"SELECT {names(ROLLUP_COLUMNS)} FROM rollups"
 _INSERT_TARGET = "INSERT INTO targets (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
@@ -270,8 +277,10 @@ class SQLStore:
         consensus decisions never interleave and a change is flipped exactly once."""
 
         def run(s: Session) -> RunDecision:
-            decision = decide(self._statuses(s), self._vantage_statuses(s))
-            self._write_run(s, results, decision, lag_budget_ms)
+            views = self._vantage_statuses(s)
+            decision = decide(self._statuses(s), views)
+            views.update((view.key, view) for view in decision.vantages)
+            self._write_run(s, results, decision, lag_budget_ms, views)
             return decision
 
         return await self.dialect.write(run, serialised=True)
@@ -300,10 +309,12 @@ class SQLStore:
         results: Sequence[ProbeResult],
         decision: RunDecision,
         lag_budget_ms: float,
+        views: Mapping[VantageKey, VantageStatus] | None = None,
     ) -> None:
         """The writes of one run, inside the caller's serialised transaction: results
-        and their hourly rollups, statuses, flips, per-vantage statuses, and the alerts
-        pointing at those flips by position."""
+        and their hourly rollups, statuses, flips, per-vantage statuses, the alerts
+        pointing at those flips by position, and the incidents the flips open, change
+        or resolve (``views``: every vantage's status after the run)."""
         rows = self._rows
         self._add_targets(
             s,
@@ -320,6 +331,22 @@ class SQLStore:
         s.executemany(_UPSERT_VANTAGE, map(rows.vantage, decision.vantages))
         for draft in decision.alerts:
             self._insert_alert(s, _pending(draft, [flip_ids[i] for i in draft.flips]))
+        self._write_incidents(s, decision.flips, _seen_by(results, (views or {}).values()))
+
+    def _write_incidents(
+        self, s: Session, flips: Sequence[Flip], seen_by: Mapping[tuple[str, str], set[str]]
+    ) -> None:
+        """Fold ``flips`` into the open incidents and store what changed."""
+        if not flips and not seen_by:
+            return
+        load = self._rows.incident.load
+        current = [load(row) for row in s.execute(f"{_SELECT_INCIDENTS} WHERE resolved_at IS NULL")]
+        for incident in advance(current, flips, seen_by):
+            row = self._rows.incident.row(incident)
+            if incident.id:
+                s.execute(_UPDATE_INCIDENT, [*row[1:], incident.id])
+            else:
+                s.insert(_INSERT_INCIDENT, row[1:])
 
     def _add_targets(self, s: Session, targets: Iterable[tuple[str, str]]) -> None:
         text = self.dialect.values.text
@@ -362,9 +389,47 @@ class SQLStore:
 
         return await self.dialect.read(query)
 
+    async def incidents(
+        self,
+        *,
+        provider: str | None = None,
+        open_only: bool = False,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Incident]:
+        """Stored incidents, newest first: of one provider, only open ones, or those
+        open at or after ``since`` (still open, or resolved then or later)."""
+        v = self.dialect.values
+        where: list[str] = []
+        params: list[Any] = []
+        if provider is not None:
+            where.append("provider = ?")
+            params.append(v.text(provider))
+        if open_only:
+            where.append("resolved_at IS NULL")
+        if since is not None:
+            where.append("(resolved_at IS NULL OR resolved_at >= ?)")
+            params.append(v.time(since))
+        sql = _SELECT_INCIDENTS + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
+
+        def query(s: Session) -> list[Incident]:
+            return [self._rows.incident.load(row) for row in s.execute(sql, [*params, limit])]
+
+        return newest_first(await self.dialect.read(query))
+
+    async def rebuild_incidents(self) -> None:
+        """Build every incident again from the stored flips (after flips were copied in)."""
+
+        def write(s: Session) -> None:
+            s.execute("DELETE FROM incidents")
+            backfill_incidents(s, self._rows)
+
+        await self.dialect.write(write, serialised=True)
+
     async def prune(self, older_than: datetime) -> int:
-        """Delete results, flips and alert deliveries older than ``older_than``; the rows
-        deleted, together."""
+        """Delete results, flips, alert deliveries and incidents (resolved ones) older
+        than ``older_than``; the rows deleted, together."""
         time = self.dialect.values.time
         cutoff, whole_hours = time(older_than), time(hour_of(older_than))
 
@@ -372,9 +437,10 @@ class SQLStore:
             results = s.execute("DELETE FROM results WHERE started_at < ?", (cutoff,)).rowcount
             flips = s.execute("DELETE FROM flips WHERE at < ?", (cutoff,)).rowcount
             alerts = s.execute("DELETE FROM alerts WHERE created_at < ?", (cutoff,)).rowcount
+            incidents = s.execute("DELETE FROM incidents WHERE resolved_at < ?", (cutoff,)).rowcount
             # Hours wholly before the cutoff; the hour holding it keeps its counts.
             s.execute("DELETE FROM rollups WHERE hour < ?", (whole_hours,))
-            return results + flips + alerts
+            return results + flips + alerts + incidents
 
         return await self.dialect.write(prune)
 
@@ -399,18 +465,46 @@ class SQLStore:
 
         return await self.dialect.read(query)
 
-    async def rollups(self, since: datetime) -> list[HourRollup]:
-        """Every target's hourly rollups from the hour holding ``since`` on, ordered by
-        provider, model and hour."""
-        start = self.dialect.values.time(hour_of(since))
+    async def rollups(
+        self, since: datetime, *, provider: str | None = None, model: str | None = None
+    ) -> list[HourRollup]:
+        """Every target's hourly rollups from the hour holding ``since`` on (only those of
+        ``provider``, and of its ``model``, when given), ordered by provider, model, hour."""
+        v = self.dialect.values
+        where = "hour >= ?"
+        params: list[Any] = [v.time(hour_of(since))]
+        for column, value in (("provider", provider), ("model", model)):
+            if value is not None:
+                where += f" AND {column} = ?"
+                params.append(v.text(value))
 
         def query(s: Session) -> list[HourRollup]:
             rows = s.execute(
-                f"{_SELECT_ROLLUPS} WHERE hour >= ? ORDER BY provider, model, hour", (start,)
+                f"{_SELECT_ROLLUPS} WHERE {where} ORDER BY provider, model, hour", params
             )
             # And again as Python sorts (cheaply: they come sorted), since a dialect may
             # store a name as other text, which the database sorts elsewhere.
             return sorted(map(self._rows.rollup_of, rows), key=_ROLLUP_KEY)
+
+        return await self.dialect.read(query)
+
+    async def provider_days(self, since: datetime) -> dict[str, list[tuple[datetime, Uptime]]]:
+        """Each provider's uptime counts per UTC day (its models pooled), by the day's
+        start, from the hour holding ``since`` on, oldest first; summed in SQL."""
+        v = self.dialect.values
+        day = self.dialect.day_of("hour")
+
+        def query(s: Session) -> dict[str, list[tuple[datetime, Uptime]]]:
+            found: dict[str, list[tuple[datetime, Uptime]]] = {}
+            for provider, start, ok, total in s.execute(
+                f"""SELECT provider, {day}, SUM(ok), SUM(ok + failed + throttled) FROM rollups
+                    WHERE hour >= ? GROUP BY provider, {day} ORDER BY provider, {day}""",
+                (v.time(hour_of(since)),),
+            ):
+                found.setdefault(v.text_of(provider), []).append(
+                    (v.time_of(start), Uptime(ok=int(ok), total=int(total)))
+                )
+            return found
 
         return await self.dialect.read(query)
 
@@ -703,6 +797,46 @@ class SQLStore:
                 if here is not None:
                     found[chunk[n]] = here
         return found
+
+
+def _seen_by(
+    results: Iterable[ProbeResult], views: Iterable[VantageStatus]
+) -> dict[tuple[str, str], set[str]]:
+    """The named vantages that see each target not working: by their status, or by a
+    conclusive failure in this run."""
+    seen: dict[tuple[str, str], set[str]] = {}
+    for view in views:
+        if view.vantage and not view.status.state.is_working:
+            seen.setdefault(view.status.target, set()).add(view.vantage)
+    for result in results:
+        if result.vantage and not result.ok and not result.inconclusive:
+            seen.setdefault(result.target, set()).add(result.vantage)
+    return seen
+
+
+def backfill_incidents(s: Session, rows: Rows) -> None:
+    """Store the incidents of every stored flip (:func:`replay`), each with the named
+    vantages whose results failed conclusively on its models while it was open. Used by
+    the migration that adds incidents to an existing history, in both dialects."""
+    flips = [rows.flip.load(row) for row in s.execute(f"SELECT {names(_FLIP)} FROM flips")]
+    v = rows.values
+    offline = FailureKind.HARNESS_OFFLINE.value
+    for incident in replay(flips):
+        models = ", ".join("?" * len(incident.models))
+        params: list[Any] = [v.text(incident.provider), *map(v.text, incident.models)]
+        params += [False, offline, v.time(incident.started_at)]
+        until = ""
+        if incident.resolved_at is not None:
+            until = " AND started_at <= ?"
+            params.append(v.time(incident.resolved_at))
+        found = s.execute(
+            f"""SELECT DISTINCT vantage FROM results
+                WHERE provider = ? AND model IN ({models}) AND ok = ?
+                  AND (kind IS NULL OR kind <> ?) AND vantage <> '' AND started_at >= ?{until}""",
+            params,
+        )
+        vantages = tuple(sorted(v.text_of(row[0]) for row in found))
+        s.insert(_INSERT_INCIDENT, rows.incident.row(replace(incident, vantages=vantages))[1:])
 
 
 def _pending(draft: AlertDraft, flip_ids: list[int]) -> AlertDelivery:

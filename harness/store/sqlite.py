@@ -35,11 +35,13 @@ from harness.policy.rollup import HourRollup, fold
 from harness.result import FailureKind, ProbeResult
 from harness.store.dialect import Session
 from harness.store.rows import ROLLUP_COLUMNS, Rows
-from harness.store.sql import SQLStore, insert, names
+from harness.store.sql import SQLStore, backfill_incidents, insert, names
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
+"""Microseconds in a UTC day (times are microseconds since the epoch, which starts one)."""
 
 
 def _to_us(at: datetime) -> int:
@@ -326,6 +328,27 @@ def _add_reasoning_timing(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE results ADD COLUMN reasoning_tokens INTEGER")
 
 
+def _incidents(conn: sqlite3.Connection) -> None:
+    """Incidents (see harness.policy.incidents), built for the history from its flips."""
+    conn.execute(
+        """CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL,
+            models TEXT NOT NULL,
+            reasons TEXT NOT NULL,
+            open_models TEXT NOT NULL,
+            state TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            resolved_at INTEGER,
+            vantages TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX incidents_time ON incidents (started_at)")
+    conn.execute("CREATE INDEX incidents_provider_time ON incidents (provider, started_at)")
+    conn.execute("CREATE INDEX incidents_resolved ON incidents (resolved_at)")
+    backfill_incidents(_Session(conn), Rows(VALUES))
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -336,6 +359,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _vantage_status,
     _copy_progress,
     _add_reasoning_timing,
+    _incidents,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
@@ -437,6 +461,9 @@ class SQLite:
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+    def day_of(self, column: str) -> str:
+        return f"({column} / {_DAY_US}) * {_DAY_US}"
 
     def join_newest(self, table: str, alias: str, query: str) -> str:
         # No LATERAL in SQLite: each row's ids come from a correlated subquery, which

@@ -6,9 +6,14 @@ Routes::
     GET  /fragment                 the page's <main>, which the live page swaps in
     GET  /api/status               the page as JSON (the report's status.json)
     GET  /api/results              ?provider=&model=&limit= newest results, as JSON
+    GET  /api/incidents            ?provider=&open=1&limit= incidents, newest first
+    GET  /api/history              ?provider=&model=&days= probes, uptime, ttfc per UTC day
+    GET  /feed.atom                every provider's incidents as an Atom feed
+    GET  /feed/<provider>.atom     one provider's
     GET  /badge/<provider>.svg     a shields-style badge
     GET  /metrics                  Prometheus metrics
     GET  /healthz                  liveness
+    *    /mcp                      the MCP server (streamable HTTP; see harness.web.mcp_server)
     POST /api/probe                run providers now (?provider=NAME, repeatable)
     POST /api/sandbox/fault        with --sandbox: {"fault": "PROVIDER=MODE[:ARG]"} sets an
                                    emulator fault at run time (MODE ``none`` clears it)
@@ -35,12 +40,13 @@ import os
 import signal
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from harness.emulator import Emulator, FaultSpec, parse_fault
-from harness.errors import StoreUnavailable
+from harness.errors import ConfigError, StoreUnavailable
 from harness.pipeline.run import objectives_of
 from harness.pipeline.scheduler import ProbeScheduler, probe_provider
 from harness.probing import eventloop
@@ -48,17 +54,21 @@ from harness.report import (
     StatusPage,
     badge_svg,
     content_security_policy,
+    incident_document,
     provider_badge_state,
     read_page,
     render_fragment,
     render_page,
     status_document,
 )
+from harness.report.feed import FEED_INCIDENTS, incident_feed
+from harness.report.history import history_days, history_document, read_history
 from harness.settings.config import Settings
 from harness.store import make_store
 from harness.store.base import Store
 from harness.targets.endpoints import install_endpoints
 from harness.targets.sources import chosen_source, source_store_url
+from harness.web.mcp_server import build_mcp, mount_mcp
 from harness.web.metrics import CONTENT_TYPE, Metrics
 from providers import PROVIDERS
 
@@ -67,6 +77,9 @@ log = logging.getLogger(__name__)
 ADMIN_TOKEN_ENV = "HARNESS_ADMIN_TOKEN"
 RESULTS_LIMIT_DEFAULT = 50
 RESULTS_LIMIT_MAX = 1000
+INCIDENTS_LIMIT_DEFAULT = 50
+INCIDENTS_LIMIT_MAX = 1000
+HISTORY_DAYS_DEFAULT = 90
 SHUTDOWN_GRACE_S = 10.0
 """How long in-flight probes may finish at shutdown before they are cancelled."""
 
@@ -111,6 +124,7 @@ def build_app(
     faults: Mapping[str, FaultSpec] | None = None,
     refresh: float | None = None,
     shutdown_grace: float = SHUTDOWN_GRACE_S,
+    host: str = "127.0.0.1",
 ) -> web.Application:
     """The app of ``harness serve``.
 
@@ -118,7 +132,8 @@ def build_app(
     and probes them instead of the real hosts. ``admin_token`` enables ``POST
     /api/probe``. ``schedule=False`` serves the store without probing (tests, a
     read-only replica). ``refresh`` is the live page's period (default from ``interval``);
-    ``shutdown_grace`` how long in-flight probes may finish when the app stops.
+    ``shutdown_grace`` how long in-flight probes may finish when the app stops;
+    ``host`` the address it is served on (the MCP transport guards loopback ones).
     """
     if interval <= 0:
         raise ValueError(f"interval must be positive, not {interval}")
@@ -146,9 +161,14 @@ def build_app(
     app.router.add_get("/fragment", fragment)
     app.router.add_get("/api/status", api_status)
     app.router.add_get("/api/results", api_results)
+    app.router.add_get("/api/incidents", api_incidents)
+    app.router.add_get("/api/history", api_history)
+    app.router.add_get("/feed.atom", feed)
+    app.router.add_get("/feed/{provider}.atom", feed)
     app.router.add_get("/badge/{provider}.svg", badge)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
+    mount_mcp(app, build_mcp(lambda: app[STORE], settings), host=host)
     if app[OPTIONS].admin_token:
         app.router.add_post("/api/probe", api_probe)
         if sandbox:
@@ -331,6 +351,70 @@ async def api_results(request: web.Request) -> web.Response:
     return web.json_response({"results": [r.to_dict() for r in results]}, dumps=_dumps)
 
 
+def _limit(raw: str, default: int, most: int) -> int | str:
+    """``raw`` as a limit from 1 to ``most`` (``default`` when empty), or the error."""
+    if not raw:
+        return default
+    try:
+        limit = int(raw)
+    except ValueError:
+        return f"limit must be an integer, not {raw!r}"
+    if not 1 <= limit <= most:
+        return f"limit must be within 1-{most}, not {limit}"
+    return limit
+
+
+async def api_incidents(request: web.Request) -> web.Response:
+    """Incidents, newest first: ``provider``, ``open=1`` for open ones only, ``limit``."""
+    query = request.query
+    provider = query.get("provider") or None
+    if provider is not None and provider not in PROVIDERS:
+        return _json_error(400, f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+    flag = query.get("open", "0")
+    if flag not in ("0", "1", "true", "false"):
+        return _json_error(400, f"open must be 1 or 0, not {flag!r}")
+    limit = _limit(query.get("limit", ""), INCIDENTS_LIMIT_DEFAULT, INCIDENTS_LIMIT_MAX)
+    if isinstance(limit, str):
+        return _json_error(400, limit)
+    incidents = await request.app[STORE].incidents(
+        provider=provider, open_only=flag in ("1", "true"), limit=limit
+    )
+    now = datetime.now(UTC)
+    return web.json_response(
+        {"incidents": [incident_document(i, now) for i in incidents]}, dumps=_dumps
+    )
+
+
+async def api_history(request: web.Request) -> web.Response:
+    """Probes, passes, uptime and ttfc percentiles per UTC day of one provider (or model)."""
+    query = request.query
+    provider = query.get("provider")
+    if not provider:
+        return _json_error(400, "provider is required: /api/history?provider=NAME&days=N")
+    model = query.get("model") or None
+    try:
+        days = history_days(query.get("days", str(HISTORY_DAYS_DEFAULT)))
+        history = await read_history(
+            request.app[STORE], provider, model, days, now=datetime.now(UTC)
+        )
+    except ConfigError as exc:
+        return _json_error(400, str(exc))
+    return web.json_response(history_document(provider, model, history), dumps=_dumps)
+
+
+async def feed(request: web.Request) -> web.Response:
+    """The incidents' Atom feed: every provider's, or ``/feed/<provider>.atom``'s."""
+    provider = request.match_info.get("provider")
+    if provider is not None and provider not in PROVIDERS:
+        raise web.HTTPNotFound(text=f"no provider {provider!r}")
+    incidents = await request.app[STORE].incidents(provider=provider, limit=FEED_INCIDENTS)
+    page_url = f"{request.url.origin()}/"
+    body = incident_feed(incidents, page_url=page_url, now=datetime.now(UTC), provider=provider)
+    response = web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 async def badge(request: web.Request) -> web.Response:
     """``/badge/<provider>.svg``: 404 for anything but a known provider's name."""
     name = request.match_info["provider"]
@@ -429,6 +513,7 @@ def serve(
         sandbox=sandbox,
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         faults=faults,
+        host=host,
     )
     eventloop.run(_serve(app, host, port, ready or _print_url))
 

@@ -95,7 +95,7 @@ async def test_write_report_writes_every_file(
 
     written = await write_report(filled_store, out, settings=Settings(), now=now)
 
-    expected = {"index.html", "status.json", "status.md"} | {
+    expected = {"index.html", "feed.atom", "status.json", "status.md"} | {
         f"badges/{name}.svg"
         for name in ("RobocodersAPI", "AiChatOnline", "AutonomousAI", "CodeLinkAva")
     }
@@ -103,6 +103,7 @@ async def test_write_report_writes_every_file(
     assert all(p.is_file() for p in written)
     assert sorted(p.name for p in out.iterdir()) == [
         "badges",
+        "feed.atom",
         "index.html",
         "status.json",
         "status.md",

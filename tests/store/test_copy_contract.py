@@ -54,6 +54,8 @@ async def _everything(store: Store) -> tuple[Any, ...]:
         await store.rollups(T0),
         # Copied deliveries get ids of their own, and so do the flips they point at.
         [(replace(d, id=0, flip_ids=()), len(d.flip_ids)) for d in deliveries],
+        # Incidents are built again from the copied flips, under ids of their own.
+        [replace(i, id=0) for i in await store.incidents()],
     )
 
 
