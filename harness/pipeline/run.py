@@ -359,7 +359,7 @@ async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
             continue
         try:
             results = await asyncio.to_thread(spool.read, claimed)
-            await store_results(settings, store, results)
+            decision = await store_results(settings, store, results)
         except StoreUnavailable:
             await asyncio.to_thread(spool.release, claimed)
             raise
@@ -373,6 +373,9 @@ async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
             await asyncio.to_thread(spool.release, claimed)
             raise
         await asyncio.to_thread(spool.done, claimed)
+        if decision.stored_before:
+            log.warning("spooled run %s was stored before; its file is removed", claimed.stem)
+            continue
         stored += len(results)
     if stored:
         log.info("stored %d spooled results", stored)

@@ -334,6 +334,23 @@ def _copy_progress(conn: Conn) -> None:
     )
 
 
+def _stored_runs(conn: Conn) -> None:
+    """The id of every run stored, so that a run stored again (a spooled run whose file
+    outlived its commit) is recognised and stored once; the runs already stored are named
+    from their results."""
+    conn.execute(
+        f"""CREATE TABLE stored_runs (
+            run_id {_KEY} PRIMARY KEY,
+            started_at TIMESTAMPTZ NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX stored_runs_time ON stored_runs (started_at)")
+    conn.execute(
+        """INSERT INTO stored_runs (run_id, started_at)
+           SELECT run_id, MAX(started_at) FROM results WHERE run_id <> '' GROUP BY run_id"""
+    )
+
+
 MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -343,6 +360,7 @@ MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _add_rollups,
     _vantage_status,
     _copy_progress,
+    _stored_runs,
 )
 """Schema migrations in order, parallel to SQLite's; version N is ``MIGRATIONS[N - 1]``.
 Only ever append."""

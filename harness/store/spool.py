@@ -5,7 +5,10 @@ JSON-lines file per run, written to a temporary name and renamed, so a crash nev
 leaves half a file). Before its next write the pipeline stores the spooled runs,
 oldest first; a file is removed only once its results are committed, so nothing is
 lost. A file is claimed by renaming it before it is stored, so two runs (or two
-processes sharing the data directory) never store it twice.
+processes sharing the data directory) do not both take it; and every spooled run
+carries a run id (its results' own, else one given here), which the store keeps with
+the run, so a run stored again (a crash between the commit and the file's removal, a
+claim given back while its first taker was still at it) is stored once.
 
 A run the store refuses outright (not merely cannot reach) is renamed ``.rejected``
 and left for a person, so one bad file never blocks the runs after it.
@@ -22,6 +25,7 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from harness.result import ProbeResult
@@ -84,9 +88,11 @@ class Spool:
             dropped += lost
         if dropped:
             log.error("the spool is full: dropped the %d oldest spooled results", dropped)
-        keep = list(results)[-self.max_results :]
+        run_id = uuid.uuid4().hex
+        # Every spooled run carries an id, so that storing it twice stores it once.
+        keep = [r if r.run_id else replace(r, run_id=run_id) for r in results[-self.max_results :]]
         dropped += len(results) - len(keep)
-        name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
+        name = f"{time.time_ns():020d}-{run_id}"
         temporary = self.directory / f"{name}.tmp"
         with temporary.open("w", encoding="utf-8") as file:
             for result in keep:

@@ -76,6 +76,7 @@ _SELECT_RESULTS = f"SELECT {names(_RESULTS)} FROM results"
 _SELECT_ROLLUPS = f"SELECT {names(ROLLUP_COLUMNS)} FROM rollups"
 _INSERT_TARGET = "INSERT INTO targets (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
 _INSERT_FLIP = insert("flips", _FLIP)
+_INSERT_RUN = insert("stored_runs", ("run_id", "started_at"))
 _UPSERT_STATUS = upsert("status", _STATUS, ("provider", "model"))
 _UPSERT_VANTAGE = upsert("vantage_status", VANTAGE_COLUMNS, ("provider", "model", "vantage"))
 UPSERT_ROLLUP = upsert("rollups", ROLLUP_COLUMNS, ("provider", "model", "hour"))
@@ -267,14 +268,38 @@ class SQLStore:
     ) -> RunDecision:
         """Store ``results`` with what ``decide`` makes of them (statuses, flips, alerts),
         and the results' hourly rollups, in one transaction under the write lock, so
-        consensus decisions never interleave and a change is flipped exactly once."""
+        consensus decisions never interleave and a change is flipped exactly once.
+
+        The run ids the results carry are kept with them: a run stored before is not
+        stored again (nor decided on), and the decision returned says so."""
+
+        v = self.dialect.values
+        runs: dict[str, datetime] = {}
+        for result in results:
+            if result.run_id:
+                runs[result.run_id] = max(
+                    result.started_at, runs.get(result.run_id, result.started_at)
+                )
+        ids = [v.text(run_id) for run_id in runs]
 
         def run(s: Session) -> RunDecision:
+            if ids and self._stored_before(s, ids):
+                return RunDecision([], [], [], self._statuses(s), stored_before=True)
             decision = decide(self._statuses(s), self._vantage_statuses(s))
             self._write_run(s, results, decision, lag_budget_ms)
+            s.executemany(_INSERT_RUN, [(v.text(i), v.time(at)) for i, at in runs.items()])
             return decision
 
         return await self.dialect.write(run, serialised=True)
+
+    def _stored_before(self, s: Session, ids: Sequence[str]) -> bool:
+        """Whether a run of ``ids`` is stored: every write of a run is one transaction, so
+        one of its ids stored means the whole batch was."""
+        for chunk in _chunks(ids):
+            which, params = self.dialect.any_of("run_id", chunk)
+            if s.execute(f"SELECT 1 FROM stored_runs WHERE {which} LIMIT 1", params).fetchone():
+                return True
+        return False
 
     async def _record(
         self,
@@ -372,6 +397,7 @@ class SQLStore:
             results = s.execute("DELETE FROM results WHERE started_at < ?", (cutoff,)).rowcount
             flips = s.execute("DELETE FROM flips WHERE at < ?", (cutoff,)).rowcount
             alerts = s.execute("DELETE FROM alerts WHERE created_at < ?", (cutoff,)).rowcount
+            s.execute("DELETE FROM stored_runs WHERE started_at < ?", (cutoff,))
             # Hours wholly before the cutoff; the hour holding it keeps its counts.
             s.execute("DELETE FROM rollups WHERE hour < ?", (whole_hours,))
             return results + flips + alerts

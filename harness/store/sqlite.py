@@ -320,6 +320,23 @@ def _copy_progress(conn: sqlite3.Connection) -> None:
     )
 
 
+def _stored_runs(conn: sqlite3.Connection) -> None:
+    """The id of every run stored, so that a run stored again (a spooled run whose file
+    outlived its commit) is recognised and stored once; the runs already stored are named
+    from their results."""
+    conn.execute(
+        """CREATE TABLE stored_runs (
+            run_id TEXT PRIMARY KEY,
+            started_at INTEGER NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX stored_runs_time ON stored_runs (started_at)")
+    conn.execute(
+        """INSERT INTO stored_runs (run_id, started_at)
+           SELECT run_id, MAX(started_at) FROM results WHERE run_id <> '' GROUP BY run_id"""
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -329,6 +346,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _add_rollups,
     _vantage_status,
     _copy_progress,
+    _stored_runs,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
