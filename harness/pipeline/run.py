@@ -351,7 +351,12 @@ async def store_results(
 
 
 async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
-    """Store every spooled run, oldest first; how many results went in."""
+    """Store every spooled run, oldest first; how many results went in.
+
+    Each is stored as it would have been when it ran: its flips plan their alerts in its
+    own transaction (one grouped message per destination, dated by the run), which the
+    caller's run then delivers with its own.
+    """
     stored = 0
     for path in await asyncio.to_thread(spool.pending):
         claimed = await asyncio.to_thread(spool.claim, path)
@@ -359,7 +364,22 @@ async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
             continue
         try:
             results = await asyncio.to_thread(spool.read, claimed)
-            decision = await store_results(settings, store, results)
+            alerts = await prepare_alerts(
+                settings.alerts,
+                store,
+                results,
+                # A spooled run keeps no offline flag: its results say it.
+                offline=bool(results) and all(r.inconclusive for r in results),
+                secrets=secrets_of(settings),
+            )
+            # Judged as any run is: by the objectives, against the history before it.
+            objectives = objectives_of(settings)
+            baselines = await read_baselines(
+                store, objectives, {r.target for r in results}, datetime.now(UTC)
+            )
+            decision = await store_results(
+                settings, store, results, objectives=objectives, baselines=baselines, alerts=alerts
+            )
         except StoreUnavailable:
             await asyncio.to_thread(spool.release, claimed)
             raise
