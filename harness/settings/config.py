@@ -9,7 +9,9 @@ a typo never silently falls back to a default. Every duration reads the grammar 
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -347,12 +349,22 @@ class Settings(Section):
     @model_validator(mode="after")
     def _history_for_regressions(self) -> Settings:
         # A regression is measured against the target's own history of the regression
-        # window, which pruning would cut short.
-        tables = [("objectives", self.objectives)] + [
-            (f'objectives."{key}"', table) for key, table in self.objectives.targets.items()
+        # window, which pruning would cut short; min_history says how much of it is
+        # needed, so it means nothing without a regression objective.
+        defaults, targets = self.objectives, self.objectives.targets
+        tables = [("objectives", "", defaults)] + [
+            (f'objectives."{key}"', key, table) for key, table in targets.items()
         ]
         window_days = REGRESSION_WINDOW.total_seconds() / 86400
-        for where, table in tables:
+        for where, key, table in tables:
+            # Tables overlay: "Provider/model" over "Provider" over the defaults.
+            over = [table, targets.get(key.partition("/")[0]), defaults]
+            regression = next((t.regression for t in over if t and t.regression), None)
+            if table.min_history is not None and regression is None:
+                raise FieldConflict(
+                    f"{where}.min_history",
+                    "counts the passes a regression objective needs: set regression too",
+                )
             if table.regression is not None and self.retention_days < window_days:
                 raise FieldConflict(
                     "retention_days",
@@ -403,7 +415,7 @@ def _format(error: ValidationError) -> str:
     """Every problem as ``dotted.field: what is wrong``, on one line."""
     lines = []
     for item in error.errors():
-        loc = [str(part) for part in item["loc"]]
+        loc = [_key(str(part)) for part in item["loc"]]
         cause = item.get("ctx", {}).get("error")
         if isinstance(cause, FieldConflict):
             loc.append(cause.field)
@@ -414,6 +426,11 @@ def _format(error: ValidationError) -> str:
             message = item["msg"]
         lines.append(f"{'.'.join(loc) or '(top level)'}: {message}")
     return " ".join("; ".join(lines).split())
+
+
+def _key(part: str) -> str:
+    """A key as TOML writes it: bare when it may be, else quoted (escapes and all)."""
+    return part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part, ensure_ascii=False)
 
 
 def _unknown_key(loc: tuple[int | str, ...]) -> str:

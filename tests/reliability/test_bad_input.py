@@ -120,6 +120,10 @@ CONFIGS = {
         "retention_days = 2\n[objectives]\nregression = 1.5\n",
         "retention_days: 2 days keep less than the 7-day history",
     ),
+    "a history without a regression": (
+        '[objectives."CodeLinkAva"]\nmin_history = 5\n',
+        'objectives."CodeLinkAva".min_history: counts the passes a regression objective needs',
+    ),
     "a gpt4free provider both in and out": (
         '[g4f]\ninclude = ["Groq"]\nexclude = ["Groq"]\n',
         "g4f.exclude: ['Groq'] also in include",

@@ -8,6 +8,7 @@ are then broken as text, so that the TOML parser's errors are covered too.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import tomllib
 import types
@@ -148,7 +149,8 @@ def test_a_document_gives_settings_or_a_config_error_naming_a_field(
         prefix = f"invalid configuration in {config_file}: "
         assert message.startswith(prefix), message
         # The first field named is one the document or the settings have.
-        fields = {*tomllib.loads(text), *Settings.model_fields}
+        keys = tomllib.loads(text)
+        fields = {*Settings.model_fields, *keys, *(json.dumps(k, ensure_ascii=False) for k in keys)}
         named = message.removeprefix(prefix)
         assert named.startswith(tuple(f"{f}{end}" for f in fields for end in ".:")), message
         event(f"refused: {named.partition(':')[0]}")
