@@ -337,13 +337,14 @@ class Settings(Section):
         unknown = sorted(set(self.providers) - known)
         if unknown:
             raise FieldConflict(
-                f"providers.{unknown[0]}", f"unknown provider(s) {unknown}; known: {sorted(known)}"
+                f"providers.{_key(unknown[0])}",
+                f"unknown provider(s) {unknown}; known: {sorted(known)}",
             )
         for key in self.objectives.targets:
             try:
                 self._check_objective_target(key, known)
             except ValueError as exc:
-                raise FieldConflict(f'objectives."{key}"', str(exc)) from None
+                raise FieldConflict(f"objectives.{_key(key)}", str(exc)) from None
         return self
 
     @model_validator(mode="after")
@@ -353,7 +354,7 @@ class Settings(Section):
         # needed, so it means nothing without a regression objective.
         defaults, targets = self.objectives, self.objectives.targets
         tables = [("objectives", "", defaults)] + [
-            (f'objectives."{key}"', key, table) for key, table in targets.items()
+            (f"objectives.{_key(key)}", key, table) for key, table in targets.items()
         ]
         window_days = REGRESSION_WINDOW.total_seconds() / 86400
         for where, key, table in tables:

@@ -122,7 +122,7 @@ CONFIGS = {
     ),
     "a history without a regression": (
         '[objectives."CodeLinkAva"]\nmin_history = 5\n',
-        'objectives."CodeLinkAva".min_history: counts the passes a regression objective needs',
+        "objectives.CodeLinkAva.min_history: counts the passes a regression objective needs",
     ),
     "a gpt4free provider both in and out": (
         '[g4f]\ninclude = ["Groq"]\nexclude = ["Groq"]\n',
