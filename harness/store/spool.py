@@ -78,7 +78,7 @@ class Spool:
 
     def count(self) -> int:
         """How many results wait in the spool, claimed and held ones included."""
-        return sum(map(len, _HELD.get(self.directory, []))) + self._on_disk()
+        return self.held() + self._on_disk()
 
     def _on_disk(self) -> int:
         if not self.directory.is_dir():
@@ -121,6 +121,11 @@ class Spool:
                     sum(map(len, held)),
                 )
         return dropped
+
+    def held(self) -> int:
+        """How many results wait in memory, the spool's disk having refused them."""
+        with _HELD_LOCK:
+            return sum(map(len, _HELD.get(self.directory, [])))
 
     def take_held(self) -> list[ProbeResult] | None:
         """The oldest run held in memory (see :meth:`put`), taken; None when there is none.
