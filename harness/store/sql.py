@@ -274,12 +274,7 @@ class SQLStore:
         stored again (nor decided on), and the decision returned says so."""
 
         v = self.dialect.values
-        runs: dict[str, datetime] = {}
-        for result in results:
-            if result.run_id:
-                runs[result.run_id] = max(
-                    result.started_at, runs.get(result.run_id, result.started_at)
-                )
+        runs = _run_times(results)
         ids = [v.text(run_id) for run_id in runs]
 
         def run(s: Session) -> RunDecision:
@@ -656,9 +651,14 @@ class SQLStore:
         """Add results copied from another store, and how far that copy has got, in one
         transaction (their hourly rollups are copied apart: :meth:`put_rollups`)."""
 
+        v = self.dialect.values
+        # The copied runs are known as stored, so a spooled copy of one is not stored again.
+        runs = [(v.text(i), v.time(at)) for i, at in _run_times(results).items()]
+
         def write(s: Session) -> None:
             self._add_targets(s, {r.target for r in results})
             s.bulk_insert("results", _RESULTS, map(self._rows.result.row, results))
+            s.executemany(f"{_INSERT_RUN} ON CONFLICT DO NOTHING", runs)
             self._save_progress(s, progress)
 
         await self.dialect.write(write)
@@ -729,6 +729,15 @@ class SQLStore:
                 if here is not None:
                     found[chunk[n]] = here
         return found
+
+
+def _run_times(results: Iterable[ProbeResult]) -> dict[str, datetime]:
+    """The run ids ``results`` carry (those without one left out), each with its newest time."""
+    runs: dict[str, datetime] = {}
+    for result in results:
+        if result.run_id:
+            runs[result.run_id] = max(result.started_at, runs.get(result.run_id, result.started_at))
+    return runs
 
 
 def _pending(draft: AlertDraft, flip_ids: list[int]) -> AlertDelivery:
