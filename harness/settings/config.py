@@ -423,6 +423,8 @@ def _format(error: ValidationError) -> str:
             message = cause.message
         elif item["type"] == "extra_forbidden":
             message = _unknown_key(item["loc"])
+        elif item["type"] == "value_error" and cause is not None:
+            message = str(cause)  # the validator's own words, without pydantic's prefix
         else:
             message = item["msg"]
         lines.append(f"{'.'.join(loc) or '(top level)'}: {message}")

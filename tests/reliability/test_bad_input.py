@@ -110,7 +110,7 @@ CONFIGS = {
     ),
     "a store of another scheme": (
         'store = "mysql://u@h/db"\n',
-        "store: Value error, unsupported store URL 'mysql://...'",
+        "store: unsupported store URL 'mysql://...'",
     ),
     "a cap on listed endpoint models": (
         '[endpoints.mine]\nbase_url = "http://127.0.0.1:9/v1"\nmodels = ["a"]\nmax_models = 1\n',
