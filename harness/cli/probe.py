@@ -122,7 +122,12 @@ def probe(
     one_provider_for_a_model(model, provider_names)
     exclusive({"--upstream": upstream, "--sandbox": sandbox, "--replay": replay_dir})
     settings = settings_of(ctx)
-    deadlines = settings.deadlines.model_copy(update={"total": timeout}) if timeout else None
+    deadlines = None
+    if timeout:
+        # The whole probe within --timeout: no phase may be given longer than that.
+        phases = ("connect", "first_chunk", "stall")
+        cut = {name: min(getattr(settings.deadlines, name), timeout) for name in phases}
+        deadlines = settings.deadlines.model_copy(update={"total": timeout, **cut})
     settings = with_changes(
         settings,
         concurrency=concurrency,

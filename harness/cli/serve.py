@@ -74,7 +74,10 @@ def serve(
         fail("--fault needs --sandbox")
     settings = settings_of(ctx)
     # The consensus window is two probing intervals: the one this server probes at.
-    every = {**settings.serve.model_dump(), "interval": interval} if interval else None
+    every = None
+    if interval:
+        # Jitter spreads runs within one interval: a shorter --interval shortens it too.
+        every = {"interval": interval, "jitter": min(settings.serve.jitter, interval)}
     settings = with_changes(
         settings,
         store=store_url,

@@ -142,8 +142,17 @@ async def probe_once(
                 summary = await probe_and_record(
                     settings, store, targets, source=source, on_result=on_result
                 )
+    spool = spool_of(settings, source)
     if unreachable is not None:
-        await asyncio.to_thread(spool_of(settings, source).put, summary.results)
+        await asyncio.to_thread(spool.put, summary.results)
         summary = replace(summary, spooled=len(summary.results), store_error=str(unreachable))
+    if held := spool.held():
+        # This process ends here: what the spool's disk could not take goes with it.
+        summary = replace(
+            summary,
+            spooled=max(summary.spooled - held, 0),
+            store_error=f"{summary.store_error}; the spool cannot be written either, "
+            f"so {held} results are not kept",
+        )
     code = gate_exit_code(summary, request.fail_on, thresholds_of(settings))
     return ProbeRun(summary, code)

@@ -351,7 +351,13 @@ async def store_results(
 
 
 async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
-    """Store every spooled run, oldest first; how many results went in."""
+    """Store every spooled run, oldest first (the files, then the runs held in memory
+    while the spool could not be written); how many results went in.
+
+    Each is stored as it would have been when it ran: its flips plan their alerts in its
+    own transaction (one grouped message per destination, dated by the run), which the
+    caller's run then delivers with its own.
+    """
     stored = 0
     for path in await asyncio.to_thread(spool.pending):
         claimed = await asyncio.to_thread(spool.claim, path)
@@ -359,7 +365,7 @@ async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
             continue
         try:
             results = await asyncio.to_thread(spool.read, claimed)
-            await store_results(settings, store, results)
+            decision = await _store_spooled_run(settings, store, results)
         except StoreUnavailable:
             await asyncio.to_thread(spool.release, claimed)
             raise
@@ -373,7 +379,45 @@ async def store_spooled(settings: Settings, store: Store, spool: Spool) -> int:
             await asyncio.to_thread(spool.release, claimed)
             raise
         await asyncio.to_thread(spool.done, claimed)
+        if decision.stored_before:
+            log.warning("spooled run %s was stored before; its file is removed", claimed.stem)
+            continue
         stored += len(results)
+    while (held := spool.take_held()) is not None:
+        try:
+            decision = await _store_spooled_run(settings, store, held)
+        except StoreError as exc:
+            if isinstance(exc, StoreUnavailable):
+                spool.give_back(held)
+                raise
+            log.error("%d spooled results held in memory refused (%s); dropped", len(held), exc)
+            continue
+        except BaseException:
+            spool.give_back(held)
+            raise
+        stored += 0 if decision.stored_before else len(held)
     if stored:
         log.info("stored %d spooled results", stored)
     return stored
+
+
+async def _store_spooled_run(
+    settings: Settings, store: Store, results: list[ProbeResult]
+) -> RunDecision:
+    """One spooled run, stored and judged as any run is: by the objectives, against the
+    history before it, its flips planning their alerts."""
+    alerts = await prepare_alerts(
+        settings.alerts,
+        store,
+        results,
+        # A spooled run keeps no offline flag: its results say it.
+        offline=bool(results) and all(r.inconclusive for r in results),
+        secrets=secrets_of(settings),
+    )
+    objectives = objectives_of(settings)
+    baselines = await read_baselines(
+        store, objectives, {r.target for r in results}, datetime.now(UTC)
+    )
+    return await store_results(
+        settings, store, results, objectives=objectives, baselines=baselines, alerts=alerts
+    )

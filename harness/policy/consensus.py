@@ -84,6 +84,8 @@ class RunDecision:
     """Every shown status after the run."""
     alerts: Sequence[AlertDraft] = ()
     """Pending alert deliveries about the flips, stored with them (planned by the caller)."""
+    stored_before: bool = False
+    """The run was already stored (its id was): nothing was written, nothing decided."""
 
 
 def voting_window(interval_s: float) -> timedelta:

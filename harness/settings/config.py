@@ -8,13 +8,19 @@ a typo never silently falls back to a default. Every duration reads the grammar 
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
+import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import (
+    AfterValidator,
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -25,12 +31,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from harness.durations import Days, Duration, Milliseconds, Seconds
-from harness.errors import ConfigError
+from harness.errors import ConfigError, StoreError
+from harness.policy.objectives import REGRESSION_WINDOW
 from harness.probing.connectivity import DEFAULT_NAMES
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.settings.alerts import AlertSettings
-from harness.settings.fields import BaseUrl, EnvName, Section
+from harness.settings.fields import BaseUrl, EnvName, FieldConflict, Section
 from harness.settings.g4f import G4FSettings
+from harness.store import check_location
 from providers import PROVIDERS
 from providers.endpoint import NAME_PATTERN
 from providers.errors import ModelNotSupportedError
@@ -42,13 +50,35 @@ DEFAULT_CONFIG_FILE = "harness.toml"
 
 
 class DeadlineSettings(Section):
-    """Per-probe limits: durations, plain numbers in seconds (``max_chars`` in characters)."""
+    """Per-probe limits: durations, plain numbers in seconds (``max_chars`` in characters).
+
+    No phase (``connect``, ``first_chunk``, ``stall``) may be given longer than ``total``;
+    one not given is at most ``total``.
+    """
 
     connect: Seconds = Field(10.0, gt=0)
     first_chunk: Seconds = Field(30.0, gt=0)
     stall: Seconds = Field(30.0, gt=0)
     total: Seconds = Field(120.0, gt=0)
     max_chars: int = Field(1_000_000, gt=0)
+
+    @model_validator(mode="after")
+    def _within_total(self) -> DeadlineSettings:
+        # A phase's deadline beyond the whole probe's could never fire: the total would
+        # always cut the probe first, and its failure be named for the wrong phase. One
+        # written so is refused; one left at its default is shortened to the total.
+        for name in ("connect", "first_chunk", "stall"):
+            if getattr(self, name) <= self.total:
+                continue
+            if name not in self.model_fields_set:
+                object.__setattr__(self, name, self.total)  # frozen: set while validating
+            else:
+                raise FieldConflict(
+                    name,
+                    f"{_seconds(getattr(self, name))} is longer than deadlines.total "
+                    f"({_seconds(self.total)}): it could never fire",
+                )
+        return self
 
 
 class ThresholdSettings(Section):
@@ -60,6 +90,17 @@ class ThresholdSettings(Section):
     flap_window_s: Seconds = Field(3600.0, gt=0)
     flap_changes: int = Field(4, ge=2)
     flap_calm_s: Seconds = Field(3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _calm_within_window(self) -> ThresholdSettings:
+        # Calm is judged from the change times kept for the flap window (policy.status).
+        if self.flap_calm_s > self.flap_window_s:
+            raise FieldConflict(
+                "flap_calm_s",
+                f"{_seconds(self.flap_calm_s)} is longer than thresholds.flap_window_s "
+                f"({_seconds(self.flap_window_s)}); calm is judged within that window",
+            )
+        return self
 
 
 class ObjectiveFields(Section):
@@ -132,6 +173,22 @@ class ServeSettings(Section):
     interval: Seconds = Field(300.0, gt=0)
     jitter: Seconds = Field(30.0, ge=0)
 
+    @model_validator(mode="after")
+    def _jitter_within_interval(self) -> ServeSettings:
+        # Jitter spreads runs within one interval: written longer it is refused, left at
+        # its default it is shortened to the interval.
+        if self.jitter <= self.interval:
+            return self
+        if "jitter" not in self.model_fields_set:
+            object.__setattr__(self, "jitter", self.interval)  # frozen: set while validating
+        else:
+            raise FieldConflict(
+                "jitter",
+                f"{_seconds(self.jitter)} is longer than serve.interval "
+                f"({_seconds(self.interval)}): runs would be spread past the next one",
+            )
+        return self
+
 
 class TimingSettings(Section):
     """How far the harness trusts its own timings (see harness.probing.looplag).
@@ -202,8 +259,31 @@ class EndpointSettings(Section):
     @model_validator(mode="after")
     def _thoughts_of_gemini(self) -> EndpointSettings:
         if self.include_thoughts and self.protocol != "gemini":
-            raise ValueError('include_thoughts applies to protocol = "gemini" only')
+            raise FieldConflict("include_thoughts", 'applies to protocol = "gemini" only')
         return self
+
+    @model_validator(mode="after")
+    def _cap_on_discovery_only(self) -> EndpointSettings:
+        if self.max_models is not None and self.models != "discover":
+            raise FieldConflict(
+                "max_models",
+                'caps discovered models only: it needs models = "discover", '
+                "not a list (leave the list shorter instead)",
+            )
+        return self
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _store_location(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            check_location(value)
+        except StoreError as exc:
+            raise ValueError(str(exc)) from None
+    return value
 
 
 MAX_CONCURRENCY = 10_000
@@ -225,7 +305,7 @@ class Settings(Section):
     """Everything configurable, with defaults that work on a fresh machine."""
 
     data_dir: Path = Path(DEFAULT_DATA_DIR)
-    store: str | None = None
+    store: Annotated[str | None, AfterValidator(_store_location)] = None
     vantage: str | None = None
     concurrency: Annotated[int | Literal["auto"], BeforeValidator(_concurrency)] = 16
     """Probes in flight in all, or ``auto`` (adapt to the event loop's lag)."""
@@ -271,9 +351,42 @@ class Settings(Section):
         known = {*PROVIDERS, *self.endpoints}
         unknown = sorted(set(self.providers) - known)
         if unknown:
-            raise ValueError(f"unknown provider(s) {unknown}; known: {sorted(known)}")
+            raise FieldConflict(
+                f"providers.{_key(unknown[0])}",
+                f"unknown provider(s) {unknown}; known: {sorted(known)}",
+            )
         for key in self.objectives.targets:
-            self._check_objective_target(key, known)
+            try:
+                self._check_objective_target(key, known)
+            except ValueError as exc:
+                raise FieldConflict(f"objectives.{_key(key)}", str(exc)) from None
+        return self
+
+    @model_validator(mode="after")
+    def _history_for_regressions(self) -> Settings:
+        # A regression is measured against the target's own history of the regression
+        # window, which pruning would cut short; min_history says how much of it is
+        # needed, so it means nothing without a regression objective.
+        defaults, targets = self.objectives, self.objectives.targets
+        tables = [("objectives", "", defaults)] + [
+            (f"objectives.{_key(key)}", key, table) for key, table in targets.items()
+        ]
+        window_days = REGRESSION_WINDOW.total_seconds() / 86400
+        for where, key, table in tables:
+            # Tables overlay: "Provider/model" over "Provider" over the defaults.
+            over = [table, targets.get(key.partition("/")[0]), defaults]
+            regression = next((t.regression for t in over if t and t.regression), None)
+            if table.min_history is not None and regression is None:
+                raise FieldConflict(
+                    f"{where}.min_history",
+                    "counts the passes a regression objective needs: set regression too",
+                )
+            if table.regression is not None and self.retention_days < window_days:
+                raise FieldConflict(
+                    "retention_days",
+                    f"{self.retention_days:g} days keep less than the {window_days:g}-day "
+                    f"history that {where}.regression is measured against",
+                )
         return self
 
     def _check_objective_target(self, key: str, known: set[str]) -> None:
@@ -282,24 +395,20 @@ class Settings(Section):
         name, _, model = key.partition("/")
         if name not in known:
             names = ", ".join(sorted(known))
-            raise ValueError(f'[objectives."{key}"]: unknown provider {name!r}; known: {names}')
+            raise ValueError(f"unknown provider {name!r}; known: {names}")
         if not model:
             return
         endpoint = self.endpoints.get(name)
         if endpoint is not None:
             listed = endpoint.models if isinstance(endpoint.models, tuple | list) else None
             if listed is not None and model not in listed:
-                raise ValueError(
-                    f'[objectives."{key}"]: unknown model {model!r}; known: {", ".join(listed)}'
-                )
+                raise ValueError(f"unknown model {model!r}; known: {', '.join(listed)}")
             return
         try:
             PROVIDERS[name].resolve_model(model)
         except ModelNotSupportedError:
             models = ", ".join(PROVIDERS[name].all_models())
-            raise ValueError(
-                f'[objectives."{key}"]: unknown model {model!r}; known: {models}'
-            ) from None
+            raise ValueError(f"unknown model {model!r}; known: {models}") from None
 
     def provider(self, name: str) -> ProviderSettings:
         """The settings of provider ``name`` (defaults when the file says nothing)."""
@@ -319,11 +428,70 @@ class Settings(Section):
 
 
 def _format(error: ValidationError) -> str:
+    """Every problem as ``dotted.field: what is wrong``, on one line."""
     lines = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"{field}: {item['msg']}")
-    return "; ".join(lines)
+        loc = [_key(str(part)) for part in item["loc"]]
+        cause = item.get("ctx", {}).get("error")
+        if isinstance(cause, FieldConflict):
+            loc.append(cause.field)
+            message = cause.message
+        elif item["type"] == "extra_forbidden":
+            message = _unknown_key(item["loc"])
+        elif item["type"] == "value_error" and cause is not None:
+            message = str(cause)  # the validator's own words, without pydantic's prefix
+        else:
+            message = item["msg"]
+        lines.append(f"{'.'.join(loc) or '(top level)'}: {message}")
+    return " ".join("; ".join(lines).split())
+
+
+def _key(part: str) -> str:
+    """A key as TOML writes it: bare when it may be, else quoted (escapes and all)."""
+    return part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part, ensure_ascii=False)
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """What to say of an unknown key at ``loc``: the keys its table knows, the closest first."""
+    known = _keys_at(Settings, [str(part) for part in loc[:-1]])
+    if not known:
+        return "unknown key"
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key; {hint}known: {', '.join(known)}"
+
+
+def _keys_at(annotation: Any, path: list[str]) -> list[str] | None:
+    """The keys of the table at ``path`` below a settings model (None where there is no
+    such table): walked through the models' fields, so every new field is known here."""
+    while True:
+        annotation = _table_type(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if not path:
+                return list(annotation.model_fields)
+            field = annotation.model_fields.get(path[0])
+            if field is not None:
+                annotation = field.annotation
+            elif annotation.model_config.get("extra") == "allow":
+                # The model's extra keys are tables of the type its extras are declared as.
+                annotation = get_type_hints(annotation).get("__pydantic_extra__")
+                continue
+            else:
+                return None
+        elif get_origin(annotation) is dict and path:
+            annotation = get_args(annotation)[1]
+        else:
+            return None
+        path = path[1:]
+
+
+def _table_type(annotation: Any) -> Any:
+    """A model or mapping inside ``X | None`` (the type itself otherwise)."""
+    if get_origin(annotation) in (Union, UnionType):
+        for arg in get_args(annotation):
+            if get_origin(arg) is dict or (isinstance(arg, type) and issubclass(arg, BaseModel)):
+                return arg
+    return annotation
 
 
 def _validate(data: dict[str, Any], origin: str) -> Settings:
@@ -331,6 +499,8 @@ def _validate(data: dict[str, Any], origin: str) -> Settings:
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"invalid configuration in {origin}: {_format(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"invalid configuration in {origin}: values nested too deeply") from None
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
@@ -352,6 +522,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
             raise ConfigError(f"cannot read configuration file {file}: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file} is not valid TOML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{file} is not valid TOML: nested too deeply") from None
     if "data_dir" not in data and os.environ.get(DATA_DIR_ENV):
         data["data_dir"] = os.environ[DATA_DIR_ENV]
     return _validate(data, str(file) if data else "defaults")

@@ -20,6 +20,17 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FieldConflict(ValueError):
+    """A rule across fields broken (``flap_calm_s`` beyond ``flap_window_s``), raised by a
+    table's model validator and reported at ``field``, a dotted path inside that table,
+    so the error names the key to change rather than the whole table."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 def _base_url(value: str) -> str:
     validate_base(value)
     return value

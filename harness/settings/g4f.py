@@ -25,7 +25,7 @@ import os
 from pydantic import Field, field_validator, model_validator
 
 from harness.durations import Seconds
-from harness.settings.fields import BaseUrl, EnvName, Section
+from harness.settings.fields import BaseUrl, EnvName, FieldConflict, Section
 
 
 class G4FProviderSettings(Section):
@@ -58,10 +58,17 @@ class G4FSettings(Section):
     def _models_within_cap(self) -> G4FSettings:
         for name, provider in self.providers.items():
             if provider.models is not None and len(provider.models) > self.max_models:
-                raise ValueError(
-                    f"providers.{name}.models: {len(provider.models)} models exceed "
-                    f"max_models = {self.max_models}"
+                raise FieldConflict(
+                    f"providers.{name}.models",
+                    f"{len(provider.models)} models exceed max_models = {self.max_models}",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _included_or_excluded(self) -> G4FSettings:
+        both = sorted(set(self.include) & set(self.exclude))
+        if both:
+            raise FieldConflict("exclude", f"{both} also in include: keep each in one list")
         return self
 
     def secrets(self) -> list[str]:

@@ -30,27 +30,41 @@ from harness.store.sqlite import SQLiteStore
 _SQLITE_PREFIX = "sqlite:///"
 
 
-def make_store(location: str | os.PathLike[str]) -> Store:
-    """The store for a path or URL, not yet opened (for callers that manage its lifetime)."""
-    if not isinstance(location, str):
-        return SQLiteStore(location)
+def check_location(location: str) -> None:
+    """:class:`StoreError` unless ``location`` is a store this harness speaks: a file
+    path, ``sqlite:///path.db`` or a ``postgresql://`` (``postgres://``) URL."""
+    _backend(location)
+
+
+def _backend(location: str) -> tuple[str, str]:
+    """``("sqlite", path)`` or ``("postgresql", url)``; see :func:`check_location`."""
     if location.startswith(_SQLITE_PREFIX):
         path = location.removeprefix(_SQLITE_PREFIX)
         if not path:
             raise StoreError(f"no database file in the store URL {location!r}")
-        return SQLiteStore(path)
+        return "sqlite", path
     scheme, sep, _ = location.partition("://")
     if not sep:
-        return SQLiteStore(location)
+        return "sqlite", location
     if scheme in ("postgresql", "postgres"):
-        from harness.store.postgres import PostgresStore
-
-        return PostgresStore(location)
+        return "postgresql", location
     shown = location if scheme == "sqlite" else f"{scheme}://..."
     raise StoreError(
         f"unsupported store URL {shown!r}: give a file path, sqlite:///path.db "
         "or postgresql://user@host/database"
     )
+
+
+def make_store(location: str | os.PathLike[str]) -> Store:
+    """The store for a path or URL, not yet opened (for callers that manage its lifetime)."""
+    if not isinstance(location, str):
+        return SQLiteStore(location)
+    backend, where = _backend(location)
+    if backend == "postgresql":
+        from harness.store.postgres import PostgresStore
+
+        return PostgresStore(where)
+    return SQLiteStore(where)
 
 
 @asynccontextmanager
@@ -78,4 +92,12 @@ async def store_intact(location: str) -> bool:
         await store.close()
 
 
-__all__ = ["SQLiteStore", "Store", "StoreError", "make_store", "open_store", "store_intact"]
+__all__ = [
+    "SQLiteStore",
+    "Store",
+    "StoreError",
+    "check_location",
+    "make_store",
+    "open_store",
+    "store_intact",
+]

@@ -94,6 +94,10 @@ class Store(Protocol):
         the transaction while holding a lock that every other writer of this store takes
         too; the results (with their hourly rollups), the statuses it returns, its flips
         and its alerts are then written in that same transaction. Its decision is returned.
+
+        Storing is idempotent per run: the run ids of ``results`` are kept with them, and
+        a batch whose run is already stored writes nothing, does not call ``decide``, and
+        returns a decision with ``stored_before`` set and no changes.
         """
 
     async def flips(self, *, provider: str | None = None, limit: int = 100) -> list[Flip]:

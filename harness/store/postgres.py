@@ -3,10 +3,12 @@
 psycopg 3's blocking connections, from a psycopg-pool pool, each used by one thread of
 the dialect's own executor (as many threads as pooled connections): every unit of work
 takes a pooled connection for one transaction, committed when the unit returns and
-rolled back when it raises. Pooled connections are checked before use, and after the
-server was found unreachable the next unit checks it is back with one direct
-connection (failing fast while it is not) and starts a new pool, so after the server
-restarts the store reconnects by itself.
+rolled back when it raises. Every statement runs under a statement timeout
+(:data:`STATEMENT_TIMEOUT_S` unless the URL, role or database sets one), so a query that
+hangs fails as unavailable and the run's results wait in the spool. Pooled connections
+are checked before use, and after the server was found unreachable the next unit checks
+it is back with one direct connection (failing fast while it is not) and starts a new
+pool, so after the server restarts the store reconnects by itself.
 
 The schema parallels the SQLite dialect's: the migration list (:data:`MIGRATIONS`) runs
 parallel to :data:`harness.store.sqlite.MIGRATIONS`, version for version, each applied
@@ -51,6 +53,9 @@ MIGRATION_LOCK = 0x68617272_6D696772  # "harrmigr": one key for schema changes
 WRITE_LOCK = 0x68617272_77726974  # "harrwrit": serialises every run's writes
 CONNECT_TIMEOUT_S = 5
 POOL_TIMEOUT_S = 5.0
+STATEMENT_TIMEOUT_S = 60.0
+"""How long one statement may run (or wait for a lock) before the server cancels it, unless
+the URL (``options=-c statement_timeout=...``), the role or the database sets a limit."""
 
 
 def _encode_text(value: str) -> str:
@@ -363,6 +368,23 @@ def _incidents(conn: Conn) -> None:
     backfill_incidents(_Session(conn), Rows(VALUES))
 
 
+def _stored_runs(conn: Conn) -> None:
+    """The id of every run stored, so that a run stored again (a spooled run whose file
+    outlived its commit) is recognised and stored once; the runs already stored are named
+    from their results."""
+    conn.execute(
+        f"""CREATE TABLE stored_runs (
+            run_id {_KEY} PRIMARY KEY,
+            started_at TIMESTAMPTZ NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX stored_runs_time ON stored_runs (started_at)")
+    conn.execute(
+        """INSERT INTO stored_runs (run_id, started_at)
+           SELECT run_id, MAX(started_at) FROM results WHERE run_id <> '' GROUP BY run_id"""
+    )
+
+
 MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -374,6 +396,7 @@ MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _copy_progress,
     _add_reasoning_timing,
     _incidents,
+    _stored_runs,
 )
 """Schema migrations in order, parallel to SQLite's; version N is ``MIGRATIONS[N - 1]``.
 Only ever append."""
@@ -460,10 +483,17 @@ class Postgres:
     values = VALUES
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, url: str, *, max_connections: int = 8) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_connections: int = 8,
+        statement_timeout: float = STATEMENT_TIMEOUT_S,
+    ) -> None:
         self.url = url
         self.where = redacted(url)
         self.max_connections = max_connections
+        self.statement_timeout = statement_timeout
         self._executor: ThreadPoolExecutor | None = None
         self._pool: ConnectionPool[Conn] | None = None
         # Set when the server was found unreachable: the next unit checks it is back with
@@ -513,12 +543,22 @@ class Postgres:
             max_size=self.max_connections,
             kwargs={"connect_timeout": CONNECT_TIMEOUT_S},
             check=ConnectionPool.check_connection,
+            configure=self._configure,
             timeout=POOL_TIMEOUT_S,
             open=False,
             name="harness-store",
         )
         pool.open()
         return pool
+
+    def _configure(self, conn: Conn) -> None:
+        """A new pooled connection: the statement timeout, where nothing else set one, so
+        that a query that hangs (a lock never released, a server that stopped answering)
+        costs one run's spool rather than the store."""
+        row = conn.execute("SHOW statement_timeout").fetchone()
+        if row is not None and row[0] == "0":
+            conn.execute(f"SET statement_timeout = {max(1, round(self.statement_timeout * 1000))}")
+        conn.commit()
 
     async def close(self) -> None:
         """Close every pooled connection and stop the threads; safe to call twice."""
@@ -557,6 +597,9 @@ class Postgres:
         except PoolTimeout as exc:
             self._stale = True
             raise StoreUnavailable(f"cannot reach the store {self.where}: {exc}") from exc
+        except psycopg.errors.QueryCanceled as exc:
+            message = f"the store {self.where} did not answer in time: {_first(exc)}"
+            raise StoreUnavailable(message) from exc
         except psycopg.OperationalError as exc:
             self._stale = True
             raise StoreUnavailable(f"the store {self.where} is unreachable: {_first(exc)}") from exc
@@ -603,9 +646,17 @@ class Postgres:
 class PostgresStore(SQLStore):
     """The :class:`harness.store.base.Store` on a PostgreSQL database (see :class:`Postgres`)."""
 
-    def __init__(self, url: str, *, max_connections: int = 8) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_connections: int = 8,
+        statement_timeout: float = STATEMENT_TIMEOUT_S,
+    ) -> None:
         self.url = url
-        super().__init__(Postgres(url, max_connections=max_connections))
+        super().__init__(
+            Postgres(url, max_connections=max_connections, statement_timeout=statement_timeout)
+        )
 
 
 def _first(exc: BaseException) -> str:

@@ -83,6 +83,7 @@ _SELECT_RESULTS = f"SELECT {names(_RESULTS)} FROM results"
 _SELECT_ROLLUPS = f"SELECT {names(ROLLUP_COLUMNS)} FROM rollups"
 _INSERT_TARGET = "INSERT INTO targets (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
 _INSERT_FLIP = insert("flips", _FLIP)
+_INSERT_RUN = insert("stored_runs", ("run_id", "started_at"))
 _UPSERT_STATUS = upsert("status", _STATUS, ("provider", "model"))
 _UPSERT_VANTAGE = upsert("vantage_status", VANTAGE_COLUMNS, ("provider", "model", "vantage"))
 UPSERT_ROLLUP = upsert("rollups", ROLLUP_COLUMNS, ("provider", "model", "hour"))
@@ -274,16 +275,35 @@ class SQLStore:
     ) -> RunDecision:
         """Store ``results`` with what ``decide`` makes of them (statuses, flips, alerts),
         and the results' hourly rollups, in one transaction under the write lock, so
-        consensus decisions never interleave and a change is flipped exactly once."""
+        consensus decisions never interleave and a change is flipped exactly once.
+
+        The run ids the results carry are kept with them: a run stored before is not
+        stored again (nor decided on), and the decision returned says so."""
+
+        v = self.dialect.values
+        runs = _run_times(results)
+        ids = [v.text(run_id) for run_id in runs]
 
         def run(s: Session) -> RunDecision:
+            if ids and self._stored_before(s, ids):
+                return RunDecision([], [], [], self._statuses(s), stored_before=True)
             views = self._vantage_statuses(s)
             decision = decide(self._statuses(s), views)
             views.update((view.key, view) for view in decision.vantages)
             self._write_run(s, results, decision, lag_budget_ms, views)
+            s.executemany(_INSERT_RUN, [(v.text(i), v.time(at)) for i, at in runs.items()])
             return decision
 
         return await self.dialect.write(run, serialised=True)
+
+    def _stored_before(self, s: Session, ids: Sequence[str]) -> bool:
+        """Whether a run of ``ids`` is stored: every write of a run is one transaction, so
+        one of its ids stored means the whole batch was."""
+        for chunk in _chunks(ids):
+            which, params = self.dialect.any_of("run_id", chunk)
+            if s.execute(f"SELECT 1 FROM stored_runs WHERE {which} LIMIT 1", params).fetchone():
+                return True
+        return False
 
     async def _record(
         self,
@@ -438,6 +458,7 @@ class SQLStore:
             flips = s.execute("DELETE FROM flips WHERE at < ?", (cutoff,)).rowcount
             alerts = s.execute("DELETE FROM alerts WHERE created_at < ?", (cutoff,)).rowcount
             incidents = s.execute("DELETE FROM incidents WHERE resolved_at < ?", (cutoff,)).rowcount
+            s.execute("DELETE FROM stored_runs WHERE started_at < ?", (cutoff,))
             # Hours wholly before the cutoff; the hour holding it keeps its counts.
             s.execute("DELETE FROM rollups WHERE hour < ?", (whole_hours,))
             return results + flips + alerts + incidents
@@ -724,9 +745,14 @@ class SQLStore:
         """Add results copied from another store, and how far that copy has got, in one
         transaction (their hourly rollups are copied apart: :meth:`put_rollups`)."""
 
+        v = self.dialect.values
+        # The copied runs are known as stored, so a spooled copy of one is not stored again.
+        runs = [(v.text(i), v.time(at)) for i, at in _run_times(results).items()]
+
         def write(s: Session) -> None:
             self._add_targets(s, {r.target for r in results})
             s.bulk_insert("results", _RESULTS, map(self._rows.result.row, results))
+            s.executemany(f"{_INSERT_RUN} ON CONFLICT DO NOTHING", runs)
             self._save_progress(s, progress)
 
         await self.dialect.write(write)
@@ -837,6 +863,15 @@ def backfill_incidents(s: Session, rows: Rows) -> None:
         )
         vantages = tuple(sorted(v.text_of(row[0]) for row in found))
         s.insert(_INSERT_INCIDENT, rows.incident.row(replace(incident, vantages=vantages))[1:])
+
+
+def _run_times(results: Iterable[ProbeResult]) -> dict[str, datetime]:
+    """The run ids ``results`` carry (those without one left out), each with its newest time."""
+    runs: dict[str, datetime] = {}
+    for result in results:
+        if result.run_id:
+            runs[result.run_id] = max(result.started_at, runs.get(result.run_id, result.started_at))
+    return runs
 
 
 def _pending(draft: AlertDraft, flip_ids: list[int]) -> AlertDelivery:

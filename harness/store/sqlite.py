@@ -349,6 +349,23 @@ def _incidents(conn: sqlite3.Connection) -> None:
     backfill_incidents(_Session(conn), Rows(VALUES))
 
 
+def _stored_runs(conn: sqlite3.Connection) -> None:
+    """The id of every run stored, so that a run stored again (a spooled run whose file
+    outlived its commit) is recognised and stored once; the runs already stored are named
+    from their results."""
+    conn.execute(
+        """CREATE TABLE stored_runs (
+            run_id TEXT PRIMARY KEY,
+            started_at INTEGER NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX stored_runs_time ON stored_runs (started_at)")
+    conn.execute(
+        """INSERT INTO stored_runs (run_id, started_at)
+           SELECT run_id, MAX(started_at) FROM results WHERE run_id <> '' GROUP BY run_id"""
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -360,6 +377,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _copy_progress,
     _add_reasoning_timing,
     _incidents,
+    _stored_runs,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 

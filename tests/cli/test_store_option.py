@@ -6,6 +6,8 @@ live runs sent to an emulator with ``--upstream``."""
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from click.testing import CliRunner
 from harness.cli.main import main
 from harness.emulator import Emulator
 from harness.store import open_store
+from harness.store.spool import Spool
 from tests.postgres_cluster import PostgresCluster
 
 
@@ -109,3 +112,17 @@ def test_a_probe_while_the_database_is_down_spools_its_results(
 async def _results(location: str) -> list[object]:
     async with open_store(location) as store:
         return list(await store.results())
+
+
+def test_a_probe_that_can_keep_its_results_nowhere_says_so(
+    runner: CliRunner, emulator_thread: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(self: Spool, run: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Spool, "_write", no_space)
+    unreachable = "postgresql://u@127.0.0.1:1/db"
+    command = ["probe", "-p", "CodeLinkAva", "--upstream", emulator_thread.url]
+    outcome = runner.invoke(main, [*command, "--store", unreachable])
+    assert outcome.exit_code == 0, outcome.output
+    assert "the spool cannot be written either, so 1 results are not kept" in outcome.stderr

@@ -81,7 +81,7 @@ def test_a_bad_duration_is_refused_naming_the_field_and_the_grammar(
     )
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
-    assert f"{path}: Value error, expected a duration such as 500ms" in str(caught.value)
+    assert f"{path}: expected a duration such as 500ms" in str(caught.value)
 
 
 def test_a_duration_survives_command_line_overrides() -> None:

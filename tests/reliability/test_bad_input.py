@@ -81,7 +81,9 @@ def assert_refused(result: Result, *fragments: str) -> None:
 
 CONFIGS = {
     "not TOML": ("data_dir = [\n", "is not valid TOML"),
-    "unknown key": ("concurency = 3\n", "concurency: Extra inputs are not permitted"),
+    "unknown key": ("concurency = 3\n", "concurency: unknown key; did you mean 'concurrency'?"),
+    "unknown section": ("[treshold]\ndown_after = 2\n", "treshold: unknown key"),
+    "unknown key in a section": ("[thresholds]\ndown = 2\n", "thresholds.down: unknown key"),
     "wrong type": ('concurrency = "many"\n', "concurrency: Input should be a valid integer"),
     "out of range": ("[deadlines]\ntotal = -1\n", "deadlines.total"),
     "unknown provider": ("[providers.Nope]\nenabled = true\n", "unknown provider(s) ['Nope']"),
@@ -94,6 +96,38 @@ CONFIGS = {
         "providers.CodeLinkAva.base_url",
     ),
     "not UTF-8": ("\udcff\n", "cannot read configuration file"),
+    "calm beyond the flap window": (
+        "[thresholds]\nflap_window_s = 60\nflap_calm_s = 3600\n",
+        "thresholds.flap_calm_s: 3600 s is longer than thresholds.flap_window_s (60 s)",
+    ),
+    "a phase deadline beyond the total": (
+        "[deadlines]\ntotal = 20\nfirst_chunk = 30\n",
+        "deadlines.first_chunk: 30 s is longer than deadlines.total (20 s)",
+    ),
+    "jitter beyond the interval": (
+        "[serve]\ninterval = 10\njitter = 20\n",
+        "serve.jitter: 20 s is longer than serve.interval (10 s)",
+    ),
+    "a store of another scheme": (
+        'store = "mysql://u@h/db"\n',
+        "store: unsupported store URL 'mysql://...'",
+    ),
+    "a cap on listed endpoint models": (
+        '[endpoints.mine]\nbase_url = "http://127.0.0.1:9/v1"\nmodels = ["a"]\nmax_models = 1\n',
+        "endpoints.mine.max_models: caps discovered models only",
+    ),
+    "a regression without its history": (
+        "retention_days = 2\n[objectives]\nregression = 1.5\n",
+        "retention_days: 2 days keep less than the 7-day history",
+    ),
+    "a history without a regression": (
+        '[objectives."CodeLinkAva"]\nmin_history = 5\n',
+        "objectives.CodeLinkAva.min_history: counts the passes a regression objective needs",
+    ),
+    "a gpt4free provider both in and out": (
+        '[g4f]\ninclude = ["Groq"]\nexclude = ["Groq"]\n',
+        "g4f.exclude: ['Groq'] also in include",
+    ),
 }
 
 
@@ -114,6 +148,7 @@ def test_a_bad_settings_file_is_refused_and_the_store_kept(
         assert result.exit_code == 0, result.output
     else:
         assert_refused(result, fragment)
+        assert len(result.stderr.strip().splitlines()) == 1
     assert kept(before, data_dir)
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from harness.policy.consensus import RunDecision
 from harness.policy.deliveries import AlertDraft, AlertKind, AlertTarget, NotifyType
 from harness.policy.status import State, Thresholds, replay
 from harness.result import FailureKind, ProbeResult
@@ -86,3 +87,22 @@ async def test_copying_the_same_store_again_adds_nothing(
     source = tmp_path / "source.db"
     await _fill(source)
     assert await _copied(new_store, source, copies=2) == await _copied(new_store, source, copies=1)
+
+
+async def test_a_copied_run_is_not_stored_again(new_store: NewStore, tmp_path: Path) -> None:
+    source = tmp_path / "source.db"
+    run = [replace(PASS, run_id="r1")]
+    async with open_store(source) as store:
+        await store.add_results(run)
+    destination = new_store()
+    assert isinstance(destination, SQLStore)
+    await destination.open()
+    try:
+        assert (await copy_store(source, destination, batch=4)).ok
+        again = await destination.record_vantage_run(
+            run, lambda shown, views: RunDecision([], [], [], dict(shown))
+        )
+        assert again.stored_before
+        assert await destination.results() == run
+    finally:
+        await destination.close()

@@ -22,7 +22,10 @@ PASS = ProbeResult("P", "m", "ping", NOW, ok=True, ttfc_ms=100.0, total_ms=300.0
 
 def runs(count: int, size: int) -> list[list[ProbeResult]]:
     return [
-        [replace(PASS, started_at=NOW + timedelta(seconds=r * size + i)) for i in range(size)]
+        [
+            replace(PASS, started_at=NOW + timedelta(seconds=r * size + i), run_id=f"run-{r}")
+            for i in range(size)
+        ]
         for r in range(count)
     ]
 
@@ -40,6 +43,17 @@ def test_runs_come_back_oldest_first_and_once(tmp_path: Path) -> None:
     Spool.done(claimed)
     assert spool.pending() == [newest]
     assert spool.count() == 3
+
+
+def test_a_spooled_run_carries_one_run_id_its_own_else_a_new_one(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    (run,) = runs(1, 3)
+    spool.put([replace(r, run_id="") for r in run])
+    spool.put(run)
+    first, second = (Spool.read(path) for path in spool.pending())
+    (given,) = {r.run_id for r in first}
+    assert len(given) == 32
+    assert {r.run_id for r in second} == {"run-0"}
 
 
 def test_the_bound_drops_the_oldest_runs(tmp_path: Path) -> None:
@@ -71,11 +85,11 @@ def test_a_bound_below_one_is_refused(tmp_path: Path) -> None:
 async def test_a_refused_run_is_set_aside_and_the_rest_stored(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     spool = spool_of(settings)
-    spool.put([replace(PASS, chunks=2**64)])  # no store takes this
-    spool.put([PASS])
+    spool.put([replace(PASS, chunks=2**64, run_id="bad")])  # no store takes this
+    spool.put([replace(PASS, run_id="good")])
     async with open_store(tmp_path / "h.db") as store:
         assert await store_spooled(settings, store, spool) == 1
-        assert await store.results() == [PASS]
+        assert await store.results() == [replace(PASS, run_id="good")]
     assert spool.pending() == []
     assert rejected(tmp_path / "spool") == 1
 

@@ -6,7 +6,7 @@ import hashlib
 import os
 import sqlite3
 from contextlib import closing
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import pytest
 from unclean import crashed_with_it_open
 
 from harness.errors import StoreError
+from harness.policy.consensus import RunDecision
 from harness.result import ProbeResult
 from harness.store import SQLiteStore, make_store, open_store
 from harness.store.postgres import PostgresStore
@@ -119,6 +120,26 @@ async def test_rollups_are_backfilled_from_the_results_of_an_older_store(
         assert (second.hour, second.throttled) == (T0 + timedelta(hours=1), 1)
         (result,) = await store.results(limit=1)
         assert result.loop_lag_ms is None
+
+
+async def test_runs_stored_before_run_ids_were_kept_are_known_after_the_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "h.db"
+    before = [m.__name__ for m in MIGRATIONS].index("_stored_runs")
+    monkeypatch.setattr("harness.store.sqlite.MIGRATIONS", MIGRATIONS[:before])
+    run = [replace(PASS, run_id="old-run")]
+    async with open_store(path) as store:
+        await store.add_results(run)
+    monkeypatch.undo()
+    async with open_store(path) as store:
+        again = await store.record_vantage_run(run, lambda shown, views: _unused(shown))
+        assert again.stored_before
+        assert await store.results() == run
+
+
+def _unused(shown: object) -> RunDecision:
+    raise AssertionError("a run stored before is not decided again")
 
 
 async def test_a_database_from_a_newer_harness_is_refused(tmp_path: Path) -> None:

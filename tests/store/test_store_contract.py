@@ -407,6 +407,23 @@ async def test_a_vantage_run_stores_both_levels_and_its_flips(store: Store) -> N
     assert len(await store.results()) == 3
 
 
+async def test_a_run_stored_again_is_stored_once_and_decided_once(store: Store) -> None:
+    run = [replace(PASS, vantage="a", run_id="r1"), replace(FAIL, vantage="a", run_id="r1")]
+    first = await store.record_vantage_run(run, _decide_from(run))
+    again = await store.record_vantage_run(run, _decide_from(run))
+
+    assert (first.stored_before, again.stored_before) == (False, True)
+    assert (again.flips, again.statuses, again.shown) == ([], [], await store.statuses())
+    assert len(await store.results()) == 2
+    assert len(await store.flips()) == len(first.flips)
+
+
+async def test_results_without_a_run_id_are_each_stored(store: Store) -> None:
+    for _ in range(2):
+        await store.record_vantage_run([PASS], _decide_from([PASS]))
+    assert len(await store.results()) == 2
+
+
 async def test_a_vantage_run_whose_decision_fails_keeps_nothing(store: Store) -> None:
     def refuse(
         shown: Mapping[tuple[str, str], TargetStatus], views: Mapping[VantageKey, VantageStatus]
