@@ -85,7 +85,7 @@ async def test_the_migration_builds_incidents_from_the_flips_already_stored(
 ) -> None:
     with monkeypatch.context() as patch:
         for module in (sqlite_store, postgres_store):
-            before = tuple(m for m in module.MIGRATIONS if m is not module._incidents)
+            before = module.MIGRATIONS[: module.MIGRATIONS.index(module._incidents)]
             patch.setattr(module, "MIGRATIONS", before)
         old = cast(SQLStore, new_store("old"))
         await old.open()
