@@ -145,6 +145,11 @@ def _stand_in(name: str, base: type[Exception]) -> type[Exception]:
     return _STAND_INS[key]
 
 
+def is_stand_in(cls: type) -> bool:
+    """Whether ``cls`` was made here to stand in for a class a worker raised."""
+    return cls in _STAND_INS.values()
+
+
 def _from_message(self: BaseException, message: str) -> None:
     BaseException.__init__(self, message)
 

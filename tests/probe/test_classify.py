@@ -25,14 +25,17 @@ from providers import errors as pe
 from providers.anthropic_messages import MessageStream, message_chunks
 from providers.gemini import ContentStream
 from providers.gemini import status_error as gemini_status
+from providers.gpt4free import wire
 from providers.openai_compatible import completion_chunks, endpoint_error
 
 
 def subclasses(root: type[BaseException]) -> set[type[BaseException]]:
-    """``root`` and every class below it, recursively."""
+    """``root`` and every class below it, recursively; not the stand-ins the gpt4free
+    wire makes at run time for errors raised in a worker (they classify by their base)."""
     found = {root}
     for sub in root.__subclasses__():
-        found |= subclasses(sub)
+        if not wire.is_stand_in(sub):
+            found |= subclasses(sub)
     return found
 
 
