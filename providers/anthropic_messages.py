@@ -33,9 +33,16 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from .endpoint import EndpointProvider, api_base, check_endpoint, endpoint_class, key_reader
+from .endpoint import (
+    EndpointProvider,
+    api_base,
+    check_endpoint,
+    endpoint_class,
+    get_json,
+    key_reader,
+    post_for_chunks,
+)
 from .errors import ContentFilterError, ProtocolError
-from .http import client_session, read_small_json
 from .messages import Chunk, FinishReason, Messages, Thinking, Usage
 from .openai_compatible import model_ids, raise_for_endpoint_status, stream_error
 from .stream import LineTally, iter_lines
@@ -252,18 +259,18 @@ def anthropic_messages(
         body = request_body(
             model, messages, stream=stream, max_tokens=max_tokens or default_max_tokens
         )
-        url = f"{api_base(cls.name(), cls.base_url)}/messages"
-        async with (
-            client_session(headers=request_headers(stream), proxy=proxy, timeout=timeout) as s,
-            s.post(url, json=body) as response,
+        async for chunk in post_for_chunks(
+            f"{api_base(cls.name(), cls.base_url)}/messages",
+            body,
+            headers=request_headers(stream),
+            proxy=proxy,
+            timeout=timeout,
+            stream=stream,
+            check=raise_for_endpoint_status,
+            streamed=iter_message_chunks,
+            whole=message_chunks,
         ):
-            await raise_for_endpoint_status(response)
-            if stream and response.content_type != "application/json":
-                async for chunk in iter_message_chunks(response, LineTally()):
-                    yield chunk
-            else:
-                for chunk in message_chunks(await read_small_json(response)):
-                    yield chunk
+            yield chunk
 
     async def list_models(
         cls: type[AnthropicMessagesProvider],
@@ -271,13 +278,15 @@ def anthropic_messages(
         proxy: str | None = None,
         timeout: float | None = 30.0,
     ) -> list[str]:
-        url = f"{api_base(cls.name(), cls.base_url)}/models"
-        async with (
-            client_session(headers=request_headers(False), proxy=proxy, timeout=timeout) as s,
-            s.get(url, params={"limit": str(MODEL_PAGE)}) as response,
-        ):
-            await raise_for_endpoint_status(response)
-            return model_ids(await read_small_json(response))
+        listed = await get_json(
+            f"{api_base(cls.name(), cls.base_url)}/models",
+            headers=request_headers(False),
+            proxy=proxy,
+            timeout=timeout,
+            check=raise_for_endpoint_status,
+            params={"limit": str(MODEL_PAGE)},
+        )
+        return model_ids(listed)
 
     built = endpoint_class(
         AnthropicMessagesProvider,

@@ -14,13 +14,25 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import Any, ClassVar
+
+import aiohttp
 
 from . import upstream
 from .base import AsyncGeneratorProvider, ProviderModelMixin
 from .errors import MissingRequirementsError
+from .http import client_session, read_small_json
 from .messages import Chunk, Messages
+from .stream import LineTally
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 """An endpoint's name: it names a provider, a badge file and a URL path segment."""
@@ -51,6 +63,58 @@ def key_reader(name: str, api_key: str | None, api_key_env: str | None) -> Calla
         return key
 
     return read
+
+
+StatusCheck = Callable[[aiohttp.ClientResponse], Awaitable[None]]
+"""Raise the protocol's error for a response that is not a success."""
+
+
+async def post_for_chunks(
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    headers: dict[str, str],
+    proxy: str | None,
+    timeout: float | None,
+    stream: bool,
+    check: StatusCheck,
+    streamed: Callable[[aiohttp.ClientResponse, LineTally], AsyncIterator[Chunk]],
+    whole: Callable[[Any], Iterable[Chunk]],
+    params: Mapping[str, str] | None = None,
+) -> AsyncGenerator[Chunk, None]:
+    """POST ``body`` and yield the answer's chunks: read as an event stream
+    (``streamed``) or, for a JSON answer, as one document (``whole``)."""
+    async with (
+        client_session(headers=headers, proxy=proxy, timeout=timeout) as session,
+        session.post(url, json=body, params=params) as response,
+    ):
+        await check(response)
+        # Some servers stream events under another content type; a JSON answer to a
+        # streaming request is a server that ignored ``stream``.
+        if stream and response.content_type != "application/json":
+            async for chunk in streamed(response, LineTally()):
+                yield chunk
+        else:
+            for chunk in whole(await read_small_json(response)):
+                yield chunk
+
+
+async def get_json(
+    url: str,
+    *,
+    headers: dict[str, str],
+    proxy: str | None,
+    timeout: float | None,
+    check: StatusCheck,
+    params: Mapping[str, str] | None = None,
+) -> Any:
+    """GET ``url`` and return its (size-capped) JSON document."""
+    async with (
+        client_session(headers=headers, proxy=proxy, timeout=timeout) as session,
+        session.get(url, params=params) as response,
+    ):
+        await check(response)
+        return await read_small_json(response)
 
 
 def api_base(provider: str, base_url: str) -> str:

@@ -36,7 +36,15 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from .endpoint import EndpointProvider, api_base, check_endpoint, endpoint_class, key_reader
+from .endpoint import (
+    EndpointProvider,
+    api_base,
+    check_endpoint,
+    endpoint_class,
+    get_json,
+    key_reader,
+    post_for_chunks,
+)
 from .errors import (
     AuthError,
     ContentFilterError,
@@ -48,7 +56,7 @@ from .errors import (
     ResponseStatusError,
     ServerError,
 )
-from .http import client_session, read_error_body, read_small_json
+from .http import read_error_body
 from .messages import Chunk, FinishReason, Messages, Thinking, Usage
 from .openai_compatible import endpoint_error, reset_seconds, retry_after
 from .stream import LineTally, iter_lines
@@ -350,18 +358,19 @@ def gemini(
             include_thoughts=include_thoughts,
         )
         method = "streamGenerateContent" if stream else GENERATE
-        url = f"{api_base(cls.name(), cls.base_url)}/models/{model}:{method}"
-        async with (
-            client_session(headers=request_headers(stream), proxy=proxy, timeout=timeout) as s,
-            s.post(url, json=body, params={"alt": "sse"} if stream else None) as response,
+        async for chunk in post_for_chunks(
+            f"{api_base(cls.name(), cls.base_url)}/models/{model}:{method}",
+            body,
+            headers=request_headers(stream),
+            proxy=proxy,
+            timeout=timeout,
+            stream=stream,
+            check=raise_for_gemini_status,
+            streamed=iter_content_chunks,
+            whole=content_chunks,
+            params={"alt": "sse"} if stream else None,
         ):
-            await raise_for_gemini_status(response)
-            if stream and response.content_type != "application/json":
-                async for chunk in iter_content_chunks(response, LineTally()):
-                    yield chunk
-            else:
-                for chunk in content_chunks(await read_small_json(response)):
-                    yield chunk
+            yield chunk
 
     async def list_models(
         cls: type[GeminiProvider],
@@ -369,13 +378,15 @@ def gemini(
         proxy: str | None = None,
         timeout: float | None = 30.0,
     ) -> list[str]:
-        url = f"{api_base(cls.name(), cls.base_url)}/models"
-        async with (
-            client_session(headers=request_headers(False), proxy=proxy, timeout=timeout) as s,
-            s.get(url, params={"pageSize": str(MODEL_PAGE)}) as response,
-        ):
-            await raise_for_gemini_status(response)
-            return generating_models(await read_small_json(response))
+        listed = await get_json(
+            f"{api_base(cls.name(), cls.base_url)}/models",
+            headers=request_headers(False),
+            proxy=proxy,
+            timeout=timeout,
+            check=raise_for_gemini_status,
+            params={"pageSize": str(MODEL_PAGE)},
+        )
+        return generating_models(listed)
 
     built = endpoint_class(
         GeminiProvider,

@@ -43,7 +43,15 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from .endpoint import EndpointProvider, api_base, check_endpoint, endpoint_class, key_reader
+from .endpoint import (
+    EndpointProvider,
+    api_base,
+    check_endpoint,
+    endpoint_class,
+    get_json,
+    key_reader,
+    post_for_chunks,
+)
 from .errors import (
     AuthError,
     ContentFilterError,
@@ -55,7 +63,7 @@ from .errors import (
     ResponseStatusError,
     ServerError,
 )
-from .http import client_session, read_error_body, read_small_json, status_error
+from .http import read_error_body, status_error
 from .messages import Chunk, FinishReason, Messages, Thinking, Usage
 from .stream import LineTally, iter_lines
 
@@ -374,20 +382,18 @@ def openai_compatible(
         cap = max_tokens if max_tokens is not None else default_max_tokens
         if cap is not None:
             body["max_tokens"] = cap
-        url = f"{api_base(cls.name(), cls.base_url)}/chat/completions"
-        async with (
-            client_session(headers=request_headers(stream), proxy=proxy, timeout=timeout) as s,
-            s.post(url, json=body) as response,
+        async for chunk in post_for_chunks(
+            f"{api_base(cls.name(), cls.base_url)}/chat/completions",
+            body,
+            headers=request_headers(stream),
+            proxy=proxy,
+            timeout=timeout,
+            stream=stream,
+            check=raise_for_endpoint_status,
+            streamed=iter_completion_chunks,
+            whole=completion_chunks,
         ):
-            await raise_for_endpoint_status(response)
-            # Some servers stream events under another content type; a JSON answer to a
-            # streaming request is a server that ignored ``stream``.
-            if stream and response.content_type != "application/json":
-                async for chunk in iter_completion_chunks(response, LineTally()):
-                    yield chunk
-            else:
-                for chunk in completion_chunks(await read_small_json(response)):
-                    yield chunk
+            yield chunk
 
     async def list_models(
         cls: type[OpenAICompatibleProvider],
@@ -395,13 +401,14 @@ def openai_compatible(
         proxy: str | None = None,
         timeout: float | None = 30.0,
     ) -> list[str]:
-        url = f"{api_base(cls.name(), cls.base_url)}/models"
-        async with (
-            client_session(headers=request_headers(False), proxy=proxy, timeout=timeout) as s,
-            s.get(url) as response,
-        ):
-            await raise_for_endpoint_status(response)
-            return model_ids(await read_small_json(response))
+        listed = await get_json(
+            f"{api_base(cls.name(), cls.base_url)}/models",
+            headers=request_headers(False),
+            proxy=proxy,
+            timeout=timeout,
+            check=raise_for_endpoint_status,
+        )
+        return model_ids(listed)
 
     built = endpoint_class(
         OpenAICompatibleProvider,
