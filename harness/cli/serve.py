@@ -73,20 +73,13 @@ def serve(
     if faults and not sandbox:
         fail("--fault needs --sandbox")
     settings = settings_of(ctx)
-    # The consensus window is two probing intervals: the one this server probes at.
-    every = None
     if interval:
-        # Jitter spreads runs within one interval: a shorter --interval shortens it too.
-        every = {
-            **settings.serve.model_dump(),
-            "interval": interval,
-            "jitter": min(settings.serve.jitter, interval),
-        }
+        # The consensus window is two probing intervals: the one this server probes at.
+        settings = settings.every(interval)
     settings = with_changes(
         settings,
         store=store_url,
         vantage=vantage,
-        serve=every,
         concurrency=concurrency,
         alerts=all_sources_alerting(settings) if alerts else None,
     )

@@ -1,13 +1,16 @@
-"""Scheduled probing inside ``harness serve``: one APScheduler job per provider.
+"""Scheduled probing inside ``harness serve``: one APScheduler job per provider and tier.
 
-Each job runs :func:`harness.pipeline.run.probe_and_record` for one provider, so a
+A provider's prompts are grouped in tiers (:mod:`harness.settings.tiers`: ``ping`` every
+minute, the capability suite every hour); each (provider, tier) job runs
+:func:`harness.pipeline.run.probe_and_record` for that tier's prompts only, so a
 scheduled result goes through the same runner, store and status policy as
-``harness probe``. ``interval`` is each provider's period: its runs start exactly
-``interval`` seconds apart. ``jitter`` only spreads the providers' phases (each one's
-first run comes at a random moment within it, so they do not all fire together); it
-never stretches a period. Runs never overlap themselves (``max_instances=1``): a run
-due while the previous one is still going has overrun its period and is skipped, and
-counted (:attr:`ProbeScheduler.overruns`, ``on_overrun``) and logged, never silently.
+``harness probe``. A tier's ``interval`` is its period: its runs start exactly
+``interval`` seconds apart. ``jitter`` only spreads the jobs' phases (each one's first
+run comes at a random moment within it, so they do not all fire together); it never
+stretches a period. Runs never overlap themselves (``max_instances=1``): a run due while
+the previous one is still going has overrun its period and is skipped, and counted per
+(provider, tier) (:attr:`ProbeScheduler.overruns`, ``on_overrun``) and logged, never
+silently.
 
 Stopping is graceful: APScheduler's own ``shutdown()`` cancels running jobs and logs
 the ``CancelledError`` as an error, so :meth:`ProbeScheduler.stop` first pauses the
@@ -22,7 +25,7 @@ import asyncio
 import logging
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
@@ -32,6 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from harness.pipeline.run import RunSummary, plan_run, probe_and_record
 from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
+from harness.settings.tiers import Tier, tiers_of
 from harness.store import open_store
 from harness.store.base import Store
 from harness.targets.g4f import require_g4f
@@ -40,58 +44,85 @@ from providers import upstream
 
 log = logging.getLogger(__name__)
 
-ProviderJob = Callable[[str], Awaitable[object]]
-"""What a job runs: probe one provider (by name)."""
+TierJob = Callable[[str, Tier], Awaitable[object]]
+"""What a job runs: probe one provider (by name) with one tier's prompts."""
+
+Schedule = Mapping[str, Sequence[Tier]]
+"""Provider -> the tiers it is probed in."""
+
+
+def schedule_of(settings: Settings, providers: Sequence[str]) -> dict[str, tuple[Tier, ...]]:
+    """Each provider's tiers (:func:`~harness.settings.tiers.tiers_of`); a provider with
+    no prompt it can answer has none, and is not scheduled."""
+    return {name: tiers for name in providers if (tiers := tiers_of(settings, name))}
 
 
 class ProbeScheduler:
-    """Runs ``job(provider)`` for each provider every ``interval`` seconds, phases spread
-    over ``jitter``, one at a time per provider; :meth:`trigger` runs jobs now;
-    :meth:`stop` winds down gracefully."""
+    """Runs ``job(provider, tier)`` for each provider's tiers every ``tier.interval``
+    seconds, phases spread over ``jitter``, one at a time per (provider, tier);
+    :meth:`trigger` runs jobs now; :meth:`stop` winds down gracefully."""
 
     def __init__(
         self,
-        job: ProviderJob,
-        providers: Sequence[str],
+        job: TierJob,
+        schedule: Schedule,
         *,
-        interval: float,
         jitter: float = 0.0,
-        on_overrun: Callable[[str], None] | None = None,
+        on_overrun: Callable[[str, str], None] | None = None,
     ) -> None:
-        if interval <= 0:
-            raise ValueError(f"interval must be positive, not {interval}")
+        for provider, tiers in schedule.items():
+            for tier in tiers:
+                if tier.interval <= 0:
+                    raise ValueError(
+                        f"interval must be positive, not {tier.interval} ({provider}, {tier.name})"
+                    )
         self._job = job
-        self.providers = tuple(providers)
-        self.interval = interval
-        self.jitter = max(0.0, min(jitter, interval))
+        self.schedule: dict[str, tuple[Tier, ...]] = {p: tuple(t) for p, t in schedule.items()}
+        self.jitter = max(0.0, jitter)
+        self._jobs = {
+            _job_id(provider, tier.name): (provider, tier)
+            for provider, tiers in self.schedule.items()
+            for tier in tiers
+        }
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._probes: set[asyncio.Task[object]] = set()
         self._runs: set[asyncio.Task[object]] = set()
-        self._running: set[str] = set()
-        self.overruns: Counter[str] = Counter()
-        """How many due runs each provider skipped because its previous one overran."""
+        self._running: set[tuple[str, str]] = set()
+        self.overruns: Counter[tuple[str, str]] = Counter()
+        """How many due runs each (provider, tier) skipped because its previous one overran."""
         self._on_overrun = on_overrun
         self._scheduler.add_listener(self._overran, EVENT_JOB_MAX_INSTANCES)
 
     @property
+    def providers(self) -> tuple[str, ...]:
+        """The providers scheduled."""
+        return tuple(self.schedule)
+
+    @property
     def running(self) -> frozenset[str]:
-        """The providers being probed right now."""
-        return frozenset(self._running)
+        """The providers being probed right now (any of their tiers)."""
+        return frozenset(provider for provider, _ in self._running)
+
+    def overruns_of(self, provider: str) -> int:
+        """How many due runs of ``provider`` (all its tiers) were skipped as overruns."""
+        return sum(n for (name, _), n in self.overruns.items() if name == provider)
 
     def start(self) -> None:
-        """Add the jobs and start; each provider's first run comes within ``jitter`` seconds,
-        and its later runs every ``interval`` seconds from that first one.
+        """Add the jobs and start; each job's first run comes within ``jitter`` seconds
+        (at most its period), and its later runs every ``interval`` seconds from that one.
 
         Needs a running event loop (call it from an ``app.cleanup_ctx``).
         """
-        firsts = first_runs(self.providers, datetime.now(UTC), self.jitter)
-        for name, first in firsts.items():
+        now = datetime.now(UTC)
+        draw = random.Random()
+        for job_id, (provider, tier) in self._jobs.items():
+            first = first_run(now, min(self.jitter, tier.interval), draw)
             self._scheduler.add_job(
                 self._run,
-                period(first, self.interval),
-                args=[name],
-                id=name,
-                name=f"probe {name}",
+                period(first, tier.interval),
+                args=[provider, tier],
+                id=job_id,
+                name=f"probe {provider} ({tier.name})",
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=None,  # however late (a busy loop), still run once
@@ -100,51 +131,56 @@ class ProbeScheduler:
         self._scheduler.start()
 
     def _overran(self, event: JobSubmissionEvent) -> None:
-        self.overruns[event.job_id] += 1
+        provider, tier = self._jobs[event.job_id]
+        key = (provider, tier.name)
+        self.overruns[key] += 1
         log.warning(
-            "probe of %s overran its %g s period: the run due now is skipped (%d so far)",
-            event.job_id,
-            self.interval,
-            self.overruns[event.job_id],
+            "probe of %s (%s) overran its %g s period: the run due now is skipped (%d so far)",
+            provider,
+            tier.name,
+            tier.interval,
+            self.overruns[key],
         )
         if self._on_overrun is not None:
-            self._on_overrun(event.job_id)
+            self._on_overrun(provider, tier.name)
 
     def trigger(self, providers: Sequence[str] | None = None) -> dict[str, str]:
-        """Run the given providers' jobs now (default: all): provider -> ``started``, or
-        ``running`` when a run of it is already in flight (it is not doubled)."""
+        """Run every tier of the given providers now (default: all): provider ->
+        ``started``, or ``running`` when each of its tiers has a run in flight (a run in
+        flight is not doubled)."""
         now = datetime.now(UTC)
         answer = {}
         for name in providers or self.providers:
-            if name in self._running:
-                answer[name] = "running"
-            else:
-                self._scheduler.modify_job(name, next_run_time=now)
-                answer[name] = "started"
+            answer[name] = "running"
+            for tier in self.schedule.get(name, ()):
+                if (name, tier.name) not in self._running:
+                    self._scheduler.modify_job(_job_id(name, tier.name), next_run_time=now)
+                    answer[name] = "started"
         return answer
 
-    async def _run(self, provider: str) -> None:
+    async def _run(self, provider: str, tier: Tier) -> None:
         # The probe runs in a task of its own that stop() can wait for or cancel, while
         # this wrapper (APScheduler's task) always returns normally.
         probe: asyncio.Task[object] = asyncio.create_task(
-            _awaited(self._job(provider)), name=f"probe {provider}"
+            _awaited(self._job(provider, tier)), name=f"probe {provider} ({tier.name})"
         )
         wrapper = asyncio.current_task()
+        key = (provider, tier.name)
         self._probes.add(probe)
-        self._running.add(provider)
+        self._running.add(key)
         if wrapper is not None:
             self._runs.add(wrapper)
         try:
             await asyncio.wait([probe])
         finally:
             self._probes.discard(probe)
-            self._running.discard(provider)
+            self._running.discard(key)
             if wrapper is not None:
                 self._runs.discard(wrapper)
         if probe.cancelled():
-            log.info("probe of %s cancelled at shutdown", provider)
+            log.info("probe of %s (%s) cancelled at shutdown", provider, tier.name)
         elif (error := probe.exception()) is not None:
-            log.error("probe of %s failed: %s", provider, error, exc_info=error)
+            log.error("probe of %s (%s) failed: %s", provider, tier.name, error, exc_info=error)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop scheduling, give in-flight probes ``grace`` seconds, cancel the rest, and
@@ -167,12 +203,14 @@ class ProbeScheduler:
             await asyncio.wait(set(self._runs))
 
 
-def first_runs(
-    providers: Sequence[str], now: datetime, jitter: float, rng: random.Random | None = None
-) -> dict[str, datetime]:
-    """Each provider's first run: a random moment within ``jitter`` seconds of ``now``."""
-    draw = rng or random.Random()
-    return {name: now + timedelta(seconds=draw.uniform(0, jitter)) for name in providers}
+def _job_id(provider: str, tier: str) -> str:
+    # A tier's name never holds "/", so the id is unique whatever the provider's name.
+    return f"{provider}/{tier}"
+
+
+def first_run(now: datetime, jitter: float, rng: random.Random) -> datetime:
+    """A job's first run: a random moment within ``jitter`` seconds of ``now``."""
+    return now + timedelta(seconds=rng.uniform(0, jitter))
 
 
 def period(first: datetime, interval: float) -> IntervalTrigger:
@@ -192,17 +230,20 @@ async def probe_provider(
     *,
     sandbox_url: str | None = None,
     on_result: Callable[[ProbeResult], None] | None = None,
+    tier: Tier | None = None,
 ) -> RunSummary:
-    """One scheduled run: every planned model and prompt of ``provider``, probed, stored and
-    folded into the statuses; against ``sandbox_url`` (the emulators) when given."""
+    """One scheduled run: every planned model of ``provider`` with the prompts of ``tier``
+    (default: all its prompts), probed, stored and folded into the statuses; against
+    ``sandbox_url`` (the emulators) when given."""
+    prompts = tier.prompts if tier is not None else None
     if sandbox_url is not None:
         with upstream.redirect(sandbox_url, sandbox_bases(settings, sandbox_url)):
-            targets = await plan_run(settings, [provider])
+            targets = await plan_run(settings, [provider], prompts=prompts)
             return await probe_and_record(
                 settings, store, targets, source=Source.SANDBOX, on_result=on_result
             )
     async with probe_source(settings) as source:
-        targets = await plan_run(settings, [provider])
+        targets = await plan_run(settings, [provider], prompts=prompts)
         return await probe_and_record(settings, store, targets, source=source, on_result=on_result)
 
 

@@ -454,6 +454,13 @@ class Settings(Section):
         directory (sandbox and replay results: see :mod:`harness.targets.sources`)."""
         return self.store or str(self.data_dir / "harness.db")
 
+    def every(self, interval: float) -> Settings:
+        """A copy whose default period is ``interval`` seconds (``serve --interval``), its
+        tiers kept; the jitter is shortened to it (phases spread within one period)."""
+        serve = self.serve.model_dump()
+        serve.update(interval=interval, jitter=min(self.serve.jitter, interval))
+        return self.with_overrides(serve=serve)
+
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with command-line values applied (``None`` values are ignored), revalidated."""
         data = self.model_dump()

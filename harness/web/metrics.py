@@ -22,8 +22,9 @@ one process (tests, embedding) never share or clash over metrics.
   in seconds (``max_ttfc``, ``max_ttft``, ``max_total``), per second (``min_chars_per_s``,
   ``min_tokens_per_s``) or as a factor (``regression``);
 * ``harness_objective_missed{provider,model,objective}``: 1 when the newest pass missed it;
-* ``harness_schedule_overruns_total{provider}``: scheduled runs skipped because the
-  provider's previous run was still going (it overran its period).
+* ``harness_schedule_overruns_total{provider,tier}``: scheduled runs of the provider's
+  tier (:mod:`harness.settings.tiers`) skipped because the previous one was still going
+  (it overran its period).
 
 ``vantage`` is the probing host's name, as on the results, so one Prometheus scraping
 several ``harness serve`` processes keeps their figures apart.
@@ -146,14 +147,16 @@ class Metrics:
 
         self.overruns = Counter(
             "harness_schedule_overruns",
-            "Scheduled runs skipped because the provider's previous run overran its period.",
-            ["provider"],
+            "Scheduled runs of the provider's tier skipped because the previous run overran "
+            "its period.",
+            ["provider", "tier"],
             registry=self.registry,
         )
 
-    def overran(self, provider: str) -> None:
-        """Count a scheduled run of ``provider`` skipped because its previous one overran."""
-        self.overruns.labels(provider=provider).inc()
+    def overran(self, provider: str, tier: str) -> None:
+        """Count a scheduled run of ``provider``'s ``tier`` skipped because its previous
+        one overran."""
+        self.overruns.labels(provider=provider, tier=tier).inc()
 
     def observe(self, result: ProbeResult) -> None:
         """Count one probe; a passing one also feeds the latency histograms."""
