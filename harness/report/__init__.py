@@ -9,7 +9,14 @@ from harness.report.files import report_files, write_report
 from harness.report.html import content_security_policy, render_fragment, render_page
 from harness.report.markdown import status_markdown
 from harness.report.snapshot import provider_badge_state, read_page
-from harness.report.view import ModelView, ProviderView, StatusPage, TargetFacts, build_page
+from harness.report.view import (
+    ModelView,
+    ProviderView,
+    StatusPage,
+    TargetFacts,
+    build_page,
+    with_overruns,
+)
 
 __all__ = [
     "ModelView",
@@ -27,5 +34,6 @@ __all__ = [
     "report_files",
     "status_document",
     "status_markdown",
+    "with_overruns",
     "write_report",
 ]

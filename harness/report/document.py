@@ -38,6 +38,7 @@ def status_document(page: StatusPage) -> dict[str, Any]:
                 "capability": p.capability,
                 "working": p.working,
                 "state": p.state.value,
+                "overruns": p.overruns,
                 "models": {m.model: _model(m, page.latency_window) for m in p.models},
             }
             for p in page.providers

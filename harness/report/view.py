@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from harness.policy.aggregate import HistoryCell, LatencySummary, Uptime, history_cells, percentile
@@ -244,6 +244,9 @@ class ProviderView:
     """What it makes (``chat``, ``image``, ``audio``): what its probes check."""
     strip: Sequence[StripDay] = ()
     """Its daily uptime over :data:`STRIP_DAYS`, oldest first, with its incidents."""
+    overruns: int | None = None
+    """Scheduled runs of its tiers skipped because the one before overran its period;
+    ``None`` where no schedule runs (a report written by ``harness report``)."""
 
     @property
     def state_rank(self) -> int:
@@ -292,6 +295,13 @@ class StatusPage:
     def provider(self, name: str) -> ProviderView | None:
         """The provider called ``name``, if the page shows it."""
         return next((p for p in self.providers if p.name == name), None)
+
+
+def with_overruns(page: StatusPage, overruns: Mapping[str, int]) -> StatusPage:
+    """``page`` with the overruns of the providers a running schedule probes
+    (provider -> count); the others keep ``None``."""
+    providers = [replace(p, overruns=overruns.get(p.name, p.overruns)) for p in page.providers]
+    return replace(page, providers=providers)
 
 
 def provider_state(states: Iterable[State]) -> State:

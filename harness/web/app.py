@@ -48,7 +48,7 @@ from aiohttp import web
 from harness.emulator import Emulator, FaultSpec, parse_fault
 from harness.errors import ConfigError, StoreUnavailable
 from harness.pipeline.run import objectives_of
-from harness.pipeline.scheduler import ProbeScheduler, probe_provider
+from harness.pipeline.scheduler import ProbeScheduler, probe_provider, schedule_of
 from harness.probing import eventloop
 from harness.report import (
     StatusPage,
@@ -60,10 +60,12 @@ from harness.report import (
     render_fragment,
     render_page,
     status_document,
+    with_overruns,
 )
 from harness.report.feed import FEED_INCIDENTS, incident_feed
 from harness.report.history import history_days, history_document, read_history
 from harness.settings.config import Settings
+from harness.settings.tiers import Tier
 from harness.store import make_store
 from harness.store.base import Store
 from harness.targets.endpoints import install_endpoints
@@ -137,6 +139,8 @@ def build_app(
     """
     if interval <= 0:
         raise ValueError(f"interval must be positive, not {interval}")
+    if interval != settings.serve.interval:
+        settings = settings.every(interval)  # the default tier's period
     install_endpoints(settings)
     app = web.Application(middlewares=[_store_unreachable])
     app[OPTIONS] = ServeOptions(
@@ -212,9 +216,9 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     emulator = app.get(EMULATOR)
     sandbox_url = emulator.url if emulator is not None else None
 
-    async def job(provider: str) -> None:
+    async def job(provider: str, tier: Tier) -> None:
         summary = await probe_provider(
-            settings, store, provider, sandbox_url=sandbox_url, on_result=metrics.observe
+            settings, store, provider, sandbox_url=sandbox_url, on_result=metrics.observe, tier=tier
         )
         metrics.set_statuses(summary.statuses.values(), summary.objectives)
         if summary.spooled == 0:
@@ -233,8 +237,7 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
     scheduler = ProbeScheduler(
         job,
-        enabled,
-        interval=options.interval,
+        schedule_of(settings, enabled),
         jitter=settings.serve.jitter,
         on_overrun=metrics.overran,
     )
@@ -298,7 +301,11 @@ def _json_error(status: int, message: str) -> web.Response:
 async def _read_page(request: web.Request) -> StatusPage:
     options = request.app[OPTIONS]
     source = chosen_source(sandbox=options.sandbox)
-    return await read_page(request.app[STORE], options.settings, source=source)
+    page = await read_page(request.app[STORE], options.settings, source=source)
+    scheduler = request.app.get(SCHEDULER)
+    if scheduler is None:
+        return page
+    return with_overruns(page, {name: scheduler.overruns_of(name) for name in scheduler.providers})
 
 
 async def index(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from harness.report import (
     badge_svg,
     status_document,
     status_markdown,
+    with_overruns,
     write_report,
 )
 from harness.report.badge import COLOURS
@@ -44,6 +45,21 @@ def test_the_json_document_keeps_working_not_working_and_unknown_apart(page: Sta
     assert providers["AutonomousAI"]["working"] is True
     assert providers["CodeLinkAva"]["working"] is None  # inconclusive only: unknown
     assert providers["CodeLinkAva"]["capability"] == "chat"
+
+
+def test_the_json_document_has_no_overrun_count_where_no_schedule_runs(page: StatusPage) -> None:
+    providers = status_document(page)["providers"]
+
+    assert {p["overruns"] for p in providers.values()} == {None}
+
+
+def test_the_json_document_counts_the_overruns_of_each_scheduled_provider(
+    page: StatusPage,
+) -> None:
+    providers = status_document(with_overruns(page, {"AutonomousAI": 2}))["providers"]
+
+    assert providers["AutonomousAI"]["overruns"] == 2
+    assert providers["CodeLinkAva"]["overruns"] is None
 
 
 def test_the_json_document_marks_inconclusive_history(page: StatusPage) -> None:
