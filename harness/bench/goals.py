@@ -14,6 +14,7 @@ AUTO_ERROR_P95_MS = 5.0
 PAGE_MS = 100.0
 LARGE_PAGE_RATIO = 1.2
 PAGE_PEAK_MB = 200.0
+SCHEDULE_PERIOD_PCT = 2.0
 
 
 @dataclass(frozen=True)
@@ -115,4 +116,15 @@ def goals_of(document: Mapping[str, Any]) -> list[Goal]:
                     "x",
                 )
             )
+    if "schedule" in document:
+        off_by = document["schedule"].get("off_by")
+        goals.append(
+            Goal(
+                "mean period seen upstream minus the interval (median of runs)",
+                None if off_by is None else round(off_by * 100, 3),
+                SCHEDULE_PERIOD_PCT,
+                "%",
+                absolute=True,
+            )
+        )
     return goals

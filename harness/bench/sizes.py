@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BENCHMARKS = ("fanout", "timing", "store", "overview", "replay", "isolation")
+BENCHMARKS = ("fanout", "timing", "store", "overview", "replay", "isolation", "schedule")
 """Every benchmark, in the order they run."""
 
 
@@ -42,6 +42,14 @@ class Sizes:
     """gpt4free calls per run of the isolation benchmark, for each way of making them."""
     isolation_runs: int = 5
     """Runs of the isolation benchmark (its figures are medians over them)."""
+    schedule_targets: int = 60
+    """Targets the schedule benchmark probes, each its own endpoint."""
+    schedule_interval: float = 5.0
+    """Their period, seconds; the jitter spreading their phases is as long."""
+    schedule_duration: float = 60.0
+    """Seconds each run of the schedule benchmark lasts."""
+    schedule_runs: int = 3
+    """Runs of the schedule benchmark (its figure is the median over them)."""
 
 
 FULL = Sizes(
@@ -73,4 +81,8 @@ QUICK = Sizes(
     overview_loads=1,
     isolation_calls=20,
     isolation_runs=3,
+    schedule_targets=3,
+    schedule_interval=0.5,
+    schedule_duration=2.0,
+    schedule_runs=2,
 )

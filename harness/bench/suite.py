@@ -18,6 +18,7 @@ from harness.bench.isolation import isolation_overhead
 from harness.bench.machine import machine_info
 from harness.bench.overview import overview_at_scale
 from harness.bench.replay import replay_all
+from harness.bench.schedule import schedule_period
 from harness.bench.sizes import BENCHMARKS, LARGE_STORE_FACTOR, Sizes
 from harness.bench.store_scale import store_at_scale
 from harness.bench.timing import timing
@@ -149,6 +150,18 @@ def run_benchmarks(
             document["isolation"] = run(
                 isolation_overhead(sizes.isolation_calls, sizes.isolation_runs)
             )
+    if "schedule" in only:
+        say(
+            f"schedule: {sizes.schedule_targets} targets every {sizes.schedule_interval:g} s "
+            f"for {sizes.schedule_duration:g} s, {sizes.schedule_runs} runs"
+        )
+        document["schedule"] = schedule_period(
+            targets=sizes.schedule_targets,
+            interval=sizes.schedule_interval,
+            jitter=sizes.schedule_interval,
+            duration=sizes.schedule_duration,
+            runs=sizes.schedule_runs,
+        )
     document["goals"] = [goal.to_dict() for goal in goals_of(document)]
     document["duration_s"] = round(time.perf_counter() - clock, 1)
     return document

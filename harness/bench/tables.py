@@ -222,6 +222,36 @@ def isolation_table(isolation: Mapping[str, Any]) -> Table:
     return table
 
 
+def schedule_table(schedule: Mapping[str, Any]) -> Table:
+    """Each run's mean period as the upstream saw it, against the interval."""
+    table = Table(
+        title=(
+            f"Schedule: {schedule['targets']} targets every {schedule['interval_s']:g} s "
+            f"(phases spread over {schedule['jitter_s']:g} s), {schedule['duration_s']:g} s "
+            f"a run; gaps between a target's requests as the upstream saw them"
+        )
+    )
+    for column in ("run", "gaps", "mean s", "target means s", "single gaps s", "overruns"):
+        table.add_column(column, justify="right")
+    for number, run in enumerate(schedule["runs"], 1):
+        means, single = run.get("target_mean_gap_s"), run.get("gap_s")
+        table.add_row(
+            str(number),
+            _num(run.get("gaps")),
+            _num(run["mean_gap_s"], 4),
+            f"{_num(means['min'], 3)} - {_num(means['max'], 3)}" if means else "-",
+            f"{_num(single['min'], 3)} - {_num(single['max'], 3)}" if single else "-",
+            _num(run["overruns"]),
+        )
+    median = schedule["median_mean_gap_s"]
+    if median is not None:
+        table.caption = (
+            f"median mean period {median:.4f} s: {schedule['off_by'] * 100:+.2f} % "
+            f"of the {schedule['interval_s']:g} s interval"
+        )
+    return table
+
+
 def goals_table(goals: list[Mapping[str, Any]]) -> Table:
     """Each goal, its value, its limit, and whether it was met."""
     table = Table(title="Goals")
@@ -262,6 +292,8 @@ def tables(document: Mapping[str, Any]) -> Iterator[Table | str]:
         yield replay_table(document["replay"])
     if "isolation" in document:
         yield isolation_table(document["isolation"])
+    if "schedule" in document:
+        yield schedule_table(document["schedule"])
     yield from document.get("skipped", {}).values()
     if document["goals"]:
         yield goals_table(document["goals"])

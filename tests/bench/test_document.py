@@ -114,3 +114,19 @@ def test_isolation_prices_a_worker_call_against_a_thread_and_the_loop(
     assert set(isolation["overhead_ms"]) == {"worker_vs_thread", "worker_vs_direct"}
     assert all(is_number(v) for v in isolation["overhead_ms"].values())
     assert (isolation["calls"], isolation["runs"]) == (20, 3)
+
+
+def test_schedule_gives_each_run_s_mean_period_and_their_median(
+    quick_document: dict[str, Any],
+) -> None:
+    schedule = quick_document["schedule"]
+    assert (schedule["targets"], schedule["interval_s"]) == (3, 0.5)
+    assert len(schedule["runs"]) == 2
+    for run in schedule["runs"]:
+        assert run["targets_measured"] == 3
+        assert is_number(run["mean_gap_s"])
+        assert is_number(run["gap_s"]["min"])
+        assert isinstance(run["overruns"], int)
+    assert is_number(schedule["median_mean_gap_s"])
+    assert is_number(schedule["off_by"])
+    assert isinstance(schedule["within_goal"], bool)
