@@ -212,3 +212,17 @@ def test_every_prompt_a_provider_is_probed_with_is_in_exactly_one_tier(
     assert len(in_tiers) == len(set(in_tiers))
     assert set(in_tiers) == probed
     assert all(tier.prompts and tier.interval > 0 for tier in tiers)
+
+
+def test_a_one_shot_run_probes_the_prompts_of_every_tier(tmp_path: Path) -> None:
+    settings = loaded(
+        tmp_path,
+        {
+            "prompts": ["ping"],
+            "serve": {"tiers": {"suite": {"prompts": ["math", "system"], "interval": "1h"}}},
+        },
+    )
+
+    probed = {t.prompt for t in plan_targets(settings, ["AutonomousAI"])}
+
+    assert probed == {"ping", "math", "system"}
