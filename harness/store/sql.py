@@ -223,6 +223,51 @@ class SQLStore:
 
         return await self.dialect.read(query)
 
+    async def recent_by_provider(
+        self, providers: Sequence[str], limit: int
+    ) -> dict[str, list[ProbeResult]]:
+        """The newest ``limit`` results of each provider, its models pooled, newest first,
+        in one call (the page's one-row-per-provider overview reads every history bar)."""
+        wanted = list(dict.fromkeys(providers))
+        v = self.dialect.values
+        join = self.dialect.join_newest(
+            "results", "r", f"WHERE provider = w.provider {_NEWEST_FIRST} LIMIT ?"
+        )
+
+        def query(s: Session) -> dict[str, list[ProbeResult]]:
+            found: dict[str, list[ProbeResult]] = {p: [] for p in wanted}
+            for chunk in _chunks(wanted):
+                rows = ", ".join(f"(?, {n})" for n in range(len(chunk)))
+                for n, *row in s.execute(
+                    f"""WITH w (provider, n) AS (VALUES {rows})
+                        SELECT w.n, {", ".join(f'r."{c}"' for c in _RESULTS)} FROM w {join}
+                        ORDER BY w.n, r.started_at DESC, r.id DESC""",
+                    [*map(v.text, chunk), limit],
+                ):
+                    found[chunk[n]].append(self._rows.result.load(row))
+            return found
+
+        return await self.dialect.read(query)
+
+    async def results_marker(self) -> int:
+        """The id of the newest result stored (0 for none): results written later have
+        greater ids, as every write of results holds the write lock to its commit."""
+
+        def query(s: Session) -> int:
+            return int(next(iter(s.execute("SELECT COALESCE(MAX(id), 0) FROM results")))[0])
+
+        return await self.dialect.read(query)
+
+    async def providers_since(self, marker: int) -> set[str]:
+        """The providers with results stored after :meth:`results_marker` said ``marker``."""
+        text_of = self.dialect.values.text_of
+
+        def query(s: Session) -> set[str]:
+            rows = s.execute("SELECT DISTINCT provider FROM results WHERE id > ?", (marker,))
+            return {text_of(p) for (p,) in rows}
+
+        return await self.dialect.read(query)
+
     async def targets(self) -> list[tuple[str, str]]:
         """Every (provider, model) the store has seen, sorted."""
         text_of = self.dialect.values.text_of
@@ -506,6 +551,28 @@ class SQLStore:
             # And again as Python sorts (cheaply: they come sorted), since a dialect may
             # store a name as other text, which the database sorts elsewhere.
             return sorted(map(self._rows.rollup_of, rows), key=_ROLLUP_KEY)
+
+        return await self.dialect.read(query)
+
+    async def provider_rollups(self, providers: Sequence[str], since: datetime) -> list[HourRollup]:
+        """The hourly rollups of ``providers``' targets from the hour holding ``since`` on,
+        ordered by provider, model and hour, in one call."""
+        wanted = list(dict.fromkeys(providers))
+        v = self.dialect.values
+        start = v.time(hour_of(since))
+
+        def query(s: Session) -> list[HourRollup]:
+            found: list[HourRollup] = []
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" for _ in chunk)
+                found += map(
+                    self._rows.rollup_of,
+                    s.execute(
+                        f"{_SELECT_ROLLUPS} WHERE hour >= ? AND provider IN ({marks})",
+                        [start, *map(v.text, chunk)],
+                    ),
+                )
+            return sorted(found, key=_ROLLUP_KEY)
 
         return await self.dialect.read(query)
 
