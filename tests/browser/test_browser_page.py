@@ -73,9 +73,11 @@ async def visit(browser: Any, server: TestServer) -> AsyncIterator[Visit]:
 
 
 async def open_details(row: Any) -> None:
-    """Open a provider's details in one step of the page's own script: a click could
-    land on the old copy just as the refresh swaps the content."""
+    """Open a provider's details in one step of the page's own script (a click could
+    land on the old copy just as the refresh swaps the content), and wait until they
+    are fetched."""
     await row.evaluate("details => { details.open = true; }")
+    await row.locator(".provider-details").wait_for()
 
 
 async def test_every_provider_has_a_row_and_every_model_shows_when_opened(visit: Visit) -> None:
@@ -113,6 +115,7 @@ async def test_the_page_logs_no_console_error(visit: Visit) -> None:
 async def test_an_upstream_error_with_a_script_shows_as_text_and_runs_nothing(
     visit: Visit,
 ) -> None:
+    await open_details(visit.page.locator('details[data-provider="AutonomousAI"]'))
     error = visit.page.locator('article[data-model="qwen_coder"] .error-text')
 
     assert await error.text_content() == HOSTILE_ERROR
