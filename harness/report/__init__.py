@@ -8,6 +8,7 @@ from harness.report.document import incident_document, status_document
 from harness.report.files import report_files, write_report
 from harness.report.html import (
     Fragment,
+    Row,
     content_security_policy,
     render_details,
     render_fragment,
@@ -25,6 +26,7 @@ __all__ = [
     "ModelView",
     "Overview",
     "ProviderView",
+    "Row",
     "StatusPage",
     "TargetFacts",
     "badge_svg",

@@ -139,13 +139,23 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def render_rows(page: StatusPage) -> dict[str, Markup]:
-    """Each provider's row (``<details>``) as markup, by provider name, in page order."""
+@dataclass(frozen=True)
+class Row:
+    """One provider's row (``<details>``) as markup, with its version."""
+
+    markup: Markup
+    version: str
+    """A digest of the markup: equal for an unchanged row."""
+
+
+def render_rows(page: StatusPage) -> dict[str, Row]:
+    """Each provider's row, by provider name, in page order."""
     template = environment().get_template(ROW_TEMPLATE)
-    return {
-        p.name: Markup(template.render(page=page, provider=p, now=page.generated_at))
-        for p in page.providers
-    }
+    rows = {}
+    for provider in page.providers:
+        markup = Markup(template.render(page=page, provider=provider, now=page.generated_at))
+        rows[provider.name] = Row(markup, _digest(markup))
+    return rows
 
 
 def _kept(name: str) -> Markup:
@@ -157,13 +167,15 @@ def _kept(name: str) -> Markup:
 
 
 def _content(
-    page: StatusPage, known: Mapping[str, str], rows: Mapping[str, Markup] | None
+    page: StatusPage, known: Mapping[str, str], rows: Mapping[str, Row] | None
 ) -> tuple[list[Markup], dict[str, str], str]:
     """The rows to send (those at a version in ``known`` as stand-ins), every row's
     version, and the etag of the whole; ``rows`` rendered already, or None."""
     rows = rows if rows is not None else render_rows(page)
-    versions = {name: _digest(row) for name, row in rows.items()}
-    sent = [_kept(name) if known.get(name) == versions[name] else row for name, row in rows.items()]
+    versions = {name: row.version for name, row in rows.items()}
+    sent = [
+        _kept(name) if known.get(name) == row.version else row.markup for name, row in rows.items()
+    ]
     # Relative times ("5 minutes ago") change by themselves; what the page is about
     # changes only with its rows, incidents, flips and counts.
     rest = repr(
@@ -202,7 +214,7 @@ def render_live_page(
     refresh_s: float | None = None,
     fragment_url: str = "fragment",
     back_url: str | None = None,
-    rows: Mapping[str, Markup] | None = None,
+    rows: Mapping[str, Row] | None = None,
 ) -> Fragment:
     """:func:`render_page`, with the etag and row versions of its content; ``rows`` are
     the providers' rows if rendered already (see :func:`render_rows`)."""
@@ -230,7 +242,7 @@ def render_live_page(
 def render_fragment(
     page: StatusPage,
     known: Mapping[str, str] | None = None,
-    rows: Mapping[str, Markup] | None = None,
+    rows: Mapping[str, Row] | None = None,
 ) -> Fragment:
     """Only the page's ``<main id="status">``, what the live page swaps in on refresh,
     for a reader who has the rows ``known`` (provider -> version): those unchanged go as

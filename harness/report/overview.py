@@ -16,13 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from markupsafe import Markup
-
 from harness import __version__
 from harness.policy.prompts import PROMPTS
 from harness.policy.rollup import HourRollup, hour_of, rollup_latency
 from harness.policy.status import TargetStatus
-from harness.report.html import render_rows
+from harness.report.html import Row, render_rows
 from harness.report.snapshot import FLIPS_SHOWN, INCIDENTS_READ, NO_UPTIME, page_targets
 from harness.report.view import (
     HISTORY_LENGTH,
@@ -48,7 +46,7 @@ class Overview:
     """The overview page and each provider's rendered row, by name, in page order."""
 
     page: StatusPage
-    rows: Mapping[str, Markup]
+    rows: Mapping[str, Row]
     reread: int
     """How many providers were read from the store for it (the others were kept)."""
 
@@ -56,7 +54,7 @@ class Overview:
 @dataclass(frozen=True)
 class _Kept:
     view: ProviderView
-    row: Markup
+    row: Row
     targets: tuple[tuple[str, str], ...]
     statuses: tuple[TargetStatus | None, ...]
     vantages: tuple[str, ...]

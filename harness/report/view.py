@@ -336,10 +336,15 @@ def provider_view(
     )
 
 
-def provider_history(results: Iterable[ProbeResult]) -> list[ModelCell]:
+def provider_history(
+    results: Iterable[ProbeResult], model_order: Sequence[str] = ()
+) -> list[ModelCell]:
     """A provider's history bar from its newest results (any order, models pooled): the
-    newest :data:`HISTORY_LENGTH`, oldest first, each with its model."""
-    newest = sorted(results, key=lambda r: r.started_at)[-HISTORY_LENGTH:]
+    newest :data:`HISTORY_LENGTH`, oldest first, each with its model; results taken at
+    the same moment in ``model_order`` (as :func:`provider_view` orders them)."""
+    rank = {model: i for i, model in enumerate(model_order)}
+    newest = sorted(results, key=lambda r: (r.started_at, rank.get(r.model, len(rank))))
+    newest = newest[-HISTORY_LENGTH:]
     return [
         ModelCell(r.model, cell)
         for r, cell in zip(newest, history_cells(newest, HISTORY_LENGTH), strict=True)
@@ -461,7 +466,10 @@ def provider_views(
     }
     if histories is not None:
         views = {
-            name: replace(view, history=provider_history(histories.get(name, ())))
+            name: replace(
+                view,
+                history=provider_history(histories.get(name, ()), [m.model for m in view.models]),
+            )
             for name, view in views.items()
         }
     return views
