@@ -142,6 +142,26 @@ async def test_the_page_updates_in_place_as_results_land(visit: Visit, settings:
     assert visit.errors == []
 
 
+async def test_an_open_provider_whose_row_changed_shows_its_new_details(
+    visit: Visit, settings: Settings
+) -> None:
+    page = visit.page
+    row = page.locator('details[data-provider="CodeLinkAva"]')
+    await open_details(row)
+    card = row.locator('article[data-model="gpt-3.5-turbo"] header .chip')
+    assert await card.text_content() == "unknown"
+
+    async with open_store(settings.store_url) as store:
+        fresh = [passed("CodeLinkAva", "gpt-3.5-turbo", datetime.now(UTC))]
+        await store.add_results(fresh)
+        statuses, flips = replay(fresh, Thresholds())
+        await store.save_statuses(list(statuses.values()), flips)
+
+    await card.filter(has_text="up").wait_for(timeout=REFRESH_S * 10_000)
+    assert await row.evaluate("d => d.open")
+    assert visit.errors == []
+
+
 async def test_the_page_fits_a_phone_screen(browser: Any, server: TestServer) -> None:
     context = await browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
     page = await context.new_page()

@@ -76,6 +76,8 @@
       if (focused) document.getElementById(focused.id)?.querySelector("summary")?.focus();
       note.textContent = `live: updated ${when}`;
     } catch (error) {
+      // Ask for every row next time: what went wrong may be the rows this page has.
+      delete document.getElementById("status")?.dataset.etag;
       note.textContent = `live: update failed (${error.message}), retrying`;
     }
   }
