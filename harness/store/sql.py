@@ -227,22 +227,36 @@ class SQLStore:
         self, providers: Sequence[str], limit: int
     ) -> dict[str, list[ProbeResult]]:
         """The newest ``limit`` results of each provider, its models pooled, newest first,
-        in one call (the page's one-row-per-provider overview reads every history bar)."""
+        in one call (the page's one-row-per-provider overview reads every history bar).
+
+        Each of its models' newest ``limit`` are read along the per-target index (no sort
+        of a provider's whole history), and the newest ``limit`` of those kept, in SQL."""
         wanted = list(dict.fromkeys(providers))
         v = self.dialect.values
         join = self.dialect.join_newest(
-            "results", "r", f"WHERE provider = w.provider {_NEWEST_FIRST} LIMIT ?"
+            "results",
+            "r",
+            f"WHERE provider = t.provider AND model = t.model {_NEWEST_FIRST} LIMIT ?",
         )
+        columns = ", ".join(f'"{c}"' for c in _RESULTS)
 
         def query(s: Session) -> dict[str, list[ProbeResult]]:
             found: dict[str, list[ProbeResult]] = {p: [] for p in wanted}
             for chunk in _chunks(wanted):
                 rows = ", ".join(f"(?, {n})" for n in range(len(chunk)))
                 for n, *row in s.execute(
-                    f"""WITH w (provider, n) AS (VALUES {rows})
-                        SELECT w.n, {", ".join(f'r."{c}"' for c in _RESULTS)} FROM w {join}
-                        ORDER BY w.n, r.started_at DESC, r.id DESC""",
-                    [*map(v.text, chunk), limit],
+                    f"""WITH w (provider, n) AS (VALUES {rows}),
+                        picked AS (
+                            SELECT w.n AS n, r.id AS result_id,
+                                {", ".join(f'r."{c}"' for c in _RESULTS)},
+                                ROW_NUMBER() OVER (
+                                    PARTITION BY w.n ORDER BY r.started_at DESC, r.id DESC
+                                ) AS k
+                            FROM w JOIN targets AS t ON t.provider = w.provider {join}
+                        )
+                        SELECT n, {columns} FROM picked WHERE k <= ?
+                        ORDER BY n, started_at DESC, result_id DESC""",
+                    [*map(v.text, chunk), limit, limit],
                 ):
                     found[chunk[n]].append(self._rows.result.load(row))
             return found
