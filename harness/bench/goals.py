@@ -15,6 +15,8 @@ PAGE_MS = 100.0
 LARGE_PAGE_RATIO = 1.2
 PAGE_PEAK_MB = 200.0
 SCHEDULE_PERIOD_PCT = 2.0
+LIVE_PAGE_KB = 300.0
+LIVE_PAGE_MS = 100.0
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,24 @@ def goals_of(document: Mapping[str, Any]) -> list[Goal]:
                 SCHEDULE_PERIOD_PCT,
                 "%",
                 absolute=True,
+            )
+        )
+    for live in document.get("overview", {}).get("live", []):
+        n = live["targets"]
+        goals.append(
+            Goal(
+                f"live page at {n:,} targets: first response, gzip",
+                live["http"]["first_kb_gzip"],
+                LIVE_PAGE_KB,
+                "KB",
+            )
+        )
+        goals.append(
+            Goal(
+                f"live page at {n:,} targets: build after one provider's run",
+                live["build_ms"]["after_one_run"],
+                LIVE_PAGE_MS,
+                "ms",
             )
         )
     return goals

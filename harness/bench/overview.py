@@ -44,7 +44,7 @@ CHROMIUM_FLAGS = [
 """As the browser tests launch it: no sandbox for root, and no reaching out."""
 
 
-def _timed(step: str) -> str:
+def frame_timed(step: str) -> str:
     """A page function running ``step`` (a JS function) and returning the milliseconds
     until the second frame after it: the change laid out and painted."""
     return f"""async () => {{
@@ -127,7 +127,7 @@ async def _browser(report: Path, loads: int) -> dict[str, Any]:
                 await page.goto(report.as_uri(), wait_until="load")
                 figures = {k: v for k, v in (await page.evaluate(LOAD_JS)).items() if v is not None}
                 for name, step in STEPS.items():
-                    figures[name] = await page.evaluate(_timed(step))
+                    figures[name] = await page.evaluate(frame_timed(step))
                 samples.append(figures)
                 await context.close()
         finally:

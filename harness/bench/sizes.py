@@ -38,6 +38,8 @@ class Sizes:
     """Targets of the synthetic fleet the overview benchmark shows."""
     overview_loads: int = 5
     """Loads of that page in the browser."""
+    page_targets: tuple[int, ...] = (300, 1000)
+    """Targets of the fleets whose live page is served and measured, beside each other."""
     isolation_calls: int = 200
     """gpt4free calls per run of the isolation benchmark, for each way of making them."""
     isolation_runs: int = 5
@@ -79,6 +81,7 @@ QUICK = Sizes(
     page_repeats=1,
     overview_targets=30,
     overview_loads=1,
+    page_targets=(30, 100),
     isolation_calls=20,
     isolation_runs=3,
     schedule_targets=3,

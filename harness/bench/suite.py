@@ -17,6 +17,7 @@ from harness.bench.goals import goals_of
 from harness.bench.isolation import isolation_overhead
 from harness.bench.machine import machine_info
 from harness.bench.overview import overview_at_scale
+from harness.bench.page import AppFactory, page_figures
 from harness.bench.replay import replay_all
 from harness.bench.schedule import schedule_period
 from harness.bench.sizes import BENCHMARKS, LARGE_STORE_FACTOR, Sizes
@@ -32,6 +33,7 @@ DEFAULT_CASSETTES = Path("cassettes")
 CHECKOUT_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 """The shipped cassettes beside the package in a source checkout (an installed wheel
 has none)."""
+NO_PAGE_APP = "live page skipped: no app to serve it given (harness bench gives one)"
 NO_CASSETTES = (
     "replay skipped: no cassettes in ./cassettes nor in the harness checkout; "
     "give --cassettes DIR to replay some"
@@ -58,6 +60,7 @@ def run_benchmarks(
     large_store: bool = False,
     say: Callable[[str], None] = lambda message: None,
     store: str | None = None,
+    page_app: AppFactory | None = None,
 ) -> dict[str, Any]:
     """Run the benchmarks named in ``only`` at ``sizes``; the JSON-ready document.
 
@@ -68,7 +71,8 @@ def run_benchmarks(
     ``large_store`` adds the store and page over the larger history
     (``store_large``). ``store`` is a PostgreSQL URL for the store benchmark (default: a
     temporary SQLite file). ``say`` hears a line before each benchmark starts (progress
-    for a terminal).
+    for a terminal). ``page_app`` makes the live page's app for the overview benchmark's
+    served figures (``overview.live``); without it they are skipped, saying so.
     """
     unknown = [name for name in only if name not in BENCHMARKS]
     if unknown:
@@ -130,6 +134,20 @@ def run_benchmarks(
         document["overview"] = overview_at_scale(
             targets=sizes.overview_targets, repeats=sizes.page_repeats, loads=sizes.overview_loads
         )
+        if page_app is None:
+            document["overview"]["live_skipped"] = NO_PAGE_APP
+        else:
+            document["overview"]["live"] = []
+            for targets in sizes.page_targets:
+                say(f"overview: the live page of {targets} targets, served, and in Chromium")
+                document["overview"]["live"].append(
+                    page_figures(
+                        targets=targets,
+                        repeats=sizes.page_repeats,
+                        loads=sizes.overview_loads,
+                        app=page_app,
+                    )
+                )
     if replay_dir is not None:
         say(f"replay: every cassette under {replay_dir}, instant")
         document["replay"] = asyncio.run(replay_all(replay_dir))

@@ -181,6 +181,59 @@ def overview_table(overview: Mapping[str, Any]) -> Table:
     return table
 
 
+_LIVE_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("providers", ("providers",)),
+    ("first response KB (gzip)", ("http", "first_kb_gzip")),
+    ("first response KB (uncompressed)", ("http", "first_kb")),
+    ("first response ms (over HTTP, median)", ("http", "first_ms")),
+    ("build ms, cold (every provider read)", ("build_ms", "cold")),
+    ("build ms, nothing changed (median)", ("build_ms", "unchanged")),
+    ("build ms, after one provider's run (median)", ("build_ms", "after_one_run")),
+    ("store reads per build, cold", ("build_ms", "store_reads", "cold")),
+    ("store reads per build, warm", ("build_ms", "store_reads", "unchanged")),
+    ("refresh, nothing changed: HTTP status", ("http", "refresh_unchanged", "status")),
+    ("refresh, nothing changed: KB", ("http", "refresh_unchanged", "kb_gzip")),
+    ("refresh after one run: KB (gzip)", ("http", "refresh_one_run", "kb_gzip")),
+    ("a provider's details: KB (gzip)", ("http", "details_kb_gzip")),
+    ("a provider's details: ms", ("http", "details_ms")),
+    ("browser DOMContentLoaded ms", ("browser", "dom_content_loaded_ms")),
+    ("browser load ms", ("browser", "load_ms")),
+    ("browser first contentful paint ms", ("browser", "first_contentful_paint_ms")),
+    ("browser open a provider ms", ("browser", "open_provider_ms")),
+    ("browser filter ms", ("browser", "filter_ms")),
+    ("browser sort ms", ("browser", "sort_ms")),
+)
+
+
+def _dig(figures: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = figures
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def live_page_table(live: list[Mapping[str, Any]]) -> Table:
+    """The served live page at each fleet size, side by side."""
+    loads = next((f["browser"]["loads"] for f in live if f.get("browser")), 0)
+    table = Table(
+        title=(
+            "Live page, served (gzip), by targets; browser figures median of "
+            f"{loads} loads in Chromium"
+        )
+    )
+    table.add_column("figure")
+    for figures in live:
+        table.add_column(f"{figures['targets']:,} targets", justify="right")
+    for label, path in _LIVE_ROWS:
+        table.add_row(label, *(_num(_dig(f, path)) for f in live))
+    skipped = {f["browser_skipped"] for f in live if f.get("browser_skipped")}
+    for reason in sorted(skipped):
+        table.add_row("browser", f"skipped: {reason}")
+    return table
+
+
 def replay_table(replay: Mapping[str, Any]) -> Table:
     """Cassettes replayed, passed, time."""
     table = Table(title="Replay of every cassette, instant speed")
@@ -286,6 +339,10 @@ def tables(document: Mapping[str, Any]) -> Iterator[Table | str]:
         yield store_table(document["store"])
     if "overview" in document:
         yield overview_table(document["overview"])
+        if document["overview"].get("live"):
+            yield live_page_table(document["overview"]["live"])
+        elif "live_skipped" in document["overview"]:
+            yield document["overview"]["live_skipped"]
     if "store_large" in document:
         yield store_table(document["store_large"])
     if "replay" in document:

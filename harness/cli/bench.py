@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from harness.bench.sizes import BENCHMARKS, FULL, QUICK
 from harness.cli.exits import fail
+
+if TYPE_CHECKING:  # the web app is imported only when a benchmark serves it
+    from aiohttp import web
+
+    from harness.settings.config import Settings
 
 
 def _benchmarks(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -85,6 +91,7 @@ def bench(
             large_store=large_store,
             store=store_url,
             say=lambda line: errors.print(line, style="dim", markup=False),
+            page_app=_page_app,
         )
     except HarnessError as exc:
         fail(str(exc))
@@ -94,3 +101,13 @@ def bench(
     console = Console(highlight=False)
     for item in tables(document):
         console.print(item)
+
+
+def _page_app(settings: Settings) -> web.Application:
+    """The live page's app serving the store of ``settings``, not probing: what the
+    overview benchmark serves."""
+    from harness.web.app import build_app
+
+    return build_app(
+        settings, settings.store_url, interval=300, sandbox=False, admin_token=None, schedule=False
+    )

@@ -6,8 +6,17 @@ store --snapshot.read_page--> StatusPage --html / document / markdown / badge-->
 from harness.report.badge import badge_svg
 from harness.report.document import incident_document, status_document
 from harness.report.files import report_files, write_report
-from harness.report.html import content_security_policy, render_fragment, render_page
+from harness.report.html import (
+    Fragment,
+    Row,
+    content_security_policy,
+    render_details,
+    render_fragment,
+    render_live_page,
+    render_page,
+)
 from harness.report.markdown import status_markdown
+from harness.report.overview import LiveOverview, Overview, read_overview
 from harness.report.snapshot import provider_badge_state, read_page
 from harness.report.view import (
     ModelView,
@@ -19,8 +28,12 @@ from harness.report.view import (
 )
 
 __all__ = [
+    "Fragment",
+    "LiveOverview",
     "ModelView",
+    "Overview",
     "ProviderView",
+    "Row",
     "StatusPage",
     "TargetFacts",
     "badge_svg",
@@ -28,8 +41,11 @@ __all__ = [
     "content_security_policy",
     "incident_document",
     "provider_badge_state",
+    "read_overview",
     "read_page",
+    "render_details",
     "render_fragment",
+    "render_live_page",
     "render_page",
     "report_files",
     "status_document",

@@ -5,17 +5,23 @@ can never become markup. The only inline style and scripts are our own files,
 allowed by their SHA-256 hashes in the Content-Security-Policy; nothing else runs
 and nothing is fetched, except the live page's refresh from its own origin.
 Both pages carry the overview's filter-and-sort script; the live page adds its refresh.
+
+The provider rows are rendered one by one, each with a version (a digest of its
+markup), so that the live page's refresh can send only the rows that changed: the
+others go as empty stand-ins that its script replaces with the rows it has.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from harness.policy.status import State
 from harness.report.bars import history_rects, strip_rects
@@ -28,10 +34,18 @@ from harness.report.format import (
     relative,
     span,
 )
-from harness.report.view import HISTORY_LENGTH, INCIDENT_WINDOW, OVERVIEW_UPTIME, StatusPage
+from harness.report.view import (
+    HISTORY_LENGTH,
+    INCIDENT_WINDOW,
+    OVERVIEW_UPTIME,
+    ProviderView,
+    StatusPage,
+)
 
 FRAGMENT_TEMPLATE = "status.html.j2"
 PAGE_TEMPLATE = "page.html.j2"
+ROW_TEMPLATE = "row.html.j2"
+DETAILS_TEMPLATE = "details.html.j2"
 
 
 @cache
@@ -109,28 +123,145 @@ def _scripts(*, live: bool) -> list[str]:
     return [controls_script(), refresh_script()] if live else [controls_script()]
 
 
+@dataclass(frozen=True)
+class Fragment:
+    """The page's ``<main id="status">`` as the live page's refresh gets it."""
+
+    html: str
+    etag: str
+    """A digest of what the fragment shows, but not of when it was made: equal for
+    equal content, so that an unchanged page is answered with nothing."""
+    rows: Mapping[str, str]
+    """Each provider row's version, by provider name."""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One provider's row (``<details>``) as markup, with its version."""
+
+    markup: Markup
+    version: str
+    """A digest of the markup: equal for an unchanged row."""
+
+
+def render_rows(page: StatusPage) -> dict[str, Row]:
+    """Each provider's row, by provider name, in page order."""
+    template = environment().get_template(ROW_TEMPLATE)
+    rows = {}
+    for provider in page.providers:
+        markup = Markup(template.render(page=page, provider=provider, now=page.generated_at))
+        rows[provider.name] = Row(markup, _digest(markup))
+    return rows
+
+
+def _kept(name: str) -> Markup:
+    """The stand-in of a row the reader already has."""
+    return Markup(
+        f'<details class="provider" id="provider-{escape(name)}" data-provider="{escape(name)}"'
+        " data-kept></details>\n"
+    )
+
+
+def _content(
+    page: StatusPage, known: Mapping[str, str], rows: Mapping[str, Row] | None
+) -> tuple[list[Markup], dict[str, str], str]:
+    """The rows to send (those at a version in ``known`` as stand-ins), every row's
+    version, and the etag of the whole; ``rows`` rendered already, or None."""
+    rows = rows if rows is not None else render_rows(page)
+    versions = {name: row.version for name, row in rows.items()}
+    sent = [
+        _kept(name) if known.get(name) == row.version else row.markup for name, row in rows.items()
+    ]
+    # Relative times ("5 minutes ago") change by themselves; what the page is about
+    # changes only with its rows, incidents, flips and counts.
+    rest = repr(
+        (
+            page.incidents,
+            page.flips,
+            page.model_counts,
+            page.provider_counts,
+            page.vantages,
+            page.version,
+            page.source,
+        )
+    )
+    return sent, versions, _digest(" ".join([*versions.values(), rest]))
+
+
 def render_page(
-    page: StatusPage, *, refresh_s: float | None = None, fragment_url: str = "fragment"
+    page: StatusPage,
+    *,
+    refresh_s: float | None = None,
+    fragment_url: str = "fragment",
+    back_url: str | None = None,
 ) -> str:
     """The whole page. With ``refresh_s`` it is the live page (served with
     :func:`content_security_policy` ``(live=True)`` as a header), refreshing its
-    content from ``fragment_url``; without, a static file carrying its CSP in a meta tag."""
+    content from ``fragment_url``; without, a static file carrying its CSP in a meta tag
+    (served, with a link ``back_url`` to every provider's overview)."""
+    return render_live_page(
+        page, refresh_s=refresh_s, fragment_url=fragment_url, back_url=back_url
+    ).html
+
+
+def render_live_page(
+    page: StatusPage,
+    *,
+    refresh_s: float | None = None,
+    fragment_url: str = "fragment",
+    back_url: str | None = None,
+    rows: Mapping[str, Row] | None = None,
+) -> Fragment:
+    """:func:`render_page`, with the etag and row versions of its content; ``rows`` are
+    the providers' rows if rendered already (see :func:`render_rows`)."""
     live = refresh_s is not None
-    return (
+    sent, versions, etag = _content(page, {}, rows)
+    html = (
         environment()
         .get_template(PAGE_TEMPLATE)
         .render(
             page=page,
             now=page.generated_at,
+            rows=sent,
+            etag=etag,
             css=Markup(stylesheet()),  # our own file; escaping would corrupt it
             scripts=[Markup(s) for s in _scripts(live=live)],  # our own files, as css
             refresh=f"{refresh_s:g}" if live else None,
             fragment_url=fragment_url,
+            back_url=back_url,
             csp_meta=None if live else content_security_policy(live=False),
         )
     )
+    return Fragment(html=html, etag=etag, rows=versions)
 
 
-def render_fragment(page: StatusPage) -> str:
-    """Only the page's ``<main id="status">``: what the live page swaps in on refresh."""
-    return environment().get_template(FRAGMENT_TEMPLATE).render(page=page, now=page.generated_at)
+def render_fragment(
+    page: StatusPage,
+    known: Mapping[str, str] | None = None,
+    rows: Mapping[str, Row] | None = None,
+) -> Fragment:
+    """Only the page's ``<main id="status">``, what the live page swaps in on refresh,
+    for a reader who has the rows ``known`` (provider -> version): those unchanged go as
+    empty stand-ins marked ``data-kept``, which the page's script fills from its own.
+    ``rows``: the providers' rows if rendered already."""
+    sent, versions, etag = _content(page, known or {}, rows)
+    html = (
+        environment()
+        .get_template(FRAGMENT_TEMPLATE)
+        .render(page=page, now=page.generated_at, rows=sent, etag=etag)
+    )
+    return Fragment(html=html, etag=etag, rows=versions)
+
+
+def render_details(page: StatusPage, provider: ProviderView) -> str:
+    """A provider's details (its daily strip and every model in full), which the live
+    page fetches when the provider is opened."""
+    return (
+        environment()
+        .get_template(DETAILS_TEMPLATE)
+        .render(page=page, provider=provider, now=page.generated_at)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from harness import __version__
@@ -12,7 +13,7 @@ from harness.policy.consensus import VantageStatus, voting_window
 from harness.policy.daily import strip, utc_day
 from harness.policy.prompts import PROMPTS
 from harness.policy.rollup import HourRollup, rollup_latency
-from harness.policy.status import State
+from harness.policy.status import State, TargetStatus
 from harness.report.view import (
     HISTORY_LENGTH,
     INCIDENT_WINDOW,
@@ -67,23 +68,23 @@ async def read_page(
     *,
     now: datetime | None = None,
     source: Source = Source.LIVE,
+    only: str | None = None,
 ) -> StatusPage:
     """The status page as of ``now`` (default: the current time): every planned target
-    and every target the store has seen. ``store`` is the store of ``source``."""
+    and every target the store has seen (``only`` those of that provider, for its
+    details). ``store`` is the store of ``source``."""
     now = now or datetime.now(UTC)
     statuses = await store.statuses()
     views: dict[tuple[str, str], list[VantageStatus]] = {}
     for view in (await store.vantage_statuses()).values():
         views.setdefault(view.status.target, []).append(view)
     window = voting_window(settings.serve.interval)
-    targets = list(dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses]))
+    targets = await page_targets(store, settings, statuses, only)
     # Uptime and latency come from the hourly rollups, read once for every target: the
     # page's cost depends on the number of targets and hours, not on how many results
     # those hours hold.
     uptime = {label: await store.rollup_uptime(now - span) for label, span in UPTIME_WINDOWS}
-    rollups: dict[tuple[str, str], list[HourRollup]] = {}
-    for rollup in await store.rollups(now - LATENCY_WINDOW[1]):
-        rollups.setdefault((rollup.provider, rollup.model), []).append(rollup)
+    rollups = await latency_rollups(store, now, only)
     recent = await store.recent_by_target(targets, HISTORY_LENGTH)
     objectives = objectives_of(settings)
     alerts = await store.last_alerts(sent_only=True)
@@ -102,7 +103,7 @@ async def read_page(
         for p, m in targets
     ]
     strip_since = now - timedelta(days=STRIP_DAYS)
-    incidents = await store.incidents(since=strip_since, limit=INCIDENTS_READ)
+    incidents = await store.incidents(provider=only, since=strip_since, limit=INCIDENTS_READ)
     listed_since = now - INCIDENT_WINDOW[1]
     vantages = [settings.vantage or ""]
     vantages += [r.vantage for item in facts for r in item.recent[:1]]
@@ -126,5 +127,28 @@ async def read_page(
                 now=now,
             )
             for name, hours in (await store.provider_days(strip_since)).items()
+            if only is None or name == only
         },
     )
+
+
+async def page_targets(
+    store: Store,
+    settings: Settings,
+    statuses: Mapping[tuple[str, str], TargetStatus],
+    only: str | None,
+) -> list[tuple[str, str]]:
+    """Every planned target, then every one the store has seen or has a status of
+    (``only`` those of that provider), in that order."""
+    targets = dict.fromkeys([*planned_targets(settings), *await store.targets(), *statuses])
+    return [t for t in targets if only is None or t[0] == only]
+
+
+async def latency_rollups(
+    store: Store, now: datetime, only: str | None
+) -> dict[tuple[str, str], list[HourRollup]]:
+    """The hourly rollups of :data:`LATENCY_WINDOW` by target (``only`` one provider's)."""
+    rollups: dict[tuple[str, str], list[HourRollup]] = {}
+    for rollup in await store.rollups(now - LATENCY_WINDOW[1], provider=only):
+        rollups.setdefault((rollup.provider, rollup.model), []).append(rollup)
+    return rollups

@@ -271,6 +271,10 @@ class StatusPage:
     """Whose answers the page shows; only live pages speak of the real providers."""
     incidents: Sequence[Incident] = ()
     """The incidents open now or within :data:`INCIDENT_WINDOW`, newest first."""
+    details: bool = True
+    """Whether each provider's details (its strip and models in full) are on the page;
+    when not, the page is the overview alone and a provider's details are fetched when
+    it is opened (the live page at hundreds of targets)."""
 
     @property
     def open_incidents(self) -> list[Incident]:
@@ -342,6 +346,21 @@ def provider_view(
     )
 
 
+def provider_history(
+    results: Iterable[ProbeResult], model_order: Sequence[str] = ()
+) -> list[ModelCell]:
+    """A provider's history bar from its newest results (any order, models pooled): the
+    newest :data:`HISTORY_LENGTH`, oldest first, each with its model; results taken at
+    the same moment in ``model_order`` (as :func:`provider_view` orders them)."""
+    rank = {model: i for i, model in enumerate(model_order)}
+    newest = sorted(results, key=lambda r: (r.started_at, rank.get(r.model, len(rank))))
+    newest = newest[-HISTORY_LENGTH:]
+    return [
+        ModelCell(r.model, cell)
+        for r, cell in zip(newest, history_cells(newest, HISTORY_LENGTH), strict=True)
+    ]
+
+
 def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelView:
     """One target's row: its state, aggregates, history bar and newest check per prompt."""
     recent = sorted(facts.recent, key=lambda r: r.started_at, reverse=True)
@@ -407,21 +426,84 @@ def build_page(
     source: Source = Source.LIVE,
     incidents: Sequence[Incident] = (),
     strips: Mapping[str, Sequence[StripDay]] | None = None,
+    histories: Mapping[str, Sequence[ProbeResult]] | None = None,
 ) -> StatusPage:
     """The page for ``facts``: providers in ``provider_order`` (others after, by name),
     models in the order given, flips and ``incidents`` newest first; ``capabilities`` says
     what each provider makes (default ``chat``); ``source`` says whose answers; ``strips``
-    are the providers' daily uptime strips, by name."""
+    are the providers' daily uptime strips, by name.
+
+    With ``histories`` (each provider's newest results, its models pooled) the page is
+    the overview alone (:attr:`StatusPage.details` false): the providers' history bars
+    come from them, and ``facts`` need only the models' states and latency."""
+    views = provider_views(
+        facts,
+        capabilities=capabilities,
+        prompt_order=prompt_order,
+        strips=strips,
+        histories=histories,
+    )
+    return assemble_page(
+        ordered(views, provider_order),
+        flips,
+        now=now,
+        version=version,
+        vantages=vantages,
+        source=source,
+        incidents=incidents,
+        details=histories is None,
+    )
+
+
+def provider_views(
+    facts: Sequence[TargetFacts],
+    *,
+    capabilities: Mapping[str, str] | None = None,
+    prompt_order: Sequence[str] = (),
+    strips: Mapping[str, Sequence[StripDay]] | None = None,
+    histories: Mapping[str, Sequence[ProbeResult]] | None = None,
+) -> dict[str, ProviderView]:
+    """The views of the providers of ``facts``, by name, with their models in the order
+    given (see :func:`build_page` for the rest)."""
     grouped: dict[str, list[ModelView]] = {}
     for item in facts:
         grouped.setdefault(item.provider, []).append(model_view(item, prompt_order))
-    rank = {name: i for i, name in enumerate(provider_order)}
-    providers = [
-        provider_view(
+    views = {
+        name: provider_view(
             name, models, (capabilities or {}).get(name, "chat"), (strips or {}).get(name, ())
         )
-        for name, models in sorted(grouped.items(), key=lambda g: (rank.get(g[0], len(rank)), g[0]))
-    ]
+        for name, models in grouped.items()
+    }
+    if histories is not None:
+        views = {
+            name: replace(
+                view,
+                history=provider_history(histories.get(name, ()), [m.model for m in view.models]),
+            )
+            for name, view in views.items()
+        }
+    return views
+
+
+def ordered(views: Mapping[str, ProviderView], provider_order: Sequence[str]) -> list[ProviderView]:
+    """``views`` in ``provider_order``, the others after it by name."""
+    rank = {name: i for i, name in enumerate(provider_order)}
+    return [views[n] for n in sorted(views, key=lambda n: (rank.get(n, len(rank)), n))]
+
+
+def assemble_page(
+    providers: Sequence[ProviderView],
+    flips: Sequence[Flip],
+    *,
+    now: datetime,
+    version: str,
+    vantages: Sequence[str] = (),
+    source: Source = Source.LIVE,
+    incidents: Sequence[Incident] = (),
+    details: bool = True,
+) -> StatusPage:
+    """The page of ``providers`` (in that order) with its counts; flips and incidents
+    newest first."""
     model_counts = dict.fromkeys(State, 0)
     for provider in providers:
         for model in provider.models:
@@ -433,7 +515,7 @@ def build_page(
         generated_at=now,
         version=version,
         vantages=tuple(dict.fromkeys(v for v in vantages if v)),
-        providers=providers,
+        providers=list(providers),
         flips=sorted(flips, key=lambda f: f.at, reverse=True),
         model_counts=model_counts,
         provider_counts=provider_counts,
@@ -441,4 +523,5 @@ def build_page(
         latency_window=LATENCY_WINDOW[0],
         source=source,
         incidents=newest_first(incidents),
+        details=details,
     )

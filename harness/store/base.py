@@ -64,6 +64,19 @@ class Store(Protocol):
     ) -> dict[tuple[str, str], list[ProbeResult]]:
         """The newest ``limit`` results of each of ``targets``, newest first, in one call."""
 
+    async def recent_by_provider(
+        self, providers: Sequence[str], limit: int
+    ) -> dict[str, list[ProbeResult]]:
+        """The newest ``limit`` results of each of ``providers`` (its models pooled),
+        newest first, in one call."""
+
+    async def results_marker(self) -> int:
+        """The id of the newest result stored (0 for none); results stored later have
+        greater ones."""
+
+    async def providers_since(self, marker: int) -> set[str]:
+        """The providers with results stored after :meth:`results_marker` said ``marker``."""
+
     async def targets(self) -> list[tuple[str, str]]:
         """Every (provider, model) the store has seen, sorted."""
 
@@ -128,6 +141,10 @@ class Store(Protocol):
         """Every target's hourly rollups from the hour holding ``since`` on (only those of
         ``provider``, and of its ``model``, when given), ordered by provider, model and
         hour (see harness.policy.rollup)."""
+
+    async def provider_rollups(self, providers: Sequence[str], since: datetime) -> list[HourRollup]:
+        """The hourly rollups of ``providers``' targets from the hour holding ``since``
+        on, ordered by provider, model and hour, in one call."""
 
     async def provider_days(self, since: datetime) -> dict[str, list[tuple[datetime, Uptime]]]:
         """Each provider's uptime counts per UTC day (its models pooled, inconclusive

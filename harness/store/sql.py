@@ -223,6 +223,65 @@ class SQLStore:
 
         return await self.dialect.read(query)
 
+    async def recent_by_provider(
+        self, providers: Sequence[str], limit: int
+    ) -> dict[str, list[ProbeResult]]:
+        """The newest ``limit`` results of each provider, its models pooled, newest first,
+        in one call (the page's one-row-per-provider overview reads every history bar).
+
+        Each of its models' newest ``limit`` are read along the per-target index (no sort
+        of a provider's whole history), and the newest ``limit`` of those kept, in SQL."""
+        wanted = list(dict.fromkeys(providers))
+        v = self.dialect.values
+        join = self.dialect.join_newest(
+            "results",
+            "r",
+            f"WHERE provider = t.provider AND model = t.model {_NEWEST_FIRST} LIMIT ?",
+        )
+        columns = ", ".join(f'"{c}"' for c in _RESULTS)
+
+        def query(s: Session) -> dict[str, list[ProbeResult]]:
+            found: dict[str, list[ProbeResult]] = {p: [] for p in wanted}
+            for chunk in _chunks(wanted):
+                rows = ", ".join(f"(?, {n})" for n in range(len(chunk)))
+                for n, *row in s.execute(
+                    f"""WITH w (provider, n) AS (VALUES {rows}),
+                        picked AS (
+                            SELECT w.n AS n, r.id AS result_id,
+                                {", ".join(f'r."{c}"' for c in _RESULTS)},
+                                ROW_NUMBER() OVER (
+                                    PARTITION BY w.n ORDER BY r.started_at DESC, r.id DESC
+                                ) AS k
+                            FROM w JOIN targets AS t ON t.provider = w.provider {join}
+                        )
+                        SELECT n, {columns} FROM picked WHERE k <= ?
+                        ORDER BY n, started_at DESC, result_id DESC""",
+                    [*map(v.text, chunk), limit, limit],
+                ):
+                    found[chunk[n]].append(self._rows.result.load(row))
+            return found
+
+        return await self.dialect.read(query)
+
+    async def results_marker(self) -> int:
+        """The id of the newest result stored (0 for none): results written later have
+        greater ids, as every write of results holds the write lock to its commit."""
+
+        def query(s: Session) -> int:
+            return int(next(iter(s.execute("SELECT COALESCE(MAX(id), 0) FROM results")))[0])
+
+        return await self.dialect.read(query)
+
+    async def providers_since(self, marker: int) -> set[str]:
+        """The providers with results stored after :meth:`results_marker` said ``marker``."""
+        text_of = self.dialect.values.text_of
+
+        def query(s: Session) -> set[str]:
+            rows = s.execute("SELECT DISTINCT provider FROM results WHERE id > ?", (marker,))
+            return {text_of(p) for (p,) in rows}
+
+        return await self.dialect.read(query)
+
     async def targets(self) -> list[tuple[str, str]]:
         """Every (provider, model) the store has seen, sorted."""
         text_of = self.dialect.values.text_of
@@ -506,6 +565,28 @@ class SQLStore:
             # And again as Python sorts (cheaply: they come sorted), since a dialect may
             # store a name as other text, which the database sorts elsewhere.
             return sorted(map(self._rows.rollup_of, rows), key=_ROLLUP_KEY)
+
+        return await self.dialect.read(query)
+
+    async def provider_rollups(self, providers: Sequence[str], since: datetime) -> list[HourRollup]:
+        """The hourly rollups of ``providers``' targets from the hour holding ``since`` on,
+        ordered by provider, model and hour, in one call."""
+        wanted = list(dict.fromkeys(providers))
+        v = self.dialect.values
+        start = v.time(hour_of(since))
+
+        def query(s: Session) -> list[HourRollup]:
+            found: list[HourRollup] = []
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" for _ in chunk)
+                found += map(
+                    self._rows.rollup_of,
+                    s.execute(
+                        f"{_SELECT_ROLLUPS} WHERE hour >= ? AND provider IN ({marks})",
+                        [start, *map(v.text, chunk)],
+                    ),
+                )
+            return sorted(found, key=_ROLLUP_KEY)
 
         return await self.dialect.read(query)
 

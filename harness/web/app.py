@@ -2,8 +2,13 @@
 
 Routes::
 
-    GET  /                         the live page (the report's template, refreshing itself)
-    GET  /fragment                 the page's <main>, which the live page swaps in
+    GET  /                         the live page: the overview of every provider (the
+                                   report's template, refreshing itself)
+    GET  /fragment                 the page's <main>, which the live page swaps in: with
+                                   If-None-Match, 304 when nothing changed, else only
+                                   the provider rows that did
+    GET  /provider/<provider>      one provider's page, every model in full (no script)
+    GET  /provider/<provider>/details  its details, fetched when its row is opened
     GET  /api/status               the page as JSON (the report's status.json)
     GET  /api/results              ?provider=&model=&limit= newest results, as JSON
     GET  /api/incidents            ?provider=&open=1&limit= incidents, newest first
@@ -20,6 +25,8 @@ Routes::
 
 The POST routes exist only when HARNESS_ADMIN_TOKEN is set, and need
 ``Authorization: Bearer <token>`` (compared in constant time).
+
+Every answer of a kilobyte or more is gzip-compressed for clients that accept it.
 
 When the store's database cannot be reached, every route that reads it answers 503
 with a page (or JSON) that says so, instead of an error; probing goes on, its results
@@ -38,6 +45,7 @@ import json
 import logging
 import os
 import signal
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,13 +59,18 @@ from harness.pipeline.run import objectives_of
 from harness.pipeline.scheduler import ProbeScheduler, probe_provider, schedule_of
 from harness.probing import eventloop
 from harness.report import (
+    LiveOverview,
+    Overview,
+    ProviderView,
     StatusPage,
     badge_svg,
     content_security_policy,
     incident_document,
     provider_badge_state,
     read_page,
+    render_details,
     render_fragment,
+    render_live_page,
     render_page,
     status_document,
     with_overruns,
@@ -82,6 +95,11 @@ RESULTS_LIMIT_MAX = 1000
 INCIDENTS_LIMIT_DEFAULT = 50
 INCIDENTS_LIMIT_MAX = 1000
 HISTORY_DAYS_DEFAULT = 90
+COMPRESS_FROM_BYTES = 1024
+"""Smaller answers go uncompressed: gzip would barely shrink them."""
+PAGES_REMEMBERED = 64
+"""How many of the pages it sent the server remembers the rows of (for a refresh
+sending only the rows that changed since); an older one is sent whole."""
 SHUTDOWN_GRACE_S = 10.0
 """How long in-flight probes may finish at shutdown before they are cancelled."""
 
@@ -108,6 +126,9 @@ STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 SCHEDULER = web.AppKey("scheduler", ProbeScheduler)
 EMULATOR = web.AppKey("emulator", Emulator)
+OVERVIEW = web.AppKey("overview", LiveOverview)
+SENT = web.AppKey("sent", OrderedDict[str, Mapping[str, str]])
+"""The row versions of the pages sent lately, by etag, oldest first."""
 
 
 def refresh_period(interval: float) -> float:
@@ -142,7 +163,7 @@ def build_app(
     if interval != settings.serve.interval:
         settings = settings.every(interval)  # the default tier's period
     install_endpoints(settings)
-    app = web.Application(middlewares=[_store_unreachable])
+    app = web.Application(middlewares=[_store_unreachable, _compressed])
     app[OPTIONS] = ServeOptions(
         settings=settings,
         store_url=store_url,
@@ -155,6 +176,8 @@ def build_app(
         shutdown_grace=shutdown_grace,
     )
     app[METRICS] = Metrics()
+    app[SENT] = OrderedDict()
+    app[OVERVIEW] = LiveOverview(settings, chosen_source(sandbox=sandbox))
     app.cleanup_ctx.append(_store_context)
     if sandbox:
         app.cleanup_ctx.append(_sandbox_context)
@@ -163,6 +186,8 @@ def build_app(
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/fragment", fragment)
+    app.router.add_get("/provider/{provider}", provider_page)
+    app.router.add_get("/provider/{provider}/details", provider_details)
     app.router.add_get("/api/status", api_status)
     app.router.add_get("/api/results", api_results)
     app.router.add_get("/api/incidents", api_incidents)
@@ -269,6 +294,19 @@ async def _store_unreachable(
     return response
 
 
+@web.middleware
+async def _compressed(
+    request: web.Request, handler: Callable[[web.Request], Any]
+) -> web.StreamResponse:
+    """gzip (or deflate) for every whole answer of :data:`COMPRESS_FROM_BYTES` or more,
+    when the client accepts it; streamed answers (MCP) are left as they are."""
+    response: web.StreamResponse = await handler(request)
+    big = (response.content_length or 0) >= COMPRESS_FROM_BYTES
+    if isinstance(response, web.Response) and big:
+        response.enable_compression()
+    return response
+
+
 def _unreachable_page(message: str) -> str:
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -298,24 +336,46 @@ def _json_error(status: int, message: str) -> web.Response:
 # --- pages -----------------------------------------------------------------------------
 
 
-async def _read_page(request: web.Request) -> StatusPage:
+async def _read_page(request: web.Request, only: str | None = None) -> StatusPage:
     options = request.app[OPTIONS]
     source = chosen_source(sandbox=options.sandbox)
-    page = await read_page(request.app[STORE], options.settings, source=source)
-    scheduler = request.app.get(SCHEDULER)
+    page = await read_page(request.app[STORE], options.settings, source=source, only=only)
+    return with_overruns(page, _overruns(request.app))
+
+
+def _overruns(app: web.Application) -> dict[str, int]:
+    """Each scheduled provider's overruns so far (none when no schedule runs)."""
+    scheduler = app.get(SCHEDULER)
     if scheduler is None:
-        return page
-    return with_overruns(page, {name: scheduler.overruns_of(name) for name in scheduler.providers})
+        return {}
+    return {name: scheduler.overruns_of(name) for name in scheduler.providers}
+
+
+async def _read_overview(request: web.Request) -> Overview:
+    return await request.app[OVERVIEW].read(request.app[STORE], overruns=_overruns(request.app))
+
+
+def _remember(app: web.Application, etag: str, rows: Mapping[str, str]) -> None:
+    sent = app[SENT]
+    sent[etag] = rows
+    sent.move_to_end(etag)
+    while len(sent) > PAGES_REMEMBERED:
+        sent.popitem(last=False)
+
+
+def _quoted(etag: str) -> str:
+    return f'"{etag}"'
 
 
 async def index(request: web.Request) -> web.Response:
-    """The live page."""
+    """The live page: every provider's one-row overview; its details come when opened."""
     options = request.app[OPTIONS]
-    page = await _read_page(request)
-    response = web.Response(
-        text=render_page(page, refresh_s=options.refresh, fragment_url="fragment"),
-        content_type="text/html",
+    overview = await _read_overview(request)
+    live = render_live_page(
+        overview.page, refresh_s=options.refresh, fragment_url="fragment", rows=overview.rows
     )
+    _remember(request.app, live.etag, live.rows)
+    response = web.Response(text=live.html, content_type="text/html")
     response.headers["Content-Security-Policy"] = (
         f"{content_security_policy(live=True)}; frame-ancestors 'none'"
     )
@@ -323,9 +383,44 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def fragment(request: web.Request) -> web.Response:
-    """The page's content alone, for the live page's refresh."""
-    page = await _read_page(request)
-    return web.Response(text=render_fragment(page), content_type="text/html")
+    """The page's content alone, for the live page's refresh. With ``If-None-Match``
+    naming a page sent before: 304 when nothing changed, else the rows that changed in
+    full and the others as stand-ins the page fills from its own copy."""
+    overview = await _read_overview(request)
+    had = request.headers.get("If-None-Match", "").strip().strip('"')
+    fresh = render_fragment(overview.page, request.app[SENT].get(had), overview.rows)
+    _remember(request.app, fresh.etag, fresh.rows)
+    if had == fresh.etag:
+        return web.Response(status=304, headers={"ETag": _quoted(fresh.etag)})
+    return web.Response(
+        text=fresh.html, content_type="text/html", headers={"ETag": _quoted(fresh.etag)}
+    )
+
+
+async def _provider(request: web.Request) -> tuple[StatusPage, ProviderView]:
+    name = request.match_info["provider"]
+    page = await _read_page(request, only=name)
+    provider = page.provider(name)
+    if provider is None:
+        raise web.HTTPNotFound(text=f"no provider {name!r}")
+    return page, provider
+
+
+async def provider_page(request: web.Request) -> web.Response:
+    """One provider's page, every model in full: where its row's link leads without a
+    script."""
+    page, _ = await _provider(request)
+    response = web.Response(text=render_page(page, back_url="../"), content_type="text/html")
+    response.headers["Content-Security-Policy"] = (
+        f"{content_security_policy(live=False)}; frame-ancestors 'none'"
+    )
+    return response
+
+
+async def provider_details(request: web.Request) -> web.Response:
+    """One provider's details, which the live page fetches when its row is opened."""
+    page, provider = await _provider(request)
+    return web.Response(text=render_details(page, provider), content_type="text/html")
 
 
 async def api_status(request: web.Request) -> web.Response:

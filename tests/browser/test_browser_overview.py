@@ -320,3 +320,64 @@ async def test_filter_sort_and_open_details_survive_the_live_refresh(live: Visit
     assert await page.locator(f'details[data-provider="{name}"]').evaluate("d => d.open")
     assert live.errors == []
     assert await live.csp_violations() == []
+
+
+async def test_opening_a_provider_on_the_live_page_fetches_every_model(
+    live: Visit, many: Fleet
+) -> None:
+    page = live.page
+    provider = many.page.providers[7]
+    row = page.locator(f'details[data-provider="{provider.name}"]')
+    assert await row.locator("article").count() == 0
+    await row.evaluate("details => { details.open = true; }")
+    await row.locator(".provider-details").wait_for()
+
+    assert sorted(
+        await row.locator("article").evaluate_all("as => as.map(a => a.dataset.model)")
+    ) == sorted(m.model for m in provider.models)
+    assert await row.locator("article svg.history").first.locator("rect").count() == 50
+    assert live.errors == []
+    assert await live.csp_violations() == []
+
+
+async def test_fetched_details_stay_across_refreshes_that_change_nothing(live: Visit) -> None:
+    page = live.page
+    row = page.locator("#providers > details").first
+    await row.evaluate("details => { details.open = true; }")
+    await row.locator(".provider-details").wait_for()
+    await row.locator(".provider-details").evaluate("d => { d.dataset.mine = '1'; }")
+
+    for _ in range(2):
+        await page.evaluate("document.getElementById('live').textContent = ''")
+        await page.locator("#live", has_text="updated").wait_for(timeout=REFRESH_S * 20_000)
+
+    assert await row.locator(".provider-details[data-mine]").count() == 1  # not re-fetched
+    assert await row.evaluate("d => d.open")
+
+
+async def test_without_scripts_a_providers_link_leads_to_its_models(
+    browser: Any, many: Fleet, aiohttp_server: AiohttpServer
+) -> None:
+    app = build_app(
+        many.settings,
+        many.settings.store_url,
+        interval=300,
+        sandbox=False,
+        admin_token=None,
+        schedule=False,
+    )
+    server = await aiohttp_server(app)
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    provider = many.page.providers[11]
+    await page.goto(str(server.make_url("/")), wait_until="load")
+    row = page.locator(f'details[data-provider="{provider.name}"]')
+    await row.locator("summary").click()
+    await row.locator(".details-link a").click()
+    await page.wait_for_load_state("load")
+    models = await page.locator("article[data-model]").evaluate_all(
+        "as => as.map(a => a.dataset.model)"
+    )
+    await context.close()
+
+    assert sorted(models) == sorted(m.model for m in provider.models)

@@ -73,9 +73,11 @@ async def visit(browser: Any, server: TestServer) -> AsyncIterator[Visit]:
 
 
 async def open_details(row: Any) -> None:
-    """Open a provider's details in one step of the page's own script: a click could
-    land on the old copy just as the refresh swaps the content."""
+    """Open a provider's details in one step of the page's own script (a click could
+    land on the old copy just as the refresh swaps the content), and wait until they
+    are fetched."""
     await row.evaluate("details => { details.open = true; }")
+    await row.locator(".provider-details").wait_for()
 
 
 async def test_every_provider_has_a_row_and_every_model_shows_when_opened(visit: Visit) -> None:
@@ -113,6 +115,7 @@ async def test_the_page_logs_no_console_error(visit: Visit) -> None:
 async def test_an_upstream_error_with_a_script_shows_as_text_and_runs_nothing(
     visit: Visit,
 ) -> None:
+    await open_details(visit.page.locator('details[data-provider="AutonomousAI"]'))
     error = visit.page.locator('article[data-model="qwen_coder"] .error-text')
 
     assert await error.text_content() == HOSTILE_ERROR
@@ -136,6 +139,26 @@ async def test_the_page_updates_in_place_as_results_land(visit: Visit, settings:
     await page.locator("#live", has_text="updated").wait_for(timeout=REFRESH_S * 10_000)
     await codelink.filter(has_text="working: yes").wait_for(timeout=REFRESH_S * 10_000)
     assert await page.evaluate("window.__loaded_once") is True  # no full reload
+    assert visit.errors == []
+
+
+async def test_an_open_provider_whose_row_changed_shows_its_new_details(
+    visit: Visit, settings: Settings
+) -> None:
+    page = visit.page
+    row = page.locator('details[data-provider="CodeLinkAva"]')
+    await open_details(row)
+    card = row.locator('article[data-model="gpt-3.5-turbo"] header .chip')
+    assert await card.text_content() == "unknown"
+
+    async with open_store(settings.store_url) as store:
+        fresh = [passed("CodeLinkAva", "gpt-3.5-turbo", datetime.now(UTC))]
+        await store.add_results(fresh)
+        statuses, flips = replay(fresh, Thresholds())
+        await store.save_statuses(list(statuses.values()), flips)
+
+    await card.filter(has_text="up").wait_for(timeout=REFRESH_S * 10_000)
+    assert await row.evaluate("d => d.open")
     assert visit.errors == []
 
 

@@ -75,6 +75,7 @@ async def test_nothing_is_cut_off_or_scrolls_sideways_at_400_px(
         await page.evaluate(
             "() => document.querySelectorAll('details').forEach(d => d.open = true)"
         )
+        await page.wait_for_function("() => !document.querySelector('.details-link')")  # fetched
         assert await page.locator("section.open-incidents li.incident").count() == 2
         assert await page.locator("svg.strip").count() >= 1
         scroll = await page.evaluate("() => document.documentElement.scrollWidth")

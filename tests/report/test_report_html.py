@@ -180,7 +180,7 @@ def test_the_live_page_allows_exactly_its_own_script(page: StatusPage) -> None:
 
 
 def test_the_fragment_is_the_pages_main_alone(page: StatusPage) -> None:
-    fragment = BeautifulSoup(render_fragment(page), "html.parser")
+    fragment = BeautifulSoup(render_fragment(page).html, "html.parser")
     whole = BeautifulSoup(render_page(page), "html.parser")
 
     assert [t.name for t in fragment.find_all(recursive=False)] == ["main"]

@@ -237,7 +237,7 @@ def test_every_control_is_labelled_and_hidden_until_the_script_runs(soup: Beauti
 
 
 def test_the_controls_stay_outside_the_refreshed_fragment(page: StatusPage) -> None:
-    fragment = BeautifulSoup(render_fragment(page), "html.parser")
+    fragment = BeautifulSoup(render_fragment(page).html, "html.parser")
 
     assert fragment.find("form") is None
     assert fragment.find(id="providers") is not None
@@ -272,7 +272,7 @@ def test_a_media_provider_shows_what_it_makes_beside_its_name(page: StatusPage) 
     painter = dataclasses.replace(page.provider("CodeLinkAva"), capability="image")
     shown = dataclasses.replace(page, providers=[painter])
 
-    summary = row(BeautifulSoup(render_fragment(shown), "html.parser"), "CodeLinkAva").summary
+    summary = row(BeautifulSoup(render_fragment(shown).html, "html.parser"), "CodeLinkAva").summary
 
     assert summary.find(class_="capability").get_text() == "image"
 

@@ -144,6 +144,33 @@ async def test_recent_by_target_gives_the_newest_of_each(store: Store) -> None:
     }
 
 
+async def test_recent_by_provider_pools_its_models_newest_first(store: Store) -> None:
+    await store.add_results([*series(PASS, range(5)), replace(PASS, model="n", started_at=at(9))])
+    recent = await store.recent_by_provider(["P", "Q"], 3)
+    assert {p: [(r.model, r.started_at) for r in rs] for p, rs in recent.items()} == {
+        "P": [("n", at(9)), ("m", at(4)), ("m", at(3))],
+        "Q": [],
+    }
+
+
+async def test_providers_since_names_those_with_results_after_the_marker(store: Store) -> None:
+    assert await store.results_marker() == 0
+    await store.add_results([PASS, replace(PASS, provider="Q")])
+    marker = await store.results_marker()
+    await store.add_results([replace(PASS, provider="R", started_at=at(1))])
+    assert await store.providers_since(marker) == {"R"}
+    assert await store.providers_since(await store.results_marker()) == set()
+    assert await store.providers_since(0) == {"P", "Q", "R"}
+
+
+async def test_provider_rollups_are_those_of_the_providers_given(store: Store) -> None:
+    await store.add_results([PASS, replace(PASS, provider="Q"), replace(PASS, provider="R")])
+    everyone = await store.rollups(T0)
+    mine = await store.provider_rollups(["R", "P"], T0)
+    assert mine == [r for r in everyone if r.provider in ("P", "R")]
+    assert await store.provider_rollups([], T0) == []
+
+
 async def test_targets_lists_each_pair_once_sorted(store: Store) -> None:
     await store.add_results([replace(PASS, provider="Q"), PASS, PASS, replace(PASS, model="a")])
     assert await store.targets() == [("P", "a"), ("P", "m"), ("Q", "m")]

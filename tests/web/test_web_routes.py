@@ -18,6 +18,9 @@ Client = TestClient[Any, Any]
 PATHS = [
     "/",
     "/fragment",
+    "/provider/AutonomousAI",
+    "/provider/AutonomousAI/details",
+    "/provider/Nobody",
     "/api/status",
     "/api/results",
     "/api/results?limit=nope",
@@ -54,9 +57,11 @@ async def test_the_live_page_is_the_report_page_with_its_refresh(client: Client)
 
 async def test_the_live_page_shows_upstream_markup_as_text(client: Client) -> None:
     soup = BeautifulSoup(await (await client.get("/")).text(), "html.parser")
+    details = await (await client.get("/provider/AutonomousAI/details")).text()
 
-    errors = [e.get_text() for e in soup.find_all(class_="error-text")]
+    errors = [e.get_text() for e in BeautifulSoup(details, "html.parser").find_all("span")]
     assert HOSTILE_ERROR in errors
+    assert "<script>" not in details
     assert len(soup.find_all("script")) == 2  # the page's own filter and refresh scripts only
 
 
