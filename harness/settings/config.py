@@ -168,10 +168,13 @@ class ConnectivitySettings(Section):
 
 
 class ServeSettings(Section):
-    """``harness serve``: probing interval and the jitter spread over providers."""
+    """``harness serve``: probing interval, the jitter spread over providers, and the most
+    its planned probes may cost a day."""
 
     interval: Seconds = Field(300.0, gt=0)
     jitter: Seconds = Field(30.0, ge=0)
+    max_cost_per_day: float | None = Field(None, gt=0)
+    """``serve`` refuses a schedule that ``harness plan`` prices above this (money per day)."""
 
     @model_validator(mode="after")
     def _jitter_within_interval(self) -> ServeSettings:
@@ -229,6 +232,7 @@ class EndpointSettings(Section):
     that holds it. ``models`` is a list, or ``"discover"`` to probe what
     ``GET {base_url}/models`` lists (once per run, at most ``max_models`` of them).
     ``include_thoughts`` (Gemini only) asks thinking models to stream their thoughts.
+    ``price_in`` / ``price_out`` price its tokens, per million (see ``harness plan``).
     """
 
     base_url: BaseUrl
@@ -239,6 +243,10 @@ class EndpointSettings(Section):
     max_models: int | None = Field(None, ge=1)
     headers: dict[str, str] = Field(default_factory=dict)
     max_tokens: int | None = Field(None, ge=1)
+    price_in: float | None = Field(None, ge=0)
+    """Money per million prompt tokens (``harness plan``, the page's cost per day)."""
+    price_out: float | None = Field(None, ge=0)
+    """Money per million completion tokens."""
 
     @field_validator("models")
     @classmethod

@@ -502,6 +502,12 @@ class Postgres:
         self._stale = False
         self._recovering = threading.Lock()
 
+    # Every table of the store's schema with its indexes and TOAST (the schema of the
+    # search path: several stores may share one database in schemas of their own).
+    size_query = """SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+                    JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = current_schema() AND c.relkind = 'r'"""
+
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} = ANY(?)", [list(values)]
 

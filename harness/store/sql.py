@@ -40,9 +40,10 @@ from harness.policy.deliveries import (
 from harness.policy.incidents import Incident, advance, newest_first, replay
 from harness.policy.rollup import HourRollup, fold, hour_of
 from harness.policy.status import Flip, TargetStatus
+from harness.policy.usage import TokenUsage, UsageKey
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult
-from harness.store.base import Decide
+from harness.store.base import Decide, Footprint
 from harness.store.dialect import Dialect, Session
 from harness.store.rows import ROLLUP_COLUMNS, VANTAGE_COLUMNS, RowMap, Rows, columns
 
@@ -526,6 +527,39 @@ class SQLStore:
                     (v.time_of(start), Uptime(ok=int(ok), total=int(total)))
                 )
             return found
+
+        return await self.dialect.read(query)
+
+    # --- what probing costs --------------------------------------------------------------
+
+    async def usage(self, since: datetime) -> dict[UsageKey, TokenUsage]:
+        """Results since ``since`` and their reported tokens, per (provider, model, prompt)."""
+        start = self.dialect.values.time(since)
+
+        def query(s: Session) -> dict[UsageKey, TokenUsage]:
+            rows = s.execute(
+                """SELECT provider, model, prompt, COUNT(*),
+                          COUNT(CASE WHEN prompt_tokens IS NOT NULL
+                                       OR completion_tokens IS NOT NULL THEN 1 END),
+                          COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)
+                   FROM results WHERE started_at >= ?
+                   GROUP BY provider, model, prompt""",
+                (start,),
+            )
+            return {
+                (p, m, prompt): TokenUsage(int(n), int(reported), int(inp), int(out))
+                for p, m, prompt, n, reported, inp, out in rows
+            }
+
+        return await self.dialect.read(query)
+
+    async def footprint(self) -> Footprint:
+        """The bytes the store takes on disk, indexes included, and its results."""
+
+        def query(s: Session) -> Footprint:
+            size = s.execute(self.dialect.size_query).fetchone()[0]
+            results = s.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+            return Footprint(int(size or 0), int(results))
 
         return await self.dialect.read(query)
 

@@ -477,6 +477,9 @@ class SQLite:
         self._conn: sqlite3.Connection | None = None
         self._marker: Path | None = None  # this store's open-marker, when it could leave one
 
+    # The pages in use and free, as the connection sees them: the write-ahead log's too.
+    size_query = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
