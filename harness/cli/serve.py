@@ -77,7 +77,11 @@ def serve(
     every = None
     if interval:
         # Jitter spreads runs within one interval: a shorter --interval shortens it too.
-        every = {"interval": interval, "jitter": min(settings.serve.jitter, interval)}
+        every = {
+            **settings.serve.model_dump(),
+            "interval": interval,
+            "jitter": min(settings.serve.jitter, interval),
+        }
     settings = with_changes(
         settings,
         store=store_url,

@@ -22,6 +22,7 @@ from harness.probing.probe import Deadlines
 from harness.probing.runner import Target, plan, prompt_ids, run
 from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
+from harness.settings.tiers import tiers_of
 from harness.store.base import Store
 from harness.store.spool import Spool
 from harness.targets.endpoints import capped_models, discover_models, secrets_of, undiscovered
@@ -158,15 +159,17 @@ def plan_targets(
 
     Without ``providers`` every enabled provider is planned; without ``model`` each
     provider's configured models (default: all of them; none for an endpoint whose
-    models are not discovered yet, see :func:`plan_run`); ``prompts`` (default: the
-    settings' prompts) may hold ``all``.
+    models are not discovered yet, see :func:`plan_run`); ``prompts`` (default: every
+    prompt of the provider's tiers, :func:`~harness.settings.tiers.tiers_of`) may hold
+    ``all``.
     """
     chosen = chosen_providers(settings, providers)
-    wanted = prompt_ids(prompts or settings.prompts)
+    wanted = prompt_ids(prompts) if prompts else None
     targets: list[Target] = []
     for provider in chosen:
         configured = settings.provider(provider.name()).models or capped_models(settings, provider)
-        targets += plan([provider], [model] if model else configured, wanted)
+        own = wanted or [p for tier in tiers_of(settings, provider.name()) for p in tier.prompts]
+        targets += plan([provider], [model] if model else configured, own)
     if not targets:
         missing = [p.name() for p in chosen if p.name() in undiscovered(settings)]
         hint = f" (no models discovered for {', '.join(missing)})" if missing else ""

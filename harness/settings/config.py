@@ -38,6 +38,7 @@ from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.settings.alerts import AlertSettings
 from harness.settings.fields import BaseUrl, EnvName, FieldConflict, Section
 from harness.settings.g4f import G4FSettings
+from harness.settings.tiers import TierSettings, check_tier_names, merged_tiers
 from harness.store import check_location
 from providers import PROVIDERS
 from providers.endpoint import NAME_PATTERN
@@ -167,14 +168,25 @@ class ConnectivitySettings(Section):
     timeout: Seconds = Field(2.0, gt=0)
 
 
+Tiers = Annotated[dict[str, TierSettings], AfterValidator(check_tier_names)]
+"""``tiers.NAME`` tables (see :mod:`harness.settings.tiers`)."""
+
+
 class ServeSettings(Section):
-    """``harness serve``: probing interval, the jitter spread over providers, and the most
-    its planned probes may cost a day."""
+    """``harness serve``: each target's period (``interval``), the spread of their phases
+    (``jitter``: first runs only), the tiers of prompts probed on periods of their own,
+    and the most its planned probes may cost a day."""
 
     interval: Seconds = Field(300.0, gt=0)
     jitter: Seconds = Field(30.0, ge=0)
+    tiers: Tiers = Field(default_factory=dict)
     max_cost_per_day: float | None = Field(None, gt=0)
     """``serve`` refuses a schedule that ``harness plan`` prices above this (money per day)."""
+
+    @model_validator(mode="after")
+    def _tiers_apart(self) -> ServeSettings:
+        merged_tiers(self.tiers, {}, self.interval)
+        return self
 
     @model_validator(mode="after")
     def _jitter_within_interval(self) -> ServeSettings:
@@ -212,12 +224,14 @@ class ConsensusSettings(Section):
 
 
 class ProviderSettings(Section):
-    """Per-provider switches: enabled, a base URL standing in for its hosts, a proxy, models."""
+    """Per-provider switches: enabled, a base URL standing in for its hosts, a proxy,
+    models, and its own probe tiers."""
 
     enabled: bool = True
     base_url: BaseUrl | None = None
     proxy: str | None = None
     models: tuple[str, ...] | None = None
+    tiers: Tiers = Field(default_factory=dict)
 
 
 _KEY_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key"})
@@ -247,6 +261,7 @@ class EndpointSettings(Section):
     """Money per million prompt tokens (``harness plan``, the page's cost per day)."""
     price_out: float | None = Field(None, ge=0)
     """Money per million completion tokens."""
+    tiers: Tiers = Field(default_factory=dict)
 
     @field_validator("models")
     @classmethod
@@ -368,6 +383,25 @@ class Settings(Section):
                 self._check_objective_target(key, known)
             except ValueError as exc:
                 raise FieldConflict(f"objectives.{_key(key)}", str(exc)) from None
+        return self
+
+    @model_validator(mode="after")
+    def _tiers_of_targets(self) -> Settings:
+        # Each target's tiers are the shared ones with its own over them: checked merged,
+        # so a prompt moved into a target's tier but still in a shared one is caught.
+        for table, targets in (("endpoints", self.endpoints), ("providers", self.providers)):
+            for name, target in targets.items():
+                if not target.tiers:
+                    continue
+                endpoint = self.endpoints.get(name)
+                if table == "providers" and endpoint is not None and endpoint.tiers:
+                    raise FieldConflict(
+                        f"providers.{name}.tiers",
+                        f"endpoint {name!r} has tiers in endpoints.{name}.tiers: "
+                        "keep them in one table",
+                    )
+                where = f"{table}.{name}.tiers"
+                merged_tiers(self.serve.tiers, target.tiers, self.serve.interval, where)
         return self
 
     @model_validator(mode="after")
