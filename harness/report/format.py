@@ -122,3 +122,8 @@ def money(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value:,.2f}" if value == 0 or value >= 0.01 else f"{value:.4f}"
+
+
+def whole(value: int) -> str:
+    """A whole number with thousands separated: ``12,345``."""
+    return f"{value:,}"
