@@ -1,11 +1,13 @@
 """Tokens that probing uses, and what they cost: measured from stored results, or
 estimated from the prompts before any was stored.
 
-The store sums each (provider, model, prompt)'s results over a window
-(:class:`TokenUsage`); :func:`daily_usage` folds those sums into each target's tokens
-of the last day, priced where the endpoint has prices, and :func:`by_provider` adds
-those up per endpoint. :func:`estimated_usage` is what one probe of a prompt costs
-before any usage was stored. Pure.
+The store keeps, with the results, their usage summed per (provider, model, prompt)
+and UTC hour (:func:`fold_usage`), so that a day of it is a few rows per target
+whatever the results; it sums those hours over a window (:class:`TokenUsage` per
+provider, model and prompt), :func:`daily_usage` folds the sums into each target's
+tokens of the last day, priced where the endpoint has prices, and :func:`by_provider`
+adds those up per endpoint. :func:`estimated_usage` is what one probe of a prompt costs
+before any was stored. Pure.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import math
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from harness.policy.prompts import PROMPTS
+from harness.policy.rollup import hour_of
+from harness.result import ProbeResult
 
 PER_MILLION = 1_000_000
 """Prices are per million tokens."""
@@ -95,6 +100,22 @@ class DailyUsage:
 
 UsageKey = tuple[str, str, str]
 """(provider, model, prompt): what the store sums usage by."""
+
+
+UsageHourKey = tuple[str, str, str, datetime]
+"""(provider, model, prompt, start of the UTC hour): what the store keeps usage by."""
+
+
+def fold_usage(results: Iterable[ProbeResult]) -> dict[UsageHourKey, TokenUsage]:
+    """The results' probes and reported tokens, summed per provider, model, prompt and
+    UTC hour."""
+    hours: dict[UsageHourKey, TokenUsage] = {}
+    for r in results:
+        key = (r.provider, r.model, r.prompt, hour_of(r.started_at))
+        reported = r.prompt_tokens is not None or r.completion_tokens is not None
+        one = TokenUsage(1, int(reported), r.prompt_tokens or 0, r.completion_tokens or 0)
+        hours[key] = hours[key] + one if key in hours else one
+    return hours
 
 
 def daily_usage(

@@ -150,8 +150,8 @@ class Store(Protocol):
         oldest first."""
 
     async def usage(self, since: datetime) -> dict[UsageKey, TokenUsage]:
-        """The results since ``since`` and the tokens their upstreams reported, summed
-        per (provider, model, prompt) (see harness.policy.usage)."""
+        """The results from the hour holding ``since`` on and the tokens their upstreams
+        reported, summed per (provider, model, prompt) (see harness.policy.usage)."""
 
     async def footprint(self) -> Footprint:
         """What the store takes on disk, indexes included, and the results it holds."""

@@ -2,7 +2,8 @@
 an endpoint on ``harness emulate`` at a short interval, and what the store then holds.
 
 A first window stores the endpoint's usage, and copies of its results bring the store
-to the size at which the plan trusts its bytes per result. ``harness plan --json`` is
+to the size at which the plan trusts its bytes per result (the plan's bytes per result
+is then the store's size over its results, as for a store that has run a while). ``harness plan --json`` is
 then asked, and a second window run: the probes, rows, bytes, tokens and money it
 stored must be within 10 % of what the plan says for a window that long.
 """
@@ -79,19 +80,26 @@ async def scheduled_window(settings: Settings, store: Store, periods: int) -> No
 
 
 async def grow_to_measured_size(store: Store) -> None:
-    """Copies of the stored results, hours older, until the store holds enough results
-    for the plan to measure its bytes per result."""
+    """Copies of the stored results until the store holds enough of them for the plan to
+    measure its bytes per result. Each copy is a millisecond older than the one before,
+    so the copies fall in the hours of the originals: a run every second would put them
+    there, and the rows kept per hour (rollups, usage) stay as few per result as in the
+    measured window."""
     originals = await store.results()
     copies = []
-    hours = 1
-    while len(originals) * hours < MEASURED_MIN_RESULTS:
+    copy = 1
+    while len(originals) * copy < MEASURED_MIN_RESULTS:
         run = str(uuid.uuid4())
         copies += [
-            replace(r, started_at=r.started_at - timedelta(hours=hours), run_id=run)
+            replace(r, started_at=r.started_at - timedelta(milliseconds=copy), run_id=run)
             for r in originals
         ]
-        hours += 1
+        copy += 1
     await store.add_results(copies)
+
+
+async def total_usage(store: Store, since: datetime) -> TokenUsage:
+    return sum((await store.usage(since)).values(), TokenUsage())
 
 
 def plan_json(path: Path) -> dict[str, Any]:
@@ -116,9 +124,17 @@ async def test_the_plan_matches_a_short_measured_run(tmp_path: Path, emulator: E
     plan = await asyncio.to_thread(plan_json, path)
     start = datetime.now(UTC)
     async with open_store(settings.store_url) as store:
+        # Usage is kept per hour: what the window added is the difference.
+        earlier = await total_usage(store, start)
         await scheduled_window(settings, store, periods=PERIODS)
         after = await store.footprint()
-        used = sum((await store.usage(start)).values(), TokenUsage())
+        now = await total_usage(store, start)
+    used = TokenUsage(
+        now.probes - earlier.probes,
+        now.reported - earlier.reported,
+        now.prompt_tokens - earlier.prompt_tokens,
+        now.completion_tokens - earlier.completion_tokens,
+    )
     window_days = (PERIODS + 0.5) * INTERVAL_S / 86_400
     paid = plan["endpoints"]["paid"]
     rows = after.results - before.results

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from status_samples import passed
 
 from harness.policy.prompts import PROMPTS
 from harness.policy.usage import (
@@ -17,7 +20,10 @@ from harness.policy.usage import (
     by_provider,
     daily_usage,
     estimated_usage,
+    fold_usage,
 )
+
+T0 = datetime(2026, 5, 1, 10, 30, tzinfo=UTC)
 
 counts = st.integers(min_value=0, max_value=10**9)
 usages = st.builds(
@@ -113,3 +119,36 @@ def test_the_estimate_counts_every_message_of_the_prompt(prompt: str) -> None:
 
 def test_the_estimated_answer_is_capped_by_max_tokens() -> None:
     assert estimated_usage("ping", 32)[1] == 32
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b"]),
+            st.sampled_from(["ping", "math"]),
+            st.integers(min_value=0, max_value=3 * 3600),
+            st.one_of(st.none(), st.integers(min_value=0, max_value=10**6)),
+            st.one_of(st.none(), st.integers(min_value=0, max_value=10**6)),
+        )
+    )
+)
+def test_hourly_usage_keeps_every_probe_and_token(
+    probes: list[tuple[str, str, int, int | None, int | None]],
+) -> None:
+    results = [
+        replace(
+            passed("groq", model, T0 + timedelta(seconds=s), prompt=prompt),
+            prompt_tokens=tokens_in,
+            completion_tokens=tokens_out,
+        )
+        for model, prompt, s, tokens_in, tokens_out in probes
+    ]
+
+    hours = fold_usage(results)
+
+    assert all(hour.minute == hour.second == 0 for _, _, _, hour in hours)
+    total = sum(hours.values(), TokenUsage())
+    assert total.probes == len(results)
+    assert total.reported == sum(1 for _, _, _, i, o in probes if i is not None or o is not None)
+    assert total.prompt_tokens == sum(i or 0 for _, _, _, i, _ in probes)
+    assert total.completion_tokens == sum(o or 0 for _, _, _, _, o in probes)
