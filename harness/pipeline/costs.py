@@ -78,14 +78,18 @@ async def plan_costs(
     backend: str = "sqlite",
     now: datetime | None = None,
     min_results: int = MEASURED_MIN_RESULTS,
+    no_store: str = "no store yet",
 ) -> CostPlan:
-    """The :class:`CostPlan` of ``settings``, with what ``store`` (None: no store yet)
-    has measured; ``backend`` names the benchmark figure to fall back on."""
+    """The :class:`CostPlan` of ``settings``, with what ``store`` has measured (None:
+    none, for the reason ``no_store``); ``backend`` names the benchmark figure to fall
+    back on."""
     now = now or datetime.now(UTC)
     footprint = await store.footprint() if store is not None else Footprint(0, 0)
     seen = await store.targets() if store is not None else []
     usage = await store.usage(now - USAGE_WINDOW) if store is not None else {}
     providers = chosen_providers(settings)
+    if not providers:
+        raise ConfigError("nothing to plan: every provider is disabled")
     discovering = [p.name() for p in providers if _discovers(settings, p.name())]
     known: dict[str, list[str]] = {}
     for seen_provider, model in seen:
@@ -113,15 +117,15 @@ async def plan_costs(
                     name, len(models), prompt_loads(sent, measured, estimated), prices.get(name)
                 )
             )
-    if not providers:
-        raise ConfigError("nothing to plan: every provider is disabled")
     measured_bytes = footprint.bytes_per_result if footprint.results >= min_results else None
     return CostPlan(
         targets=targets,
-        targets_from=_targets_from(discovering),
+        targets_from=_targets_from(discovering, g4f=settings.g4f.enabled),
         tiers=tier_loads(schedule),
         bytes_per_result=measured_bytes or BENCHMARK_BYTES_PER_RESULT[backend],
-        bytes_from=_bytes_from(store is not None, footprint, min_results, backend),
+        bytes_from=_bytes_from(
+            no_store if store is None else None, footprint, min_results, backend
+        ),
         retention_days=retention_days(settings),
         endpoints=endpoints,
         max_cost_per_day=settings.serve.max_cost_per_day,
@@ -139,7 +143,13 @@ async def plan_of(settings: Settings, *, min_results: int = MEASURED_MIN_RESULTS
         async with open_store(url) as store:
             return await plan_costs(settings, store, backend=backend, min_results=min_results)
     except StoreUnavailable:
-        return await plan_costs(settings, None, backend=backend, min_results=min_results)
+        return await plan_costs(
+            settings,
+            None,
+            backend=backend,
+            min_results=min_results,
+            no_store="the store cannot be reached",
+        )
 
 
 async def check_budget(settings: Settings) -> CostPlan:
@@ -151,14 +161,10 @@ async def check_budget(settings: Settings) -> CostPlan:
     return plan
 
 
-def _bytes_from(has_store: bool, footprint: Footprint, min_results: int, backend: str) -> str:
+def _bytes_from(no_store: str | None, footprint: Footprint, min_results: int, backend: str) -> str:
     if footprint.results >= min_results:
         return f"measured from the store: {footprint.bytes:,} bytes, {footprint.results:,} results"
-    held = (
-        f"the store holds {footprint.results:,} results, fewer than {min_results:,}"
-        if has_store
-        else "no store yet"
-    )
+    held = no_store or f"the store holds {footprint.results:,} results, fewer than {min_results:,}"
     return f"the benchmark's {backend} figure; {held}"
 
 
@@ -171,14 +177,15 @@ def _discovers(settings: Settings, name: str) -> bool:
     )
 
 
-def _targets_from(discovering: Sequence[str]) -> str:
-    if not discovering:
-        return "the configured models"
-    return (
-        "the configured models; for "
-        + ", ".join(discovering)
-        + ' (models = "discover") the models the store has seen'
-    )
+def _targets_from(discovering: Sequence[str], *, g4f: bool) -> str:
+    where = "the configured models"
+    if discovering:
+        names = ", ".join(discovering)
+        where += f'; for {names} (models = "discover") the models the store has seen'
+    if g4f:
+        # They are found only when serve installs the gpt4free package's providers.
+        where += "; gpt4free's providers not counted"
+    return where
 
 
 def _per_probe(

@@ -20,6 +20,7 @@ from harness.policy.usage import estimated_usage
 from harness.settings.config import Settings, load_settings
 from harness.store import open_store
 from harness.targets.endpoints import install_endpoints
+from providers import PROVIDERS
 
 PRICED = """
 prompts = ["ping", "math"]
@@ -204,3 +205,13 @@ def test_the_command_prints_the_plan_the_pipeline_makes(tmp_path: Path) -> None:
     direct = asyncio.run(plan_costs(settings, None))
 
     assert direct.to_dict()["tiers"] == plan_json(CliRunner(), config(tmp_path))["tiers"]
+
+
+def test_nothing_to_plan_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "none.toml"
+    path.write_text("".join(f"[providers.{n}]\nenabled = false\n" for n in PROVIDERS))
+
+    result = runner.invoke(main, ["plan", "--config", str(path)])
+
+    assert result.exit_code == 2
+    assert result.stderr == "error: nothing to plan: every provider is disabled\n"

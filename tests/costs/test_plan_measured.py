@@ -2,10 +2,10 @@
 an endpoint on ``harness emulate`` at a short interval, and what the store then holds.
 
 A first window stores the endpoint's usage, and copies of its results bring the store
-to the size at which the plan trusts its bytes per result (the plan's bytes per result
-is then the store's size over its results, as for a store that has run a while). ``harness plan --json`` is
-then asked, and a second window run: the probes, rows, bytes, tokens and money it
-stored must be within 10 % of what the plan says for a window that long.
+to the size at which the plan trusts its bytes per result (its size over its results,
+as for a store that has run a while). ``harness plan --json`` is then asked, and a
+second window run: the probes, rows, bytes, tokens and money it stored must be within
+10 % of what the plan says for a window that long.
 """
 
 from __future__ import annotations
