@@ -19,6 +19,7 @@ from harness.cli.flags import flags
 from harness.cli.g4f import g4f
 from harness.cli.listing import list_command
 from harness.cli.mcp import mcp
+from harness.cli.plan import plan
 from harness.cli.probe import probe
 from harness.cli.record import record_command
 from harness.cli.report import report
@@ -63,6 +64,7 @@ main.add_command(flags)
 main.add_command(g4f)
 main.add_command(list_command)
 main.add_command(mcp)
+main.add_command(plan)
 main.add_command(probe)
 main.add_command(record_command)
 main.add_command(report)

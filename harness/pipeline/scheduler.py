@@ -32,6 +32,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from harness.pipeline.costs import check_budget
 from harness.pipeline.run import RunSummary, plan_run, probe_and_record
 from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
@@ -250,8 +251,11 @@ async def probe_provider(
 async def preflight(settings: Settings, *, sandbox: bool = False) -> None:
     """Refuse now, not in the first job, what would fail every scheduled run: gpt4free
     missing while ``[g4f]`` is enabled (sandbox runs leave it out), and a store that is
-    corrupt or cannot be written (:class:`~harness.errors.HarnessError`)."""
+    corrupt or cannot be written (:class:`~harness.errors.HarnessError`); and a live
+    schedule planned to cost more a day than ``serve.max_cost_per_day``."""
     if settings.g4f.enabled and not sandbox:
         require_g4f()
+    if not sandbox:
+        await check_budget(settings)
     async with open_store(source_store_url(settings, chosen_source(sandbox=sandbox))):
         pass

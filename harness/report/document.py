@@ -9,6 +9,7 @@ from harness.policy.aggregate import LatencySummary, Uptime
 from harness.policy.deliveries import TargetAlert
 from harness.policy.incidents import Incident
 from harness.policy.status import Flip
+from harness.policy.usage import TokenUsage
 from harness.report.format import iso
 from harness.report.view import ModelView, StatusPage
 
@@ -39,7 +40,9 @@ def status_document(page: StatusPage) -> dict[str, Any]:
                 "working": p.working,
                 "state": p.state.value,
                 "overruns": p.overruns,
-                "models": {m.model: _model(m, page.latency_window) for m in p.models},
+                "models": {
+                    m.model: _model(m, page.latency_window, page.usage_window) for m in p.models
+                },
             }
             for p in page.providers
         },
@@ -64,7 +67,7 @@ def incident_document(incident: Incident, now: datetime) -> dict[str, Any]:
     }
 
 
-def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
+def _model(m: ModelView, latency_window: str, usage_window: str) -> dict[str, Any]:
     return {
         "state": m.state.value,
         "since": iso(m.since) or None,
@@ -98,6 +101,7 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
             }
             for c in m.checks
         },
+        "usage": _usage(m, usage_window),
         "down_from": list(m.down_from),
         "vantages": {
             v.name: {
@@ -120,6 +124,18 @@ def _model(m: ModelView, latency_window: str) -> dict[str, Any]:
             }
             for c in m.history
         ],
+    }
+
+
+def _usage(m: ModelView, window: str) -> dict[str, Any]:
+    u = m.usage.usage if m.usage is not None else TokenUsage()
+    return {
+        "window": window,
+        "probes": u.probes,
+        "reported": u.reported,
+        "prompt_tokens": u.prompt_tokens,
+        "completion_tokens": u.completion_tokens,
+        "cost": m.usage.cost if m.usage is not None else None,
     }
 
 

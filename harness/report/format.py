@@ -106,3 +106,24 @@ def cell_title(cell: HistoryCell) -> str:
     if cell.loop_lag_ms is not None:
         title += f" · loop lag {duration_ms(cell.loop_lag_ms)}"
     return title
+
+
+def size(n_bytes: float) -> str:
+    """Bytes in decimal units: ``812 B``, ``4.2 kB``, ``1.3 MB``, ``72.0 GB``."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes:.0f} B"
+
+
+def money(value: float | None) -> str:
+    """An amount in the prices' currency: ``12.34``, ``0.0012`` below a cent, ``–``
+    when unpriced."""
+    if value is None:
+        return "–"
+    return f"{value:,.2f}" if value == 0 or value >= 0.01 else f"{value:.4f}"
+
+
+def whole(value: int) -> str:
+    """A whole number with thousands separated: ``12,345``."""
+    return f"{value:,}"

@@ -29,10 +29,12 @@ from harness.report.format import (
     absolute,
     duration_ms,
     iso,
+    money,
     percent,
     rate,
     relative,
     span,
+    whole,
 )
 from harness.report.view import (
     HISTORY_LENGTH,
@@ -58,7 +60,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ms=duration_ms, pct=percent, rate=rate, span=span)
+    env.filters.update(ms=duration_ms, pct=percent, rate=rate, span=span, money=money, whole=whole)
     env.globals.update(
         iso=iso,
         absolute=absolute,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from harness import __version__
 from harness.errors import ConfigError
+from harness.pipeline.costs import prices_of
 from harness.pipeline.run import objectives_of, plan_targets
 from harness.policy.aggregate import Uptime
 from harness.policy.consensus import VantageStatus, voting_window
@@ -14,12 +15,14 @@ from harness.policy.daily import strip, utc_day
 from harness.policy.prompts import PROMPTS
 from harness.policy.rollup import HourRollup, rollup_latency
 from harness.policy.status import State, TargetStatus
+from harness.policy.usage import daily_usage
 from harness.report.view import (
     HISTORY_LENGTH,
     INCIDENT_WINDOW,
     LATENCY_WINDOW,
     STRIP_DAYS,
     UPTIME_WINDOWS,
+    USAGE_WINDOW,
     StatusPage,
     TargetFacts,
     build_page,
@@ -88,6 +91,7 @@ async def read_page(
     recent = await store.recent_by_target(targets, HISTORY_LENGTH)
     objectives = objectives_of(settings)
     alerts = await store.last_alerts(sent_only=True)
+    usage = daily_usage(await store.usage(now - USAGE_WINDOW[1]), prices_of(settings))
     facts = [
         TargetFacts(
             provider=p,
@@ -99,6 +103,7 @@ async def read_page(
             objectives=objectives.for_target(p, m),
             last_alert=alerts.get((p, m)),
             vantages=vantage_rows(views.get((p, m), ()), recent[(p, m)], now=now, window=window),
+            usage=usage.get((p, m)),
         )
         for p, m in targets
     ]

@@ -19,6 +19,7 @@ from harness.policy.deliveries import TargetAlert
 from harness.policy.incidents import Incident, newest_first
 from harness.policy.objectives import Objectives
 from harness.policy.status import Flip, Outcome, State, TargetStatus, outcome_of, working_flag
+from harness.policy.usage import DailyUsage
 from harness.report.sparkline import Sparkline, sparkline
 from harness.result import FailureKind, ProbeResult, Source
 from harness.targets.sources import SOURCE_NOTES
@@ -32,6 +33,9 @@ UPTIME_WINDOWS: tuple[tuple[str, timedelta], ...] = (
 
 LATENCY_WINDOW: tuple[str, timedelta] = ("7d", timedelta(days=7))
 """The window the latency percentiles are taken over."""
+
+USAGE_WINDOW: tuple[str, timedelta] = ("24h", timedelta(hours=24))
+"""The window a target's measured tokens (and their cost) are summed over: a day."""
 
 STRIP_DAYS = 90
 """How many UTC days a provider's uptime strip shows."""
@@ -113,6 +117,9 @@ class TargetFacts:
     last_alert: TargetAlert | None = None
     """The newest alert sent about the target."""
     vantages: Sequence[VantageRow] = ()
+    usage: DailyUsage | None = None
+    """Its results and their reported tokens over :data:`USAGE_WINDOW`, priced when its
+    endpoint has prices."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +219,8 @@ class ModelView:
     """Each vantage's own view, when more than one probes the model."""
     down_from: tuple[str, ...] = ()
     """The voting vantages that see the model not working."""
+    usage: DailyUsage | None = None
+    """Its measured tokens (and cost, where priced) over :data:`USAGE_WINDOW`."""
 
 
 @dataclass(frozen=True)
@@ -267,6 +276,7 @@ class StatusPage:
     provider_counts: Mapping[State, int]
     uptime_windows: Sequence[str]
     latency_window: str
+    usage_window: str = USAGE_WINDOW[0]
     source: Source = Source.LIVE
     """Whose answers the page shows; only live pages speak of the real providers."""
     incidents: Sequence[Incident] = ()
@@ -399,6 +409,7 @@ def model_view(facts: TargetFacts, prompt_order: Sequence[str] = ()) -> ModelVie
         down_from=tuple(v.name for v in facts.vantages if v.voting and not v.state.is_working)
         if len(facts.vantages) > 1
         else (),
+        usage=facts.usage,
     )
 
 
@@ -521,6 +532,7 @@ def assemble_page(
         provider_counts=provider_counts,
         uptime_windows=[label for label, _ in UPTIME_WINDOWS],
         latency_window=LATENCY_WINDOW[0],
+        usage_window=USAGE_WINDOW[0],
         source=source,
         incidents=newest_first(incidents),
         details=details,

@@ -174,11 +174,14 @@ Tiers = Annotated[dict[str, TierSettings], AfterValidator(check_tier_names)]
 
 class ServeSettings(Section):
     """``harness serve``: each target's period (``interval``), the spread of their phases
-    (``jitter``: first runs only), and the tiers of prompts probed on periods of their own."""
+    (``jitter``: first runs only), the tiers of prompts probed on periods of their own,
+    and the most its planned probes may cost a day."""
 
     interval: Seconds = Field(300.0, gt=0)
     jitter: Seconds = Field(30.0, ge=0)
     tiers: Tiers = Field(default_factory=dict)
+    max_cost_per_day: float | None = Field(None, gt=0)
+    """``serve`` refuses a schedule that ``harness plan`` prices above this (money per day)."""
 
     @model_validator(mode="after")
     def _tiers_apart(self) -> ServeSettings:
@@ -243,6 +246,7 @@ class EndpointSettings(Section):
     that holds it. ``models`` is a list, or ``"discover"`` to probe what
     ``GET {base_url}/models`` lists (once per run, at most ``max_models`` of them).
     ``include_thoughts`` (Gemini only) asks thinking models to stream their thoughts.
+    ``price_in`` / ``price_out`` price its tokens, per million (see ``harness plan``).
     """
 
     base_url: BaseUrl
@@ -253,6 +257,10 @@ class EndpointSettings(Section):
     max_models: int | None = Field(None, ge=1)
     headers: dict[str, str] = Field(default_factory=dict)
     max_tokens: int | None = Field(None, ge=1)
+    price_in: float | None = Field(None, ge=0)
+    """Money per million prompt tokens (``harness plan``, the page's cost per day)."""
+    price_out: float | None = Field(None, ge=0)
+    """Money per million completion tokens."""
     tiers: Tiers = Field(default_factory=dict)
 
     @field_validator("models")

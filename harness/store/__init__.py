@@ -36,6 +36,18 @@ def check_location(location: str) -> None:
     _backend(location)
 
 
+def backend_of(location: str) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the database the store at ``location`` runs on."""
+    return _backend(location)[0]
+
+
+def store_exists(location: str) -> bool:
+    """False for a SQLite store whose file is not there yet (opening would create it);
+    True otherwise (a database server's store is found by opening it)."""
+    backend, where = _backend(location)
+    return backend != "sqlite" or os.path.isfile(where)
+
+
 def _backend(location: str) -> tuple[str, str]:
     """``("sqlite", path)`` or ``("postgresql", url)``; see :func:`check_location`."""
     if location.startswith(_SQLITE_PREFIX):
@@ -96,8 +108,10 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoreError",
+    "backend_of",
     "check_location",
     "make_store",
     "open_store",
+    "store_exists",
     "store_intact",
 ]

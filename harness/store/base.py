@@ -14,6 +14,7 @@ Conventions shared by every backend:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -23,6 +24,7 @@ from harness.policy.deliveries import AlertDelivery, TargetAlert
 from harness.policy.incidents import Incident
 from harness.policy.rollup import HourRollup
 from harness.policy.status import Flip, TargetStatus
+from harness.policy.usage import TokenUsage, UsageKey
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import ProbeResult
 
@@ -30,6 +32,19 @@ Decide = Callable[
     [Mapping[tuple[str, str], TargetStatus], Mapping[VantageKey, VantageStatus]], RunDecision
 ]
 """What :meth:`Store.record_vantage_run` asks: (shown statuses, vantage statuses) -> decision."""
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """The bytes a store takes on disk (tables and indexes) and the results it holds."""
+
+    bytes: int
+    results: int
+
+    @property
+    def bytes_per_result(self) -> float | None:
+        """The bytes per stored result, everything else the store keeps included."""
+        return self.bytes / self.results if self.results else None
 
 
 class Store(Protocol):
@@ -150,6 +165,13 @@ class Store(Protocol):
         """Each provider's uptime counts per UTC day (its models pooled, inconclusive
         results left out), by the day's start, from the hour holding ``since`` on,
         oldest first."""
+
+    async def usage(self, since: datetime) -> dict[UsageKey, TokenUsage]:
+        """The results from the hour holding ``since`` on and the tokens their upstreams
+        reported, summed per (provider, model, prompt) (see harness.policy.usage)."""
+
+    async def footprint(self) -> Footprint:
+        """What the store takes on disk, indexes included, and the results it holds."""
 
     async def integrity_ok(self) -> bool:
         """True when the backend's own consistency check passes."""

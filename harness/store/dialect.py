@@ -97,6 +97,10 @@ class Dialect(Protocol):
         """Appended to a ``SELECT`` whose rows a transaction claims for itself, so that a
         concurrent claim skips them rather than waiting (empty where writers take turns)."""
 
+    @property
+    def size_query(self) -> str:
+        """A query whose one value is the bytes the store takes on disk, indexes included."""
+
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A condition that ``column`` is one of ``values``, and its parameters."""
 

@@ -385,6 +385,38 @@ def _stored_runs(conn: Conn) -> None:
     )
 
 
+def _usage_hours(conn: Conn) -> None:
+    """Probes and reported tokens per target, prompt and hour (see harness.policy.usage),
+    so that a day's tokens are read without the day's results; backfilled from them."""
+    conn.execute(
+        f"""CREATE TABLE usage_hours (
+            provider {_KEY},
+            model {_KEY},
+            prompt {_KEY},
+            hour TIMESTAMPTZ NOT NULL,
+            probes BIGINT NOT NULL,
+            reported BIGINT NOT NULL,
+            prompt_tokens BIGINT NOT NULL,
+            completion_tokens BIGINT NOT NULL,
+            PRIMARY KEY (provider, model, prompt, hour)
+        )"""
+    )
+    conn.execute("CREATE INDEX usage_hours_hour ON usage_hours (hour)")
+    _usage_hours_backfill(conn)
+
+
+def _usage_hours_backfill(conn: Conn) -> None:
+    """The hourly usage of every stored result."""
+    conn.execute(
+        """INSERT INTO usage_hours
+           SELECT provider, model, prompt, date_trunc('hour', started_at, 'UTC'), COUNT(*),
+                  COUNT(CASE WHEN prompt_tokens IS NOT NULL
+                               OR completion_tokens IS NOT NULL THEN 1 END),
+                  COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)
+           FROM results GROUP BY 1, 2, 3, 4"""
+    )
+
+
 MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -397,6 +429,7 @@ MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _add_reasoning_timing,
     _incidents,
     _stored_runs,
+    _usage_hours,
 )
 """Schema migrations in order, parallel to SQLite's; version N is ``MIGRATIONS[N - 1]``.
 Only ever append."""
@@ -501,6 +534,12 @@ class Postgres:
         # pool, rather than waiting out the old pool's reconnection back-off.
         self._stale = False
         self._recovering = threading.Lock()
+
+    # Every table of the store's schema with its indexes and TOAST (the schema of the
+    # search path: several stores may share one database in schemas of their own).
+    size_query = """SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+                    JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = current_schema() AND c.relkind = 'r'"""
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} = ANY(?)", [list(values)]

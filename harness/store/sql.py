@@ -23,7 +23,7 @@ that each commit with a record of how far the copy got.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,9 +40,10 @@ from harness.policy.deliveries import (
 from harness.policy.incidents import Incident, advance, newest_first, replay
 from harness.policy.rollup import HourRollup, fold, hour_of
 from harness.policy.status import Flip, TargetStatus
+from harness.policy.usage import TokenUsage, UsageKey, fold_usage
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult
-from harness.store.base import Decide
+from harness.store.base import Decide, Footprint
 from harness.store.dialect import Dialect, Session
 from harness.store.rows import ROLLUP_COLUMNS, VANTAGE_COLUMNS, RowMap, Rows, columns
 
@@ -86,6 +87,14 @@ _INSERT_FLIP = insert("flips", _FLIP)
 _INSERT_RUN = insert("stored_runs", ("run_id", "started_at"))
 _UPSERT_STATUS = upsert("status", _STATUS, ("provider", "model"))
 _UPSERT_VANTAGE = upsert("vantage_status", VANTAGE_COLUMNS, ("provider", "model", "vantage"))
+_ADD_USAGE = """INSERT INTO usage_hours (provider, model, prompt, hour, probes, reported,
+                                         prompt_tokens, completion_tokens)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (provider, model, prompt, hour) DO UPDATE SET
+        probes = usage_hours.probes + excluded.probes,
+        reported = usage_hours.reported + excluded.reported,
+        prompt_tokens = usage_hours.prompt_tokens + excluded.prompt_tokens,
+        completion_tokens = usage_hours.completion_tokens + excluded.completion_tokens"""
 UPSERT_ROLLUP = upsert("rollups", ROLLUP_COLUMNS, ("provider", "model", "hour"))
 _INSERT_ALERT = insert("alerts", _DELIVERY[1:])  # the database gives its id
 _UPSERT_PROGRESS = upsert(
@@ -405,6 +414,7 @@ class SQLStore:
         if results:
             s.bulk_insert("results", _RESULTS, map(rows.result.row, results))
             self._merge_rollups(s, fold(results, lag_budget_ms).values())
+            self._add_usage(s, results)
         s.executemany(_UPSERT_STATUS, map(rows.status.row, decision.statuses))
         flip_ids = [s.insert(_INSERT_FLIP, rows.flip.row(f)) for f in decision.flips]
         s.executemany(_UPSERT_VANTAGE, map(rows.vantage, decision.vantages))
@@ -447,6 +457,17 @@ class SQLStore:
                 stored.merge(delta)
                 merged[stored.key] = stored
         s.executemany(UPSERT_ROLLUP, map(self._rows.rollup, merged.values()))
+
+    def _add_usage(self, s: Session, results: Iterable[ProbeResult]) -> None:
+        """Add the results' probes and tokens to their hours' usage."""
+        v = self.dialect.values
+        s.executemany(
+            _ADD_USAGE,
+            [
+                (v.text(p), v.text(m), v.text(prompt), v.time(hour), *astuple(each))
+                for (p, m, prompt, hour), each in fold_usage(results).items()
+            ],
+        )
 
     def _insert_alert(self, s: Session, delivery: AlertDelivery) -> None:
         """Store ``delivery`` and its targets under a new id."""
@@ -520,6 +541,7 @@ class SQLStore:
             s.execute("DELETE FROM stored_runs WHERE started_at < ?", (cutoff,))
             # Hours wholly before the cutoff; the hour holding it keeps its counts.
             s.execute("DELETE FROM rollups WHERE hour < ?", (whole_hours,))
+            s.execute("DELETE FROM usage_hours WHERE hour < ?", (whole_hours,))
             return results + flips + alerts + incidents
 
         return await self.dialect.write(prune)
@@ -607,6 +629,41 @@ class SQLStore:
                     (v.time_of(start), Uptime(ok=int(ok), total=int(total)))
                 )
             return found
+
+        return await self.dialect.read(query)
+
+    # --- what probing costs --------------------------------------------------------------
+
+    async def usage(self, since: datetime) -> dict[UsageKey, TokenUsage]:
+        """Results from the hour holding ``since`` on and their reported tokens, per
+        (provider, model, prompt), from the hourly usage kept with them."""
+        v = self.dialect.values
+        start = v.time(hour_of(since))
+
+        def query(s: Session) -> dict[UsageKey, TokenUsage]:
+            rows = s.execute(
+                """SELECT provider, model, prompt, SUM(probes), SUM(reported),
+                          SUM(prompt_tokens), SUM(completion_tokens)
+                   FROM usage_hours WHERE hour >= ?
+                   GROUP BY provider, model, prompt""",
+                (start,),
+            )
+            return {
+                (v.text_of(p), v.text_of(m), v.text_of(prompt)): TokenUsage(
+                    int(n), int(reported), int(inp), int(out)
+                )
+                for p, m, prompt, n, reported, inp, out in rows
+            }
+
+        return await self.dialect.read(query)
+
+    async def footprint(self) -> Footprint:
+        """The bytes the store takes on disk, indexes included, and its results."""
+
+        def query(s: Session) -> Footprint:
+            size = s.execute(self.dialect.size_query).fetchone()[0]
+            results = s.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+            return Footprint(int(size or 0), int(results))
 
         return await self.dialect.read(query)
 
@@ -823,8 +880,9 @@ class SQLStore:
         await self.dialect.write(lambda s: self._add_targets(s, wanted))
 
     async def copy_results(self, results: Sequence[ProbeResult], progress: CopyProgress) -> None:
-        """Add results copied from another store, and how far that copy has got, in one
-        transaction (their hourly rollups are copied apart: :meth:`put_rollups`)."""
+        """Add results copied from another store, with their hourly usage, and how far that
+        copy has got, in one transaction (their hourly rollups are copied apart:
+        :meth:`put_rollups`)."""
 
         v = self.dialect.values
         # The copied runs are known as stored, so a spooled copy of one is not stored again.
@@ -833,6 +891,7 @@ class SQLStore:
         def write(s: Session) -> None:
             self._add_targets(s, {r.target for r in results})
             s.bulk_insert("results", _RESULTS, map(self._rows.result.row, results))
+            self._add_usage(s, results)
             s.executemany(f"{_INSERT_RUN} ON CONFLICT DO NOTHING", runs)
             self._save_progress(s, progress)
 

@@ -366,6 +366,39 @@ def _stored_runs(conn: sqlite3.Connection) -> None:
     )
 
 
+def _usage_hours(conn: sqlite3.Connection) -> None:
+    """Probes and reported tokens per target, prompt and hour (see harness.policy.usage),
+    so that a day's tokens are read without the day's results; backfilled from them."""
+    conn.execute(
+        """CREATE TABLE usage_hours (
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            probes INTEGER NOT NULL,
+            reported INTEGER NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            PRIMARY KEY (provider, model, prompt, hour)
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX usage_hours_hour ON usage_hours (hour)")
+    _usage_hours_backfill(conn)
+
+
+def _usage_hours_backfill(conn: sqlite3.Connection) -> None:
+    """The hourly usage of every stored result."""
+    hour_us = 3600 * 1_000_000
+    conn.execute(
+        f"""INSERT INTO usage_hours
+            SELECT provider, model, prompt, started_at - started_at % {hour_us}, COUNT(*),
+                   COUNT(CASE WHEN prompt_tokens IS NOT NULL
+                                OR completion_tokens IS NOT NULL THEN 1 END),
+                   COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)
+            FROM results GROUP BY 1, 2, 3, 4"""
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -378,6 +411,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _add_reasoning_timing,
     _incidents,
     _stored_runs,
+    _usage_hours,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 
@@ -476,6 +510,9 @@ class SQLite:
         # Created, used and closed only on the executor's thread.
         self._conn: sqlite3.Connection | None = None
         self._marker: Path | None = None  # this store's open-marker, when it could leave one
+
+    # The pages in use and free, as the connection sees them: the write-ahead log's too.
+    size_query = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)

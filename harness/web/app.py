@@ -55,8 +55,10 @@ from aiohttp import web
 
 from harness.emulator import Emulator, FaultSpec, parse_fault
 from harness.errors import ConfigError, StoreUnavailable
+from harness.pipeline.costs import prices_of
 from harness.pipeline.run import objectives_of
 from harness.pipeline.scheduler import ProbeScheduler, probe_provider, schedule_of
+from harness.policy.usage import daily_usage
 from harness.probing import eventloop
 from harness.report import (
     LiveOverview,
@@ -77,6 +79,7 @@ from harness.report import (
 )
 from harness.report.feed import FEED_INCIDENTS, incident_feed
 from harness.report.history import history_days, history_document, read_history
+from harness.report.view import USAGE_WINDOW
 from harness.settings.config import Settings
 from harness.settings.tiers import Tier
 from harness.store import make_store
@@ -529,7 +532,15 @@ async def badge(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus metrics of this app."""
+    """Prometheus metrics of this app; each target's tokens of the last day read now."""
+    settings = request.app[OPTIONS].settings
+    since = datetime.now(UTC) - USAGE_WINDOW[1]
+    try:
+        usage = await request.app[STORE].usage(since)
+    except StoreUnavailable as exc:  # the other metrics are this process's own: still served
+        log.warning("tokens per day not refreshed: %s", exc)
+    else:
+        request.app[METRICS].set_usage(daily_usage(usage, prices_of(settings)))
     response = web.Response(body=request.app[METRICS].exposition())
     response.headers["Content-Type"] = CONTENT_TYPE
     return response

@@ -24,7 +24,11 @@ one process (tests, embedding) never share or clash over metrics.
 * ``harness_objective_missed{provider,model,objective}``: 1 when the newest pass missed it;
 * ``harness_schedule_overruns_total{provider,tier}``: scheduled runs of the provider's
   tier (:mod:`harness.settings.tiers`) skipped because the previous one was still going
-  (it overran its period).
+  (it overran its period);
+* ``harness_target_tokens_per_day{provider,model,kind}``: the tokens (``prompt``,
+  ``completion``) its upstream reported for the target's results of the last 24 h,
+  read from the store at each scrape; ``harness_target_cost_per_day{provider,model}``
+  beside it for the targets of priced endpoints.
 
 ``vantage`` is the probing host's name, as on the results, so one Prometheus scraping
 several ``harness serve`` processes keeps their figures apart.
@@ -32,7 +36,7 @@ several ``harness serve`` processes keeps their figures apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
@@ -48,6 +52,7 @@ from prometheus_client import (
 from harness.policy.consensus import VantageStatus
 from harness.policy.objectives import ObjectiveSet
 from harness.policy.status import State, TargetStatus, outcome_of, provider_working
+from harness.policy.usage import DailyUsage
 from harness.result import ProbeResult
 
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0)
@@ -152,6 +157,31 @@ class Metrics:
             ["provider", "tier"],
             registry=self.registry,
         )
+
+        self.tokens = Gauge(
+            "harness_target_tokens_per_day",
+            "Tokens the upstream reported for the provider/model's results of the last 24 h.",
+            [*target, "kind"],
+            registry=self.registry,
+        )
+        self.cost = Gauge(
+            "harness_target_cost_per_day",
+            "What the provider/model's tokens of the last 24 h cost, at its endpoint's prices.",
+            target,
+            registry=self.registry,
+        )
+
+    def set_usage(self, daily: Mapping[tuple[str, str], DailyUsage]) -> None:
+        """Set each target's tokens (and cost, where priced) of the last day; targets
+        with no result in it any more lose their series."""
+        self.tokens.clear()
+        self.cost.clear()
+        for (provider, model), each in daily.items():
+            labels = {"provider": provider, "model": model}
+            self.tokens.labels(**labels, kind="prompt").set(each.usage.prompt_tokens)
+            self.tokens.labels(**labels, kind="completion").set(each.usage.completion_tokens)
+            if each.cost is not None:
+                self.cost.labels(**labels).set(each.cost)
 
     def overran(self, provider: str, tier: str) -> None:
         """Count a scheduled run of ``provider``'s ``tier`` skipped because its previous

@@ -1,0 +1,102 @@
+"""The store's sums of usage and its footprint, on every backend."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from conftest import NewStore
+from status_samples import passed
+
+from harness.policy.usage import TokenUsage
+from harness.store import SQLiteStore, Store, postgres, sqlite
+from harness.store.postgres import PostgresStore
+
+NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
+
+
+async def test_usage_sums_each_target_and_prompt_since_the_start(store: Store) -> None:
+    await store.add_results(
+        [
+            replace(passed("groq", "a", NOW), prompt_tokens=10, completion_tokens=3),
+            replace(passed("groq", "a", NOW + timedelta(minutes=1)), prompt_tokens=12),
+            passed("groq", "a", NOW + timedelta(minutes=2)),
+            replace(passed("groq", "a", NOW, prompt="math"), prompt_tokens=5, completion_tokens=1),
+            replace(passed("groq", "b", NOW - timedelta(days=2)), prompt_tokens=99),
+        ]
+    )
+
+    usage = await store.usage(NOW - timedelta(hours=1))
+
+    assert usage == {
+        ("groq", "a", "ping"): TokenUsage(3, 2, 22, 3),
+        ("groq", "a", "math"): TokenUsage(1, 1, 5, 1),
+    }
+
+
+async def test_usage_of_an_empty_window_is_empty(store: Store) -> None:
+    assert await store.usage(NOW) == {}
+
+
+async def test_footprint_counts_the_results_and_grows_with_them(store: Store) -> None:
+    before = await store.footprint()
+    await store.add_results(
+        [passed("Seed", f"m{i % 7}", NOW + timedelta(seconds=i)) for i in range(2000)]
+    )
+
+    after = await store.footprint()
+
+    assert (before.results, after.results) == (0, 2000)
+    assert after.bytes > before.bytes > 0
+    assert after.bytes_per_result is not None
+
+
+async def test_usage_is_kept_per_hour_and_pruned_with_the_hours(store: Store) -> None:
+    await store.add_results(
+        [
+            replace(passed("groq", "a", NOW - timedelta(hours=3)), prompt_tokens=7),
+            replace(passed("groq", "a", NOW), prompt_tokens=5),
+        ]
+    )
+
+    await store.prune(NOW - timedelta(hours=1))
+
+    assert await store.usage(NOW - timedelta(days=1)) == {
+        ("groq", "a", "ping"): TokenUsage(1, 1, 5, 0)
+    }
+
+
+async def test_the_migration_backfills_the_usage_of_the_stored_results(
+    new_store: NewStore,
+) -> None:
+    kept = new_store("kept")
+    await kept.open()
+    await kept.add_results(
+        [
+            replace(passed("groq", "a", NOW), prompt_tokens=10, completion_tokens=3),
+            replace(passed("groq", "a", NOW + timedelta(minutes=5)), prompt_tokens=12),
+            passed("Seed", "m", NOW - timedelta(hours=5)),
+        ]
+    )
+    expected = await kept.usage(NOW - timedelta(days=1))
+    await kept.close()
+    if "postgresql" in kept.where:
+        assert isinstance(kept, PostgresStore)
+        with psycopg.connect(kept.dialect.url, autocommit=True) as conn:
+            conn.execute("DELETE FROM usage_hours")
+            postgres._usage_hours_backfill(conn)
+    else:
+        assert isinstance(kept, SQLiteStore)
+        with closing(sqlite3.connect(kept.path)) as conn, conn:
+            conn.execute("DELETE FROM usage_hours")
+            sqlite._usage_hours_backfill(conn)
+
+    again = new_store("kept")
+    await again.open()
+    try:
+        assert await again.usage(NOW - timedelta(days=1)) == expected
+    finally:
+        await again.close()
