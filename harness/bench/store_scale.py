@@ -216,12 +216,17 @@ def replicate(path: Path, factor: int) -> dict[str, Any]:
     }
 
 
+_EVERY_ROLLUP = 10_000_000
+"""More rollups than a benchmark's store holds: all of them, in one read."""
+
+
 async def _scale_rollups(path: Path, factor: int) -> None:
     store = SQLiteStore(path)
     await store.open()
     try:
-        every = await store.rollups(datetime.fromtimestamp(0, UTC))
-        await store.put_rollups([scaled(rollup, factor) for rollup in every])
+        for daily in (False, True):
+            every = await store.rollups_after(None, _EVERY_ROLLUP, daily=daily)
+            await store.put_rollups([scaled(rollup, factor) for rollup in every], daily=daily)
     finally:
         await store.close()
 

@@ -47,6 +47,7 @@ from aiohttp import web
 
 from harness.emulator import Emulator, FaultSpec, parse_fault
 from harness.errors import ConfigError, StoreUnavailable
+from harness.pipeline.prune import keep_pruning
 from harness.pipeline.run import objectives_of
 from harness.pipeline.scheduler import ProbeScheduler, probe_provider
 from harness.probing import eventloop
@@ -240,9 +241,13 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     )
     scheduler.start()
     app[SCHEDULER] = scheduler
+    # Pruning runs beside the schedule, never in a run's path (harness.pipeline.prune).
+    pruning = asyncio.create_task(keep_pruning(store, settings.kept))
     try:
         yield
     finally:
+        pruning.cancel()
+        await asyncio.gather(pruning, return_exceptions=True)
         await scheduler.stop(grace=options.shutdown_grace)
 
 

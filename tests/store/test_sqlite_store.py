@@ -129,8 +129,14 @@ async def test_runs_stored_before_run_ids_were_kept_are_known_after_the_upgrade(
     before = [m.__name__ for m in MIGRATIONS].index("_stored_runs")
     monkeypatch.setattr("harness.store.sqlite.MIGRATIONS", MIGRATIONS[:before])
     run = [replace(PASS, run_id="old-run")]
-    async with open_store(path) as store:
-        await store.add_results(run)
+    old = SQLiteStore(path)
+    await old.open()
+    await old.add_targets([PASS.target])
+    rows = old._rows  # written as that schema holds them: today's writes reach newer tables
+    await old.dialect.write(
+        lambda s: s.bulk_insert("results", rows.result.columns, map(rows.result.row, run))
+    )
+    await old.close()
     monkeypatch.undo()
     async with open_store(path) as store:
         again = await store.record_vantage_run(run, lambda shown, views: _unused(shown))
