@@ -18,6 +18,8 @@
    hour, by SQL on the file; the rollups' counts multiplied to match, through the
    store), then step 2 again. The page must cost about the same: what it reads grows
    with targets and hours, not with results.
+4. Pruning beside runs (:mod:`harness.bench.pruning`): the longest batch, and a run's
+   write with and without pruning going on.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from harness import __version__
 from harness.bench.distribution import median
 from harness.bench.errors import BenchError
+from harness.bench.pruning import prune_beside_runs
 from harness.bench.synthetic import batches, synthetic_results
 from harness.pipeline.run import thresholds_of
 from harness.policy.rollup import HourRollup, Sketch
@@ -268,7 +271,8 @@ def store_at_scale(
             _vacuum(url)
             insert["db_mb"] = round(size_mb(), 1)
             page = page_in_fresh_process(url, now=now, repeats=repeats)
-        return {"backend": "postgresql", "insert": insert, "page": page}
+            prune = asyncio.run(prune_beside_runs(url, now=now))
+        return {"backend": "postgresql", "insert": insert, "page": page, "prune": prune}
     with tempfile.TemporaryDirectory(prefix="harness-bench-store-") as folder:
         path = Path(folder) / "harness.db"
         insert = asyncio.run(fill_store(path, rows=rows, batch=batch, now=now))
@@ -282,6 +286,7 @@ def store_at_scale(
                 "insert": large,
                 "page": page_in_fresh_process(path, now=now, repeats=repeats),
             }
+        figures["prune"] = asyncio.run(prune_beside_runs(str(path), now=now))
     return figures
 
 

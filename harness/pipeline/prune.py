@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from harness.errors import StoreError
@@ -33,16 +35,23 @@ async def prune_expired(
     now: datetime | None = None,
     batch: int = PRUNE_BATCH,
     pause: float = 0.0,
+    on_batch: Callable[[int, float], None] | None = None,
 ) -> int:
     """Delete everything ``retention`` no longer keeps at ``now`` (default: the current
     time), ``batch`` rows per transaction, yielding to the event loop for ``pause``
-    seconds between batches so that other writes take their turn; the rows deleted."""
+    seconds between batches so that other writes take their turn; the rows deleted.
+    ``on_batch`` hears each batch's rows and seconds (from its call to its commit)."""
     cut = cutoffs(retention, now or datetime.now(UTC))
     total = 0
-    while deleted := await store.prune(cut, limit=batch):
+    while True:
+        start = time.perf_counter()
+        deleted = await store.prune(cut, limit=batch)
+        if on_batch is not None:
+            on_batch(deleted, time.perf_counter() - start)
+        if not deleted:
+            return total
         total += deleted
         await asyncio.sleep(pause)
-    return total
 
 
 async def keep_pruning(
