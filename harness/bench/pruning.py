@@ -10,8 +10,9 @@ On a store filled by the store benchmark (results spread over 30 days):
    (SQLite's, the only writer) or its rows (PostgreSQL, where a batch takes no lock a
    run takes);
 3. **runs while pruning**: pruning on to 14 days (the default raw retention) in a
-   background task, as ``harness serve`` does, while runs are written one after
-   another; only the runs that started while pruning went on are counted.
+   background task paced as ``harness serve`` paces it (:data:`PRUNE_PAUSE` between
+   batches), while runs are written one after another (up to ``DURING`` x ``runs``);
+   only runs that started while pruning went on are counted.
 
 Figures are medians and maxima in milliseconds; the machine is shared, so they are
 noisy, and a maximum is one sample.
@@ -26,7 +27,7 @@ from typing import Any
 
 from harness.bench.distribution import median
 from harness.bench.synthetic import synthetic_results
-from harness.pipeline.prune import PRUNE_BATCH, prune_expired
+from harness.pipeline.prune import PRUNE_BATCH, PRUNE_PAUSE, prune_expired
 from harness.policy.retention import DEFAULT_RAW, Retention
 from harness.store import open_store
 from harness.store.base import Store
@@ -37,7 +38,11 @@ RUN_SIZE = 100
 RUNS = 20
 """Runs written alone, and at least as many while pruning (when pruning lasts)."""
 
+DURING = 5
+"""Runs written while pruning, in multiples of ``runs`` (at most; fewer when it ends)."""
+
 _FIRST_CUT = timedelta(days=21)
+_BETWEEN_RUNS = 0.02
 
 
 async def prune_beside_runs(
@@ -55,13 +60,13 @@ async def prune_beside_runs(
         )
         during: list[float] = []
         pruning = asyncio.create_task(
-            prune_expired(store, Retention(raw=DEFAULT_RAW), now=now, pause=0.0)
+            prune_expired(store, Retention(raw=DEFAULT_RAW), now=now, pause=PRUNE_PAUSE)
         )
         n = runs
-        while not pruning.done():
+        while not pruning.done() and len(during) < runs * DURING:
             during.append(await _run(store, now, n, run_size))
             n += 1
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(_BETWEEN_RUNS)
         second = await pruning
     return {
         "batch_rows": PRUNE_BATCH,

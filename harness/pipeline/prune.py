@@ -21,8 +21,12 @@ from harness.store.base import Store
 
 log = logging.getLogger(__name__)
 
-PRUNE_BATCH = 500
+PRUNE_BATCH = 200
 """Rows deleted per write transaction: small enough that a batch takes milliseconds."""
+
+PRUNE_PAUSE = 0.05
+"""Seconds ``harness serve`` waits between batches: a run's writes go between them, and
+a backlog still goes at thousands of rows a second."""
 
 PRUNE_EVERY = 600.0
 """Seconds between the background pruning passes of ``harness serve``."""
@@ -55,7 +59,7 @@ async def prune_expired(
 
 
 async def keep_pruning(
-    store: Store, retention: Retention, *, every: float = PRUNE_EVERY, pause: float = 0.01
+    store: Store, retention: Retention, *, every: float = PRUNE_EVERY, pause: float = PRUNE_PAUSE
 ) -> None:
     """Prune (:func:`prune_expired`) now and every ``every`` seconds, until cancelled; a
     store error is logged and the next pass tries again."""
