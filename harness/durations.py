@@ -3,7 +3,8 @@
 One grammar for every duration: a number and a unit, ``500ms``, ``1.5s``, ``30m`` or
 ``90min``, ``2h``, ``1d`` (spaces and letter case do not matter), or a plain number in
 the unit its field documents (seconds unless the name says otherwise:
-``slow_ttfc_ms``, ``retention_days``). Durations are kept to the microsecond.
+``slow_ttfc_ms``, ``retention_days``, and days for ``[retention]``'s tiers). Durations
+are kept to the microsecond.
 
 :func:`parse_duration` reads one; :data:`Duration`, :data:`Seconds`,
 :data:`Milliseconds` and :data:`Days` are the settings' field types; the command line's is

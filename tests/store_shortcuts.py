@@ -1,7 +1,7 @@
 """What tests ask of a store beyond the interface the harness uses, through that interface.
 
-A run recorded with statuses, flips and alerts given rather than decided, and one
-target's uptime counted from its results.
+A run recorded with statuses, flips and alerts given rather than decided, one
+target's uptime counted from its results, and everything before a time pruned.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime
 from harness.policy.aggregate import Uptime
 from harness.policy.consensus import RunDecision
 from harness.policy.deliveries import AlertDraft
+from harness.policy.retention import Cutoffs
 from harness.policy.status import Flip, Outcome, TargetStatus, outcome_of
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import ProbeResult
@@ -43,3 +44,14 @@ async def uptime(store: Store, provider: str, model: str, since: datetime) -> Up
     results = await store.results(provider=provider, model=model, since=since)
     outcomes = [o for o in map(outcome_of, results) if o is not Outcome.INCONCLUSIVE]
     return Uptime(ok=outcomes.count(Outcome.OK), total=len(outcomes))
+
+
+async def prune_before(store: Store, when: datetime, *, limit: int = 1000) -> int:
+    """Prune, batch after batch, every raw result and hourly-tier row (flips, deliveries,
+    resolved incidents, hourly rollups) older than ``when``; daily rollups stay. The
+    rows deleted."""
+    cut = Cutoffs(raw=when, hourly=when, daily=None)
+    total = 0
+    while deleted := await store.prune(cut, limit=limit):
+        total += deleted
+    return total

@@ -18,6 +18,8 @@
    hour, by SQL on the file; the rollups' counts multiplied to match, through the
    store), then step 2 again. The page must cost about the same: what it reads grows
    with targets and hours, not with results.
+4. Pruning beside runs (:mod:`harness.bench.pruning`): the longest batch, and a run's
+   write with and without pruning going on.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from harness import __version__
 from harness.bench.distribution import median
 from harness.bench.errors import BenchError
+from harness.bench.pruning import prune_beside_runs
 from harness.bench.synthetic import batches, synthetic_results
 from harness.pipeline.run import thresholds_of
 from harness.policy.rollup import HourRollup, Sketch
@@ -216,12 +219,17 @@ def replicate(path: Path, factor: int) -> dict[str, Any]:
     }
 
 
+_EVERY_ROLLUP = 10_000_000
+"""More rollups than a benchmark's store holds: all of them, in one read."""
+
+
 async def _scale_rollups(path: Path, factor: int) -> None:
     store = SQLiteStore(path)
     await store.open()
     try:
-        every = await store.rollups(datetime.fromtimestamp(0, UTC))
-        await store.put_rollups([scaled(rollup, factor) for rollup in every])
+        for daily in (False, True):
+            every = await store.rollups_after(None, _EVERY_ROLLUP, daily=daily)
+            await store.put_rollups([scaled(rollup, factor) for rollup in every], daily=daily)
     finally:
         await store.close()
 
@@ -263,7 +271,8 @@ def store_at_scale(
             _vacuum(url)
             insert["db_mb"] = round(size_mb(), 1)
             page = page_in_fresh_process(url, now=now, repeats=repeats)
-        return {"backend": "postgresql", "insert": insert, "page": page}
+            prune = asyncio.run(prune_beside_runs(url, now=now))
+        return {"backend": "postgresql", "insert": insert, "page": page, "prune": prune}
     with tempfile.TemporaryDirectory(prefix="harness-bench-store-") as folder:
         path = Path(folder) / "harness.db"
         insert = asyncio.run(fill_store(path, rows=rows, batch=batch, now=now))
@@ -277,6 +286,7 @@ def store_at_scale(
                 "insert": large,
                 "page": page_in_fresh_process(path, now=now, repeats=repeats),
             }
+        figures["prune"] = asyncio.run(prune_beside_runs(str(path), now=now))
     return figures
 
 

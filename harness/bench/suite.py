@@ -126,7 +126,7 @@ def run_benchmarks(
             scale_up=LARGE_STORE_FACTOR if large_store else None,
             store=store,
         )
-        document["store"] = {k: figures[k] for k in ("backend", "insert", "page")}
+        document["store"] = {k: figures[k] for k in ("backend", "insert", "page", "prune")}
         if "large" in figures:
             document["store_large"] = figures["large"]
     if "overview" in only:

@@ -138,6 +138,24 @@ def store_table(store: Mapping[str, Any]) -> Table:
         ("tracemalloc peak of one page MB", _num(page["tracemalloc_peak_mb"])),
         ("HTML KB", _num(page["html_kb"])),
     ]
+    if "prune" in store:
+        prune = store["prune"]
+        rows += [
+            (
+                f"prune: {_num(prune['pruned_alone'])} rows in {prune['batches']} batches "
+                f"of {prune['batch_rows']}, batch ms median / max",
+                _median_max(prune["batch_ms"]),
+            ),
+            (
+                f"run write ({prune['run_size']} results) alone ms median / max",
+                _median_max(prune["run_ms_alone"]),
+            ),
+            (
+                f"run write while pruning {_num(prune['pruned_beside_runs'])} rows "
+                f"({prune['run_ms_while_pruning']['n']} runs) ms median / max",
+                _median_max(prune["run_ms_while_pruning"]),
+            ),
+        ]
     for name, value in rows:
         table.add_row(name, value)
     return table
@@ -148,6 +166,10 @@ def _page(figures: Mapping[str, Any]) -> str:
         f"{_num(figures['aggregation_ms'])} + {_num(figures['render_ms'])} "
         f"= {_num(figures['page_ms'])}"
     )
+
+
+def _median_max(figures: Mapping[str, Any]) -> str:
+    return f"{_num(figures['median'], 2)} / {_num(figures['max'], 2)}"
 
 
 def _pair(page: Mapping[str, Any]) -> str:

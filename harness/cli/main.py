@@ -54,6 +54,8 @@ def main(ctx: click.Context, config_path: Path | None, data_dir: Path | None) ->
         install_endpoints(settings)
     except ConfigError as exc:
         fail(str(exc))
+    for line in settings.deprecations:
+        click.echo(line, err=True)
     ctx.obj = settings
 
 

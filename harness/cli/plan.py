@@ -67,10 +67,15 @@ def _print(costs: CostPlan) -> None:
         )
     tiers.add_row("all", "", "", rate(costs.probes_per_hour), style="bold")
     console.print(tiers)
+    kept = (
+        "raw results kept forever: the store grows without bound"
+        if costs.bytes_at_retention is None or costs.retention_days is None
+        else f"{size(costs.bytes_at_retention)} at the retention of "
+        f"{costs.retention_days:g} days of raw results"
+    )
     console.print(
         f"Rows per day: {costs.rows_per_day:,.0f}; at {costs.bytes_per_result:.0f} bytes per "
-        f"result ({costs.bytes_from}): {size(costs.bytes_per_day)} a day, "
-        f"{size(costs.bytes_at_retention)} at the retention of {costs.retention_days:g} days"
+        f"result ({costs.bytes_from}): {size(costs.bytes_per_day)} a day, {kept}"
     )
     if not costs.endpoints:
         console.print("Tokens: no configured endpoint (the bundled providers are free)")

@@ -41,9 +41,11 @@ USAGE_WINDOW = timedelta(days=7)
 """How far back stored usage counts as recent, for the tokens per probe."""
 
 
-def retention_days(settings: Settings) -> float:
-    """How many days of raw results the store keeps: the disk the plan counts them for."""
-    return settings.retention_days
+def retention_days(settings: Settings) -> float | None:
+    """How many days of raw results the store keeps (``retention.raw``; None: forever):
+    the disk the plan counts them for."""
+    raw = settings.kept.raw
+    return None if raw is None else raw.total_seconds() / DAY_S
 
 
 def prices_of(settings: Settings) -> dict[str, Price]:

@@ -10,6 +10,7 @@ spool), probes the targets live or in the sandbox or plays recorded cassettes ba
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, AsyncExitStack, nullcontext
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from typing import Protocol
 
 from harness.errors import StoreUnavailable
 from harness.pipeline.gate import FailOn, gate_exit_code
+from harness.pipeline.prune import prune_expired
 from harness.pipeline.run import (
     RunSummary,
     chosen_providers,
@@ -33,6 +35,8 @@ from harness.store import open_store
 from harness.store.base import Store
 from harness.targets.g4f import install
 from harness.targets.sources import chosen_source, probe_source, source_store_url
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int], AbstractContextManager[Callable[[ProbeResult], None]]]
 """Given the number of targets, a context that yields the callback seeing each result."""
@@ -142,6 +146,12 @@ async def probe_once(
                 summary = await probe_and_record(
                     settings, store, targets, source=source, on_result=on_result
                 )
+        if store is not None and summary.spooled == 0:
+            # After the run's commit, in short batches (see harness.pipeline.prune).
+            try:
+                await prune_expired(store, settings.kept)
+            except StoreUnavailable as exc:  # the run is stored; pruning waits for the next
+                log.warning("pruning skipped: %s", exc)
     spool = spool_of(settings, source)
     if unreachable is not None:
         await asyncio.to_thread(spool.put, summary.results)

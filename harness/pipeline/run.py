@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from harness.alerts.stage import RunAlerts, deliver_alerts, prepare_alerts
 from harness.errors import ConfigError, StoreError, StoreUnavailable
@@ -250,7 +250,7 @@ async def record(
     source: Source | None = None,
 ) -> RunSummary:
     """Keep ``results``, fold them into the per-vantage and shown statuses, write the
-    flags file; prune old rows; send the alerts the flips call for (planned in the same
+    flags file; send the alerts the flips call for (planned in the same
     transaction, sent after it).
 
     ``store`` must be the store of the results' source (see :mod:`harness.targets.sources`);
@@ -299,10 +299,6 @@ async def record(
     await asyncio.to_thread(write_flags, source_flags_file(settings, source), working, states)
     if source is Source.LIVE:
         apply_flags(PROVIDERS.values(), working)
-    try:
-        await store.prune(datetime.now(UTC) - timedelta(days=settings.retention_days))
-    except StoreUnavailable as exc:  # the run is stored; pruning waits for the next one
-        log.warning("pruning skipped: %s", exc)
     if not offline:  # nothing can reach a destination from an offline host
         await deliver_alerts(store, alerts.destinations, timeout=settings.alerts.send_timeout)
     return RunSummary(

@@ -94,7 +94,8 @@ class CostPlan:
     tiers: Sequence[TierLoad]
     bytes_per_result: float
     bytes_from: str
-    retention_days: float
+    retention_days: float | None
+    """Days of raw results kept (``retention.raw``); None: kept forever."""
     endpoints: Sequence[EndpointLoad]
     max_cost_per_day: float | None = None
 
@@ -114,8 +115,11 @@ class CostPlan:
         return self.rows_per_day * self.bytes_per_result
 
     @property
-    def bytes_at_retention(self) -> float:
-        """Disk the results take once the store keeps ``retention_days`` of them."""
+    def bytes_at_retention(self) -> float | None:
+        """Disk the results take once the store keeps ``retention_days`` of them; None
+        when they are kept forever (the store grows by :attr:`bytes_per_day`)."""
+        if self.retention_days is None:
+            return None
         return self.bytes_per_day * self.retention_days
 
     @property

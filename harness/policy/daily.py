@@ -1,4 +1,5 @@
-"""History by UTC day: the hourly rollups (or their uptime counts) folded into days.
+"""History by UTC day: the rollups (or their uptime counts) folded into days; a daily
+rollup, where the store keeps no hours any more, is one rollup at its day's start.
 
 Pure. A day's *probes* are its conclusive results (passes, failures, rate limits; the
 inconclusive ones left out, as for every uptime), its *passes* those that passed, and

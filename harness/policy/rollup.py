@@ -221,3 +221,23 @@ def rollup_latency(rollups: Iterable[HourRollup]) -> LatencySummary:
         total_p99=whole.quantile(99) if whole.n >= P99_MIN_SAMPLES else None,
         left_out=suspect,
     )
+
+
+def day_of(at: datetime) -> datetime:
+    """The start of the UTC day holding ``at`` (a naive time is taken as UTC). Pure."""
+    return hour_of(at).replace(hour=0)
+
+
+def fold_days(rollups: Iterable[HourRollup]) -> dict[tuple[str, str, datetime], HourRollup]:
+    """``rollups`` pooled by target and UTC day: daily rollups, each keyed (and its
+    ``hour`` set) to the start of its day. Sketches merge by adding counts, so a day's
+    figures are exactly those of its hours together. Pure."""
+    days: dict[tuple[str, str, datetime], HourRollup] = {}
+    for rollup in rollups:
+        day = day_of(rollup.hour)
+        key = (rollup.provider, rollup.model, day)
+        pooled = days.get(key)
+        if pooled is None:
+            pooled = days[key] = HourRollup(rollup.provider, rollup.model, day)
+        pooled.merge(rollup)
+    return days

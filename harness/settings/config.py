@@ -30,9 +30,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from harness.durations import Days, Duration, Milliseconds, Seconds
+from harness.durations import Days, Duration, Milliseconds, Seconds, parse_duration
 from harness.errors import ConfigError, StoreError
 from harness.policy.objectives import REGRESSION_WINDOW
+from harness.policy.retention import DEFAULT_HOURLY, DEFAULT_RAW, Retention
 from harness.probing.connectivity import DEFAULT_NAMES
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.settings.alerts import AlertSettings
@@ -205,6 +206,62 @@ class ServeSettings(Section):
         return self
 
 
+FOREVER = "forever"
+"""How a retention tier that is never cut is written."""
+
+
+def _kept(value: Any) -> Any:
+    """A retention span: ``forever`` (None), or a duration in which a plain number is days."""
+    if isinstance(value, str) and value.strip().lower() == FOREVER:
+        return None
+    if value is None or isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"expected a duration such as 14d or 400d, or {FOREVER!r}")
+    span = parse_duration(value, plain="d")
+    if span <= timedelta(0):
+        raise ValueError(f"must be longer than zero (or {FOREVER!r}), not {value!r}")
+    return span
+
+
+Kept = Annotated[timedelta | None, BeforeValidator(_kept)]
+"""How long a retention tier is kept: a duration (a plain number is days), None forever."""
+
+
+class RetentionSettings(Section):
+    """``[retention]``: how long raw results, hourly rollups and daily rollups are kept
+    (see harness.policy.retention); ``"forever"`` keeps a tier for good."""
+
+    raw: Kept = DEFAULT_RAW
+    hourly: Kept = DEFAULT_HOURLY
+    daily: Kept = None
+
+    @model_validator(mode="after")
+    def _tiers_in_order(self) -> RetentionSettings:
+        # Each tier is built from the one before it; a tier cut sooner than the one it
+        # summarises would leave a gap between them.
+        for shorter, longer in (("raw", "hourly"), ("hourly", "daily")):
+            a, b = getattr(self, shorter), getattr(self, longer)
+            if b is not None and (a is None or a > b):
+                raise FieldConflict(
+                    longer,
+                    f"{_span(b)} keeps less than retention.{shorter} ({_span(a)}): "
+                    "each tier must be kept at least as long as the one before it",
+                )
+        return self
+
+    @property
+    def tiers(self) -> Retention:
+        """These spans as the policy's value."""
+        return Retention(raw=self.raw, hourly=self.hourly, daily=self.daily)
+
+
+def _span(span: timedelta | None) -> str:
+    if span is None:
+        return FOREVER
+    return f"{span / timedelta(days=1):g} days"
+
+
 class TimingSettings(Section):
     """How far the harness trusts its own timings (see harness.probing.looplag).
 
@@ -334,7 +391,9 @@ class Settings(Section):
     """Probes in flight in all, or ``auto`` (adapt to the event loop's lag)."""
     per_provider: int = Field(4, ge=1, le=10_000)
     prompts: tuple[str, ...] = ("ping",)
-    retention_days: Days = Field(90.0, gt=0)
+    retention_days: Days | None = Field(None, gt=0)
+    """Deprecated: read as ``[retention]`` (see :attr:`kept`)."""
+    retention: RetentionSettings | None = None
     upstream: BaseUrl | None = None
     secrets: tuple[str, ...] = ()
     deadlines: DeadlineSettings = DeadlineSettings()
@@ -405,6 +464,36 @@ class Settings(Section):
         return self
 
     @model_validator(mode="after")
+    def _one_retention(self) -> Settings:
+        if self.retention_days is not None and self.retention is not None:
+            raise FieldConflict(
+                "retention_days",
+                "is replaced by [retention]; give [retention] alone (raw, hourly, daily)",
+            )
+        return self
+
+    @property
+    def kept(self) -> Retention:
+        """The retention tiers in force. The deprecated ``retention_days = N`` kept
+        everything N days; it is read as ``raw = N`` with the rollups kept at least as
+        long as before (``hourly`` the longer of N and its default, ``daily`` forever)."""
+        if self.retention_days is not None:
+            days = timedelta(days=self.retention_days)
+            return Retention(raw=days, hourly=max(days, DEFAULT_HOURLY), daily=None)
+        return (self.retention or RetentionSettings()).tiers
+
+    @property
+    def deprecations(self) -> list[str]:
+        """One line for each deprecated setting used, saying what it is read as."""
+        if self.retention_days is None:
+            return []
+        kept = self.kept
+        return [
+            f"warning: retention_days is deprecated; read as [retention] raw = "
+            f'"{_span(kept.raw)}", hourly = "{_span(kept.hourly)}", daily = "{FOREVER}"'
+        ]
+
+    @model_validator(mode="after")
     def _history_for_regressions(self) -> Settings:
         # A regression is measured against the target's own history of the regression
         # window, which pruning would cut short; min_history says how much of it is
@@ -423,10 +512,11 @@ class Settings(Section):
                     f"{where}.min_history",
                     "counts the passes a regression objective needs: set regression too",
                 )
-            if table.regression is not None and self.retention_days < window_days:
+            if table.regression is not None and not self.kept.keeps_raw(REGRESSION_WINDOW):
+                # The baseline is read from the raw results (its newest passes).
                 raise FieldConflict(
-                    "retention_days",
-                    f"{self.retention_days:g} days keep less than the {window_days:g}-day "
+                    "retention_days" if self.retention_days is not None else "retention.raw",
+                    f"{_span(self.kept.raw)} keep less than the {window_days:g}-day "
                     f"history that {where}.regression is measured against",
                 )
         return self

@@ -22,6 +22,7 @@ from harness.policy.aggregate import LatencySummary, Uptime
 from harness.policy.consensus import RunDecision, VantageKey, VantageStatus
 from harness.policy.deliveries import AlertDelivery, TargetAlert
 from harness.policy.incidents import Incident
+from harness.policy.retention import Cutoffs
 from harness.policy.rollup import HourRollup
 from harness.policy.status import Flip, TargetStatus
 from harness.policy.usage import TokenUsage, UsageKey
@@ -59,7 +60,7 @@ class Store(Protocol):
     async def add_results(
         self, results: Sequence[ProbeResult], *, lag_budget_ms: float = DEFAULT_BUDGET_MS
     ) -> None:
-        """Store a batch of results, and fold them into the hourly rollups, in one
+        """Store a batch of results, and fold them into the hourly and daily rollups, in one
         transaction (passes with ``loop_lag_ms`` over ``lag_budget_ms`` count as
         timing-suspect there)."""
 
@@ -142,20 +143,26 @@ class Store(Protocol):
         """Stored incidents, newest first: of one provider, only open ones, or those open
         at or after ``since`` (still open, or resolved then or later)."""
 
-    async def prune(self, older_than: datetime) -> int:
-        """Delete results, flips, alert deliveries and resolved incidents older than
-        ``older_than``; how many rows went."""
+    async def prune(self, cutoffs: Cutoffs, *, limit: int) -> int:
+        """One short write transaction deleting about ``limit`` of the oldest rows that
+        ``cutoffs`` no longer keep (see harness.policy.retention): results and stored
+        run ids by the raw cutoff; flips, alert deliveries, resolved incidents and
+        hourly rollups by the hourly one; daily rollups by the daily one. Rows sharing
+        a time go together. How many rows went; 0 when nothing is left to prune, so a
+        caller repeats it, letting other writes take turns, until it returns 0."""
 
     async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
-        """Every target's uptime from the hour holding ``since`` on, from the rollups;
-        inconclusive results left out (targets without results there are absent)."""
+        """Every target's uptime from the hour holding ``since`` on, from the rollups
+        (hourly ones; daily ones, from the day holding ``since``, before the hours
+        kept); inconclusive results left out (targets without results there are absent)."""
 
     async def rollups(
         self, since: datetime, *, provider: str | None = None, model: str | None = None
     ) -> list[HourRollup]:
-        """Every target's hourly rollups from the hour holding ``since`` on (only those of
+        """Every target's rollups from the hour holding ``since`` on (only those of
         ``provider``, and of its ``model``, when given), ordered by provider, model and
-        hour (see harness.policy.rollup)."""
+        hour (see harness.policy.rollup): hourly ones, and before the hours kept, daily
+        ones (from the day holding ``since``) each at the start of its day."""
 
     async def provider_rollups(self, providers: Sequence[str], since: datetime) -> list[HourRollup]:
         """The hourly rollups of ``providers``' targets from the hour holding ``since``

@@ -10,9 +10,9 @@ written in one transaction together with its row in the destination's
 resumes after the last committed batch and never copies a row twice. A delivery's
 targets travel in its batch (with a progress row of their own), and the flips it points
 at are found again in the destination by their content, since copied flips get new ids
-(a flip the source no longer holds is dropped from the list). The hourly rollups are
+(a flip the source no longer holds is dropped from the list). The hourly and daily rollups are
 upserted in batches in key order, each one replacing the destination's row of that
-target and hour, so a resumed copy writes the same values again. Targets, statuses and
+target and hour (or day), so a resumed copy writes the same values again. Targets, statuses and
 per-vantage statuses are few and are upserted whole. Finally the counts are compared:
 every source row must have been copied, and the destination must hold at least as many
 rows as the source.
@@ -116,6 +116,7 @@ async def copy_store(
         await copy.table("flips", origin.flips_after, destination.copy_flips)
         await copy.alerts(origin, totals["alerts"])
         await copy.rollups(origin, totals["rollups"])
+        await copy.rollups(origin, totals["daily_rollups"], daily=True)
         statuses, views = await origin.statuses(), await origin.vantage_statuses()
         await destination.record_vantage_run([], _as_they_are(statuses, views))
         # Incidents are derived from the flips, so they are built again, not copied.
@@ -168,17 +169,19 @@ class _Copy:
             await self.destination.copy_deliveries(deliveries, flips, [done, targets])
             self.report("alerts", done.copied)
 
-    async def rollups(self, origin: SQLStore, total: int) -> None:
-        """Upsert the hourly rollups in batches in key order (see the module)."""
+    async def rollups(self, origin: SQLStore, total: int, *, daily: bool = False) -> None:
+        """Upsert the hourly rollups (daily ones, with ``daily``) in batches in key order
+        (see the module)."""
         if not total:
             return
+        table = "daily_rollups" if daily else "rollups"
         copied = 0
         after = None
-        while rollups := await origin.rollups_after(after, self.batch):
-            await self.destination.put_rollups(rollups)
+        while rollups := await origin.rollups_after(after, self.batch, daily=daily):
+            await self.destination.put_rollups(rollups, daily=daily)
             after = rollups[-1].key
             copied += len(rollups)
-            self.report("rollups", copied)
+            self.report(table, copied)
 
 
 def _as_they_are(

@@ -43,7 +43,13 @@ from harness.policy.rollup import HourRollup, fold
 from harness.result import FailureKind, ProbeResult
 from harness.store.dialect import Session
 from harness.store.rows import Rows
-from harness.store.sql import UPSERT_ROLLUP, SQLStore, backfill_incidents, names
+from harness.store.sql import (
+    UPSERT_ROLLUP,
+    SQLStore,
+    backfill_daily,
+    backfill_incidents,
+    names,
+)
 
 T = TypeVar("T")
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -417,6 +423,31 @@ def _usage_hours_backfill(conn: Conn) -> None:
     )
 
 
+def _daily_rollups(conn: Conn) -> None:
+    """Daily rollups per target (the hourly ones pooled by UTC day), kept after the hours
+    are pruned; backfilled from the hourly rollups."""
+    conn.execute(
+        f"""CREATE TABLE daily_rollups (
+            provider {_KEY},
+            model {_KEY},
+            day TIMESTAMPTZ NOT NULL,
+            ok BIGINT NOT NULL,
+            failed BIGINT NOT NULL,
+            throttled BIGINT NOT NULL,
+            inconclusive BIGINT NOT NULL,
+            suspect BIGINT NOT NULL,
+            ttfc_offset INTEGER NOT NULL,
+            ttfc_counts BYTEA NOT NULL,
+            total_offset INTEGER NOT NULL,
+            total_counts BYTEA NOT NULL,
+            PRIMARY KEY (provider, model, day),
+            FOREIGN KEY (provider, model) REFERENCES targets (provider, model)
+        )"""
+    )
+    conn.execute("CREATE INDEX daily_rollups_day ON daily_rollups (day)")
+    backfill_daily(_Session(conn), Rows(VALUES))
+
+
 MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -430,6 +461,7 @@ MIGRATIONS: tuple[Callable[[Conn], None], ...] = (
     _incidents,
     _stored_runs,
     _usage_hours,
+    _daily_rollups,
 )
 """Schema migrations in order, parallel to SQLite's; version N is ``MIGRATIONS[N - 1]``.
 Only ever append."""

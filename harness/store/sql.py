@@ -38,7 +38,8 @@ from harness.policy.deliveries import (
     TargetAlert,
 )
 from harness.policy.incidents import Incident, advance, newest_first, replay
-from harness.policy.rollup import HourRollup, fold, hour_of
+from harness.policy.retention import Cutoffs
+from harness.policy.rollup import HourRollup, day_of, fold, fold_days, hour_of
 from harness.policy.status import Flip, TargetStatus
 from harness.policy.usage import TokenUsage, UsageKey, fold_usage
 from harness.probing.looplag import DEFAULT_BUDGET_MS
@@ -96,6 +97,10 @@ _ADD_USAGE = """INSERT INTO usage_hours (provider, model, prompt, hour, probes, 
         prompt_tokens = usage_hours.prompt_tokens + excluded.prompt_tokens,
         completion_tokens = usage_hours.completion_tokens + excluded.completion_tokens"""
 UPSERT_ROLLUP = upsert("rollups", ROLLUP_COLUMNS, ("provider", "model", "hour"))
+DAILY_COLUMNS = tuple("day" if c == "hour" else c for c in ROLLUP_COLUMNS)
+"""The daily rollups' columns: the hourly ones, keyed by the day's start (``day``)."""
+UPSERT_DAILY = upsert("daily_rollups", DAILY_COLUMNS, ("provider", "model", "day"))
+_SELECT_DAILY = f"SELECT {names(DAILY_COLUMNS)} FROM daily_rollups"
 _INSERT_ALERT = insert("alerts", _DELIVERY[1:])  # the database gives its id
 _UPSERT_PROGRESS = upsert(
     "copy_progress", ("source", "table", "last_id", "copied"), ("source", "table")
@@ -105,6 +110,7 @@ _INSERT_ALERT_TARGET = (
     " ON CONFLICT DO NOTHING"
 )
 _NEWEST_FIRST = "ORDER BY started_at DESC, id DESC"
+_UPTIME_COLUMNS = ("provider", "model", "hour", "ok", "failed", "throttled")
 _ROLLUP_KEY = attrgetter("provider", "model", "hour")
 _PER_STATEMENT = 100
 """Rows of parameters spelled out in one statement: within SQLite's oldest limit of 999."""
@@ -116,12 +122,26 @@ def _chunks(items: Sequence[U]) -> Iterator[Sequence[U]]:
         yield items[start : start + _PER_STATEMENT]
 
 
+_PRUNED = (
+    ("results", "started_at", "raw"),
+    ("stored_runs", "started_at", "raw"),
+    ("flips", "at", "hourly"),
+    ("alerts", "created_at", "hourly"),
+    ("incidents", "resolved_at", "hourly"),
+    ("rollups", "hour", "hourly"),
+    ("usage_hours", "hour", "hourly"),
+    ("daily_rollups", "day", "daily"),
+)
+"""What pruning deletes, in order: each table, its time column and its retention tier
+(see harness.policy.retention). Open incidents have no ``resolved_at`` and stay."""
+
 COUNTED_TABLES = (
     "results",
     "flips",
     "alerts",
     "alert_targets",
     "rollups",
+    "daily_rollups",
     "status",
     "vantage_status",
     "targets",
@@ -413,7 +433,9 @@ class SQLStore:
         )
         if results:
             s.bulk_insert("results", _RESULTS, map(rows.result.row, results))
-            self._merge_rollups(s, fold(results, lag_budget_ms).values())
+            hours = fold(results, lag_budget_ms)
+            self._merge_rollups(s, hours.values())
+            self._merge_rollups(s, fold_days(hours.values()).values(), daily=True)
             self._add_usage(s, results)
         s.executemany(_UPSERT_STATUS, map(rows.status.row, decision.statuses))
         flip_ids = [s.insert(_INSERT_FLIP, rows.flip.row(f)) for f in decision.flips]
@@ -441,22 +463,25 @@ class SQLStore:
         text = self.dialect.values.text
         s.executemany(_INSERT_TARGET, [(text(p), text(m)) for p, m in sorted(targets)])
 
-    def _merge_rollups(self, s: Session, deltas: Iterable[HourRollup]) -> None:
-        """Add ``deltas`` to the stored rollups of their targets and hours, reading the
-        stored ones of those hours in one statement and writing all back in another."""
+    def _merge_rollups(
+        self, s: Session, deltas: Iterable[HourRollup], *, daily: bool = False
+    ) -> None:
+        """Add ``deltas`` to the stored rollups of their targets and hours (days, with
+        ``daily``), reading the stored ones of those hours in one statement and writing
+        all back in another."""
         merged = {d.key: d for d in deltas}
         if not merged:
             return
         time = self.dialect.values.time
-        hours, params = self.dialect.any_of("hour", sorted({time(h) for _, _, h in merged}))
-        for stored in map(
-            self._rows.rollup_of, s.execute(f"{_SELECT_ROLLUPS} WHERE {hours}", params)
-        ):
+        select, key = (_SELECT_DAILY, "day") if daily else (_SELECT_ROLLUPS, "hour")
+        hours, params = self.dialect.any_of(key, sorted({time(h) for _, _, h in merged}))
+        for stored in map(self._rows.rollup_of, s.execute(f"{select} WHERE {hours}", params)):
             delta = merged.get(stored.key)
             if delta is not None:
                 stored.merge(delta)
                 merged[stored.key] = stored
-        s.executemany(UPSERT_ROLLUP, map(self._rows.rollup, merged.values()))
+        upsert_sql = UPSERT_DAILY if daily else UPSERT_ROLLUP
+        s.executemany(upsert_sql, map(self._rows.rollup, merged.values()))
 
     def _add_usage(self, s: Session, results: Iterable[ProbeResult]) -> None:
         """Add the results' probes and tokens to their hours' usage."""
@@ -527,38 +552,76 @@ class SQLStore:
 
         await self.dialect.write(write, serialised=True)
 
-    async def prune(self, older_than: datetime) -> int:
-        """Delete results, flips, alert deliveries and incidents (resolved ones) older
-        than ``older_than``; the rows deleted, together."""
+    async def prune(self, cutoffs: Cutoffs, *, limit: int) -> int:
+        """One short write: delete about ``limit`` of the oldest rows that ``cutoffs``
+        no longer keep, from the first table in :data:`_PRUNED` holding any; the rows
+        deleted, 0 when nothing is left to prune (see the Store protocol)."""
         time = self.dialect.values.time
-        cutoff, whole_hours = time(older_than), time(hour_of(older_than))
+        tiers = {"raw": cutoffs.raw, "hourly": cutoffs.hourly, "daily": cutoffs.daily}
 
         def prune(s: Session) -> int:
-            results = s.execute("DELETE FROM results WHERE started_at < ?", (cutoff,)).rowcount
-            flips = s.execute("DELETE FROM flips WHERE at < ?", (cutoff,)).rowcount
-            alerts = s.execute("DELETE FROM alerts WHERE created_at < ?", (cutoff,)).rowcount
-            incidents = s.execute("DELETE FROM incidents WHERE resolved_at < ?", (cutoff,)).rowcount
-            s.execute("DELETE FROM stored_runs WHERE started_at < ?", (cutoff,))
-            # Hours wholly before the cutoff; the hour holding it keeps its counts.
-            s.execute("DELETE FROM rollups WHERE hour < ?", (whole_hours,))
-            s.execute("DELETE FROM usage_hours WHERE hour < ?", (whole_hours,))
-            return results + flips + alerts + incidents
+            for table, column, tier in _PRUNED:
+                cutoff = tiers[tier]
+                if cutoff is None:
+                    continue
+                at = time(cutoff)
+                # Rows sharing the newest time of the batch go with it, so what stays
+                # is always everything from some time on (readers rely on it).
+                deleted = s.execute(
+                    f"""DELETE FROM {table} WHERE {column} < ? AND {column} <= (
+                            SELECT MAX({column}) FROM (
+                                SELECT {column} FROM {table} WHERE {column} < ?
+                                ORDER BY {column} LIMIT ?
+                            ) AS oldest
+                        )""",
+                    (at, at, limit),
+                ).rowcount
+                if deleted:
+                    return deleted
+            return 0
 
         return await self.dialect.write(prune)
 
     # --- rollups ----------------------------------------------------------------------
 
-    async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
-        """Every target's uptime from the hour holding ``since`` on, summed from the
-        rollups in SQL; inconclusive results left out."""
+    def _kept_rollups(
+        self, s: Session, since: datetime, columns: Sequence[str]
+    ) -> tuple[str, list[Any]]:
+        """A query of ``columns`` (with ``hour``) over every target's rollups from
+        ``since`` on, and its parameters: the hourly rollups from the hour holding
+        ``since``, and before the first whole day of hours kept, the daily rollups from
+        the day holding it. Pruning cuts hours by whole days, oldest first, and every
+        day is in both tables, so the two parts meet without a gap or an overlap."""
         v = self.dialect.values
-        start = v.time(hour_of(since))
+        (first,) = s.execute("SELECT MIN(hour) FROM rollups").fetchone()
+        hourly = f"SELECT {names(columns)} FROM rollups WHERE hour >= ?"
+        params: list[Any] = [v.time(hour_of(since))]
+        by_day = ", ".join("day AS hour" if c == "hour" else f'"{c}"' for c in columns)
+        daily = f"SELECT {by_day} FROM daily_rollups WHERE day >= ?"
+        params.append(v.time(day_of(since)))
+        if first is not None:
+            first_hour = v.time_of(first)
+            whole = day_of(first_hour)
+            if whole != first_hour:  # a day pruned part way: its hours are not whole
+                whole += timedelta(days=1)
+            hourly += " AND hour >= ?"
+            daily += " AND day < ?"
+            params[1:1] = [v.time(whole)]
+            params.append(v.time(whole))
+        return f"{hourly} UNION ALL {daily}", params
+
+    async def rollup_uptime(self, since: datetime) -> dict[tuple[str, str], Uptime]:
+        """Every target's uptime from the hour holding ``since`` on (before the hours
+        kept, the day holding it), summed from the rollups in SQL; inconclusive results
+        left out."""
+        v = self.dialect.values
 
         def query(s: Session) -> dict[tuple[str, str], Uptime]:
+            kept, params = self._kept_rollups(s, since, _UPTIME_COLUMNS)
             rows = s.execute(
-                """SELECT provider, model, SUM(ok), SUM(ok + failed + throttled) FROM rollups
-                   WHERE hour >= ? GROUP BY provider, model""",
-                (start,),
+                f"""SELECT provider, model, SUM(ok), SUM(ok + failed + throttled)
+                    FROM ({kept}) AS kept GROUP BY provider, model""",
+                params,
             )
             return {
                 (v.text_of(p), v.text_of(m)): Uptime(ok=int(ok), total=int(total))
@@ -570,19 +633,25 @@ class SQLStore:
     async def rollups(
         self, since: datetime, *, provider: str | None = None, model: str | None = None
     ) -> list[HourRollup]:
-        """Every target's hourly rollups from the hour holding ``since`` on (only those of
-        ``provider``, and of its ``model``, when given), ordered by provider, model, hour."""
+        """Every target's rollups from the hour holding ``since`` on (only those of
+        ``provider``, and of its ``model``, when given), ordered by provider, model,
+        hour: hourly ones, and before the hours kept, daily ones (from the day holding
+        ``since``), each at its day's start."""
         v = self.dialect.values
-        where = "hour >= ?"
-        params: list[Any] = [v.time(hour_of(since))]
+        where = ""
+        params: list[Any] = []
         for column, value in (("provider", provider), ("model", model)):
             if value is not None:
                 where += f" AND {column} = ?"
                 params.append(v.text(value))
+        where = where.removeprefix(" AND ")
 
         def query(s: Session) -> list[HourRollup]:
+            kept, kept_params = self._kept_rollups(s, since, ROLLUP_COLUMNS)
             rows = s.execute(
-                f"{_SELECT_ROLLUPS} WHERE {where} ORDER BY provider, model, hour", params
+                f"SELECT * FROM ({kept}) AS kept {'WHERE ' + where if where else ''}"
+                " ORDER BY provider, model, hour",
+                [*kept_params, *params],
             )
             # And again as Python sorts (cheaply: they come sorted), since a dialect may
             # store a name as other text, which the database sorts elsewhere.
@@ -619,11 +688,12 @@ class SQLStore:
         day = self.dialect.day_of("hour")
 
         def query(s: Session) -> dict[str, list[tuple[datetime, Uptime]]]:
+            kept, params = self._kept_rollups(s, since, _UPTIME_COLUMNS)
             found: dict[str, list[tuple[datetime, Uptime]]] = {}
             for provider, start, ok, total in s.execute(
-                f"""SELECT provider, {day}, SUM(ok), SUM(ok + failed + throttled) FROM rollups
-                    WHERE hour >= ? GROUP BY provider, {day} ORDER BY provider, {day}""",
-                (v.time(hour_of(since)),),
+                f"""SELECT provider, {day}, SUM(ok), SUM(ok + failed + throttled)
+                    FROM ({kept}) AS kept GROUP BY provider, {day} ORDER BY provider, {day}""",
+                params,
             ):
                 found.setdefault(v.text_of(provider), []).append(
                     (v.time_of(start), Uptime(ok=int(ok), total=int(total)))
@@ -843,17 +913,17 @@ class SQLStore:
         return await self.dialect.read(query)
 
     async def rollups_after(
-        self, after: tuple[str, str, datetime] | None, limit: int
+        self, after: tuple[str, str, datetime] | None, limit: int, *, daily: bool = False
     ) -> list[HourRollup]:
-        """The first ``limit`` hourly rollups past the key ``after`` (from the first
-        without one), in the database's order of keys."""
+        """The first ``limit`` hourly rollups (daily ones, with ``daily``) past the key
+        ``after`` (from the first without one), in the database's order of keys."""
         v = self.dialect.values
         params: list[Any] = []
-        sql = _SELECT_ROLLUPS
+        sql, key = (_SELECT_DAILY, "day") if daily else (_SELECT_ROLLUPS, "hour")
         if after is not None:
-            sql += " WHERE (provider, model, hour) > (?, ?, ?)"
+            sql += f" WHERE (provider, model, {key}) > (?, ?, ?)"
             params = [v.text(after[0]), v.text(after[1]), v.time(after[2])]
-        sql += " ORDER BY provider, model, hour LIMIT ?"
+        sql += f" ORDER BY provider, model, {key} LIMIT ?"
 
         def query(s: Session) -> list[HourRollup]:
             return [self._rows.rollup_of(row) for row in s.execute(sql, [*params, limit])]
@@ -929,13 +999,13 @@ class SQLStore:
 
         await self.dialect.write(write)
 
-    async def put_rollups(self, rollups: Sequence[HourRollup]) -> None:
-        """Store ``rollups`` in place of the stored ones of their targets and hours, in one
-        transaction under the write lock."""
+    async def put_rollups(self, rollups: Sequence[HourRollup], *, daily: bool = False) -> None:
+        """Store ``rollups`` in place of the stored ones of their targets and hours (days,
+        with ``daily``), in one transaction under the write lock."""
 
         def write(s: Session) -> None:
             self._add_targets(s, {(r.provider, r.model) for r in rollups})
-            s.executemany(UPSERT_ROLLUP, map(self._rows.rollup, rollups))
+            s.executemany(UPSERT_DAILY if daily else UPSERT_ROLLUP, map(self._rows.rollup, rollups))
 
         await self.dialect.write(write, serialised=True)
 
@@ -1003,6 +1073,13 @@ def backfill_incidents(s: Session, rows: Rows) -> None:
         )
         vantages = tuple(sorted(v.text_of(row[0]) for row in found))
         s.insert(_INSERT_INCIDENT, rows.incident.row(replace(incident, vantages=vantages))[1:])
+
+
+def backfill_daily(s: Session, rows: Rows) -> None:
+    """Store the daily rollups of every stored hourly one (:func:`fold_days`). Used by
+    the migration that adds daily rollups to an existing history, in both dialects."""
+    hours = map(rows.rollup_of, s.execute(_SELECT_ROLLUPS))
+    s.executemany(UPSERT_DAILY, map(rows.rollup, fold_days(hours).values()))
 
 
 def _run_times(results: Iterable[ProbeResult]) -> dict[str, datetime]:

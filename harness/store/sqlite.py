@@ -35,7 +35,7 @@ from harness.policy.rollup import HourRollup, fold
 from harness.result import FailureKind, ProbeResult
 from harness.store.dialect import Session
 from harness.store.rows import ROLLUP_COLUMNS, Rows
-from harness.store.sql import SQLStore, backfill_incidents, insert, names
+from harness.store.sql import SQLStore, backfill_daily, backfill_incidents, insert, names
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -399,6 +399,31 @@ def _usage_hours_backfill(conn: sqlite3.Connection) -> None:
     )
 
 
+def _daily_rollups(conn: sqlite3.Connection) -> None:
+    """Daily rollups per target (the hourly ones pooled by UTC day), kept after the hours
+    are pruned; backfilled from the hourly rollups."""
+    conn.execute(
+        """CREATE TABLE daily_rollups (
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            failed INTEGER NOT NULL,
+            throttled INTEGER NOT NULL,
+            inconclusive INTEGER NOT NULL,
+            suspect INTEGER NOT NULL,
+            ttfc_offset INTEGER NOT NULL,
+            ttfc_counts BLOB NOT NULL,
+            total_offset INTEGER NOT NULL,
+            total_counts BLOB NOT NULL,
+            PRIMARY KEY (provider, model, day),
+            FOREIGN KEY (provider, model) REFERENCES targets (provider, model)
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX daily_rollups_day ON daily_rollups (day)")
+    backfill_daily(_Session(conn), Rows(VALUES))
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -412,6 +437,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _incidents,
     _stored_runs,
     _usage_hours,
+    _daily_rollups,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 

@@ -56,6 +56,7 @@ from aiohttp import web
 from harness.emulator import Emulator, FaultSpec, parse_fault
 from harness.errors import ConfigError, StoreUnavailable
 from harness.pipeline.costs import prices_of
+from harness.pipeline.prune import keep_pruning
 from harness.pipeline.run import objectives_of
 from harness.pipeline.scheduler import ProbeScheduler, probe_provider, schedule_of
 from harness.policy.usage import daily_usage
@@ -271,9 +272,13 @@ async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
     )
     scheduler.start()
     app[SCHEDULER] = scheduler
+    # Pruning runs beside the schedule, never in a run's path (harness.pipeline.prune).
+    pruning = asyncio.create_task(keep_pruning(store, settings.kept))
     try:
         yield
     finally:
+        pruning.cancel()
+        await asyncio.gather(pruning, return_exceptions=True)
         await scheduler.stop(grace=options.shutdown_grace)
 
 

@@ -1,9 +1,10 @@
 """The store benchmark's bulk path: a SQLite store made several times larger."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from harness.bench.pruning import prune_beside_runs
 from harness.bench.store_scale import fill_store, replicate, scaled
 from harness.policy.rollup import HourRollup
 from harness.store import open_store
@@ -23,3 +24,19 @@ def test_replicating_a_store_multiplies_its_results_and_their_rollups(tmp_path: 
     figures = replicate(path, 3)
     assert figures["rows"] == 900
     assert asyncio.run(_rollups(path)) == [scaled(rollup, 3) for rollup in before]
+
+
+async def _oldest(path: Path) -> datetime:
+    async with open_store(path) as store:
+        return (await store.results())[-1].started_at
+
+
+def test_pruning_beside_runs_prunes_to_the_default_raw_retention(tmp_path: Path) -> None:
+    path = tmp_path / "harness.db"
+    asyncio.run(fill_store(path, rows=3000, batch=500, now=NOW))
+    figures = asyncio.run(prune_beside_runs(str(path), now=NOW, runs=2, run_size=10))
+    # 30 days of results evenly spread: 9 of 30 days go first, then 7 more.
+    assert (figures["pruned_alone"], figures["pruned_beside_runs"]) == (900, 700)
+    assert figures["batches"] == 900 // figures["batch_rows"] + 1
+    assert figures["run_ms_alone"]["n"] == 2
+    assert asyncio.run(_oldest(path)) >= NOW - timedelta(days=14)

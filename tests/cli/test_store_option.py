@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from harness.cli.main import main
 from harness.emulator import Emulator
+from harness.result import ProbeResult
 from harness.store import open_store
 from harness.store.spool import Spool
 from tests.postgres_cluster import PostgresCluster
@@ -126,3 +128,28 @@ def test_a_probe_that_can_keep_its_results_nowhere_says_so(
     outcome = runner.invoke(main, [*command, "--store", unreachable])
     assert outcome.exit_code == 0, outcome.output
     assert "the spool cannot be written either, so 1 results are not kept" in outcome.stderr
+
+
+async def _old_result_then_rollup(location: Path, started: datetime) -> tuple[int, int]:
+    async with open_store(location) as store:
+        (rollup,) = await store.rollups(started, provider="Old")
+        return len(await store.results(provider="Old")), rollup.ok
+
+
+def test_a_probe_prunes_results_past_the_raw_retention_after_its_run(
+    runner: CliRunner, tmp_path: Path, emulator_thread: Emulator
+) -> None:
+    location = tmp_path / "live.db"
+    started = datetime.now(UTC) - timedelta(days=3)
+    asyncio.run(_add(location, ProbeResult("Old", "m", "ping", started, ok=True)))
+    config = tmp_path / "harness.toml"
+    config.write_text('[retention]\nraw = "2d"\n', encoding="utf-8")
+    live = ["--config", str(config), "probe", "-p", "CodeLinkAva", "--store", str(location)]
+    probed = runner.invoke(main, [*live, "--upstream", emulator_thread.url])
+    assert probed.exit_code == 0, probed.output
+    assert asyncio.run(_old_result_then_rollup(location, started)) == (0, 1)
+
+
+async def _add(location: Path, result: ProbeResult) -> None:
+    async with open_store(location) as store:
+        await store.add_results([result])

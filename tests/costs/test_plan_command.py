@@ -119,7 +119,7 @@ def test_without_a_store_the_bytes_per_result_are_the_benchmarks(
 
     assert document["bytes_per_result"] == BENCHMARK_BYTES_PER_RESULT["sqlite"]
     assert "benchmark" in document["bytes_per_result_from"]
-    assert document["bytes_at_retention"] == document["bytes_per_day"] * 90
+    assert document["bytes_at_retention"] == document["bytes_per_day"] * 14
 
 
 def test_a_discovering_endpoint_is_planned_with_the_models_the_store_has_seen(

@@ -120,6 +120,22 @@ CONFIGS = {
         "retention_days = 2\n[objectives]\nregression = 1.5\n",
         "retention_days: 2 days keep less than the 7-day history",
     ),
+    "a regression without its raw results": (
+        '[retention]\nraw = "3d"\n[objectives]\nregression = 1.5\n',
+        "retention.raw: 3 days keep less than the 7-day history",
+    ),
+    "retention given both ways": (
+        'retention_days = 30\n[retention]\nraw = "14d"\n',
+        "retention_days: is replaced by [retention]",
+    ),
+    "hourly rollups kept less than raw results": (
+        '[retention]\nraw = "30d"\nhourly = "7d"\n',
+        "retention.hourly: 7 days keeps less than retention.raw (30 days)",
+    ),
+    "a retention that is no duration": (
+        '[retention]\ndaily = "always"\n',
+        "retention.daily: expected a duration such as 500ms",
+    ),
     "a history without a regression": (
         '[objectives."CodeLinkAva"]\nmin_history = 5\n',
         "objectives.CodeLinkAva.min_history: counts the passes a regression objective needs",

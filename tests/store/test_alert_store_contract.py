@@ -15,7 +15,7 @@ from harness.policy.deliveries import (
 from harness.policy.status import Flip, State
 from harness.result import FailureKind, ProbeResult
 from harness.store import Store
-from tests.store_shortcuts import record_run
+from tests.store_shortcuts import prune_before, record_run
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 PASS = ProbeResult("P", "m", "ping", T0, ok=True, ttfc_ms=100.0, total_ms=300.0)
@@ -144,6 +144,6 @@ async def test_offline_since_is_the_start_of_the_newest_offline_stretch(store: S
 
 async def test_prune_removes_old_deliveries(store: Store) -> None:
     await record_run(store, [], [], [], alerts=[draft(minutes=0), draft(minutes=60)])
-    assert await store.prune(at(30)) == 1
+    assert await prune_before(store, at(30)) == 1
     (kept,) = await store.alert_deliveries()
     assert kept.created_at == at(60)

@@ -16,7 +16,7 @@ from harness.store import postgres as postgres_store
 from harness.store import sqlite as sqlite_store
 from harness.store.dialect import Session
 from harness.store.sql import SQLStore, insert
-from tests.store_shortcuts import record_run
+from tests.store_shortcuts import prune_before, record_run
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -76,7 +76,7 @@ async def test_resolved_incidents_before_since_are_left_out(store: Store) -> Non
 
 async def test_prune_deletes_incidents_resolved_before_the_cutoff(store: Store) -> None:
     await record_run(store, [], [], [down("a", 0), back("a", 5), down("b", 60, "Q")])
-    await store.prune(at(30))
+    await prune_before(store, at(30))
     assert [i.provider for i in await store.incidents()] == ["Q"]
 
 

@@ -131,8 +131,14 @@ async def test_runs_stored_before_run_ids_were_kept_are_known_after_the_upgrade(
     # The code of that schema kept no hourly usage either (a later migration's table).
     monkeypatch.setattr("harness.store.sql.SQLStore._add_usage", lambda *args: None)
     run = [replace(PASS, run_id="old-run")]
-    async with open_store(path) as store:
-        await store.add_results(run)
+    old = SQLiteStore(path)
+    await old.open()
+    await old.add_targets([PASS.target])
+    rows = old._rows  # written as that schema holds them: today's writes reach newer tables
+    await old.dialect.write(
+        lambda s: s.bulk_insert("results", rows.result.columns, map(rows.result.row, run))
+    )
+    await old.close()
     monkeypatch.undo()
     async with open_store(path) as store:
         again = await store.record_vantage_run(run, lambda shown, views: _unused(shown))

@@ -19,7 +19,7 @@ from harness.policy.status import Flip, State, TargetStatus, Thresholds, replay
 from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from harness.store import Store
 from harness.store.base import Decide
-from tests.store_shortcuts import record_run, uptime
+from tests.store_shortcuts import prune_before, record_run, uptime
 
 NewStore = Callable[..., Store]  # the new_store fixture (conftest.py)
 
@@ -264,7 +264,8 @@ async def test_prune_deletes_old_results_and_flips_and_counts_them(store: Store)
     await store.save_statuses(
         [], [Flip("P", "m", at(m), State.UP, State.DOWN, "why") for m in (1, 8)]
     )
-    assert await store.prune(at(5)) == 6
+    # Five results, one flip, and the rollup and usage of the hour before the cutoff.
+    assert await prune_before(store, at(5)) == 8
     assert [r.started_at for r in await store.results()][-1] == at(5)
     assert [f.at for f in await store.flips()] == [at(8)]
 
@@ -395,10 +396,11 @@ async def test_rollup_uptime_counts_whole_hours_from_the_one_holding_since(store
     assert await store.rollup_uptime(at(200)) == {}
 
 
-async def test_pruning_drops_the_rollups_of_whole_hours_before_the_cutoff(store: Store) -> None:
+async def test_pruning_hours_leaves_their_day_whole_in_its_daily_rollup(store: Store) -> None:
     await store.add_results(series(PASS, range(0, 180, 30)))
-    await store.prune(at(90))
-    assert [r.hour for r in await store.rollups(T0)] == [at(60), at(120)]
+    await prune_before(store, at(90))
+    (day,) = await store.rollups(T0)
+    assert (day.hour, day.ok) == (T0, 6)
 
 
 def _decide_from(results: list[ProbeResult]) -> Decide:

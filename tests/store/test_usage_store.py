@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from conftest import NewStore
 from status_samples import passed
+from store_shortcuts import prune_before
 
 from harness.policy.usage import TokenUsage
 from harness.store import SQLiteStore, Store, postgres, sqlite
@@ -62,7 +63,7 @@ async def test_usage_is_kept_per_hour_and_pruned_with_the_hours(store: Store) ->
         ]
     )
 
-    await store.prune(NOW - timedelta(hours=1))
+    await prune_before(store, NOW - timedelta(hours=1))
 
     assert await store.usage(NOW - timedelta(days=1)) == {
         ("groq", "a", "ping"): TokenUsage(1, 1, 5, 0)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from harness.emulator import Fault, FaultSpec
-from harness.result import Source
+from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
 from harness.store import open_store
 from harness.targets.sources import source_flags_file, source_store_url
@@ -164,3 +165,25 @@ async def test_stopping_cancels_a_hanging_probe_and_leaves_a_sound_store(
         assert await store.integrity_ok()
         assert await store.results(provider="AutonomousAI") == []
         assert await store.results(provider="CodeLinkAva")
+
+
+async def test_serve_prunes_results_past_their_retention_in_the_background(
+    aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", serve={"jitter": 0}, retention={"raw": "1d"})
+    url = source_store_url(settings, Source.SANDBOX)
+    old = ProbeResult("Old", "m", "ping", datetime.now(UTC) - timedelta(days=3), ok=True)
+    async with open_store(url) as store:
+        await store.add_results([old])
+    app = build_app(settings, url, interval=3600, sandbox=True, admin_token=None)
+
+    await aiohttp_client(app)
+
+    async def pruned() -> bool:
+        async with open_store(url) as store:
+            return not await store.results(provider="Old")
+
+    await eventually(pruned)
+    async with open_store(url) as store:
+        (hour,) = await store.rollups(old.started_at, provider="Old")
+    assert hour.ok == 1  # its rollup stays
