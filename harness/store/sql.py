@@ -43,8 +43,18 @@ from harness.policy.status import Flip, TargetStatus
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult
 from harness.store.base import Decide
-from harness.store.dialect import Dialect, Session
-from harness.store.rows import ROLLUP_COLUMNS, VANTAGE_COLUMNS, RowMap, Rows, columns
+from harness.store.dialect import Dialect, Session, Values
+from harness.store.rows import (
+    KIND_CODES,
+    RESULT_COLUMNS,
+    ROLLUP_COLUMNS,
+    TEXT_COLUMNS,
+    VANTAGE_COLUMNS,
+    RowMap,
+    Rows,
+    columns,
+    ms_of,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -69,7 +79,6 @@ def upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
     return f"{insert(table, columns)} ON CONFLICT ({names(key)}) DO UPDATE SET {updates}"
 
 
-_RESULTS = columns(ProbeResult)
 _STATUS = columns(TargetStatus)
 _FLIP = columns(Flip)
 _DELIVERY = columns(AlertDelivery, without=("targets",))
@@ -79,7 +88,25 @@ _INSERT_INCIDENT = insert("incidents", _INCIDENT[1:])  # the database gives its 
 _UPDATE_INCIDENT = "UPDATE incidents SET {} WHERE id = ?".format(
     ", ".join(f'"{c}" = ?' for c in _INCIDENT[1:])
 )
-_SELECT_RESULTS = f"SELECT {names(_RESULTS)} FROM results"
+
+# A result's row names its target and its texts by id: reading one joins them back.
+# Left joins keep the results the outer loop, whatever the planner makes of the texts.
+_RESULT_TEXTS = "".join(
+    f' LEFT JOIN texts AS "x_{c}" ON "x_{c}".id = r."{c}"' for c in TEXT_COLUMNS
+)
+_RESULT_VALUES = ", ".join(
+    [
+        "t.provider",
+        "t.model",
+        *(f'"x_{c}".value' if c in TEXT_COLUMNS else f'r."{c}"' for c in RESULT_COLUMNS[1:]),
+    ]
+)
+"""A result's values (see :meth:`ResultRows.load`) from ``results r`` joined to its
+target ``t`` and :data:`_RESULT_TEXTS`."""
+_RESULTS_FROM = f"results r JOIN target_ids t ON t.id = r.target{_RESULT_TEXTS}"
+_SELECT_RESULTS = f"SELECT {_RESULT_VALUES} FROM {_RESULTS_FROM}"
+_INSERT_TARGET_ID = "INSERT INTO target_ids (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
+_INSERT_TEXT = "INSERT INTO texts (value) VALUES (?) ON CONFLICT DO NOTHING"
 _SELECT_ROLLUPS = f"SELECT {names(ROLLUP_COLUMNS)} FROM rollups"
 _INSERT_TARGET = "INSERT INTO targets (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
 _INSERT_FLIP = insert("flips", _FLIP)
@@ -96,6 +123,7 @@ _INSERT_ALERT_TARGET = (
     " ON CONFLICT DO NOTHING"
 )
 _NEWEST_FIRST = "ORDER BY started_at DESC, id DESC"
+_NEWEST_RESULTS_FIRST = "ORDER BY r.started_at DESC, r.id DESC"
 _ROLLUP_KEY = attrgetter("provider", "model", "hour")
 _PER_STATEMENT = 100
 """Rows of parameters spelled out in one statement: within SQLite's oldest limit of 999."""
@@ -173,10 +201,10 @@ class SQLStore:
         where: list[str] = []
         params: list[Any] = []
         for clause, value in (
-            ("provider = ?", None if provider is None else v.text(provider)),
-            ("model = ?", None if model is None else v.text(model)),
-            ("started_at >= ?", None if since is None else v.time(since)),
-            ("started_at < ?", None if until is None else v.time(until)),
+            ("t.provider = ?", None if provider is None else v.text(provider)),
+            ("t.model = ?", None if model is None else v.text(model)),
+            ("r.started_at >= ?", None if since is None else v.time(since)),
+            ("r.started_at < ?", None if until is None else v.time(until)),
         ):
             if value is not None:
                 where.append(clause)
@@ -184,7 +212,7 @@ class SQLStore:
         sql = _SELECT_RESULTS
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += f" {_NEWEST_FIRST}"
+        sql += f" {_NEWEST_RESULTS_FIRST}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -202,9 +230,7 @@ class SQLStore:
         wanted = list(dict.fromkeys(targets))
         v = self.dialect.values
         join = self.dialect.join_newest(
-            "results",
-            "r",
-            f"WHERE provider = w.provider AND model = w.model {_NEWEST_FIRST} LIMIT ?",
+            "results", "r", f"WHERE target = t.id {_NEWEST_FIRST} LIMIT ?"
         )
 
         def query(s: Session) -> dict[tuple[str, str], list[ProbeResult]]:
@@ -214,7 +240,9 @@ class SQLStore:
                 params = [v.text(x) for target in chunk for x in target]
                 for n, *row in s.execute(
                     f"""WITH w (provider, model, n) AS (VALUES {rows})
-                        SELECT w.n, {", ".join(f'r."{c}"' for c in _RESULTS)} FROM w {join}
+                        SELECT w.n, {_RESULT_VALUES} FROM w
+                        JOIN target_ids t ON t.provider = w.provider AND t.model = w.model
+                        {join}{_RESULT_TEXTS}
                         ORDER BY w.n, r.started_at DESC, r.id DESC""",
                     [*params, limit],
                 ):
@@ -242,12 +270,13 @@ class SQLStore:
 
         def query(s: Session) -> LatencySummary:
             rows = s.execute(
-                """SELECT ttfc_ms, total_ms FROM results
-                   WHERE provider = ? AND model = ? AND started_at >= ? AND ok
-                   ORDER BY started_at DESC LIMIT ?""",
+                """SELECT r.ttfc_100us, r.total_100us
+                   FROM results r JOIN target_ids t ON t.id = r.target
+                   WHERE t.provider = ? AND t.model = ? AND r.started_at >= ? AND r.ok
+                   ORDER BY r.started_at DESC LIMIT ?""",
                 params,
             )
-            return LatencySummary.from_samples((ttfc, total) for ttfc, total in rows)
+            return LatencySummary.from_samples((ms_of(ttfc), ms_of(total)) for ttfc, total in rows)
 
         return await self.dialect.read(query)
 
@@ -344,7 +373,7 @@ class SQLStore:
             | {view.status.target for view in decision.vantages},
         )
         if results:
-            s.bulk_insert("results", _RESULTS, map(rows.result.row, results))
+            insert_results(s, rows, results)
             self._merge_rollups(s, fold(results, lag_budget_ms).values())
         s.executemany(_UPSERT_STATUS, map(rows.status.row, decision.statuses))
         flip_ids = [s.insert(_INSERT_FLIP, rows.flip.row(f)) for f in decision.flips]
@@ -535,7 +564,7 @@ class SQLStore:
 
     async def offline_since(self) -> datetime | None:
         """When the harness's host went offline (see the Store protocol)."""
-        offline = FailureKind.HARNESS_OFFLINE.value
+        offline = KIND_CODES[FailureKind.HARNESS_OFFLINE]
 
         def query(s: Session) -> datetime | None:
             newest = s.execute(f"SELECT kind FROM results {_NEWEST_FIRST} LIMIT 1").fetchone()
@@ -669,7 +698,14 @@ class SQLStore:
 
     async def results_after(self, after: int, limit: int) -> list[tuple[int, ProbeResult]]:
         """The first ``limit`` results with an id over ``after``, in id order, by id."""
-        return await self._after("results", self._rows.result, after, limit)
+        sql = f"SELECT r.id, {_RESULT_VALUES} FROM {_RESULTS_FROM}"
+        sql += " WHERE r.id > ? ORDER BY r.id LIMIT ?"
+        load = self._rows.result.load
+
+        def query(s: Session) -> list[tuple[int, ProbeResult]]:
+            return [(row[0], load(row[1:])) for row in s.execute(sql, (after, limit))]
+
+        return await self.dialect.read(query)
 
     async def flips_after(self, after: int, limit: int) -> list[tuple[int, Flip]]:
         """The first ``limit`` flips with an id over ``after``, in id order, by id."""
@@ -751,7 +787,7 @@ class SQLStore:
 
         def write(s: Session) -> None:
             self._add_targets(s, {r.target for r in results})
-            s.bulk_insert("results", _RESULTS, map(self._rows.result.row, results))
+            insert_results(s, self._rows, results)
             s.executemany(f"{_INSERT_RUN} ON CONFLICT DO NOTHING", runs)
             self._save_progress(s, progress)
 
@@ -825,6 +861,73 @@ class SQLStore:
         return found
 
 
+def insert_results(
+    s: Session, rows: Rows, results: Sequence[ProbeResult], *, ids: Sequence[int] = ()
+) -> None:
+    """Add ``results`` (whose targets are known) as compact rows, with the ids ``ids``
+    where given (else the database's), storing the targets' ids and the texts they
+    repeat first where they are new."""
+    write = rows.result
+    targets = _target_ids(s, rows.values, {r.target for r in results})
+    texts = _text_ids(s, rows.values, {text for r in results for text in write.texts(r)})
+    stored = [write.row(r, targets[r.target], texts) for r in results]
+    if ids:
+        s.bulk_insert(
+            "results",
+            ("id", *RESULT_COLUMNS),
+            [[i, *row] for i, row in zip(ids, stored, strict=True)],
+        )
+    else:
+        s.bulk_insert("results", RESULT_COLUMNS, stored)
+
+
+def _target_ids(s: Session, v: Values, targets: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The id of each of ``targets`` (which are known), given to those without one first."""
+
+    def find(wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(wanted):
+            rows = ", ".join("(?, ?)" for _ in chunk)
+            params = [v.text(x) for target in chunk for x in target]
+            for target_id, provider, model in s.execute(
+                f"""WITH w (provider, model) AS (VALUES {rows})
+                    SELECT t.id, t.provider, t.model FROM target_ids t
+                    JOIN w ON t.provider = w.provider AND t.model = w.model""",
+                params,
+            ):
+                found[(v.text_of(provider), v.text_of(model))] = target_id
+        return found
+
+    # Only the new ones are inserted: PostgreSQL would spend an id on every conflict.
+    ids = find(sorted(targets))
+    if new := sorted(targets - ids.keys()):
+        s.executemany(_INSERT_TARGET_ID, [(v.text(p), v.text(m)) for p, m in new])
+        ids.update(find(new))
+    return ids
+
+
+def _text_ids(s: Session, v: Values, texts: set[str]) -> dict[str, int]:
+    """The id in the table ``texts`` of each of ``texts``, stored first where it is new."""
+
+    def find(wanted: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in _chunks(wanted):
+            rows = ", ".join("(?)" for _ in chunk)
+            for text_id, value in s.execute(
+                f"""WITH w (value) AS (VALUES {rows})
+                    SELECT x.id, x.value FROM texts x JOIN w ON x.value = w.value""",
+                [v.text(t) for t in chunk],
+            ):
+                found[v.text_of(value)] = text_id
+        return found
+
+    ids = find(sorted(texts))
+    if new := sorted(texts - ids.keys()):
+        s.executemany(_INSERT_TEXT, [(v.text(t),) for t in new])
+        ids.update(find(new))
+    return ids
+
+
 def _seen_by(
     results: Iterable[ProbeResult], views: Iterable[VantageStatus]
 ) -> dict[tuple[str, str], set[str]]:
@@ -840,27 +943,35 @@ def _seen_by(
     return seen
 
 
-def backfill_incidents(s: Session, rows: Rows) -> None:
+_FAILING_VANTAGES = """SELECT DISTINCT x.value
+    FROM results r JOIN target_ids t ON t.id = r.target JOIN texts x ON x.id = r.vantage
+    WHERE t.provider = ? AND t.model IN ({models}) AND r.ok = ?
+      AND (r.kind IS NULL OR r.kind <> ?) AND x.value <> '' AND r.started_at >= ?{until}"""
+_FAILING_VANTAGES_WIDE = """SELECT DISTINCT vantage FROM results
+    WHERE provider = ? AND model IN ({models}) AND ok = ?
+      AND (kind IS NULL OR kind <> ?) AND vantage <> '' AND started_at >= ?{until}"""
+
+
+def backfill_incidents(s: Session, rows: Rows, *, wide: bool = False) -> None:
     """Store the incidents of every stored flip (:func:`replay`), each with the named
     vantages whose results failed conclusively on its models while it was open. Used by
-    the migration that adds incidents to an existing history, in both dialects."""
+    the migration that adds incidents to an existing history, in both dialects, and
+    after flips were copied in. ``wide``: the results are stored one column per field,
+    as they were until the migration to compact rows."""
     flips = [rows.flip.load(row) for row in s.execute(f"SELECT {names(_FLIP)} FROM flips")]
     v = rows.values
-    offline = FailureKind.HARNESS_OFFLINE.value
+    kind = FailureKind.HARNESS_OFFLINE
+    offline = kind.value if wide else KIND_CODES[kind]
+    failing = _FAILING_VANTAGES_WIDE if wide else _FAILING_VANTAGES
     for incident in replay(flips):
         models = ", ".join("?" * len(incident.models))
         params: list[Any] = [v.text(incident.provider), *map(v.text, incident.models)]
         params += [False, offline, v.time(incident.started_at)]
         until = ""
         if incident.resolved_at is not None:
-            until = " AND started_at <= ?"
+            until = f" AND {'' if wide else 'r.'}started_at <= ?"
             params.append(v.time(incident.resolved_at))
-        found = s.execute(
-            f"""SELECT DISTINCT vantage FROM results
-                WHERE provider = ? AND model IN ({models}) AND ok = ?
-                  AND (kind IS NULL OR kind <> ?) AND vantage <> '' AND started_at >= ?{until}""",
-            params,
-        )
+        found = s.execute(failing.format(models=models, until=until), params)
         vantages = tuple(sorted(v.text_of(row[0]) for row in found))
         s.insert(_INSERT_INCIDENT, rows.incident.row(replace(incident, vantages=vantages))[1:])
 
