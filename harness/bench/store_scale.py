@@ -327,7 +327,7 @@ def with_search_path(url: str, schema: str) -> str:
 
 
 @contextmanager
-def scratch_schema(url: str) -> Iterator[tuple[str, Any]]:
+def scratch_schema(url: str) -> Iterator[tuple[str, Callable[[], int]]]:
     """A new schema in the database at ``url``, dropped with everything in it at the end;
     yields its URL and a function giving its size in bytes (every table's, with its
     indexes and TOAST)."""

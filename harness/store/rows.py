@@ -8,9 +8,9 @@ field needs only its column, added by a new migration of each dialect.
 Three records are stored otherwise than field for field: a vantage's status (its
 :class:`TargetStatus`'s columns beside its own), an hourly rollup (each latency sketch as
 an offset and a blob of counts), and a probe result, compactly (:class:`ResultRows`):
-its target and the texts that repeat (prompt, error, finish reason, vantage, version,
-run id) by integer ids, its kinds as small integers, its times in tenths of a
-millisecond.
+its target, its origin (run, vantage, version, source: shared by a run's results) and
+the texts that repeat (prompt, error, finish reason) by integer ids, its kinds as small
+integers, its times in tenths of a millisecond.
 """
 
 from __future__ import annotations
@@ -192,9 +192,19 @@ TIMING_FIELDS = (
 )
 """The fields of milliseconds, stored as whole tenths of a millisecond."""
 
-TEXT_FIELDS = ("prompt", "error", "finish_reason", "vantage", "version", "run_id")
-"""The fields of text that repeats from result to result, each stored once in ``texts``
-and referenced by its id."""
+TEXT_FIELDS = ("prompt", "error", "finish_reason", "run_id", "vantage", "version")
+"""The fields of text that repeats from result to result, each text stored once in
+``texts`` and referenced by its id."""
+
+ORIGIN_FIELDS = ("run_id", "vantage", "version", "source")
+"""The fields every result of one run shares, stored once per run in ``origins`` (the
+texts by their ids) and referenced by its id."""
+
+ORIGIN_COLUMNS = ("run", "vantage", "version", "source")
+"""The columns of ``origins`` (besides ``id``), one per field of :data:`ORIGIN_FIELDS`."""
+
+ORIGIN_TEXT_COLUMNS = ("run", "vantage", "version")
+"""The columns of ``origins`` that hold ids of ``texts``."""
 
 
 def tenths(ms: float | None) -> int | None:
@@ -211,42 +221,51 @@ def as_stored(result: ProbeResult) -> ProbeResult:
     """``result`` as the store gives it back: every time rounded to a tenth of a
     millisecond, finer than any figure shown (pages and reports show whole
     milliseconds), and everything else exactly as it is."""
-    return replace(result, **{f: ms_of(tenths(getattr(result, f))) for f in TIMING_FIELDS})
+    rounded: dict[str, Any] = {f: ms_of(tenths(getattr(result, f))) for f in TIMING_FIELDS}
+    return replace(result, **rounded)
 
 
-def _stored_column(field: str) -> str:
+def stored_column(field: str) -> str:
+    """The column that holds a result's ``field``, in ``results`` or ``origins``."""
     if field in TIMING_FIELDS:
         return field.removesuffix("_ms") + "_100us"
     return {"provider": "target", "run_id": "run"}.get(field, field)
 
 
-RESULT_FIELDS = tuple(f.name for f in fields(ProbeResult) if f.name != "model")
-"""The fields of a result, in order, that its row holds (``provider`` and ``model``
-together as its target)."""
+RESULT_FIELDS = tuple(
+    f.name
+    for f in fields(ProbeResult)
+    if f.name != "model" and (f.name == "source" or f.name not in ORIGIN_FIELDS)
+)
+"""The fields of a result, in order, that its row holds: ``provider`` stands for its
+target (with ``model``), ``source`` for its origin (:data:`ORIGIN_FIELDS`)."""
 
-RESULT_COLUMNS = tuple(_stored_column(f) for f in RESULT_FIELDS)
+RESULT_COLUMNS = tuple(
+    {"provider": "target", "source": "origin"}.get(f, stored_column(f)) for f in RESULT_FIELDS
+)
 """The columns of ``results`` (besides ``id``), one per field of :data:`RESULT_FIELDS`."""
 
-TEXT_COLUMNS = tuple(_stored_column(f) for f in TEXT_FIELDS)
+TEXT_COLUMNS = ("prompt", "error", "finish_reason")
 """The columns of ``results`` that hold ids of ``texts``."""
 
 
 class ResultRows:
     """A probe result as a compact row of :data:`RESULT_COLUMNS`, and back.
 
-    A row written needs its target's id and its texts' ids (:meth:`texts` names those);
-    a row read back comes with those resolved, as :meth:`load` says.
+    A row written needs its target's id, its origin's id and its texts' ids
+    (:meth:`texts` and :meth:`origin` name those); a row read back comes with them
+    resolved, as :meth:`load` says.
     """
 
     def __init__(self, values: Values) -> None:
         self._get = attrgetter(*RESULT_FIELDS)
         self._texts = [i for i, f in enumerate(RESULT_FIELDS) if f in TEXT_FIELDS]
+        self._origin = RESULT_FIELDS.index("source")
         dumps: dict[str, Convert] = {
             "sample": values.text,
             "started_at": values.time,
             "kind": KIND_CODES.__getitem__,
             "end": END_CODES.__getitem__,
-            "source": SOURCE_CODES.__getitem__,
         }
         dumps.update((f, tenths) for f in TIMING_FIELDS)
         self._dumps = [(i, dumps[f]) for i, f in enumerate(RESULT_FIELDS) if f in dumps]
@@ -268,10 +287,23 @@ class ResultRows:
         found = (getattr(result, f) for f in TEXT_FIELDS)
         return [text for text in found if text is not None]
 
-    def row(self, result: ProbeResult, target: int, text_ids: Mapping[str, int]) -> list[Any]:
+    @staticmethod
+    def origin(result: ProbeResult, text_ids: Mapping[str, int]) -> tuple[int, int, int, int]:
+        """``result``'s origin as a row of :data:`ORIGIN_COLUMNS`, given its texts' ids."""
+        return (
+            text_ids[result.run_id],
+            text_ids[result.vantage],
+            text_ids[result.version],
+            SOURCE_CODES[result.source],
+        )
+
+    def row(
+        self, result: ProbeResult, target: int, origin: int, text_ids: Mapping[str, int]
+    ) -> list[Any]:
         """``result``'s values as parameters, in :data:`RESULT_COLUMNS` order."""
         row = list(self._get(result))
         row[0] = target
+        row[self._origin] = origin
         for i in self._texts:
             if row[i] is not None:
                 row[i] = text_ids[row[i]]
@@ -281,8 +313,9 @@ class ResultRows:
         return row
 
     def load(self, row: Sequence[Any]) -> ProbeResult:
-        """The result of a row of its provider and model, then the columns of
-        :data:`RESULT_COLUMNS` after ``target``, each text id replaced by its text."""
+        """The result of a row of its fields' stored values in order: its texts (those
+        of its target and origin too) as stored text, the rest as :meth:`row` gave them,
+        and ``source`` as its origin's."""
         values = list(row)
         for i, convert in self._loads:
             if values[i] is not None:

@@ -23,7 +23,7 @@ that each commit with a record of how far the copy got.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,14 +46,18 @@ from harness.store.base import Decide
 from harness.store.dialect import Dialect, Session, Values
 from harness.store.rows import (
     KIND_CODES,
+    ORIGIN_COLUMNS,
+    ORIGIN_TEXT_COLUMNS,
     RESULT_COLUMNS,
     ROLLUP_COLUMNS,
     TEXT_COLUMNS,
     VANTAGE_COLUMNS,
     RowMap,
     Rows,
+    as_stored,
     columns,
     ms_of,
+    stored_column,
 )
 
 if TYPE_CHECKING:
@@ -89,22 +93,35 @@ _UPDATE_INCIDENT = "UPDATE incidents SET {} WHERE id = ?".format(
     ", ".join(f'"{c}" = ?' for c in _INCIDENT[1:])
 )
 
-# A result's row names its target and its texts by id: reading one joins them back.
-# Left joins keep the results the outer loop, whatever the planner makes of the texts.
-_RESULT_TEXTS = "".join(
-    f' LEFT JOIN texts AS "x_{c}" ON "x_{c}".id = r."{c}"' for c in TEXT_COLUMNS
-)
-_RESULT_VALUES = ", ".join(
+# A result's row names its target, its origin and its texts by id: reading one joins
+# them back. Left joins keep the results the outer loop, whatever the planner makes of
+# the small tables.
+_RESULT_JOINS = "".join(
     [
-        "t.provider",
-        "t.model",
-        *(f'"x_{c}".value' if c in TEXT_COLUMNS else f'r."{c}"' for c in RESULT_COLUMNS[1:]),
+        " LEFT JOIN origins o ON o.id = r.origin",
+        *(f' LEFT JOIN texts "x_{c}" ON "x_{c}".id = r."{c}"' for c in TEXT_COLUMNS),
+        *(f' LEFT JOIN texts "x_{c}" ON "x_{c}".id = o."{c}"' for c in ORIGIN_TEXT_COLUMNS),
     ]
 )
-"""A result's values (see :meth:`ResultRows.load`) from ``results r`` joined to its
-target ``t`` and :data:`_RESULT_TEXTS`."""
-_RESULTS_FROM = f"results r JOIN target_ids t ON t.id = r.target{_RESULT_TEXTS}"
+
+
+def _stored_value(field: str) -> str:
+    """Where a result's ``field`` is read from, in :data:`_RESULTS_FROM`."""
+    if field in ("provider", "model"):
+        return f"t.{field}"
+    if field == "source":
+        return "o.source"
+    column = stored_column(field)
+    if column in TEXT_COLUMNS or column in ORIGIN_TEXT_COLUMNS:
+        return f'"x_{column}".value'
+    return f'r."{column}"'
+
+
+_RESULT_VALUES = ", ".join(_stored_value(f.name) for f in fields(ProbeResult))
+"""A result's values, as :meth:`ResultRows.load` takes them, from :data:`_RESULTS_FROM`."""
+_RESULTS_FROM = f"results r LEFT JOIN target_ids t ON t.id = r.target{_RESULT_JOINS}"
 _SELECT_RESULTS = f"SELECT {_RESULT_VALUES} FROM {_RESULTS_FROM}"
+_INSERT_ORIGIN = insert("origins", ORIGIN_COLUMNS) + " ON CONFLICT DO NOTHING"
 _INSERT_TARGET_ID = "INSERT INTO target_ids (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
 _INSERT_TEXT = "INSERT INTO texts (value) VALUES (?) ON CONFLICT DO NOTHING"
 _SELECT_ROLLUPS = f"SELECT {names(ROLLUP_COLUMNS)} FROM rollups"
@@ -242,7 +259,7 @@ class SQLStore:
                     f"""WITH w (provider, model, n) AS (VALUES {rows})
                         SELECT w.n, {_RESULT_VALUES} FROM w
                         JOIN target_ids t ON t.provider = w.provider AND t.model = w.model
-                        {join}{_RESULT_TEXTS}
+                        {join}{_RESULT_JOINS}
                         ORDER BY w.n, r.started_at DESC, r.id DESC""",
                     [*params, limit],
                 ):
@@ -374,7 +391,8 @@ class SQLStore:
         )
         if results:
             insert_results(s, rows, results)
-            self._merge_rollups(s, fold(results, lag_budget_ms).values())
+            # Folded as stored, so that the rollups hold what the rows would give.
+            self._merge_rollups(s, fold(map(as_stored, results), lag_budget_ms).values())
         s.executemany(_UPSERT_STATUS, map(rows.status.row, decision.statuses))
         flip_ids = [s.insert(_INSERT_FLIP, rows.flip.row(f)) for f in decision.flips]
         s.executemany(_UPSERT_VANTAGE, map(rows.vantage, decision.vantages))
@@ -865,20 +883,47 @@ def insert_results(
     s: Session, rows: Rows, results: Sequence[ProbeResult], *, ids: Sequence[int] = ()
 ) -> None:
     """Add ``results`` (whose targets are known) as compact rows, with the ids ``ids``
-    where given (else the database's), storing the targets' ids and the texts they
-    repeat first where they are new."""
+    where given (else the database's), first storing their targets' ids, their origins
+    and the texts they repeat where those are new."""
     write = rows.result
     targets = _target_ids(s, rows.values, {r.target for r in results})
     texts = _text_ids(s, rows.values, {text for r in results for text in write.texts(r)})
-    stored = [write.row(r, targets[r.target], texts) for r in results]
+    origins = _origin_ids(s, {write.origin(r, texts) for r in results})
+    stored = [
+        write.row(r, targets[r.target], origins[write.origin(r, texts)], texts) for r in results
+    ]
     if ids:
-        s.bulk_insert(
-            "results",
-            ("id", *RESULT_COLUMNS),
-            [[i, *row] for i, row in zip(ids, stored, strict=True)],
-        )
+        columns = ("id", *RESULT_COLUMNS)
+        s.bulk_insert("results", columns, [[i, *row] for i, row in zip(ids, stored, strict=True)])
     else:
         s.bulk_insert("results", RESULT_COLUMNS, stored)
+
+
+Origin = tuple[int, int, int, int]
+
+
+def _origin_ids(s: Session, origins: set[Origin]) -> dict[Origin, int]:
+    """The id of each of ``origins`` (rows of ``ORIGIN_COLUMNS``), given to new ones first."""
+
+    def find(wanted: Sequence[Origin]) -> dict[Origin, int]:
+        found: dict[Origin, int] = {}
+        same = " AND ".join(f"o.{c} = w.{c}" for c in ORIGIN_COLUMNS)
+        for chunk in _chunks(wanted):
+            rows = ", ".join("(?, ?, ?, ?)" for _ in chunk)
+            for origin_id, run, vantage, version, source in s.execute(
+                f"""WITH w ({", ".join(ORIGIN_COLUMNS)}) AS (VALUES {rows})
+                    SELECT o.id, {", ".join(f"o.{c}" for c in ORIGIN_COLUMNS)}
+                    FROM origins o JOIN w ON {same}""",
+                [x for origin in chunk for x in origin],
+            ):
+                found[(run, vantage, version, source)] = origin_id
+        return found
+
+    ids = find(sorted(origins))
+    if new := sorted(origins - ids.keys()):
+        s.executemany(_INSERT_ORIGIN, new)
+        ids.update(find(new))
+    return ids
 
 
 def _target_ids(s: Session, v: Values, targets: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -944,7 +989,8 @@ def _seen_by(
 
 
 _FAILING_VANTAGES = """SELECT DISTINCT x.value
-    FROM results r JOIN target_ids t ON t.id = r.target JOIN texts x ON x.id = r.vantage
+    FROM results r JOIN target_ids t ON t.id = r.target
+    JOIN origins o ON o.id = r.origin JOIN texts x ON x.id = o.vantage
     WHERE t.provider = ? AND t.model IN ({models}) AND r.ok = ?
       AND (r.kind IS NULL OR r.kind <> ?) AND x.value <> '' AND r.started_at >= ?{until}"""
 _FAILING_VANTAGES_WIDE = """SELECT DISTINCT vantage FROM results

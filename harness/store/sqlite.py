@@ -377,10 +377,11 @@ COMPACT_BATCH = 20_000
 
 
 def _compact_results(conn: sqlite3.Connection) -> None:
-    """Results as compact rows (see harness.store.rows): the target and the texts that
-    repeat by integer ids (tables target_ids and texts), kinds as small integers, times
-    in whole tenths of a millisecond; one index per way the results are read. Every
-    stored result is rewritten, in batches in id order, keeping its id."""
+    """Results as compact rows (see harness.store.rows): the target, the origin (run,
+    vantage, version, source) and the texts that repeat by integer ids (tables
+    target_ids, origins and texts), kinds as small integers, times in whole tenths of a
+    millisecond; one index per way the results are read. Every stored result is
+    rewritten, in batches in id order, keeping its id."""
     conn.execute("ALTER TABLE results RENAME TO wide_results")
     conn.execute("DROP INDEX results_target_time")
     conn.execute("DROP INDEX results_time")
@@ -393,6 +394,14 @@ def _compact_results(conn: sqlite3.Connection) -> None:
             FOREIGN KEY (provider, model) REFERENCES targets (provider, model)
         )""",
         "CREATE TABLE texts (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)",
+        """CREATE TABLE origins (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL,
+            vantage INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            source INTEGER NOT NULL,
+            UNIQUE (run, vantage, version, source)
+        )""",
         """CREATE TABLE results (
             id INTEGER PRIMARY KEY,
             target INTEGER NOT NULL REFERENCES target_ids (id),
@@ -413,12 +422,9 @@ def _compact_results(conn: sqlite3.Connection) -> None:
             "end" INTEGER NOT NULL,
             finish_reason INTEGER,
             sample TEXT NOT NULL,
-            source INTEGER NOT NULL,
-            vantage INTEGER NOT NULL,
-            version INTEGER NOT NULL,
+            origin INTEGER NOT NULL,
             concurrency INTEGER NOT NULL,
             attempts INTEGER NOT NULL,
-            run INTEGER NOT NULL,
             prompt_tokens INTEGER,
             completion_tokens INTEGER,
             loop_lag_100us INTEGER,

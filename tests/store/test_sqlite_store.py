@@ -73,7 +73,8 @@ async def test_the_results_table_has_a_compact_column_per_result_field(tmp_path:
         pass
     columns = [row[1] for row in rows(path, "PRAGMA table_info(results)")]
     assert columns == ["id", *RESULT_COLUMNS]
-    assert len(RESULT_COLUMNS) == len(fields(ProbeResult)) - 1  # provider and model: target
+    # provider and model as its target; run id, vantage, version and source as its origin
+    assert len(RESULT_COLUMNS) == len(fields(ProbeResult)) - 1 - 3
 
 
 async def test_migrations_are_applied_once(tmp_path: Path) -> None:
