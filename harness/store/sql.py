@@ -54,7 +54,6 @@ from harness.store.rows import (
     VANTAGE_COLUMNS,
     RowMap,
     Rows,
-    as_stored,
     columns,
     ms_of,
     stored_column,
@@ -391,8 +390,9 @@ class SQLStore:
         )
         if results:
             insert_results(s, rows, results)
-            # Folded as stored, so that the rollups hold what the rows would give.
-            self._merge_rollups(s, fold(map(as_stored, results), lag_budget_ms).values())
+            # Folded from the times before their rounding to tenths of a millisecond: a
+            # sketch's buckets are wider than that by far.
+            self._merge_rollups(s, fold(results, lag_budget_ms).values())
         s.executemany(_UPSERT_STATUS, map(rows.status.row, decision.statuses))
         flip_ids = [s.insert(_INSERT_FLIP, rows.flip.row(f)) for f in decision.flips]
         s.executemany(_UPSERT_VANTAGE, map(rows.vantage, decision.vantages))
@@ -888,9 +888,11 @@ def insert_results(
     write = rows.result
     targets = _target_ids(s, rows.values, {r.target for r in results})
     texts = _text_ids(s, rows.values, {text for r in results for text in write.texts(r)})
-    origins = _origin_ids(s, {write.origin(r, texts) for r in results})
+    keys = [write.origin(r, texts) for r in results]
+    origins = _origin_ids(s, set(keys))
     stored = [
-        write.row(r, targets[r.target], origins[write.origin(r, texts)], texts) for r in results
+        write.row(r, targets[r.target], origins[key], texts)
+        for r, key in zip(results, keys, strict=True)
     ]
     if ids:
         columns = ("id", *RESULT_COLUMNS)
