@@ -218,9 +218,9 @@ def ms_of(stored: int | None) -> float | None:
 
 
 def as_stored(result: ProbeResult) -> ProbeResult:
-    """``result`` as the store gives it back: every time rounded to a tenth of a
-    millisecond, finer than any figure shown (pages and reports show whole
-    milliseconds), and everything else exactly as it is."""
+    """``result`` as the store gives it back: every time rounded to the nearest tenth
+    of a millisecond (the pages show whole milliseconds), everything else exactly as
+    it is. Rollups are folded from the times before this rounding."""
     rounded: dict[str, Any] = {f: ms_of(tenths(getattr(result, f))) for f in TIMING_FIELDS}
     return replace(result, **rounded)
 
