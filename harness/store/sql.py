@@ -15,6 +15,11 @@ statuses, alert deliveries) is one serialised unit: the rollups are read, merged
 written back, and a consensus decision reads the statuses it replaces, so runs take
 turns under the dialect's write lock and a change is flipped exactly once.
 
+A result is stored as a compact row (:class:`harness.store.rows.ResultRows`): its
+target, its origin and its repeated texts by integer ids, written first where new
+(:func:`insert_results`) and joined back on reading (:data:`_RESULTS_FROM`); a query of
+results filters on ``t.provider`` / ``t.model`` and ``r.started_at``.
+
 Besides the Store interface, the store copies itself (``harness store migrate``, see
 :mod:`harness.store.copy`): rows in id order out of one store, into another in batches
 that each commit with a record of how far the copy got.
