@@ -355,6 +355,23 @@ async def test_a_targets_latency_is_read_along_its_index_without_a_sort(tmp_path
     assert "TEMP B-TREE" not in str(latency_plan)
 
 
+async def test_the_results_have_two_indexes_each_walked_by_a_query(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    async with open_store(path):
+        pass
+    indexes = rows(
+        path, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'results'"
+    )
+    assert sorted(name for (name,) in indexes) == ["results_target_time", "results_time"]
+    # The newest result of all (offline_since), and pruning, walk the time index.
+    newest_plan = rows(
+        path,
+        "EXPLAIN QUERY PLAN SELECT kind FROM results ORDER BY started_at DESC, id DESC LIMIT 1",
+    )
+    assert "USING INDEX results_time" in str(newest_plan)
+    assert "TEMP B-TREE" not in str(newest_plan)
+
+
 async def test_a_store_of_an_older_harness_is_upgraded_on_open(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     with closing(sqlite3.connect(path)) as conn, conn:
