@@ -4,7 +4,10 @@
    does) into a fresh SQLite store in a temporary directory (or, given a PostgreSQL
    URL, into a scratch schema of that database, dropped afterwards): rows per second,
    counting only the time spent in ``add_results``. The statuses are then folded
-   from the newest batch, as the pipeline would have left them.
+   from the newest batch, as the pipeline would have left them. Bytes per result:
+   what the store grew by from empty (its schema made), indexes and rollups included,
+   over the results (SQLite: the file; PostgreSQL: every table's
+   ``pg_total_relation_size``, after a ``VACUUM``).
 2. In a fresh process (so nothing from step 1 inflates its memory): the status
    aggregation (:func:`harness.report.read_page`: uptime windows, p50/p95 per
    target, history bars, flips) and the HTML render (:func:`render_page`), once cold
@@ -32,9 +35,8 @@ import time
 import tracemalloc
 import uuid
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -53,6 +55,7 @@ from harness.report import build_page, read_page, render_page
 from harness.result import ProbeResult
 from harness.settings.config import Settings
 from harness.store import SQLiteStore, open_store
+from harness.store.rows import RESULT_COLUMNS
 
 PAGE_PROCESS_TIMEOUT_S = 600.0
 PROC_STATUS = Path("/proc/self/status")
@@ -77,10 +80,16 @@ def _memory_mb(field: str) -> float | None:
         return None
 
 
-async def fill_store(path: Path | str, *, rows: int, batch: int, now: datetime) -> dict[str, Any]:
-    """Write ``rows`` results into a new store at ``path``, then their statuses."""
+async def fill_store(
+    path: Path | str, *, rows: int, batch: int, now: datetime, size: Callable[[], int]
+) -> dict[str, Any]:
+    """Write ``rows`` results into a new store at ``path``, then their statuses; ``size``
+    gives the store's bytes, read once it is made and again after."""
     spent = 0.0
     newest: list[ProbeResult] = []
+    async with open_store(path):
+        pass
+    empty = size()
     async with open_store(path) as store:
         for chunk in batches(synthetic_results(rows, now=now), batch):
             start = time.perf_counter()
@@ -94,7 +103,14 @@ async def fill_store(path: Path | str, *, rows: int, batch: int, now: datetime) 
         "batch": batch,
         "insert_s": round(spent, 3),
         "rows_per_s": round(rows / spent) if spent else None,
+        "bytes_per_result": round((size() - empty) / rows, 1) if rows else None,
     }
+
+
+def file_bytes(path: Path) -> int:
+    """The bytes of the SQLite file at ``path``, with its write-ahead log if one is left."""
+    wal = path.with_name(f"{path.name}-wal")
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
 async def _pages(path: Path | str, now: datetime, repeats: int) -> dict[str, Any]:
@@ -186,7 +202,7 @@ def replicate(path: Path, factor: int) -> dict[str, Any]:
     copy a few microseconds from its original and in the same hour (by SQL on the file,
     in one transaction), and multiply the rollups' counts to match (through the store):
     a store ``factor`` times larger."""
-    columns = ", ".join(f'"{f.name}"' for f in fields(ProbeResult))
+    columns = ", ".join(f'"{c}"' for c in RESULT_COLUMNS)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
@@ -266,16 +282,24 @@ def store_at_scale(
     """
     now = datetime.now(UTC)
     if store is not None:
-        with scratch_schema(store) as (url, size_mb):
-            insert = asyncio.run(fill_store(url, rows=rows, batch=batch, now=now))
-            _vacuum(url)
-            insert["db_mb"] = round(size_mb(), 1)
+        with scratch_schema(store) as (url, size):
+
+            def vacuumed_size() -> int:
+                _vacuum(url)
+                return size()
+
+            insert = asyncio.run(
+                fill_store(url, rows=rows, batch=batch, now=now, size=vacuumed_size)
+            )
+            insert["db_mb"] = round(size() / _MB, 1)
             page = page_in_fresh_process(url, now=now, repeats=repeats)
             prune = asyncio.run(prune_beside_runs(url, now=now))
         return {"backend": "postgresql", "insert": insert, "page": page, "prune": prune}
     with tempfile.TemporaryDirectory(prefix="harness-bench-store-") as folder:
         path = Path(folder) / "harness.db"
-        insert = asyncio.run(fill_store(path, rows=rows, batch=batch, now=now))
+        insert = asyncio.run(
+            fill_store(path, rows=rows, batch=batch, now=now, size=lambda: file_bytes(path))
+        )
         insert["db_mb"] = round(path.stat().st_size / _MB, 1)
         page = page_in_fresh_process(path, now=now, repeats=repeats)
         figures: dict[str, Any] = {"backend": "sqlite", "insert": insert, "page": page}
@@ -291,12 +315,17 @@ def store_at_scale(
 
 
 def _vacuum(url: str) -> None:
-    """What autovacuum does soon after a bulk load, done now: fresh planner statistics
-    and a visibility map, without which index-only scans keep visiting the table."""
+    """What autovacuum does soon after a bulk load, done now to the scratch schema's
+    tables: fresh planner statistics and a visibility map, without which index-only
+    scans keep visiting the table."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE) results")
+        tables = conn.execute(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()"
+        ).fetchall()
+        if tables:
+            conn.execute(f"VACUUM (ANALYZE) {', '.join(t for (t,) in tables)}")
 
 
 def with_search_path(url: str, schema: str) -> str:
@@ -308,9 +337,10 @@ def with_search_path(url: str, schema: str) -> str:
 
 
 @contextmanager
-def scratch_schema(url: str) -> Iterator[tuple[str, Any]]:
+def scratch_schema(url: str) -> Iterator[tuple[str, Callable[[], int]]]:
     """A new schema in the database at ``url``, dropped with everything in it at the end;
-    yields its URL and a function giving its size in MiB."""
+    yields its URL and a function giving its size in bytes (every table's, with its
+    indexes and TOAST)."""
     import psycopg
 
     schema = f"harness_bench_{uuid.uuid4().hex[:12]}"
@@ -320,7 +350,7 @@ def scratch_schema(url: str) -> Iterator[tuple[str, Any]]:
     except psycopg.Error as exc:
         raise BenchError(f"cannot create a scratch schema in the PostgreSQL store: {exc}") from exc
 
-    def size_mb() -> float:
+    def size() -> int:
         with psycopg.connect(url) as conn:
             row = conn.execute(
                 """SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c
@@ -328,10 +358,10 @@ def scratch_schema(url: str) -> Iterator[tuple[str, Any]]:
                    WHERE n.nspname = %s AND c.relkind = 'r'""",
                 (schema,),
             ).fetchone()
-        return float(row[0] if row else 0) / _MB
+        return int(row[0] if row else 0)
 
     try:
-        yield with_search_path(url, schema), size_mb
+        yield with_search_path(url, schema), size
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

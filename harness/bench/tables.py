@@ -131,6 +131,7 @@ def store_table(store: Mapping[str, Any]) -> Table:
     rows = [
         ("insert rows/s", _num(insert["rows_per_s"])),
         ("insert total s", _num(insert["insert_s"], 2)),
+        ("stored bytes per result (indexes included)", _num(insert.get("bytes_per_result"))),
         ("templates compiled once per process ms", _num(page.get("templates_ms"))),
         ("page cold: aggregation + render ms", _page(page["cold"])),
         (f"page warm (median of {page['warm']['repeats']}) ms", _page(page["warm"])),

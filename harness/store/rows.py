@@ -5,17 +5,20 @@ is derived once from the field's type, in one dialect's :class:`Values`: times, 
 and lists as the dialect stores them, enums by value, optional values left None. A new
 field needs only its column, added by a new migration of each dialect.
 
-Two records are spread over more columns than they have fields: a vantage's status
-(its :class:`TargetStatus`'s columns beside its own) and an hourly rollup (each latency
-sketch as an offset and a blob of counts).
+Three records are stored otherwise than field for field: a vantage's status (its
+:class:`TargetStatus`'s columns beside its own), an hourly rollup (each latency sketch as
+an offset and a blob of counts), and a probe result, compactly (:class:`ResultRows`):
+its target, its origin (run, vantage, version, source: shared by a run's results) and
+the texts that repeat (prompt, error, finish reason) by integer ids, its kinds as small
+integers, its times in tenths of a millisecond.
 """
 
 from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, Sequence
-from dataclasses import fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields, replace
 from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
@@ -26,7 +29,7 @@ from harness.policy.deliveries import AlertDelivery, AlertTarget, TargetAlert
 from harness.policy.incidents import Incident
 from harness.policy.rollup import HourRollup, Sketch
 from harness.policy.status import Flip, TargetStatus
-from harness.result import ProbeResult
+from harness.result import FailureKind, ProbeResult, Source, StreamEnd
 from harness.store.dialect import Values
 
 if TYPE_CHECKING:
@@ -139,12 +142,236 @@ ROLLUP_COLUMNS = (
 )
 
 
+# Codes are stored: each is fixed once given, and a new member takes the next one.
+KIND_CODES: dict[FailureKind, int] = {
+    FailureKind.DNS: 1,
+    FailureKind.CONNECT: 2,
+    FailureKind.TLS: 3,
+    FailureKind.TIMEOUT_CONNECT: 4,
+    FailureKind.TIMEOUT_FIRST_CHUNK: 5,
+    FailureKind.TIMEOUT_TOTAL: 6,
+    FailureKind.HTTP_AUTH: 7,
+    FailureKind.CLOUDFLARE: 8,
+    FailureKind.RATE_LIMITED: 9,
+    FailureKind.OVERLOADED: 10,
+    FailureKind.CONTENT_FILTER: 11,
+    FailureKind.HTTP_CLIENT: 12,
+    FailureKind.HTTP_SERVER: 13,
+    FailureKind.PROTOCOL: 14,
+    FailureKind.EMPTY: 15,
+    FailureKind.STREAM_CUT: 16,
+    FailureKind.TOO_LARGE: 17,
+    FailureKind.WRONG_ANSWER: 18,
+    FailureKind.UNSUPPORTED_MODEL: 19,
+    FailureKind.MISSING_REQUIREMENT: 20,
+    FailureKind.PROVIDER_BUG: 21,
+    FailureKind.HARNESS_OFFLINE: 22,
+}
+"""Each failure kind's code in ``results.kind``."""
+
+# SQLite stores 0 and 1 in no bytes at all: the common values get them.
+END_CODES: dict[StreamEnd, int] = {StreamEnd.FINISH: 0, StreamEnd.EOF: 1, StreamEnd.CUT: 2}
+"""Each stream end's code in ``results.end``."""
+
+SOURCE_CODES: dict[Source, int] = {Source.LIVE: 0, Source.SANDBOX: 1, Source.REPLAY: 2}
+"""Each source's code in ``results.source``."""
+
+_KINDS = {code: kind for kind, code in KIND_CODES.items()}
+_ENDS = {code: end for end, code in END_CODES.items()}
+_SOURCES = {code: source for source, code in SOURCE_CODES.items()}
+
+TIMING_FIELDS = (
+    "ttfb_ms",
+    "ttfc_ms",
+    "total_ms",
+    "dns_ms",
+    "connect_ms",
+    "max_gap_ms",
+    "loop_lag_ms",
+    "ttft_ms",
+)
+"""The fields of milliseconds, stored as whole tenths of a millisecond."""
+
+TEXT_FIELDS = ("prompt", "error", "finish_reason", "run_id", "vantage", "version")
+"""The fields of text that repeats from result to result, each text stored once in
+``texts`` and referenced by its id."""
+
+ORIGIN_FIELDS = ("run_id", "vantage", "version", "source")
+"""The fields every result of one run shares, stored once per run in ``origins`` (the
+texts by their ids) and referenced by its id."""
+
+ORIGIN_COLUMNS = ("run", "vantage", "version", "source")
+"""The columns of ``origins`` (besides ``id``), one per field of :data:`ORIGIN_FIELDS`."""
+
+ORIGIN_TEXT_COLUMNS = ("run", "vantage", "version")
+"""The columns of ``origins`` that hold ids of ``texts``."""
+
+
+def tenths(ms: float | None) -> int | None:
+    """Milliseconds as the whole tenths of a millisecond stored (rounded to the nearest)."""
+    return None if ms is None else round(ms * 10)
+
+
+def ms_of(stored: int | None) -> float | None:
+    """Stored tenths of a millisecond as milliseconds."""
+    return None if stored is None else stored / 10
+
+
+def as_stored(result: ProbeResult) -> ProbeResult:
+    """``result`` as the store gives it back: every time rounded to the nearest tenth
+    of a millisecond (the pages show whole milliseconds), everything else exactly as
+    it is. Rollups are folded from the times before this rounding."""
+    rounded: dict[str, Any] = {f: ms_of(tenths(getattr(result, f))) for f in TIMING_FIELDS}
+    return replace(result, **rounded)
+
+
+def stored_column(field: str) -> str:
+    """The column that holds a result's ``field``, in ``results`` or ``origins``."""
+    if field in TIMING_FIELDS:
+        return field.removesuffix("_ms") + "_100us"
+    return {"provider": "target", "run_id": "run"}.get(field, field)
+
+
+RESULT_FIELDS = tuple(
+    f.name
+    for f in fields(ProbeResult)
+    if f.name != "model" and (f.name == "source" or f.name not in ORIGIN_FIELDS)
+)
+"""The fields of a result, in order, that its row holds: ``provider`` stands for its
+target (with ``model``), ``source`` for its origin (:data:`ORIGIN_FIELDS`)."""
+
+RESULT_COLUMNS = tuple(
+    {"provider": "target", "source": "origin"}.get(f, stored_column(f)) for f in RESULT_FIELDS
+)
+"""The columns of ``results`` (besides ``id``), one per field of :data:`RESULT_FIELDS`."""
+
+TEXT_COLUMNS = ("prompt", "error", "finish_reason")
+"""The columns of ``results`` that hold ids of ``texts``."""
+
+
+class ResultRows:
+    """A probe result as a compact row of :data:`RESULT_COLUMNS`, and back.
+
+    A row written needs its target's id, its origin's id and its texts' ids
+    (:meth:`texts` and :meth:`origin` name those); a row read back comes with them
+    resolved, as :meth:`load` says.
+    """
+
+    def __init__(self, values: Values) -> None:
+        self._get = attrgetter(*RESULT_FIELDS)
+        self._texts = [i for i, f in enumerate(RESULT_FIELDS) if f in TEXT_FIELDS]
+        self._origin = RESULT_FIELDS.index("source")
+        dumps: dict[str, Convert] = {
+            "sample": values.text,
+            "started_at": values.time,
+            "kind": KIND_CODES.__getitem__,
+            "end": END_CODES.__getitem__,
+        }
+        dumps.update((f, tenths) for f in TIMING_FIELDS)
+        self._dumps = [(i, dumps[f]) for i, f in enumerate(RESULT_FIELDS) if f in dumps]
+        loads: dict[str, Convert] = {
+            "started_at": values.time_of,
+            "ok": bool,
+            "kind": _KINDS.__getitem__,
+            "end": _ENDS.__getitem__,
+            "source": _SOURCES.__getitem__,
+        }
+        loads.update((f, ms_of) for f in TIMING_FIELDS)
+        loads.update((f, values.text_of) for f in ("provider", "model", "sample", *TEXT_FIELDS))
+        every = [f.name for f in fields(ProbeResult)]
+        self._loads = [(i, loads[f]) for i, f in enumerate(every) if f in loads]
+
+    @staticmethod
+    def texts(result: ProbeResult) -> list[str]:
+        """The texts ``result`` refers to by id (those it has)."""
+        found = (getattr(result, f) for f in TEXT_FIELDS)
+        return [text for text in found if text is not None]
+
+    @staticmethod
+    def origin(result: ProbeResult, text_ids: Mapping[str, int]) -> tuple[int, int, int, int]:
+        """``result``'s origin as a row of :data:`ORIGIN_COLUMNS`, given its texts' ids."""
+        return (
+            text_ids[result.run_id],
+            text_ids[result.vantage],
+            text_ids[result.version],
+            SOURCE_CODES[result.source],
+        )
+
+    def row(
+        self, result: ProbeResult, target: int, origin: int, text_ids: Mapping[str, int]
+    ) -> list[Any]:
+        """``result``'s values as parameters, in :data:`RESULT_COLUMNS` order."""
+        row = list(self._get(result))
+        row[0] = target
+        row[self._origin] = origin
+        for i in self._texts:
+            if row[i] is not None:
+                row[i] = text_ids[row[i]]
+        for i, convert in self._dumps:
+            if row[i] is not None:
+                row[i] = convert(row[i])
+        return row
+
+    def load(self, row: Sequence[Any]) -> ProbeResult:
+        """The result of a row of its fields' stored values in order: its texts (those
+        of its target and origin too) as stored text, the rest as :meth:`row` gave them,
+        and ``source`` as its origin's."""
+        values = list(row)
+        for i, convert in self._loads:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        return ProbeResult(*values)
+
+
+WIDE_RESULT_COLUMNS = (
+    "provider",
+    "model",
+    "prompt",
+    "started_at",
+    "ok",
+    "kind",
+    "http_status",
+    "error",
+    "ttfb_ms",
+    "ttfc_ms",
+    "total_ms",
+    "dns_ms",
+    "connect_ms",
+    "chunks",
+    "chars",
+    "max_gap_ms",
+    "end",
+    "finish_reason",
+    "sample",
+    "source",
+    "vantage",
+    "version",
+    "concurrency",
+    "attempts",
+    "run_id",
+    "prompt_tokens",
+    "completion_tokens",
+    "loop_lag_ms",
+    "ttft_ms",
+    "reasoning_tokens",
+)
+"""The columns of ``results`` before the migration to compact rows: one per field, as
+the fields were then (history: never changed)."""
+
+
 class Rows:
     """Every record's row mapping in one dialect's values."""
 
     def __init__(self, values: Values) -> None:
         self.values = values
-        self.result = RowMap(ProbeResult, values)
+        self.result = ResultRows(values)
+        self.wide_result = RowMap(
+            ProbeResult,
+            values,
+            without=tuple(c for c in columns(ProbeResult) if c not in WIDE_RESULT_COLUMNS),
+        )
+        """A result as the ``results`` table held it, one column per field, until the
+        migration to compact rows (which reads it, as its tests write it)."""
         self.status = RowMap(TargetStatus, values)
         self.flip = RowMap(Flip, values)
         self.delivery = RowMap(AlertDelivery, values, without=("targets",))

@@ -15,6 +15,11 @@ statuses, alert deliveries) is one serialised unit: the rollups are read, merged
 written back, and a consensus decision reads the statuses it replaces, so runs take
 turns under the dialect's write lock and a change is flipped exactly once.
 
+A result is stored as a compact row (:class:`harness.store.rows.ResultRows`): its
+target, its origin and its repeated texts by integer ids, written first where new
+(:func:`insert_results`) and joined back on reading (:data:`_RESULTS_FROM`); a query of
+results filters on ``t.provider`` / ``t.model`` and ``r.started_at``.
+
 Besides the Store interface, the store copies itself (``harness store migrate``, see
 :mod:`harness.store.copy`): rows in id order out of one store, into another in batches
 that each commit with a record of how far the copy got.
@@ -23,7 +28,7 @@ that each commit with a record of how far the copy got.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import astuple, dataclass, replace
+from dataclasses import astuple, dataclass, fields, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -45,8 +50,21 @@ from harness.policy.usage import TokenUsage, UsageKey, fold_usage
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult
 from harness.store.base import Decide, Footprint
-from harness.store.dialect import Dialect, Session
-from harness.store.rows import ROLLUP_COLUMNS, VANTAGE_COLUMNS, RowMap, Rows, columns
+from harness.store.dialect import Dialect, Session, Values
+from harness.store.rows import (
+    KIND_CODES,
+    ORIGIN_COLUMNS,
+    ORIGIN_TEXT_COLUMNS,
+    RESULT_COLUMNS,
+    ROLLUP_COLUMNS,
+    TEXT_COLUMNS,
+    VANTAGE_COLUMNS,
+    RowMap,
+    Rows,
+    columns,
+    ms_of,
+    stored_column,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -71,7 +89,6 @@ def upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
     return f"{insert(table, columns)} ON CONFLICT ({names(key)}) DO UPDATE SET {updates}"
 
 
-_RESULTS = columns(ProbeResult)
 _STATUS = columns(TargetStatus)
 _FLIP = columns(Flip)
 _DELIVERY = columns(AlertDelivery, without=("targets",))
@@ -81,7 +98,38 @@ _INSERT_INCIDENT = insert("incidents", _INCIDENT[1:])  # the database gives its 
 _UPDATE_INCIDENT = "UPDATE incidents SET {} WHERE id = ?".format(
     ", ".join(f'"{c}" = ?' for c in _INCIDENT[1:])
 )
-_SELECT_RESULTS = f"SELECT {names(_RESULTS)} FROM results"
+
+# A result's row names its target, its origin and its texts by id: reading one joins
+# them back. Left joins keep the results the outer loop, whatever the planner makes of
+# the small tables.
+_RESULT_JOINS = "".join(
+    [
+        " LEFT JOIN origins o ON o.id = r.origin",
+        *(f' LEFT JOIN texts "x_{c}" ON "x_{c}".id = r."{c}"' for c in TEXT_COLUMNS),
+        *(f' LEFT JOIN texts "x_{c}" ON "x_{c}".id = o."{c}"' for c in ORIGIN_TEXT_COLUMNS),
+    ]
+)
+
+
+def _stored_value(field: str) -> str:
+    """Where a result's ``field`` is read from, in :data:`_RESULTS_FROM`."""
+    if field in ("provider", "model"):
+        return f"t.{field}"
+    if field == "source":
+        return "o.source"
+    column = stored_column(field)
+    if column in TEXT_COLUMNS or column in ORIGIN_TEXT_COLUMNS:
+        return f'"x_{column}".value'
+    return f'r."{column}"'
+
+
+_RESULT_VALUES = ", ".join(_stored_value(f.name) for f in fields(ProbeResult))
+"""A result's values, as :meth:`ResultRows.load` takes them, from :data:`_RESULTS_FROM`."""
+_RESULTS_FROM = f"results r LEFT JOIN target_ids t ON t.id = r.target{_RESULT_JOINS}"
+_SELECT_RESULTS = f"SELECT {_RESULT_VALUES} FROM {_RESULTS_FROM}"
+_INSERT_ORIGIN = insert("origins", ORIGIN_COLUMNS) + " ON CONFLICT DO NOTHING"
+_INSERT_TARGET_ID = "INSERT INTO target_ids (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
+_INSERT_TEXT = "INSERT INTO texts (value) VALUES (?) ON CONFLICT DO NOTHING"
 _SELECT_ROLLUPS = f"SELECT {names(ROLLUP_COLUMNS)} FROM rollups"
 _INSERT_TARGET = "INSERT INTO targets (provider, model) VALUES (?, ?) ON CONFLICT DO NOTHING"
 _INSERT_FLIP = insert("flips", _FLIP)
@@ -111,6 +159,7 @@ _INSERT_ALERT_TARGET = (
 )
 _NEWEST_FIRST = "ORDER BY started_at DESC, id DESC"
 _UPTIME_COLUMNS = ("provider", "model", "hour", "ok", "failed", "throttled")
+_NEWEST_RESULTS_FIRST = "ORDER BY r.started_at DESC, r.id DESC"
 _ROLLUP_KEY = attrgetter("provider", "model", "hour")
 _PER_STATEMENT = 100
 """Rows of parameters spelled out in one statement: within SQLite's oldest limit of 999."""
@@ -202,10 +251,10 @@ class SQLStore:
         where: list[str] = []
         params: list[Any] = []
         for clause, value in (
-            ("provider = ?", None if provider is None else v.text(provider)),
-            ("model = ?", None if model is None else v.text(model)),
-            ("started_at >= ?", None if since is None else v.time(since)),
-            ("started_at < ?", None if until is None else v.time(until)),
+            ("t.provider = ?", None if provider is None else v.text(provider)),
+            ("t.model = ?", None if model is None else v.text(model)),
+            ("r.started_at >= ?", None if since is None else v.time(since)),
+            ("r.started_at < ?", None if until is None else v.time(until)),
         ):
             if value is not None:
                 where.append(clause)
@@ -213,7 +262,7 @@ class SQLStore:
         sql = _SELECT_RESULTS
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += f" {_NEWEST_FIRST}"
+        sql += f" {_NEWEST_RESULTS_FIRST}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -231,9 +280,7 @@ class SQLStore:
         wanted = list(dict.fromkeys(targets))
         v = self.dialect.values
         join = self.dialect.join_newest(
-            "results",
-            "r",
-            f"WHERE provider = w.provider AND model = w.model {_NEWEST_FIRST} LIMIT ?",
+            "results", "r", f"WHERE target = t.id {_NEWEST_FIRST} LIMIT ?"
         )
 
         def query(s: Session) -> dict[tuple[str, str], list[ProbeResult]]:
@@ -243,7 +290,9 @@ class SQLStore:
                 params = [v.text(x) for target in chunk for x in target]
                 for n, *row in s.execute(
                     f"""WITH w (provider, model, n) AS (VALUES {rows})
-                        SELECT w.n, {", ".join(f'r."{c}"' for c in _RESULTS)} FROM w {join}
+                        SELECT w.n, {_RESULT_VALUES} FROM w
+                        JOIN target_ids t ON t.provider = w.provider AND t.model = w.model
+                        {join}{_RESULT_JOINS}
                         ORDER BY w.n, r.started_at DESC, r.id DESC""",
                     [*params, limit],
                 ):
@@ -263,11 +312,8 @@ class SQLStore:
         wanted = list(dict.fromkeys(providers))
         v = self.dialect.values
         join = self.dialect.join_newest(
-            "results",
-            "r",
-            f"WHERE provider = t.provider AND model = t.model {_NEWEST_FIRST} LIMIT ?",
+            "results", "r", f"WHERE target = t.id {_NEWEST_FIRST} LIMIT ?"
         )
-        columns = ", ".join(f'"{c}"' for c in _RESULTS)
 
         def query(s: Session) -> dict[str, list[ProbeResult]]:
             found: dict[str, list[ProbeResult]] = {p: [] for p in wanted}
@@ -277,14 +323,16 @@ class SQLStore:
                     f"""WITH w (provider, n) AS (VALUES {rows}),
                         picked AS (
                             SELECT w.n AS n, r.id AS result_id,
-                                {", ".join(f'r."{c}"' for c in _RESULTS)},
                                 ROW_NUMBER() OVER (
                                     PARTITION BY w.n ORDER BY r.started_at DESC, r.id DESC
                                 ) AS k
-                            FROM w JOIN targets AS t ON t.provider = w.provider {join}
+                            FROM w JOIN target_ids t ON t.provider = w.provider {join}
                         )
-                        SELECT n, {columns} FROM picked WHERE k <= ?
-                        ORDER BY n, started_at DESC, result_id DESC""",
+                        SELECT p.n, {_RESULT_VALUES} FROM picked p
+                        JOIN results r ON r.id = p.result_id
+                        LEFT JOIN target_ids t ON t.id = r.target{_RESULT_JOINS}
+                        WHERE p.k <= ?
+                        ORDER BY p.n, r.started_at DESC, r.id DESC""",
                     [*map(v.text, chunk), limit, limit],
                 ):
                     found[chunk[n]].append(self._rows.result.load(row))
@@ -306,7 +354,11 @@ class SQLStore:
         text_of = self.dialect.values.text_of
 
         def query(s: Session) -> set[str]:
-            rows = s.execute("SELECT DISTINCT provider FROM results WHERE id > ?", (marker,))
+            rows = s.execute(
+                """SELECT DISTINCT t.provider FROM results r
+                   JOIN target_ids t ON t.id = r.target WHERE r.id > ?""",
+                (marker,),
+            )
             return {text_of(p) for (p,) in rows}
 
         return await self.dialect.read(query)
@@ -330,12 +382,13 @@ class SQLStore:
 
         def query(s: Session) -> LatencySummary:
             rows = s.execute(
-                """SELECT ttfc_ms, total_ms FROM results
-                   WHERE provider = ? AND model = ? AND started_at >= ? AND ok
-                   ORDER BY started_at DESC LIMIT ?""",
+                """SELECT r.ttfc_100us, r.total_100us
+                   FROM results r JOIN target_ids t ON t.id = r.target
+                   WHERE t.provider = ? AND t.model = ? AND r.started_at >= ? AND r.ok
+                   ORDER BY r.started_at DESC LIMIT ?""",
                 params,
             )
-            return LatencySummary.from_samples((ttfc, total) for ttfc, total in rows)
+            return LatencySummary.from_samples((ms_of(ttfc), ms_of(total)) for ttfc, total in rows)
 
         return await self.dialect.read(query)
 
@@ -432,7 +485,9 @@ class SQLStore:
             | {view.status.target for view in decision.vantages},
         )
         if results:
-            s.bulk_insert("results", _RESULTS, map(rows.result.row, results))
+            insert_results(s, rows, results)
+            # Folded from the times before their rounding to tenths of a millisecond: a
+            # sketch's buckets are wider than that by far.
             hours = fold(results, lag_budget_ms)
             self._merge_rollups(s, hours.values())
             self._merge_rollups(s, fold_days(hours.values()).values(), daily=True)
@@ -743,7 +798,7 @@ class SQLStore:
 
     async def offline_since(self) -> datetime | None:
         """When the harness's host went offline (see the Store protocol)."""
-        offline = FailureKind.HARNESS_OFFLINE.value
+        offline = KIND_CODES[FailureKind.HARNESS_OFFLINE]
 
         def query(s: Session) -> datetime | None:
             newest = s.execute(f"SELECT kind FROM results {_NEWEST_FIRST} LIMIT 1").fetchone()
@@ -877,7 +932,14 @@ class SQLStore:
 
     async def results_after(self, after: int, limit: int) -> list[tuple[int, ProbeResult]]:
         """The first ``limit`` results with an id over ``after``, in id order, by id."""
-        return await self._after("results", self._rows.result, after, limit)
+        sql = f"SELECT r.id, {_RESULT_VALUES} FROM {_RESULTS_FROM}"
+        sql += " WHERE r.id > ? ORDER BY r.id LIMIT ?"
+        load = self._rows.result.load
+
+        def query(s: Session) -> list[tuple[int, ProbeResult]]:
+            return [(row[0], load(row[1:])) for row in s.execute(sql, (after, limit))]
+
+        return await self.dialect.read(query)
 
     async def flips_after(self, after: int, limit: int) -> list[tuple[int, Flip]]:
         """The first ``limit`` flips with an id over ``after``, in id order, by id."""
@@ -960,7 +1022,7 @@ class SQLStore:
 
         def write(s: Session) -> None:
             self._add_targets(s, {r.target for r in results})
-            s.bulk_insert("results", _RESULTS, map(self._rows.result.row, results))
+            insert_results(s, self._rows, results)
             self._add_usage(s, results)
             s.executemany(f"{_INSERT_RUN} ON CONFLICT DO NOTHING", runs)
             self._save_progress(s, progress)
@@ -1035,6 +1097,102 @@ class SQLStore:
         return found
 
 
+def insert_results(
+    s: Session, rows: Rows, results: Sequence[ProbeResult], *, ids: Sequence[int] = ()
+) -> None:
+    """Add ``results`` (whose targets are known) as compact rows, with the ids ``ids``
+    where given (else the database's), first storing their targets' ids, their origins
+    and the texts they repeat where those are new."""
+    write = rows.result
+    targets = _target_ids(s, rows.values, {r.target for r in results})
+    texts = _text_ids(s, rows.values, {text for r in results for text in write.texts(r)})
+    keys = [write.origin(r, texts) for r in results]
+    origins = _origin_ids(s, set(keys))
+    stored = [
+        write.row(r, targets[r.target], origins[key], texts)
+        for r, key in zip(results, keys, strict=True)
+    ]
+    if ids:
+        columns = ("id", *RESULT_COLUMNS)
+        s.bulk_insert("results", columns, [[i, *row] for i, row in zip(ids, stored, strict=True)])
+    else:
+        s.bulk_insert("results", RESULT_COLUMNS, stored)
+
+
+Origin = tuple[int, int, int, int]
+
+
+def _origin_ids(s: Session, origins: set[Origin]) -> dict[Origin, int]:
+    """The id of each of ``origins`` (rows of ``ORIGIN_COLUMNS``), given to new ones first."""
+
+    def find(wanted: Sequence[Origin]) -> dict[Origin, int]:
+        found: dict[Origin, int] = {}
+        same = " AND ".join(f"o.{c} = w.{c}" for c in ORIGIN_COLUMNS)
+        for chunk in _chunks(wanted):
+            rows = ", ".join("(?, ?, ?, ?)" for _ in chunk)
+            for origin_id, run, vantage, version, source in s.execute(
+                f"""WITH w ({", ".join(ORIGIN_COLUMNS)}) AS (VALUES {rows})
+                    SELECT o.id, {", ".join(f"o.{c}" for c in ORIGIN_COLUMNS)}
+                    FROM origins o JOIN w ON {same}""",
+                [x for origin in chunk for x in origin],
+            ):
+                found[(run, vantage, version, source)] = origin_id
+        return found
+
+    ids = find(sorted(origins))
+    if new := sorted(origins - ids.keys()):
+        s.executemany(_INSERT_ORIGIN, new)
+        ids.update(find(new))
+    return ids
+
+
+def _target_ids(s: Session, v: Values, targets: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The id of each of ``targets`` (which are known), given to those without one first."""
+
+    def find(wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(wanted):
+            rows = ", ".join("(?, ?)" for _ in chunk)
+            params = [v.text(x) for target in chunk for x in target]
+            for target_id, provider, model in s.execute(
+                f"""WITH w (provider, model) AS (VALUES {rows})
+                    SELECT t.id, t.provider, t.model FROM target_ids t
+                    JOIN w ON t.provider = w.provider AND t.model = w.model""",
+                params,
+            ):
+                found[(v.text_of(provider), v.text_of(model))] = target_id
+        return found
+
+    # Only the new ones are inserted: PostgreSQL would spend an id on every conflict.
+    ids = find(sorted(targets))
+    if new := sorted(targets - ids.keys()):
+        s.executemany(_INSERT_TARGET_ID, [(v.text(p), v.text(m)) for p, m in new])
+        ids.update(find(new))
+    return ids
+
+
+def _text_ids(s: Session, v: Values, texts: set[str]) -> dict[str, int]:
+    """The id in the table ``texts`` of each of ``texts``, stored first where it is new."""
+
+    def find(wanted: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in _chunks(wanted):
+            rows = ", ".join("(?)" for _ in chunk)
+            for text_id, value in s.execute(
+                f"""WITH w (value) AS (VALUES {rows})
+                    SELECT x.id, x.value FROM texts x JOIN w ON x.value = w.value""",
+                [v.text(t) for t in chunk],
+            ):
+                found[v.text_of(value)] = text_id
+        return found
+
+    ids = find(sorted(texts))
+    if new := sorted(texts - ids.keys()):
+        s.executemany(_INSERT_TEXT, [(v.text(t),) for t in new])
+        ids.update(find(new))
+    return ids
+
+
 def _seen_by(
     results: Iterable[ProbeResult], views: Iterable[VantageStatus]
 ) -> dict[tuple[str, str], set[str]]:
@@ -1050,27 +1208,36 @@ def _seen_by(
     return seen
 
 
-def backfill_incidents(s: Session, rows: Rows) -> None:
+_FAILING_VANTAGES = """SELECT DISTINCT x.value
+    FROM results r JOIN target_ids t ON t.id = r.target
+    JOIN origins o ON o.id = r.origin JOIN texts x ON x.id = o.vantage
+    WHERE t.provider = ? AND t.model IN ({models}) AND r.ok = ?
+      AND (r.kind IS NULL OR r.kind <> ?) AND x.value <> '' AND r.started_at >= ?{until}"""
+_FAILING_VANTAGES_WIDE = """SELECT DISTINCT vantage FROM results
+    WHERE provider = ? AND model IN ({models}) AND ok = ?
+      AND (kind IS NULL OR kind <> ?) AND vantage <> '' AND started_at >= ?{until}"""
+
+
+def backfill_incidents(s: Session, rows: Rows, *, wide: bool = False) -> None:
     """Store the incidents of every stored flip (:func:`replay`), each with the named
     vantages whose results failed conclusively on its models while it was open. Used by
-    the migration that adds incidents to an existing history, in both dialects."""
+    the migration that adds incidents to an existing history, in both dialects, and
+    after flips were copied in. ``wide``: the results are stored one column per field,
+    as they were until the migration to compact rows."""
     flips = [rows.flip.load(row) for row in s.execute(f"SELECT {names(_FLIP)} FROM flips")]
     v = rows.values
-    offline = FailureKind.HARNESS_OFFLINE.value
+    kind = FailureKind.HARNESS_OFFLINE
+    offline = kind.value if wide else KIND_CODES[kind]
+    failing = _FAILING_VANTAGES_WIDE if wide else _FAILING_VANTAGES
     for incident in replay(flips):
         models = ", ".join("?" * len(incident.models))
         params: list[Any] = [v.text(incident.provider), *map(v.text, incident.models)]
         params += [False, offline, v.time(incident.started_at)]
         until = ""
         if incident.resolved_at is not None:
-            until = " AND started_at <= ?"
+            until = f" AND {'' if wide else 'r.'}started_at <= ?"
             params.append(v.time(incident.resolved_at))
-        found = s.execute(
-            f"""SELECT DISTINCT vantage FROM results
-                WHERE provider = ? AND model IN ({models}) AND ok = ?
-                  AND (kind IS NULL OR kind <> ?) AND vantage <> '' AND started_at >= ?{until}""",
-            params,
-        )
+        found = s.execute(failing.format(models=models, until=until), params)
         vantages = tuple(sorted(v.text_of(row[0]) for row in found))
         s.insert(_INSERT_INCIDENT, rows.incident.row(replace(incident, vantages=vantages))[1:])
 

@@ -35,7 +35,14 @@ from harness.policy.rollup import HourRollup, fold
 from harness.result import FailureKind, ProbeResult
 from harness.store.dialect import Session
 from harness.store.rows import ROLLUP_COLUMNS, Rows
-from harness.store.sql import SQLStore, backfill_daily, backfill_incidents, insert, names
+from harness.store.sql import (
+    SQLStore,
+    backfill_daily,
+    backfill_incidents,
+    insert,
+    insert_results,
+    names,
+)
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -346,7 +353,7 @@ def _incidents(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX incidents_time ON incidents (started_at)")
     conn.execute("CREATE INDEX incidents_provider_time ON incidents (provider, started_at)")
     conn.execute("CREATE INDEX incidents_resolved ON incidents (resolved_at)")
-    backfill_incidents(_Session(conn), Rows(VALUES))
+    backfill_incidents(_Session(conn), Rows(VALUES), wide=True)
 
 
 def _stored_runs(conn: sqlite3.Connection) -> None:
@@ -424,6 +431,86 @@ def _daily_rollups(conn: sqlite3.Connection) -> None:
     backfill_daily(_Session(conn), Rows(VALUES))
 
 
+COMPACT_BATCH = 20_000
+"""Results rewritten at a time by the migration to compact rows."""
+
+
+def _compact_results(conn: sqlite3.Connection) -> None:
+    """Results as compact rows (see harness.store.rows): the target, the origin (run,
+    vantage, version, source) and the texts that repeat by integer ids (tables
+    target_ids, origins and texts), kinds as small integers, times in whole tenths of a
+    millisecond; one index per way the results are read. Every stored result is
+    rewritten, in batches in id order, keeping its id."""
+    conn.execute("ALTER TABLE results RENAME TO wide_results")
+    conn.execute("DROP INDEX results_target_time")
+    conn.execute("DROP INDEX results_time")
+    for statement in (
+        """CREATE TABLE target_ids (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            UNIQUE (provider, model),
+            FOREIGN KEY (provider, model) REFERENCES targets (provider, model)
+        )""",
+        "CREATE TABLE texts (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)",
+        """CREATE TABLE origins (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL,
+            vantage INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            source INTEGER NOT NULL,
+            UNIQUE (run, vantage, version, source)
+        )""",
+        """CREATE TABLE results (
+            id INTEGER PRIMARY KEY,
+            target INTEGER NOT NULL REFERENCES target_ids (id),
+            prompt INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            kind INTEGER,
+            http_status INTEGER,
+            error INTEGER,
+            ttfb_100us INTEGER,
+            ttfc_100us INTEGER,
+            total_100us INTEGER,
+            dns_100us INTEGER,
+            connect_100us INTEGER,
+            chunks INTEGER NOT NULL,
+            chars INTEGER NOT NULL,
+            max_gap_100us INTEGER,
+            "end" INTEGER NOT NULL,
+            finish_reason INTEGER,
+            sample TEXT NOT NULL,
+            origin INTEGER NOT NULL,
+            concurrency INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            loop_lag_100us INTEGER,
+            ttft_100us INTEGER,
+            reasoning_tokens INTEGER
+        )""",
+    ):
+        conn.execute(statement)
+    conn.execute(
+        """INSERT INTO target_ids (provider, model)
+           SELECT DISTINCT provider, model FROM wide_results ORDER BY provider, model"""
+    )
+    rows, session = Rows(VALUES), _Session(conn)
+    wide = rows.wide_result
+    select = f"SELECT id, {names(wide.columns)} FROM wide_results WHERE id > ? ORDER BY id LIMIT ?"
+    last = 0
+    while batch := conn.execute(select, (last, COMPACT_BATCH)).fetchall():
+        ids = [row[0] for row in batch]
+        insert_results(session, rows, [wide.load(row[1:]) for row in batch], ids=ids)
+        last = ids[-1]
+    conn.execute("DROP TABLE wide_results")
+    # Per-target history (and each target's newest results) in time order.
+    conn.execute("CREATE INDEX results_target_time ON results (target, started_at)")
+    # Pruning, time filters across all targets, and the newest result of all.
+    conn.execute("CREATE INDEX results_time ON results (started_at)")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _create_tables,
     _add_policy_columns,
@@ -438,6 +525,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _stored_runs,
     _usage_hours,
     _daily_rollups,
+    _compact_results,
 )
 """Schema migrations in order; version N is ``MIGRATIONS[N - 1]``. Only ever append."""
 

@@ -19,6 +19,7 @@ from harness.result import Source
 from harness.settings.config import Settings
 from harness.store import make_store
 from harness.store.base import Store
+from harness.store.rows import as_stored
 from providers import upstream
 from tests.postgres_cluster import PostgresCluster
 
@@ -58,7 +59,8 @@ async def test_a_provider_failing_while_the_database_is_away_alerts_down_once_th
         assert "down -> up" in receiver.delivered[1]["message"]
         runs = [*healthy, *spooled, *still_down, *back]
         stored = await store.results(limit=None)
-        assert sorted(stored, key=str) == sorted((r for s in runs for r in s.results), key=str)
+        ran = (as_stored(r) for s in runs for r in s.results)
+        assert sorted(stored, key=str) == sorted(ran, key=str)
         # Dated when the change happened: the third failing run, spooled at the time.
         third = {r.started_at for r in spooled[2].results}
         assert {f.at for f in await store.flips() if f.new is State.DOWN} <= third

@@ -55,7 +55,7 @@ def test_serve_sandbox_alerts_one_down_and_one_up(
         model = server.json("/api/status")["providers"]["CodeLinkAva"]["models"]["gpt-3.5-turbo"]
         assert model["last_alert"]["title"] == "CodeLinkAva up"
         assert model["last_alert"]["state"] == "up"
-        status, page = server.request("/")
+        status, page = server.request("/provider/CodeLinkAva")  # the model in full
         assert status == 200
         assert b"CodeLinkAva up" in page
         for path in ("/", "/api/status", "/api/results?limit=1000", "/metrics"):

@@ -55,7 +55,8 @@ def test_timing_gives_spreads_and_deltas_per_level(quick_document: dict[str, Any
 
 def test_store_gives_insert_rate_page_time_and_memory(quick_document: dict[str, Any]) -> None:
     insert, page = quick_document["store"]["insert"], quick_document["store"]["page"]
-    assert all(is_number(insert[k]) for k in ("rows", "insert_s", "rows_per_s", "db_mb"))
+    keys = ("rows", "insert_s", "rows_per_s", "db_mb", "bytes_per_result")
+    assert all(is_number(insert[k]) for k in keys)
     for phase in ("cold", "warm"):
         assert all(is_number(page[phase][k]) for k in ("aggregation_ms", "render_ms", "page_ms"))
     assert all(is_number(page[k]) for k in ("rss_peak_mb", "tracemalloc_peak_mb", "html_kb"))

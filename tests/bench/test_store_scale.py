@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from harness.bench.pruning import prune_beside_runs
-from harness.bench.store_scale import fill_store, replicate, scaled
+from harness.bench.store_scale import file_bytes, fill_store, replicate, scaled
 from harness.policy.rollup import HourRollup
 from harness.store import open_store
 
@@ -19,7 +19,7 @@ async def _rollups(path: Path) -> list[HourRollup]:
 
 def test_replicating_a_store_multiplies_its_results_and_their_rollups(tmp_path: Path) -> None:
     path = tmp_path / "harness.db"
-    asyncio.run(fill_store(path, rows=300, batch=100, now=NOW))
+    asyncio.run(fill_store(path, rows=300, batch=100, now=NOW, size=lambda: file_bytes(path)))
     before = asyncio.run(_rollups(path))
     figures = replicate(path, 3)
     assert figures["rows"] == 900
@@ -33,10 +33,26 @@ async def _oldest(path: Path) -> datetime:
 
 def test_pruning_beside_runs_prunes_to_the_default_raw_retention(tmp_path: Path) -> None:
     path = tmp_path / "harness.db"
-    asyncio.run(fill_store(path, rows=3000, batch=500, now=NOW))
+    asyncio.run(fill_store(path, rows=3000, batch=500, now=NOW, size=lambda: 0))
     figures = asyncio.run(prune_beside_runs(str(path), now=NOW, runs=2, run_size=10))
     # 30 days of results evenly spread: 9 of 30 days go first, then 7 more.
     assert (figures["pruned_alone"], figures["pruned_beside_runs"]) == (900, 700)
     assert figures["batches"] == 900 // figures["batch_rows"] + 1
     assert figures["run_ms_alone"]["n"] == 2
     assert asyncio.run(_oldest(path)) >= NOW - timedelta(days=14)
+
+
+def test_bytes_per_result_is_the_growth_from_the_empty_store_over_the_results(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "harness.db"
+    sizes = iter([1_000, 31_000])
+    figures = asyncio.run(fill_store(path, rows=300, batch=100, now=NOW, size=lambda: next(sizes)))
+    assert figures["bytes_per_result"] == 100.0
+
+
+def test_the_file_size_counts_a_write_ahead_log_left_beside_it(tmp_path: Path) -> None:
+    path = tmp_path / "harness.db"
+    path.write_bytes(b"x" * 10)
+    path.with_name("harness.db-wal").write_bytes(b"x" * 5)
+    assert file_bytes(path) == 15

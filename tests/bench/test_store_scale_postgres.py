@@ -29,6 +29,14 @@ def test_the_store_benchmark_runs_in_a_scratch_schema_it_drops(postgres: Postgre
     assert left == []
 
 
+def test_the_store_benchmark_gives_postgresqls_bytes_per_result(
+    postgres: PostgresCluster,
+) -> None:
+    figures = store_at_scale(rows=300, batch=100, repeats=0, store=postgres.url)
+    # A row of results alone is over 50 bytes there, with its indexes more.
+    assert figures["insert"]["bytes_per_result"] > 50
+
+
 def test_only_a_postgresql_url_is_taken() -> None:
     outcome = CliRunner().invoke(bench, ["--quick", "--only", "store", "--store", "x.db"])
     assert outcome.exit_code == 2

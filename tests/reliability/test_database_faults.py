@@ -34,6 +34,7 @@ from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
 from harness.store import make_store
 from harness.store.base import Store
+from harness.store.rows import as_stored
 from harness.store.spool import Spool
 from harness.web.app import build_app
 from providers import upstream
@@ -142,7 +143,8 @@ def waiting_for_a_lock(postgres: PostgresCluster) -> int:
 
 async def assert_stored_once(store: Store, runs: list[list[ProbeResult]]) -> None:
     stored = await store.results(limit=None)
-    assert sorted(stored, key=repr) == sorted((r for run in runs for r in run), key=repr)
+    ran = (as_stored(r) for run in runs for r in run)
+    assert sorted(stored, key=repr) == sorted(ran, key=repr)
 
 
 async def test_a_restart_mid_run_loses_and_doubles_nothing(

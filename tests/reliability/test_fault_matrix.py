@@ -25,6 +25,7 @@ from harness.pipeline.run import plan_targets, probe_and_record
 from harness.result import FailureKind, ProbeResult, Source
 from harness.settings.config import Settings
 from harness.store import open_store
+from harness.store.rows import as_stored
 from providers import PROVIDERS
 from providers.upstream import redirect
 
@@ -121,7 +122,7 @@ async def test_each_fault_is_stored_as_its_kind_within_the_deadline(
     )
     attempts = max(r.attempts for r in summary.results)
     assert wall < attempts * (DEADLINES["total"] + SLACK_S) + (attempts - 1) * RETRY_BACKOFF_S
-    assert keyed(stored) == keyed(summary.results)
+    assert keyed(stored) == keyed([as_stored(r) for r in summary.results])
     assert set(statuses) == {r.target for r in summary.results}
     assert growth < MEMORY_BOUND_KIB
     leak_watch.collect()

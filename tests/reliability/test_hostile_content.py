@@ -32,6 +32,7 @@ from harness.probing.probe import probe as run_probe
 from harness.report.html import controls_script
 from harness.result import FailureKind, ProbeResult
 from harness.store import open_store
+from harness.store.rows import as_stored
 from providers.base import AsyncGeneratorProvider
 from providers.messages import Chunk, Messages
 
@@ -160,7 +161,8 @@ def test_hostile_text_round_trips_through_the_store(
     assert kept.kind is scenario.kind, kept.error
     (shown,) = reported
     derived = ("chars_per_s", "tokens_per_s", "capability")
-    assert {k: v for k, v in shown.items() if k not in derived} == (kept.to_dict())
+    probed = ProbeResult.from_dict({k: v for k, v in shown.items() if k not in derived})
+    assert as_stored(probed) == kept
     text = getattr(kept, scenario.field) or ""
     if scenario.kept is not None:
         assert scenario.kept in text

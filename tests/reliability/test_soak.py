@@ -65,7 +65,12 @@ def check_flat(
     rss_growth = last.rss_kib - warm.rss_kib
     fd_growth = last.fds - warm.fds
     runs = dict(
-        rows(server.db, "SELECT provider, COUNT(DISTINCT run_id) FROM results GROUP BY provider")
+        rows(
+            server.db,
+            "SELECT t.provider, COUNT(DISTINCT o.run) FROM results r"
+            " JOIN target_ids t ON t.id = r.target JOIN origins o ON o.id = r.origin"
+            " GROUP BY t.provider",
+        )
     )
     report(
         f"{last.at_s:.0f} s, {last.results} results ({runs}); "

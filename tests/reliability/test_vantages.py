@@ -79,7 +79,14 @@ class Vantage:
         self.name, self.server, self.url = name, server, url
 
     def results(self) -> int:
-        return int(_one(self.url, "SELECT COUNT(*) FROM results WHERE vantage = %s", self.name))
+        return int(
+            _one(
+                self.url,
+                "SELECT COUNT(*) FROM results r JOIN origins o ON o.id = r.origin"
+                " JOIN texts v ON v.id = o.vantage WHERE v.value = %s",
+                self.name,
+            )
+        )
 
     def probe(self) -> None:
         """Run this vantage's job now (retrying while one is still winding down) and

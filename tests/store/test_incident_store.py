@@ -97,7 +97,7 @@ async def test_the_migration_builds_incidents_from_the_flips_already_stored(
         def write(s: Session) -> None:
             columns = rows.flip.columns
             s.executemany(insert("flips", columns), map(rows.flip.row, flips))
-            s.bulk_insert("results", rows.result.columns, map(rows.result.row, results))
+            s.bulk_insert("results", rows.wide_result.columns, map(rows.wide_result.row, results))
 
         await old.dialect.write(write)
         await old.close()

@@ -18,7 +18,9 @@ from harness.policy.consensus import RunDecision
 from harness.result import ProbeResult
 from harness.store import SQLiteStore, make_store, open_store
 from harness.store.postgres import PostgresStore
-from harness.store.sqlite import MIGRATIONS
+from harness.store.rows import RESULT_COLUMNS, Rows
+from harness.store.sql import insert
+from harness.store.sqlite import MIGRATIONS, VALUES
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 PASS = ProbeResult("P", "m", "ping", T0, ok=True, ttfc_ms=100.0, total_ms=300.0)
@@ -44,6 +46,17 @@ def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         conn.close()
 
 
+def write_wide(path: Path, results: list[ProbeResult]) -> None:
+    """Store ``results`` as a store before compact rows did: one column per field."""
+    wide = Rows(VALUES).wide_result
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO targets (provider, model) VALUES (?, ?)",
+            [r.target for r in results],
+        )
+        conn.executemany(insert("results", wide.columns), map(wide.row, results))
+
+
 async def filled_store(path: Path, count: int = 500) -> None:
     async with open_store(path) as store:
         await store.add_results(
@@ -54,12 +67,14 @@ async def filled_store(path: Path, count: int = 500) -> None:
         )
 
 
-async def test_the_results_table_has_a_column_per_result_field(tmp_path: Path) -> None:
+async def test_the_results_table_has_a_compact_column_per_result_field(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     async with open_store(path):
         pass
     columns = [row[1] for row in rows(path, "PRAGMA table_info(results)")]
-    assert columns == ["id", *(f.name for f in fields(ProbeResult))]
+    assert columns == ["id", *RESULT_COLUMNS]
+    # provider and model as its target; run id, vantage, version and source as its origin
+    assert len(RESULT_COLUMNS) == len(fields(ProbeResult)) - 1 - 3
 
 
 async def test_migrations_are_applied_once(tmp_path: Path) -> None:
@@ -128,17 +143,10 @@ async def test_runs_stored_before_run_ids_were_kept_are_known_after_the_upgrade(
     path = tmp_path / "h.db"
     before = [m.__name__ for m in MIGRATIONS].index("_stored_runs")
     monkeypatch.setattr("harness.store.sqlite.MIGRATIONS", MIGRATIONS[:before])
-    # The code of that schema kept no hourly usage either (a later migration's table).
-    monkeypatch.setattr("harness.store.sql.SQLStore._add_usage", lambda *args: None)
     run = [replace(PASS, run_id="old-run")]
-    old = SQLiteStore(path)
-    await old.open()
-    await old.add_targets([PASS.target])
-    rows = old._rows  # written as that schema holds them: today's writes reach newer tables
-    await old.dialect.write(
-        lambda s: s.bulk_insert("results", rows.result.columns, map(rows.result.row, run))
-    )
-    await old.close()
+    async with open_store(path):
+        pass
+    write_wide(path, run)
     monkeypatch.undo()
     async with open_store(path) as store:
         again = await store.record_vantage_run(run, lambda shown, views: _unused(shown))
@@ -338,12 +346,30 @@ async def test_a_targets_latency_is_read_along_its_index_without_a_sort(tmp_path
         pass
     latency_plan = rows(
         path,
-        "EXPLAIN QUERY PLAN SELECT ttfc_ms, total_ms FROM results"
-        " WHERE provider = 'P' AND model = 'm' AND started_at >= 0 AND ok"
-        " ORDER BY started_at DESC LIMIT 1000",
+        "EXPLAIN QUERY PLAN SELECT r.ttfc_100us, r.total_100us"
+        " FROM results r JOIN target_ids t ON t.id = r.target"
+        " WHERE t.provider = 'P' AND t.model = 'm' AND r.started_at >= 0 AND r.ok"
+        " ORDER BY r.started_at DESC LIMIT 1000",
     )
     assert "USING INDEX results_target_time" in str(latency_plan)
     assert "TEMP B-TREE" not in str(latency_plan)
+
+
+async def test_the_results_have_two_indexes_each_walked_by_a_query(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    async with open_store(path):
+        pass
+    indexes = rows(
+        path, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'results'"
+    )
+    assert sorted(name for (name,) in indexes) == ["results_target_time", "results_time"]
+    # The newest result of all (offline_since), and pruning, walk the time index.
+    newest_plan = rows(
+        path,
+        "EXPLAIN QUERY PLAN SELECT kind FROM results ORDER BY started_at DESC, id DESC LIMIT 1",
+    )
+    assert "USING INDEX results_time" in str(newest_plan)
+    assert "TEMP B-TREE" not in str(newest_plan)
 
 
 async def test_a_store_of_an_older_harness_is_upgraded_on_open(tmp_path: Path) -> None:

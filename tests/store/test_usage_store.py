@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-import psycopg
+import pytest
 from conftest import NewStore
 from status_samples import passed
 from store_shortcuts import prune_before
 
 from harness.policy.usage import TokenUsage
-from harness.store import SQLiteStore, Store, postgres, sqlite
-from harness.store.postgres import PostgresStore
+from harness.store import Store, postgres, sqlite
+from harness.store.dialect import Session
+from harness.store.sql import SQLStore
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
@@ -71,31 +71,38 @@ async def test_usage_is_kept_per_hour_and_pruned_with_the_hours(store: Store) ->
 
 
 async def test_the_migration_backfills_the_usage_of_the_stored_results(
-    new_store: NewStore,
+    new_store: NewStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kept = new_store("kept")
-    await kept.open()
-    await kept.add_results(
-        [
-            replace(passed("groq", "a", NOW), prompt_tokens=10, completion_tokens=3),
-            replace(passed("groq", "a", NOW + timedelta(minutes=5)), prompt_tokens=12),
-            passed("Seed", "m", NOW - timedelta(hours=5)),
-        ]
-    )
-    expected = await kept.usage(NOW - timedelta(days=1))
-    await kept.close()
-    if "postgresql" in kept.where:
-        assert isinstance(kept, PostgresStore)
-        with psycopg.connect(kept.dialect.url, autocommit=True) as conn:
-            conn.execute("DELETE FROM usage_hours")
-            postgres._usage_hours_backfill(conn)
-    else:
-        assert isinstance(kept, SQLiteStore)
-        with closing(sqlite3.connect(kept.path)) as conn, conn:
-            conn.execute("DELETE FROM usage_hours")
-            sqlite._usage_hours_backfill(conn)
+    results = [
+        replace(passed("groq", "a", NOW), prompt_tokens=10, completion_tokens=3),
+        replace(passed("groq", "a", NOW + timedelta(minutes=5)), prompt_tokens=12),
+        passed("Seed", "m", NOW - timedelta(hours=5)),
+    ]
+    fresh = new_store("fresh")
+    await fresh.open()
+    try:
+        await fresh.add_results(results)
+        expected = await fresh.usage(NOW - timedelta(days=1))
+    finally:
+        await fresh.close()
+    with monkeypatch.context() as patch:
+        for module in (sqlite, postgres):
+            before = module.MIGRATIONS[: module.MIGRATIONS.index(module._usage_hours)]
+            patch.setattr(module, "MIGRATIONS", before)
+        old = cast(SQLStore, new_store("old"))
+        await old.open()
+        try:  # the results as that schema held them: one column per field
+            await old.add_targets({r.target for r in results})
+            wide = old._rows.wide_result
 
-    again = new_store("kept")
+            def write(s: Session) -> None:
+                s.bulk_insert("results", wide.columns, map(wide.row, results))
+
+            await old.dialect.write(write)
+        finally:
+            await old.close()
+
+    again = new_store("old")
     await again.open()
     try:
         assert await again.usage(NOW - timedelta(days=1)) == expected
