@@ -33,9 +33,10 @@ MEASURED_MIN_RESULTS = 10_000
 """Below this many results a store's size is mostly its schema and empty pages: the
 benchmark's figure is nearer the truth than the store's own."""
 
-BENCHMARK_BYTES_PER_RESULT = {"sqlite": 215.0, "postgresql": 369.0}
-"""Bytes per result, indexes included, that ``harness bench --only store`` measured over a
-million results (README, "Benchmarks": 215 MB of SQLite, 369 MB of PostgreSQL tables)."""
+BENCHMARK_BYTES_PER_RESULT = {"sqlite": 147.0, "postgresql": 253.0}
+"""Bytes per result, indexes and hourly rollups included, that ``harness bench --only
+store`` measured at the default schedule's density, 12 results per target and hour
+(README, "What the store takes on disk")."""
 
 USAGE_WINDOW = timedelta(days=7)
 """How far back stored usage counts as recent, for the tokens per probe."""
