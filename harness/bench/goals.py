@@ -14,6 +14,17 @@ AUTO_ERROR_P95_MS = 5.0
 PAGE_MS = 100.0
 LARGE_PAGE_RATIO = 1.2
 PAGE_PEAK_MB = 200.0
+SUSPECT_PCT = 2.0
+VIEWER_NOISE_FLOORS = {
+    "loop_lag_p95_ms": ("loop-lag p95", 0.5, "ms"),
+    "timing_suspect_pct": ("timing-suspect share", 0.5, "%"),
+    "ttfc_p95_ms": ("ttfc p95", 2.0, "ms"),
+    "probes_per_s": ("probes per second", 0.0, "/s"),
+}
+"""The served figures that viewers must leave alone: name, the least noise allowed
+(the run-to-run range below it is luck of few runs), unit."""
+PROBES_NOISE_SHARE = 0.02
+"""Probes per second: the least noise allowed, as a share of the unviewed rate."""
 
 
 @dataclass(frozen=True)
@@ -115,4 +126,43 @@ def goals_of(document: Mapping[str, Any]) -> list[Goal]:
                     "x",
                 )
             )
+    if "scale" in document:
+        goals.extend(_scale_goals(document["scale"]))
+    return goals
+
+
+def _scale_goals(scale: Mapping[str, Any]) -> list[Goal]:
+    """``auto`` within its lag budget at scale; viewers moving the prober's figures by
+    no more than the run-to-run noise (the larger range of either condition's runs)."""
+    targets = scale["targets"]
+    goals = [
+        Goal(
+            f"timing-suspect share, one run of {targets:,} targets at auto",
+            scale["one_run"]["timing_suspect_pct"],
+            SUSPECT_PCT,
+            "%",
+        ),
+        Goal(
+            f"timing-suspect share, serving {targets:,} targets, no viewers",
+            scale["no_viewers"]["timing_suspect_pct"],
+            SUSPECT_PCT,
+            "%",
+        ),
+    ]
+    alone, looked_at = scale["no_viewers"], scale["with_viewers"]
+    for figure, (label, floor, unit) in VIEWER_NOISE_FLOORS.items():
+        if alone[figure] is None or looked_at[figure] is None:
+            continue
+        if figure == "probes_per_s":
+            floor = alone[figure] * PROBES_NOISE_SHARE
+        ranges = (alone[f"{figure}_range"] or 0.0, looked_at[f"{figure}_range"] or 0.0)
+        goals.append(
+            Goal(
+                f"{label}, {scale['viewers']} viewers minus none (limit: run-to-run noise)",
+                round(looked_at[figure] - alone[figure], 3),
+                round(max(floor, *ranges), 3),
+                unit,
+                absolute=True,
+            )
+        )
     return goals

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BENCHMARKS = ("fanout", "timing", "store", "overview", "replay", "isolation")
+BENCHMARKS = ("fanout", "timing", "store", "overview", "replay", "isolation", "scale")
 """Every benchmark, in the order they run."""
 
 
@@ -42,6 +42,18 @@ class Sizes:
     """gpt4free calls per run of the isolation benchmark, for each way of making them."""
     isolation_runs: int = 5
     """Runs of the isolation benchmark (its figures are medians over them)."""
+    scale_targets: int = 1000
+    """Targets of the fleet ``harness serve`` probes in the scale benchmark."""
+    scale_viewers: int = 10
+    """Viewers refreshing every second in its looked-at runs."""
+    scale_interval_s: float = 8.0
+    """Its probing interval."""
+    scale_warmup_s: float = 8.0
+    """Serving before the measured window (every provider's phase comes once)."""
+    scale_window_s: float = 24.0
+    """The measured window of each served run."""
+    scale_repeats: int = 3
+    """Runs of each condition (and one-run measurements); figures are medians."""
 
 
 FULL = Sizes(
@@ -73,4 +85,10 @@ QUICK = Sizes(
     overview_loads=1,
     isolation_calls=20,
     isolation_runs=3,
+    scale_targets=24,
+    scale_viewers=2,
+    scale_interval_s=2.0,
+    scale_warmup_s=1.0,
+    scale_window_s=2.0,
+    scale_repeats=1,
 )

@@ -18,6 +18,7 @@ from harness.bench.isolation import isolation_overhead
 from harness.bench.machine import machine_info
 from harness.bench.overview import overview_at_scale
 from harness.bench.replay import replay_all
+from harness.bench.scale import scale_at
 from harness.bench.sizes import BENCHMARKS, LARGE_STORE_FACTOR, Sizes
 from harness.bench.store_scale import store_at_scale
 from harness.bench.timing import timing
@@ -149,6 +150,20 @@ def run_benchmarks(
             document["isolation"] = run(
                 isolation_overhead(sizes.isolation_calls, sizes.isolation_runs)
             )
+    if "scale" in only:
+        say(
+            f"scale: harness serve probing {sizes.scale_targets:,} targets, alone and with "
+            f"{sizes.scale_viewers} viewers, {sizes.scale_repeats} run(s) each"
+        )
+        # The page's figures at this size (page=...) are wired in with the light page.
+        document["scale"] = scale_at(
+            targets=sizes.scale_targets,
+            viewer_count=sizes.scale_viewers,
+            interval=sizes.scale_interval_s,
+            warmup=sizes.scale_warmup_s,
+            window=sizes.scale_window_s,
+            repeats=sizes.scale_repeats,
+        )
     document["goals"] = [goal.to_dict() for goal in goals_of(document)]
     document["duration_s"] = round(time.perf_counter() - clock, 1)
     return document
