@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ import tomli_w
 from harness.bench.distribution import Spread, median
 from harness.bench.errors import BenchError
 from harness.bench.fleet import fleet, fleet_results
-from harness.bench.viewers import view
+from harness.bench.viewers import Views, view
 from harness.bench.workload import LATENCY, emulator_process, private_cache
 from harness.emulator import openai
 from harness.emulator.faults import OPENAI
@@ -175,10 +175,10 @@ async def serving(config: Path) -> AsyncIterator[str]:
 async def _served(
     config: Path, settings: Settings, *, viewer_count: int, warmup: float, window: float
 ) -> dict[str, Any]:
-    views: dict[str, object] | None = None
+    views = Views()
     async with serving(config) as url:
         looking = (
-            asyncio.create_task(view(url, viewer_count, period=REFRESH_S, duration=warmup + window))
+            asyncio.create_task(view(url, viewer_count, period=REFRESH_S, views=views))
             if viewer_count
             else None
         )
@@ -187,7 +187,9 @@ async def _served(
         await asyncio.sleep(window)
         until = datetime.now(UTC)
         if looking is not None:
-            views = (await looking).to_dict()
+            looking.cancel()
+            with suppress(asyncio.CancelledError):
+                await looking
     async with open_store(settings.store_url) as store:
         newest = await store.results(limit=len(settings.endpoints) * 64 * (1 + int(window)))
     inside = [r for r in newest if since <= r.started_at < until]
@@ -196,7 +198,7 @@ async def _served(
         **result_figures(inside, settings.timing.lag_budget_ms),
         "probes_per_s": round(len(inside) / window, 2),
         "run_wall_p50_s": round(median(walls), 3) if walls else None,
-        "views": views,
+        "views": views.to_dict() if viewer_count else None,
     }
 
 

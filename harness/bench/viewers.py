@@ -1,7 +1,7 @@
 """People looking at ``harness serve``: browsers refreshing its page, API, feed and metrics.
 
 Each viewer asks for :data:`VIEWS` one after another, then waits for the next whole
-``period`` (a second, as a live page someone keeps open), for ``duration`` seconds.
+``period`` (a second, as a live page someone keeps open), until it is cancelled.
 They run in the benchmark's process, the server in another, so that only the load
 they put on it reaches the server being measured.
 """
@@ -19,6 +19,9 @@ from harness.bench.distribution import Spread
 VIEWS = ("/", "/api/status", "/feed.atom", "/metrics")
 """What a viewer fetches on every refresh: the page, its JSON, the feed and the metrics."""
 
+REQUEST_TIMEOUT_S = 60.0
+"""A request unanswered this long counts as failed."""
+
 
 @dataclass
 class Views:
@@ -34,16 +37,16 @@ class Views:
         return {"answered": self.answered, "failed": self.failed, "response_ms": spread}
 
 
-async def _viewer(session: aiohttp.ClientSession, url: str, period: float, until: float) -> Views:
-    views = Views()
-    while (now := time.monotonic()) < until:
+async def _viewer(session: aiohttp.ClientSession, url: str, period: float, views: Views) -> None:
+    while True:
+        began = time.monotonic()
         for path in VIEWS:
             start = time.perf_counter()
             try:
                 async with session.get(url.rstrip("/") + path) as response:
                     await response.read()
                     ok = response.status == 200
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, TimeoutError):
                 ok = False
             if ok:
                 views.answered += 1
@@ -51,21 +54,13 @@ async def _viewer(session: aiohttp.ClientSession, url: str, period: float, until
             else:
                 views.failed += 1
         # The next refresh at the next whole period after this one began.
-        elapsed = time.monotonic() - now
-        await asyncio.sleep(max(0.0, period - elapsed % period))
-    return views
+        elapsed = time.monotonic() - began
+        await asyncio.sleep(period - elapsed % period)
 
 
-async def view(url: str, count: int, *, period: float, duration: float) -> Views:
+async def view(url: str, count: int, *, period: float, views: Views) -> None:
     """``count`` viewers of the server at ``url``, each refreshing every ``period``
-    seconds, for ``duration`` seconds; what they got, pooled."""
-    until = time.monotonic() + duration
-    timeout = aiohttp.ClientTimeout(total=max(duration, 60.0))
+    seconds until cancelled, counting in ``views`` what they got."""
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        each = await asyncio.gather(*(_viewer(session, url, period, until) for _ in range(count)))
-    total = Views()
-    for views in each:
-        total.answered += views.answered
-        total.failed += views.failed
-        total.response_ms.extend(views.response_ms)
-    return total
+        await asyncio.gather(*(_viewer(session, url, period, views) for _ in range(count)))
