@@ -135,19 +135,14 @@ def _scale_goals(scale: Mapping[str, Any]) -> list[Goal]:
     """``auto`` within its lag budget at scale; viewers moving the prober's figures by
     no more than the run-to-run noise (the larger range of either condition's runs)."""
     targets = scale["targets"]
+    suspect = (
+        (f"timing-suspect share, one run of {targets:,} targets at auto", scale["one_run"]),
+        (f"timing-suspect share, serving {targets:,} targets, no viewers", scale["no_viewers"]),
+    )
     goals = [
-        Goal(
-            f"timing-suspect share, one run of {targets:,} targets at auto",
-            scale["one_run"]["timing_suspect_pct"],
-            SUSPECT_PCT,
-            "%",
-        ),
-        Goal(
-            f"timing-suspect share, serving {targets:,} targets, no viewers",
-            scale["no_viewers"]["timing_suspect_pct"],
-            SUSPECT_PCT,
-            "%",
-        ),
+        Goal(name, figures["timing_suspect_pct"], SUSPECT_PCT, "%")
+        for name, figures in suspect
+        if figures["timing_suspect_pct"] is not None
     ]
     alone, looked_at = scale["no_viewers"], scale["with_viewers"]
     for figure, (label, floor, unit) in VIEWER_NOISE_FLOORS.items():
