@@ -53,6 +53,11 @@ from harness.store import open_store
 from harness.targets.endpoints import install_endpoints
 from providers.registry import BUILTIN
 
+MODELS_PER_PROVIDER = 6
+"""Models to an endpoint: every model the fleet knows. Each run (one provider) costs
+the store about as much whatever its size, so fewer, larger runs are what lets a
+single store keep up with a thousand targets (about 4 runs a second here)."""
+
 REFRESH_S = 1.0
 """How often each viewer refreshes."""
 
@@ -71,7 +76,7 @@ def fleet_config(folder: Path, emulator_url: str, targets: int, interval: float)
     emulators (the built-in providers off), served every ``interval`` seconds with
     phases spread over all of it, at ``auto`` concurrency, as TOML-ready data. Pure."""
     models: dict[str, list[str]] = defaultdict(list)
-    for target in fleet(targets):
+    for target in fleet(targets, per_provider=MODELS_PER_PROVIDER):
         models[endpoint_name(target.provider)].append(target.model)
     return {
         "data_dir": str(folder),

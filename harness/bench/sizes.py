@@ -46,11 +46,12 @@ class Sizes:
     """Targets of the fleet ``harness serve`` probes in the scale benchmark."""
     scale_viewers: int = 10
     """Viewers refreshing every second in its looked-at runs."""
-    scale_interval_s: float = 8.0
-    """Its probing interval."""
-    scale_warmup_s: float = 8.0
-    """Serving before the measured window (every provider's phase comes once)."""
-    scale_window_s: float = 24.0
+    scale_interval_s: float = 60.0
+    """Its probing interval: 167 runs of 6 targets a minute, within what one store
+    records (each run's unit of work grows with the targets, not with the run)."""
+    scale_warmup_s: float = 10.0
+    """Serving before the measured window."""
+    scale_window_s: float = 30.0
     """The measured window of each served run."""
     scale_repeats: int = 3
     """Runs of each condition (and one-run measurements); figures are medians."""
