@@ -12,14 +12,16 @@ reverse.
 
 A thread, rather than a process: the probes stay in the server's memory (their
 metrics are counted as they finish, ``POST /api/probe`` reaches the scheduler
-directly, the sandbox's emulators are set at run time), and ``harness bench --only
-scale`` measured the thread enough: with ten viewers refreshing every second, the
-probes' loop lag, timing-suspect share, ttfc and rate stay within the run-to-run
-noise of a run with none (README). What a thread does share is the interpreter
-lock: a thread rendering a page holds it until the interpreter's switch interval
-asks it to let go, 5 ms by default, which is the whole default lag budget. So
-:meth:`Prober.start` shortens the switch interval to :data:`SWITCH_INTERVAL_S`: a
-probe's callback waits at most that long for a busy web thread.
+directly, the sandbox's emulators are set at run time), with no second copy of the
+settings, the providers or gpt4free to keep in step. What a thread does share is the
+interpreter lock: a thread busy in Python (rendering a page, the store's thread
+deciding a run) holds it until the interpreter's switch interval asks it to let go,
+5 ms by default, the whole default lag budget. So :meth:`Prober.start` shortens the
+switch interval to :data:`SWITCH_INTERVAL_S`. ``harness bench --only scale``
+measures what is left: no request waits on the prober's loop any more, but a page
+that takes seconds of CPU to build (as at a thousand targets before the light page)
+still slows the prober through the lock (README, "A thousand targets"); a page that
+is cheap to build leaves it little to take.
 
 Everything crossing between the threads goes through the prober loop's own queue
 (:func:`asyncio.run_coroutine_threadsafe`): :meth:`Prober.call` runs a function on it
