@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 
 import pytest
 
-from harness.pipeline.prober import Prober, ProberStopped
+from harness.pipeline.prober import SWITCH_INTERVAL_S, Prober, ProberStopped
 from harness.pipeline.scheduler import ProbeScheduler
 from harness.probing.looplag import lag_monitor
 
@@ -136,3 +137,7 @@ async def test_an_error_of_the_setup_is_raised_by_start() -> None:
 
     with pytest.raises(ValueError, match="no store here"):
         await prober.start()
+
+
+async def test_a_started_prober_waits_at_most_the_short_switch_interval(prober: Prober) -> None:
+    assert sys.getswitchinterval() <= SWITCH_INTERVAL_S
