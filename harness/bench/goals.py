@@ -17,6 +17,17 @@ PAGE_PEAK_MB = 200.0
 SCHEDULE_PERIOD_PCT = 2.0
 LIVE_PAGE_KB = 300.0
 LIVE_PAGE_MS = 100.0
+SUSPECT_PCT = 2.0
+VIEWER_NOISE_FLOORS = {
+    "loop_lag_p95_ms": ("loop-lag p95", 0.5, "ms"),
+    "timing_suspect_pct": ("timing-suspect share", 0.5, "%"),
+    "ttfc_p95_ms": ("ttfc p95", 2.0, "ms"),
+    "probes_per_s": ("probes per second", 0.0, "/s"),
+}
+"""The served figures that viewers must leave alone: name, the least noise allowed
+(the run-to-run range below it is luck of few runs), unit."""
+PROBES_NOISE_SHARE = 0.02
+"""Probes per second: the least noise allowed, as a share of the unviewed rate."""
 
 
 @dataclass(frozen=True)
@@ -130,21 +141,60 @@ def goals_of(document: Mapping[str, Any]) -> list[Goal]:
             )
         )
     for live in document.get("overview", {}).get("live", []):
-        n = live["targets"]
+        goals.extend(_live_page_goals(live))
+    if "scale" in document:
+        goals.extend(_scale_goals(document["scale"]))
+    return goals
+
+
+def _live_page_goals(live: Mapping[str, Any]) -> list[Goal]:
+    """The live page's weight and build time at its fleet's size."""
+    n = live["targets"]
+    return [
+        Goal(
+            f"live page at {n:,} targets: first response, gzip",
+            live["http"]["first_kb_gzip"],
+            LIVE_PAGE_KB,
+            "KB",
+        ),
+        Goal(
+            f"live page at {n:,} targets: build after one provider's run",
+            live["build_ms"]["after_one_run"],
+            LIVE_PAGE_MS,
+            "ms",
+        ),
+    ]
+
+
+def _scale_goals(scale: Mapping[str, Any]) -> list[Goal]:
+    """``auto`` within its lag budget at scale; viewers moving the prober's figures by
+    no more than the run-to-run noise (the larger range of either condition's runs)."""
+    targets = scale["targets"]
+    suspect = (
+        (f"timing-suspect share, one run of {targets:,} targets at auto", scale["one_run"]),
+        (f"timing-suspect share, serving {targets:,} targets, no viewers", scale["no_viewers"]),
+    )
+    goals = [
+        Goal(name, figures["timing_suspect_pct"], SUSPECT_PCT, "%")
+        for name, figures in suspect
+        if figures["timing_suspect_pct"] is not None
+    ]
+    if "page" in scale:
+        goals.extend(_live_page_goals(scale["page"]))
+    alone, looked_at = scale["no_viewers"], scale["with_viewers"]
+    for figure, (label, floor, unit) in VIEWER_NOISE_FLOORS.items():
+        if alone[figure] is None or looked_at[figure] is None:
+            continue
+        if figure == "probes_per_s":
+            floor = alone[figure] * PROBES_NOISE_SHARE
+        ranges = (alone[f"{figure}_range"] or 0.0, looked_at[f"{figure}_range"] or 0.0)
         goals.append(
             Goal(
-                f"live page at {n:,} targets: first response, gzip",
-                live["http"]["first_kb_gzip"],
-                LIVE_PAGE_KB,
-                "KB",
-            )
-        )
-        goals.append(
-            Goal(
-                f"live page at {n:,} targets: build after one provider's run",
-                live["build_ms"]["after_one_run"],
-                LIVE_PAGE_MS,
-                "ms",
+                f"{label}, {scale['viewers']} viewers minus none (limit: run-to-run noise)",
+                round(looked_at[figure] - alone[figure], 3),
+                round(max(floor, *ranges), 3),
+                unit,
+                absolute=True,
             )
         )
     return goals

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BENCHMARKS = ("fanout", "timing", "store", "overview", "replay", "isolation", "schedule")
+BENCHMARKS = (
+    "fanout",
+    "timing",
+    "store",
+    "overview",
+    "replay",
+    "isolation",
+    "schedule",
+    "scale",
+)
 """Every benchmark, in the order they run."""
 
 
@@ -52,6 +61,19 @@ class Sizes:
     """Seconds each run of the schedule benchmark lasts."""
     schedule_runs: int = 3
     """Runs of the schedule benchmark (its figure is the median over them)."""
+    scale_targets: int = 1000
+    """Targets of the fleet ``harness serve`` probes in the scale benchmark."""
+    scale_viewers: int = 10
+    """Viewers refreshing every second in its looked-at runs."""
+    scale_interval_s: float = 60.0
+    """Its probing interval: 167 runs of 6 targets a minute, within what one store
+    records (each run's unit of work grows with the targets, not with the run)."""
+    scale_warmup_s: float = 10.0
+    """Serving before the measured window."""
+    scale_window_s: float = 30.0
+    """The measured window of each served run."""
+    scale_repeats: int = 3
+    """Runs of each condition (and one-run measurements); figures are medians."""
 
 
 FULL = Sizes(
@@ -88,4 +110,10 @@ QUICK = Sizes(
     schedule_interval=0.5,
     schedule_duration=2.0,
     schedule_runs=2,
+    scale_targets=24,
+    scale_viewers=2,
+    scale_interval_s=2.0,
+    scale_warmup_s=1.0,
+    scale_window_s=2.0,
+    scale_repeats=1,
 )

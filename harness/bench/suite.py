@@ -19,6 +19,7 @@ from harness.bench.machine import machine_info
 from harness.bench.overview import overview_at_scale
 from harness.bench.page import AppFactory, page_figures
 from harness.bench.replay import replay_all
+from harness.bench.scale import PageFigures, scale_at
 from harness.bench.schedule import schedule_period
 from harness.bench.sizes import BENCHMARKS, LARGE_STORE_FACTOR, Sizes
 from harness.bench.store_scale import store_at_scale
@@ -26,6 +27,7 @@ from harness.bench.timing import timing
 from harness.bench.workload import LATENCY, emulator_process, private_cache
 from harness.cassettes import find_cassettes
 from harness.probing.eventloop import chosen_loop, run, uvloop_installed
+from harness.settings.config import Settings
 from providers.errors import MissingRequirementsError
 from providers.gpt4free import require
 
@@ -180,6 +182,37 @@ def run_benchmarks(
             duration=sizes.schedule_duration,
             runs=sizes.schedule_runs,
         )
+    if "scale" in only:
+        say(
+            f"scale: harness serve probing {sizes.scale_targets:,} targets, alone and with "
+            f"{sizes.scale_viewers} viewers, {sizes.scale_repeats} run(s) each"
+        )
+        document["scale"] = scale_at(
+            targets=sizes.scale_targets,
+            viewer_count=sizes.scale_viewers,
+            interval=sizes.scale_interval_s,
+            warmup=sizes.scale_warmup_s,
+            window=sizes.scale_window_s,
+            repeats=sizes.scale_repeats,
+            page=None if page_app is None else _page_of(page_app, sizes),
+        )
     document["goals"] = [goal.to_dict() for goal in goals_of(document)]
     document["duration_s"] = round(time.perf_counter() - clock, 1)
     return document
+
+
+def _page_of(app: AppFactory, sizes: Sizes) -> PageFigures:
+    """The live page's figures at the scale benchmark's size, served by ``app``."""
+
+    def figures(settings: Settings) -> dict[str, Any]:
+        # A fleet of the same size, built the page benchmark's way (its history spread
+        # over the windows the page reads), rather than the one just probed for seconds.
+        del settings
+        return page_figures(
+            targets=sizes.scale_targets,
+            repeats=sizes.page_repeats,
+            loads=sizes.overview_loads,
+            app=app,
+        )
+
+    return figures

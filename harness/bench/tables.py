@@ -328,6 +328,45 @@ def schedule_table(schedule: Mapping[str, Any]) -> Table:
     return table
 
 
+SCALE_ROWS = (
+    ("loop-lag p95 ms", "loop_lag_p95_ms", 2),
+    ("timing-suspect %", "timing_suspect_pct", 2),
+    ("ttfc p95 ms", "ttfc_p95_ms", 1),
+    ("probes/s", "probes_per_s", 1),
+    ("run wall time p50 s", "run_wall_p50_s", 3),
+)
+
+
+def scale_table(scale: Mapping[str, Any]) -> Table:
+    """``harness serve`` probing the fleet, alone and looked at, side by side (medians,
+    with each figure's run-to-run range), then one run of every target at auto."""
+    latency = scale["latency"]
+    table = Table(
+        title=(
+            f"harness serve probing {scale['targets']:,} targets ({scale['providers']} "
+            f"providers) every {scale['interval_s']:g} s at auto, {scale['loop']} loop; "
+            f"median (range) of {scale['repeats']} run(s) of {scale['window_s']:g} s; "
+            f"{latency['first_chunk_delay_ms']:g} ms to the first chunk"
+        )
+    )
+    table.add_column("figure")
+    table.add_column("no viewers", justify="right")
+    table.add_column(f"{scale['viewers']} viewers", justify="right")
+    for label, key, digits in SCALE_ROWS:
+        cells = [
+            f"{_num(scale[side][key], digits)} ({_num(scale[side][f'{key}_range'], digits)})"
+            for side in ("no_viewers", "with_viewers")
+        ]
+        table.add_row(label, *cells)
+    one = scale["one_run"]
+    table.caption = (
+        f"One run of every target at auto: {_num(one['wall_s'], 2)} s wall, loop-lag p95 "
+        f"{_num(one['loop_lag_p95_ms'], 2)} ms, {_num(one['timing_suspect_pct'], 2)} % "
+        f"timing-suspect, ttfc p95 {_num(one['ttfc_p95_ms'])} ms (medians)"
+    )
+    return table
+
+
 def goals_table(goals: list[Mapping[str, Any]]) -> Table:
     """Each goal, its value, its limit, and whether it was met."""
     table = Table(title="Goals")
@@ -374,6 +413,10 @@ def tables(document: Mapping[str, Any]) -> Iterator[Table | str]:
         yield isolation_table(document["isolation"])
     if "schedule" in document:
         yield schedule_table(document["schedule"])
+    if "scale" in document:
+        yield scale_table(document["scale"])
+        if "page" in document["scale"]:
+            yield live_page_table([document["scale"]["page"]])
     yield from document.get("skipped", {}).values()
     if document["goals"]:
         yield goals_table(document["goals"])

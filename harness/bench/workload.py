@@ -37,14 +37,17 @@ class Latency:
     chunks: int = 5
     chunk_delay_s: float = 0.010
 
-    def faults(self) -> dict[str, FaultSpec]:
-        """The fault spec putting this latency on every emulated provider."""
-        spec = FaultSpec(
+    def spec(self) -> FaultSpec:
+        """The fault spec putting this latency on an emulated provider's answers."""
+        return FaultSpec(
             first_chunk_delay=self.first_chunk_delay_s,
             chunk_delay=self.chunk_delay_s,
             pieces=self.chunks,
         )
-        return dict.fromkeys(EMULATED, spec)
+
+    def faults(self) -> dict[str, FaultSpec]:
+        """The fault spec putting this latency on every emulated provider."""
+        return dict.fromkeys(EMULATED, self.spec())
 
     def describe(self) -> dict[str, float | int]:
         """The latency as JSON-ready figures in milliseconds."""

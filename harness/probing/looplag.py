@@ -96,6 +96,17 @@ class LagMonitor:
                 worst = max(worst, overdue)
         return worst
 
+    def lateness_since(self, since: float) -> list[float]:
+        """How late (seconds) each tick that ran at or after ``since`` ran, oldest first,
+        the pending tick counted when it is overdue (``time.perf_counter`` seconds)."""
+        i = bisect.bisect_left(self._ran, since)
+        late = [self._late[j] for j in range(i, len(self._late))]
+        if self._handle is not None:
+            overdue = time.perf_counter() - self._due_at
+            if overdue > 0:
+                late.append(overdue)
+        return late
+
 
 _monitors: dict[asyncio.AbstractEventLoop, LagMonitor] = {}
 

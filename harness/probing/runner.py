@@ -23,6 +23,7 @@ import dataclasses
 import socket
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Literal
@@ -30,7 +31,7 @@ from typing import Final, Literal
 from harness import __version__
 from harness.errors import ConfigError
 from harness.policy.prompts import PROMPTS, chosen_for
-from harness.probing.adaptive import AdaptiveLimit
+from harness.probing.adaptive import AdaptiveLimit, adaptive_limit
 from harness.probing.classify import is_retryable
 from harness.probing.connectivity import ConnectivityCheck, needs_internet, target_hosts
 from harness.probing.looplag import DEFAULT_BUDGET_MS
@@ -158,11 +159,42 @@ async def run(
     ``proxies`` maps provider names to proxy URLs; ``secrets`` are redacted from
     errors and samples. Redirection is taken from the caller's context.
     """
+    ceiling = max(1, min(len(targets), auto_ceiling or len(targets)))
+    with adaptive_limit(ceiling, lag_budget_ms) if concurrency == AUTO else nullcontext() as shared:
+        return await _run(
+            targets,
+            adaptive=shared,
+            concurrency=1 if concurrency == AUTO else int(concurrency),
+            deadlines=deadlines,
+            per_provider=per_provider,
+            retry_backoff=retry_backoff,
+            source=source,
+            vantage=vantage,
+            connectivity=connectivity,
+            on_result=on_result,
+            secrets=secrets,
+            proxies=proxies,
+        )
+
+
+async def _run(
+    targets: Sequence[Target],
+    *,
+    adaptive: AdaptiveLimit | None,
+    concurrency: int,
+    deadlines: Deadlines,
+    per_provider: int,
+    retry_backoff: float,
+    source: Source,
+    vantage: str | None,
+    connectivity: ConnectivityCheck | None,
+    on_result: Callable[[ProbeResult], None] | None,
+    secrets: Sequence[str],
+    proxies: Mapping[str, str] | None,
+) -> RunOutcome:
     run_id = uuid.uuid4().hex
     where = vantage or socket.gethostname()
-    ceiling = max(1, min(len(targets), auto_ceiling or len(targets)))
-    adaptive = AdaptiveLimit(ceiling, lag_budget_ms) if concurrency == AUTO else None
-    fixed = adaptive.limit if adaptive is not None else int(concurrency)
+    fixed = adaptive.limit if adaptive is not None else concurrency
     offline: dict[int, ProbeResult] = {}
     reason: str | None = None
     if connectivity is not None and connectivity.enabled and targets:
@@ -214,9 +246,7 @@ async def run(
                 async with overall:
                     return await one(target, fixed)
             async with adaptive as limit:
-                result = await one(target, limit)
-                adaptive.observe(result.loop_lag_ms)
-                return result
+                return await one(target, limit)
 
     async def probe_target(target: Target) -> ProbeResult:
         result = await attempt(target)

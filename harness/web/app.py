@@ -32,8 +32,12 @@ When the store's database cannot be reached, every route that reads it answers 5
 with a page (or JSON) that says so, instead of an error; probing goes on, its results
 waiting in the spool.
 
-The store, the sandbox emulators and the probe scheduler live in ``cleanup_ctx``,
-so they start with the app and stop, in reverse order, when it stops.
+The store, the sandbox emulators and the prober live in ``cleanup_ctx``, so they
+start with the app and stop, in reverse order, when it stops. The prober (the probe
+scheduler, with a store of its own, and the sandbox's emulators when it probes them)
+runs on an event loop in a thread of its own (:mod:`harness.pipeline.prober`): a
+request to this app never holds up a probe's callbacks on that loop (they share only
+the interpreter lock, see there).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import os
 import signal
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +61,7 @@ from aiohttp import web
 from harness.emulator import Emulator, FaultSpec, parse_fault
 from harness.errors import ConfigError, StoreUnavailable
 from harness.pipeline.costs import prices_of
+from harness.pipeline.prober import Prober, ProberStopped
 from harness.pipeline.prune import keep_pruning
 from harness.pipeline.run import objectives_of
 from harness.pipeline.scheduler import ProbeScheduler, probe_provider, schedule_of
@@ -128,7 +134,7 @@ class ServeOptions:
 OPTIONS = web.AppKey("options", ServeOptions)
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
-SCHEDULER = web.AppKey("scheduler", ProbeScheduler)
+PROBER = web.AppKey("prober", Prober)
 EMULATOR = web.AppKey("emulator", Emulator)
 OVERVIEW = web.AppKey("overview", LiveOverview)
 SENT = web.AppKey("sent", OrderedDict[str, Mapping[str, str]])
@@ -183,10 +189,11 @@ def build_app(
     app[SENT] = OrderedDict()
     app[OVERVIEW] = LiveOverview(settings, chosen_source(sandbox=sandbox))
     app.cleanup_ctx.append(_store_context)
-    if sandbox:
-        app.cleanup_ctx.append(_sandbox_context)
     if schedule:
-        app.cleanup_ctx.append(_scheduler_context)
+        # The emulators answer the probes: they run on the prober's loop, with them.
+        app.cleanup_ctx.append(_prober_context)
+    elif sandbox:
+        app.cleanup_ctx.append(_sandbox_context)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/fragment", fragment)
@@ -238,48 +245,86 @@ async def _sandbox_context(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def _scheduler_context(app: web.Application) -> AsyncIterator[None]:
+async def _prober_context(app: web.Application) -> AsyncIterator[None]:
     options = app[OPTIONS]
     settings = options.settings
-    store, metrics = app[STORE], app[METRICS]
-    emulator = app.get(EMULATOR)
-    sandbox_url = emulator.url if emulator is not None else None
+    metrics = app[METRICS]
+    emulators: list[Emulator] = []
 
-    async def job(provider: str, tier: Tier) -> None:
-        summary = await probe_provider(
-            settings, store, provider, sandbox_url=sandbox_url, on_result=metrics.observe, tier=tier
+    async def setup(stack: AsyncExitStack) -> ProbeScheduler:
+        # On the prober's loop: its own store, and the emulators its probes reach.
+        store = make_store(options.store_url)
+        await store.open()
+        stack.push_async_callback(store.close)
+        sandbox_url = None
+        if options.sandbox:
+            emulator = await stack.enter_async_context(
+                Emulator(
+                    host="127.0.0.1",
+                    port=0,
+                    faults=options.faults,
+                    endpoints=list(settings.endpoints),
+                )
+            )
+            emulators.append(emulator)
+            sandbox_url = emulator.url
+
+        async def job(provider: str, tier: Tier) -> None:
+            summary = await probe_provider(
+                settings,
+                store,
+                provider,
+                sandbox_url=sandbox_url,
+                on_result=metrics.observe,
+                tier=tier,
+            )
+            # Only this provider's gauges: the others' statuses did not move, and setting
+            # every target's after every run grows with the square of the targets (at
+            # 1,000 targets, a fifth of a second of the prober's loop per run).
+            metrics.set_statuses(
+                [s for s in summary.statuses.values() if s.provider == provider],
+                summary.objectives,
+            )
+            if summary.spooled == 0:
+                try:
+                    views = (await store.vantage_statuses()).values()
+                except StoreUnavailable as exc:
+                    log.warning("%s", exc)
+                else:
+                    metrics.set_vantages(v for v in views if v.status.provider == provider)
+
+        if settings.g4f.enabled and not options.sandbox:
+            # gpt4free's providers join PROVIDERS as g4f.NAME (they cannot reach the sandbox).
+            from harness.targets.g4f import install
+
+            await install(
+                settings.g4f, concurrency=settings.concurrency, per_provider=settings.per_provider
+            )
+        # Pruning runs beside the schedule, never in a run's path (harness.pipeline.prune).
+        pruning = asyncio.create_task(keep_pruning(store, settings.kept))
+
+        async def stop_pruning() -> None:
+            pruning.cancel()
+            await asyncio.gather(pruning, return_exceptions=True)
+
+        stack.push_async_callback(stop_pruning)
+        enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
+        return ProbeScheduler(
+            job,
+            schedule_of(settings, enabled),
+            jitter=settings.serve.jitter,
+            on_overrun=metrics.overran,
         )
-        metrics.set_statuses(summary.statuses.values(), summary.objectives)
-        if summary.spooled == 0:
-            try:
-                metrics.set_vantages((await store.vantage_statuses()).values())
-            except StoreUnavailable as exc:
-                log.warning("%s", exc)
 
-    if settings.g4f.enabled and not options.sandbox:
-        # gpt4free's providers join PROVIDERS as g4f.NAME (they cannot reach the sandbox).
-        from harness.targets.g4f import install
-
-        await install(
-            settings.g4f, concurrency=settings.concurrency, per_provider=settings.per_provider
-        )
-    enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
-    scheduler = ProbeScheduler(
-        job,
-        schedule_of(settings, enabled),
-        jitter=settings.serve.jitter,
-        on_overrun=metrics.overran,
-    )
-    scheduler.start()
-    app[SCHEDULER] = scheduler
-    # Pruning runs beside the schedule, never in a run's path (harness.pipeline.prune).
-    pruning = asyncio.create_task(keep_pruning(store, settings.kept))
+    prober = Prober(setup, grace=options.shutdown_grace)
+    await prober.start()
+    app[PROBER] = prober
+    if emulators:
+        app[EMULATOR] = emulators[0]
     try:
         yield
     finally:
-        pruning.cancel()
-        await asyncio.gather(pruning, return_exceptions=True)
-        await scheduler.stop(grace=options.shutdown_grace)
+        await prober.stop()
 
 
 # --- an unreachable store ----------------------------------------------------------------
@@ -348,19 +393,23 @@ async def _read_page(request: web.Request, only: str | None = None) -> StatusPag
     options = request.app[OPTIONS]
     source = chosen_source(sandbox=options.sandbox)
     page = await read_page(request.app[STORE], options.settings, source=source, only=only)
-    return with_overruns(page, _overruns(request.app))
+    return with_overruns(page, await _overruns(request.app))
 
 
-def _overruns(app: web.Application) -> dict[str, int]:
+async def _overruns(app: web.Application) -> dict[str, int]:
     """Each scheduled provider's overruns so far (none when no schedule runs)."""
-    scheduler = app.get(SCHEDULER)
-    if scheduler is None:
+    prober = app.get(PROBER)
+    if prober is None:
         return {}
-    return {name: scheduler.overruns_of(name) for name in scheduler.providers}
+    try:
+        return await prober.call(lambda s: {name: s.overruns_of(name) for name in s.providers})
+    except ProberStopped:
+        return {}
 
 
 async def _read_overview(request: web.Request) -> Overview:
-    return await request.app[OVERVIEW].read(request.app[STORE], overruns=_overruns(request.app))
+    overruns = await _overruns(request.app)
+    return await request.app[OVERVIEW].read(request.app[STORE], overruns=overruns)
 
 
 def _remember(app: web.Application, etag: str, rows: Mapping[str, str]) -> None:
@@ -553,8 +602,8 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     """Liveness: the app answers; which providers are being probed right now."""
-    scheduler = request.app.get(SCHEDULER)
-    probing = sorted(scheduler.running) if scheduler is not None else []
+    prober = request.app.get(PROBER)
+    probing = sorted(await prober.running()) if prober is not None else []
     return web.json_response({"status": "ok", "probing": probing})
 
 
@@ -575,14 +624,14 @@ async def api_probe(request: web.Request) -> web.Response:
     """Start runs now (``?provider=NAME``, repeatable; default all), with the admin token."""
     if (refusal := _refused(request)) is not None:
         return refusal
-    scheduler = request.app.get(SCHEDULER)
-    if scheduler is None:
+    prober = request.app.get(PROBER)
+    if prober is None:
         return _json_error(409, "probing is not scheduled in this server")
     names = request.query.getall("provider", [])
-    unknown = [n for n in names if n not in scheduler.providers]
+    unknown = [n for n in names if n not in prober.providers]
     if unknown:
-        return _json_error(400, f"not probed here: {unknown}; probed: {list(scheduler.providers)}")
-    return web.json_response({"runs": scheduler.trigger(names or None)}, status=202)
+        return _json_error(400, f"not probed here: {unknown}; probed: {list(prober.providers)}")
+    return web.json_response({"runs": await prober.trigger(names or None)}, status=202)
 
 
 async def api_sandbox_fault(request: web.Request) -> web.Response:
@@ -600,7 +649,12 @@ async def api_sandbox_fault(request: web.Request) -> web.Response:
         provider, spec = parse_fault(text, request.app[OPTIONS].settings.endpoints)
     except ValueError as exc:
         return _json_error(400, str(exc))
-    request.app[EMULATOR].set_fault(provider, spec)
+    emulator = request.app[EMULATOR]
+    prober = request.app.get(PROBER)
+    if prober is None:
+        emulator.set_fault(provider, spec)
+    else:  # the emulators run on the prober's loop: set it there
+        await prober.call(lambda _: emulator.set_fault(provider, spec))
     return web.json_response({"provider": provider, "fault": spec.mode.value})
 
 

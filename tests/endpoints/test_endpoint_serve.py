@@ -10,7 +10,7 @@ import pytest
 
 from harness.settings.config import Settings
 from harness.targets.endpoints import install_endpoints
-from harness.web.app import SCHEDULER, build_app
+from harness.web.app import PROBER, build_app
 from tests.live_app import AiohttpClient, Client, eventually, states
 
 TOKEN = "endpoint-admin-token"
@@ -72,10 +72,10 @@ async def test_endpoints_are_scheduled_shown_badged_and_faulted_by_name(
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     assert response.status == 200
-    scheduler = client.app[SCHEDULER]
-    await scheduler.idle()
+    prober = client.app[PROBER]
+    await prober.idle()
     before = await rows(client)
-    scheduler.trigger(["groq", "ollama"])
+    await prober.trigger(["groq", "ollama"])
 
     async def landed() -> bool:
         now = await rows(client)
@@ -85,7 +85,7 @@ async def test_endpoints_are_scheduled_shown_badged_and_faulted_by_name(
         )
 
     await eventually(landed)
-    await scheduler.idle()
+    await prober.idle()
     newest: dict[str, dict[str, Any]] = {}
     for row in await rows(client):
         newest.setdefault(row["provider"], row)

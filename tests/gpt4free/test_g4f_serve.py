@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from harness.emulator import Emulator
 from harness.emulator.openai import base_url
 from harness.settings.config import Settings
-from harness.web.app import SCHEDULER, build_app
+from harness.web.app import PROBER, build_app
 from providers.registry import BUILTIN
 
 # gpt4free's own code leaves some client sessions unclosed (aiohttp reports them when
@@ -45,7 +45,7 @@ async def test_serve_schedules_the_g4f_providers(
     )
     app = build_app(settings, settings.store_url, interval=3600, sandbox=False, admin_token=None)
     client = await aiohttp_client(app)
-    assert app[SCHEDULER].providers == ("g4f.Groq",)
+    assert app[PROBER].providers == ("g4f.Groq",)
 
     async def up() -> None:
         while True:

@@ -1,46 +1,121 @@
-"""``--concurrency auto``: the limit on probes in flight follows the loop's lag."""
+"""``--concurrency auto``: the limit on probes in flight follows the loop's lag, window by
+window, one limit per event loop."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from harness.probing.adaptive import DECREASE, AdaptiveLimit, next_window
+from harness.probing.adaptive import (
+    DECREASE,
+    MIN_TICKS,
+    RAMP,
+    STALLED_SHARE,
+    AdaptiveLimit,
+    Window,
+    adaptive_limit,
+    next_limit,
+)
+from harness.probing.looplag import LagMonitor
 
+BUDGET_MS = 5.0
+CALM = Window([0.0001] * 50, 0.1)
+"""50 ticks, each 0.1 ms late: well within a 5 ms budget."""
+STALLED = Window([0.0001] * 40 + [0.020], 0.1)
+"""One 20 ms stall in 100 ms: a fifth of the window."""
+RESTLESS = Window([0.003] * 50, 0.1)
+"""Every tick 3 ms late: within the budget, but not well within it."""
 
-def grow(window: float, cut_before: bool = False, ceiling: int = 50) -> float:
-    return next_window(window, 1.0, 5.0, ceiling, may_cut=True, cut_before=cut_before)
-
-
-def test_a_report_well_under_budget_adds_a_slot_until_the_first_cut() -> None:
-    assert grow(10) == 11
-    assert grow(50) == 50  # the ceiling
-
-
-def test_after_a_cut_a_report_adds_only_a_slot_per_round() -> None:
-    assert grow(10, cut_before=True) == 10.1
-    window = 10.0
-    for _ in range(10):
-        window = grow(window, cut_before=True)
-    assert 10.9 < window < 11.0  # about one more per ten reports at ten in flight
-
-
-def test_a_report_over_budget_cuts_the_window_but_never_below_one() -> None:
-    def cut(window: float, may_cut: bool = True) -> float:
-        return next_window(window, 6.0, 5.0, 500, may_cut=may_cut, cut_before=False)
-
-    assert cut(100) == 100 * DECREASE
-    assert cut(1) == 1
-    assert cut(100, may_cut=False) == 100  # cooling down
+lateness = st.lists(st.floats(0, 0.2), max_size=200)
+windows = st.builds(Window, lateness, st.floats(0.001, 1.0))
 
 
-def test_a_report_near_the_budget_holds_the_window() -> None:
-    assert next_window(10, 4.0, 5.0, 50, may_cut=True, cut_before=True) == 10
+def after(
+    limit: float, window: Window, *, saturated: bool = True, ramping: bool = False
+) -> tuple[float, bool]:
+    return next_limit(limit, window, BUDGET_MS, 500, saturated=saturated, ramping=ramping)
 
 
-async def test_at_most_limit_holders_are_admitted() -> None:
-    limit = AdaptiveLimit(ceiling=100, budget_ms=5.0, start=3)
+def test_a_calm_window_doubles_the_limit_while_it_ramps_up() -> None:
+    assert after(4, CALM, ramping=True) == (4 * RAMP, True)
+
+
+def test_after_the_ramp_a_calm_window_adds_one_slot() -> None:
+    assert after(10, CALM) == (11, False)
+
+
+def test_a_stalled_window_cuts_the_limit_and_ends_the_ramp() -> None:
+    assert after(100, STALLED, ramping=True) == (100 * DECREASE, False)
+
+
+def test_the_limit_never_falls_below_one() -> None:
+    assert after(1, STALLED) == (1, False)
+
+
+def test_a_limit_never_reached_is_not_raised() -> None:
+    assert after(10, CALM, saturated=False) == (10, False)
+
+
+def test_a_restless_window_holds_the_limit() -> None:
+    assert after(10, RESTLESS) == (10, False)
+
+
+def test_the_ceiling_caps_the_limit() -> None:
+    assert next_limit(400, CALM, BUDGET_MS, 500, saturated=True, ramping=True) == (500, True)
+
+
+def test_a_window_with_few_ticks_is_not_calm() -> None:
+    assert not Window([0.0001] * (MIN_TICKS - 1), 0.1).calm(BUDGET_MS / 1000)
+
+
+def test_the_stalled_share_counts_only_lateness_past_the_budget() -> None:
+    window = Window([0.004, 0.010, 0.001], 1.0)
+
+    assert window.stalled_share(0.005) == pytest.approx(0.010)
+
+
+@given(st.floats(1, 500), windows, st.booleans(), st.booleans())
+def test_the_limit_stays_between_one_and_the_ceiling(
+    limit: float, window: Window, saturated: bool, ramping: bool
+) -> None:
+    grown, _ = next_limit(limit, window, BUDGET_MS, 500, saturated=saturated, ramping=ramping)
+
+    assert 1 <= grown <= 500
+
+
+@given(st.floats(1, 500), windows, st.booleans(), st.booleans())
+def test_a_window_stalled_past_its_share_never_raises_the_limit(
+    limit: float, window: Window, saturated: bool, ramping: bool
+) -> None:
+    grown, still_ramping = after(limit, window, saturated=saturated, ramping=ramping)
+
+    if window.stalled_share(BUDGET_MS / 1000) > STALLED_SHARE:
+        assert grown <= limit
+        assert not still_ramping
+
+
+@given(st.floats(1, 500), windows, st.booleans())
+def test_only_a_calm_saturated_window_raises_the_limit(
+    limit: float, window: Window, ramping: bool
+) -> None:
+    for saturated in (True, False):
+        grown, _ = after(limit, window, saturated=saturated, ramping=ramping)
+        if grown > limit:
+            assert saturated
+            assert window.calm(BUDGET_MS / 1000)
+
+
+@pytest.fixture
+async def monitor() -> LagMonitor:
+    """A lag monitor that never ticks: every window says nothing."""
+    return LagMonitor(asyncio.get_running_loop())
+
+
+async def test_at_most_limit_holders_are_admitted(monitor: LagMonitor) -> None:
+    limit = AdaptiveLimit(ceiling=100, budget_ms=BUDGET_MS, monitor=monitor, start=3)
     inside = peak = 0
     release = asyncio.Event()
 
@@ -55,26 +130,13 @@ async def test_at_most_limit_holders_are_admitted() -> None:
     tasks = [asyncio.create_task(hold()) for _ in range(10)]
     await asyncio.sleep(0)
     assert (inside, limit.in_flight) == (3, 3)
-    limit.observe(0.1)  # room for one more
-    await asyncio.sleep(0)
-    assert inside == 4
     release.set()
     await asyncio.gather(*tasks)
-    assert (peak, limit.in_flight) == (4, 0)
+    assert (peak, limit.in_flight) == (3, 0)
 
 
-async def test_one_stall_seen_by_every_probe_cuts_once() -> None:
-    limit = AdaptiveLimit(ceiling=100, budget_ms=5.0, start=40)
-    for _ in range(20):
-        limit.observe(30.0)
-    assert limit.limit == int(40 * DECREASE)
-    assert (limit.lowest, limit.highest) == (limit.limit, 40)
-    limit.observe(None)  # a probe without a first chunk says nothing
-    assert limit.limit == int(40 * DECREASE)
-
-
-async def test_a_waiter_cancelled_while_queued_takes_no_slot() -> None:
-    limit = AdaptiveLimit(ceiling=1, budget_ms=5.0)
+async def test_a_waiter_cancelled_while_queued_takes_no_slot(monitor: LagMonitor) -> None:
+    limit = AdaptiveLimit(ceiling=1, budget_ms=BUDGET_MS, monitor=monitor)
     async with limit:
         waiter = asyncio.create_task(limit.__aenter__())
         await asyncio.sleep(0)
@@ -86,6 +148,28 @@ async def test_a_waiter_cancelled_while_queued_takes_no_slot() -> None:
         assert limit.in_flight == 1
 
 
-def test_a_ceiling_below_one_is_refused() -> None:
+async def test_a_ceiling_below_one_is_refused(monitor: LagMonitor) -> None:
     with pytest.raises(ValueError, match="ceiling"):
-        AdaptiveLimit(ceiling=0, budget_ms=5.0)
+        AdaptiveLimit(ceiling=0, budget_ms=BUDGET_MS, monitor=monitor)
+
+
+async def test_runs_on_one_loop_share_one_limit_with_their_ceilings_summed() -> None:
+    with adaptive_limit(3, BUDGET_MS) as first, adaptive_limit(4, 4.0) as second:
+        assert first is second
+        assert first.ceiling == 7
+        assert first.budget_ms == 4.0
+    with adaptive_limit(3, BUDGET_MS) as third:
+        assert third is not first
+        assert third.ceiling == 3
+
+
+async def test_a_run_leaving_takes_its_ceiling_with_it() -> None:
+    with adaptive_limit(3, BUDGET_MS) as first:
+        with adaptive_limit(4, BUDGET_MS):
+            pass
+        assert first.ceiling == 3
+
+
+async def test_the_limit_starts_low() -> None:
+    with adaptive_limit(500, BUDGET_MS) as limit:
+        assert limit.limit < 8

@@ -18,7 +18,7 @@ from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
 from harness.store import open_store
 from harness.targets.sources import source_flags_file, source_store_url
-from harness.web.app import SCHEDULER, build_app
+from harness.web.app import PROBER, build_app
 from tests.live_app import AiohttpClient, Client, eventually, states
 
 
@@ -69,7 +69,7 @@ async def probe_now(client: Client, token: str, provider: str) -> None:
         return await result_count(client, provider) > before
 
     await eventually(landed)
-    await client.app[SCHEDULER].idle()
+    await client.app[PROBER].idle()
 
 
 async def set_fault(client: Client, token: str, fault: str) -> None:
@@ -150,11 +150,12 @@ async def test_stopping_cancels_a_hanging_probe_and_leaves_a_sound_store(
         shutdown_grace=0.2,
     )
     client = await aiohttp_client(app)
-    scheduler = app[SCHEDULER]
+    prober = app[PROBER]
+    scheduler = await prober.call(lambda scheduler: scheduler)
 
     async def others_done() -> bool:
         done = [await result_count(client, n) for n in ("RobocodersAPI", "CodeLinkAva")]
-        return all(done) and scheduler.running == {"AutonomousAI"}
+        return all(done) and await prober.running() == {"AutonomousAI"}
 
     await eventually(others_done)
     await client.close()

@@ -13,7 +13,7 @@ from harness.emulator import Fault, FaultSpec
 from harness.result import Source
 from harness.settings.config import Settings
 from harness.targets.sources import source_store_url
-from harness.web.app import SCHEDULER, build_app
+from harness.web.app import PROBER, build_app
 from providers import PROVIDERS
 from tests.live_app import AiohttpClient, Client, eventually
 
@@ -65,8 +65,8 @@ async def test_each_tier_probes_its_own_prompts_once_at_start(
         return await prompts_probed(client) == {"ping", "math", "system"}
 
     await eventually(both_tiers_ran)
-    scheduler = client.app[SCHEDULER]
-    assert [t.name for t in scheduler.schedule[PROBED]] == ["default", "suite"]
+    tiers = await client.app[PROBER].call(lambda scheduler: scheduler.schedule[PROBED])
+    assert [t.name for t in tiers] == ["default", "suite"]
 
 
 @pytest.fixture
@@ -92,11 +92,11 @@ async def overrunning(aiohttp_client: AiohttpClient, tmp_path: Path) -> Client:
 
 async def test_overruns_are_counted_per_provider_in_the_api_status(overrunning: Client) -> None:
     document = await (await overrunning.get("/api/status")).json()
-    scheduler = overrunning.app[SCHEDULER]
+    overruns = await overrunning.app[PROBER].call(lambda scheduler: dict(scheduler.overruns))
 
     assert document["providers"][PROBED]["overruns"] >= 1
-    assert scheduler.overruns[(PROBED, "fast")] >= 1
-    assert scheduler.overruns[(PROBED, "default")] == 0
+    assert overruns[(PROBED, "fast")] >= 1
+    assert overruns.get((PROBED, "default"), 0) == 0
 
 
 async def test_overruns_are_shown_on_the_provider_s_row(overrunning: Client) -> None:
