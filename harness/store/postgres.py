@@ -482,6 +482,7 @@ def _compact_results(conn: Conn) -> None:
             vantage INTEGER NOT NULL,
             version INTEGER NOT NULL,
             source SMALLINT NOT NULL,
+            last_at TIMESTAMPTZ NOT NULL DEFAULT 'epoch',
             UNIQUE (run, vantage, version, source)
         )""",
         # By default, not always: the migration keeps each result's id.
@@ -534,6 +535,8 @@ def _compact_results(conn: Conn) -> None:
         "CREATE INDEX results_target_time ON results (target, started_at)",
         # Pruning, time filters across all targets, and the newest result of all.
         "CREATE INDEX results_time ON results (started_at)",
+        # Pruning the origins whose results are all gone (results have no index by origin).
+        "CREATE INDEX origins_last ON origins (last_at)",
     ):
         conn.execute(statement)
 

@@ -633,9 +633,32 @@ class SQLStore:
                 ).rowcount
                 if deleted:
                     return deleted
+            if cutoffs.raw is not None:
+                return self._prune_origins(s, time(cutoffs.raw), limit)
             return 0
 
         return await self.dialect.write(prune)
+
+    def _prune_origins(self, s: Session, cutoff: Any, limit: int) -> int:
+        """Delete up to ``limit`` origins whose results are all older than ``cutoff``
+        (pruned before them), and the run ids only they named; the origins deleted.
+        A run id is a UUID (or empty, before runs had ids, and kept): no prompt, error,
+        vantage or version shares its text."""
+        old = s.execute(
+            "SELECT id, run FROM origins WHERE last_at < ? ORDER BY last_at LIMIT ?",
+            (cutoff, limit),
+        ).fetchall()
+        if not old:
+            return 0
+        where, params = self.dialect.any_of("id", [origin for origin, _ in old])
+        s.execute(f"DELETE FROM origins WHERE {where}", params)
+        where, params = self.dialect.any_of("id", sorted({run for _, run in old}))
+        s.execute(
+            f"""DELETE FROM texts WHERE {where} AND value <> ''
+                AND NOT EXISTS (SELECT 1 FROM origins WHERE run = texts.id)""",
+            params,
+        )
+        return len(old)
 
     # --- rollups ----------------------------------------------------------------------
 
@@ -1108,6 +1131,14 @@ def insert_results(
     texts = _text_ids(s, rows.values, {text for r in results for text in write.texts(r)})
     keys = [write.origin(r, texts) for r in results]
     origins = _origin_ids(s, set(keys))
+    newest: dict[int, datetime] = {}
+    for r, key in zip(results, keys, strict=True):
+        at = newest.get(origins[key])
+        newest[origins[key]] = r.started_at if at is None else max(at, r.started_at)
+    s.executemany(
+        "UPDATE origins SET last_at = ? WHERE id = ? AND last_at < ?",
+        [(rows.values.time(at), origin, rows.values.time(at)) for origin, at in newest.items()],
+    )
     stored = [
         write.row(r, targets[r.target], origins[key], texts)
         for r, key in zip(results, keys, strict=True)

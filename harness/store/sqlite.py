@@ -459,6 +459,7 @@ def _compact_results(conn: sqlite3.Connection) -> None:
             vantage INTEGER NOT NULL,
             version INTEGER NOT NULL,
             source INTEGER NOT NULL,
+            last_at INTEGER NOT NULL DEFAULT 0,
             UNIQUE (run, vantage, version, source)
         )""",
         """CREATE TABLE results (
@@ -509,6 +510,8 @@ def _compact_results(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX results_target_time ON results (target, started_at)")
     # Pruning, time filters across all targets, and the newest result of all.
     conn.execute("CREATE INDEX results_time ON results (started_at)")
+    # Pruning the origins whose results are all gone (results have no index by origin).
+    conn.execute("CREATE INDEX origins_last ON origins (last_at)")
 
 
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (

@@ -21,6 +21,7 @@ from harness.settings.config import Settings
 from harness.store import Store
 from harness.store import postgres as postgres_store
 from harness.store import sqlite as sqlite_store
+from harness.store.dialect import Session
 from harness.store.sql import SQLStore
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -52,6 +53,29 @@ async def test_a_prune_step_deletes_about_its_limit_of_the_oldest_rows(store: St
     assert await store.prune(cut, limit=2) == 2
     assert await store.prune(cut, limit=2) == 1
     assert await store.prune(cut, limit=2) == 0
+
+
+async def texts_and_origins(store: Store) -> tuple[set[str], int]:
+    def read(s: Session) -> tuple[set[str], int]:
+        texts = {value for (value,) in s.execute("SELECT value FROM texts")}
+        (origins,) = s.execute("SELECT COUNT(*) FROM origins").fetchone()
+        return texts, int(origins)
+
+    return await cast(SQLStore, store).dialect.read(read)
+
+
+async def test_a_run_whose_results_are_pruned_leaves_no_origin_or_run_id_behind(
+    store: Store,
+) -> None:
+    await store.add_results([replace(PASS, started_at=at(m), run_id=f"run-{m}") for m in range(4)])
+    cut = Cutoffs(raw=at(2), hourly=None, daily=None)
+    while await store.prune(cut, limit=1):
+        pass
+    texts, origins = await texts_and_origins(store)
+    assert origins == 2
+    assert {"run-2", "run-3"} <= texts
+    assert not {"run-0", "run-1"} & texts
+    assert [r.run_id for r in await store.results()] == ["run-3", "run-2"]
 
 
 async def test_pruning_raw_results_keeps_their_rollups(store: Store) -> None:
