@@ -113,10 +113,11 @@ def plan_json(path: Path) -> dict[str, Any]:
     return document
 
 
-BYTES_TOLERANCE = 0.20
-"""The window's bytes are a few thousand results' growth of the file: whole 4 KiB pages,
-and index pages freshly split (half full) where a long-run store's have filled again, so
-the window takes up to 15 % more than the store's measured average per result."""
+BYTES_TOLERANCE = 0.30
+"""The window's bytes are two thousand results' growth of the file: whole 4 KiB pages,
+and index pages freshly split (half full) where a long-run store's have filled again;
+measured on a busy machine, the window took 8 to 23 % more than the store's average per
+result (the long-run figure, which is what the plan is for)."""
 
 
 def within(measured: float, planned: float, tolerance: float = TOLERANCE) -> bool:

@@ -64,7 +64,8 @@ async def test_endpoints_are_scheduled_shown_badged_and_faulted_by_name(
     assert 'provider="groq"' in metrics
     page = await (await client.get("/")).text()
     assert "ollama" in page
-    assert "tokens/s" in page
+    details = await (await client.get("/provider/ollama")).text()
+    assert "tokens/s" in details
 
     response = await client.post(
         "/api/sandbox/fault",
