@@ -72,6 +72,12 @@ class LiveOverview:
     _kept: dict[str, _Kept] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    @property
+    def warm(self) -> bool:
+        """Whether it has been read once (so the next read re-reads only what changed,
+        within the hour)."""
+        return self._marker is not None
+
     async def read(
         self,
         store: Store,

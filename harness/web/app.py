@@ -53,7 +53,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -65,6 +65,7 @@ from harness.pipeline.prober import Prober, ProberStopped
 from harness.pipeline.prune import keep_pruning
 from harness.pipeline.run import objectives_of
 from harness.pipeline.scheduler import ProbeScheduler, probe_provider, schedule_of
+from harness.policy.rollup import hour_of
 from harness.policy.usage import daily_usage
 from harness.probing import eventloop
 from harness.report import (
@@ -134,6 +135,9 @@ class ServeOptions:
 OPTIONS = web.AppKey("options", ServeOptions)
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
+HOUR = timedelta(hours=1)
+WARM_AFTER_S = 1.0
+"""How long after the hour turns the overview is read in full again."""
 PROBER = web.AppKey("prober", Prober)
 EMULATOR = web.AppKey("emulator", Emulator)
 OVERVIEW = web.AppKey("overview", LiveOverview)
@@ -189,6 +193,7 @@ def build_app(
     app[SENT] = OrderedDict()
     app[OVERVIEW] = LiveOverview(settings, chosen_source(sandbox=sandbox))
     app.cleanup_ctx.append(_store_context)
+    app.cleanup_ctx.append(_overview_warmth)
     if schedule:
         # The emulators answer the probes: they run on the prober's loop, with them.
         app.cleanup_ctx.append(_prober_context)
@@ -233,6 +238,28 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await store.close()
+
+
+async def _overview_warmth(app: web.Application) -> AsyncIterator[None]:
+    """Keep the live page's overview warm: read in full once the server starts and again
+    as each hour turns (when its windows move), so that no viewer waits for a read of
+    every provider; each request then reads again only the providers that changed."""
+
+    async def warm() -> None:
+        while True:
+            try:
+                await _read_overview_of(app)
+            except StoreUnavailable as exc:  # the page says so itself; tried next hour
+                log.warning("live page not warmed: %s", exc)
+            now = datetime.now(UTC)
+            await asyncio.sleep((hour_of(now) + HOUR - now).total_seconds() + WARM_AFTER_S)
+
+    warming = asyncio.create_task(warm())
+    try:
+        yield
+    finally:
+        warming.cancel()
+        await asyncio.gather(warming, return_exceptions=True)
 
 
 async def _sandbox_context(app: web.Application) -> AsyncIterator[None]:
@@ -408,8 +435,12 @@ async def _overruns(app: web.Application) -> dict[str, int]:
 
 
 async def _read_overview(request: web.Request) -> Overview:
-    overruns = await _overruns(request.app)
-    return await request.app[OVERVIEW].read(request.app[STORE], overruns=overruns)
+    return await _read_overview_of(request.app)
+
+
+async def _read_overview_of(app: web.Application) -> Overview:
+    overruns = await _overruns(app)
+    return await app[OVERVIEW].read(app[STORE], overruns=overruns)
 
 
 def _remember(app: web.Application, etag: str, rows: Mapping[str, str]) -> None:

@@ -15,6 +15,8 @@ from status_samples import passed
 from harness.policy.status import Thresholds, replay
 from harness.report import content_security_policy
 from harness.store import open_store
+from harness.web.app import OVERVIEW
+from tests.live_app import eventually
 
 Client = TestClient[Any, Any]
 
@@ -139,3 +141,12 @@ async def test_a_small_answer_is_sent_as_it_is(client: Client) -> None:
     response = await client.get("/healthz", headers={"Accept-Encoding": "gzip"})
 
     assert "Content-Encoding" not in response.headers
+
+
+async def test_the_overview_is_read_in_full_before_the_first_viewer_asks(client: Client) -> None:
+    overview = client.app[OVERVIEW]
+
+    async def warm() -> bool:
+        return overview.warm
+
+    await eventually(warm)
