@@ -18,6 +18,7 @@ import asyncio
 import importlib.util
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,13 @@ async def _fleet_page(folder: Path, targets: int, repeats: int) -> tuple[str, di
     }
 
 
-async def _browser(report: Path, loads: int) -> dict[str, Any]:
+PageSteps = Callable[[Any], Awaitable[dict[str, float]]]
+"""Timed steps on a loaded page (a Playwright ``Page``): figure name -> milliseconds."""
+
+
+async def browser_loads(url: str, loads: int, steps: PageSteps) -> dict[str, Any]:
+    """Load ``url`` ``loads`` times in Chromium, each in a fresh context, timing the load
+    and then ``steps``; the medians of every figure, with the number of loads."""
     from playwright.async_api import async_playwright
 
     samples: list[dict[str, float]] = []
@@ -124,10 +131,9 @@ async def _browser(report: Path, loads: int) -> dict[str, Any]:
             for _ in range(loads):
                 context = await browser.new_context(viewport={"width": 1280, "height": 900})
                 page = await context.new_page()
-                await page.goto(report.as_uri(), wait_until="load")
+                await page.goto(url, wait_until="load")
                 figures = {k: v for k, v in (await page.evaluate(LOAD_JS)).items() if v is not None}
-                for name, step in STEPS.items():
-                    figures[name] = await page.evaluate(frame_timed(step))
+                figures.update(await steps(page))
                 samples.append(figures)
                 await context.close()
         finally:
@@ -137,6 +143,10 @@ async def _browser(report: Path, loads: int) -> dict[str, Any]:
         "loads": loads,
         **{n: round(median([s[n] for s in samples if n in s]), 1) for n in names},
     }
+
+
+async def _steps(page: Any) -> dict[str, float]:
+    return {name: await page.evaluate(frame_timed(step)) for name, step in STEPS.items()}
 
 
 def overview_at_scale(*, targets: int, repeats: int, loads: int) -> dict[str, Any]:
@@ -149,4 +159,7 @@ def overview_at_scale(*, targets: int, repeats: int, loads: int) -> dict[str, An
             return {"server": server, "browser": None, "browser_skipped": missing}
         report = Path(folder) / "index.html"
         report.write_text(html, encoding="utf-8")
-        return {"server": server, "browser": asyncio.run(_browser(report, loads))}
+        return {
+            "server": server,
+            "browser": asyncio.run(browser_loads(report.as_uri(), loads, _steps)),
+        }

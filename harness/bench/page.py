@@ -38,14 +38,7 @@ from multidict import CIMultiDict
 
 from harness.bench.distribution import median
 from harness.bench.fleet import fleet, fleet_results
-from harness.bench.overview import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    LOAD_JS,
-    STEPS,
-    browser_missing,
-    frame_timed,
-)
+from harness.bench.overview import STEPS, browser_loads, browser_missing, frame_timed
 from harness.policy.status import Thresholds, replay
 from harness.report import LiveOverview, render_live_page
 from harness.result import ProbeResult
@@ -177,32 +170,14 @@ async def _http(
 
 
 async def _browser(base: str, provider: str, loads: int) -> dict[str, Any]:
-    from playwright.async_api import async_playwright
+    async def steps(page: Any) -> dict[str, float]:
+        figures = {"open_provider_ms": await page.evaluate(OPEN_JS, provider)}
+        for name, step in STEPS.items():
+            if name != "open_details_ms":
+                figures[name] = await page.evaluate(frame_timed(step))
+        return figures
 
-    samples: list[dict[str, float]] = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
-        )
-        try:
-            for _ in range(loads):
-                context = await browser.new_context(viewport={"width": 1280, "height": 900})
-                page = await context.new_page()
-                await page.goto(f"{base}/", wait_until="load")
-                figures = {k: v for k, v in (await page.evaluate(LOAD_JS)).items() if v is not None}
-                figures["open_provider_ms"] = await page.evaluate(OPEN_JS, provider)
-                for name, step in STEPS.items():
-                    if name != "open_details_ms":
-                        figures[name] = await page.evaluate(frame_timed(step))
-                samples.append(figures)
-                await context.close()
-        finally:
-            await browser.close()
-    names = dict.fromkeys(name for sample in samples for name in sample)
-    return {
-        "loads": loads,
-        **{n: round(median([s[n] for s in samples if n in s]), 1) for n in names},
-    }
+    return await browser_loads(f"{base}/", loads, steps)
 
 
 async def _measure(
