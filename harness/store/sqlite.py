@@ -25,7 +25,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -802,8 +802,10 @@ def _close(conn: sqlite3.Connection, marker: Path | None, read_only: bool) -> No
     try:
         if not read_only:
             # Keeps the planner's statistics fresh for the next process; cheap when
-            # nothing changed.
-            conn.execute("PRAGMA optimize")
+            # nothing changed. Only an aid: when another process holds the write lock
+            # (a prober writing beside this server), the next close does it.
+            with suppress(sqlite3.OperationalError):
+                conn.execute("PRAGMA optimize")
     finally:
         conn.close()
         if marker is not None:

@@ -389,3 +389,17 @@ async def test_a_store_of_an_older_harness_is_upgraded_on_open(tmp_path: Path) -
     async with open_store(path) as store:
         assert await store.results() == [PASS]
         assert await store.vantage_statuses() == {}
+
+
+async def test_closing_while_another_process_holds_the_write_lock_succeeds(tmp_path: Path) -> None:
+    path = tmp_path / "harness.db"
+    store = SQLiteStore(path, busy_timeout_s=0.05)
+    await store.open()
+    await store.add_results([ProbeResult("P", "m", "ping", datetime.now(UTC), ok=True)])
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # as a prober writing beside this server would
+    try:
+        await store.close()  # the planner's statistics wait for the next close
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
