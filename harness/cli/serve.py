@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import click
 
-from harness.cli.exits import fail, run
+from harness.cli.exits import EXIT_FAILED, fail, run
 from harness.cli.options import (
     CONCURRENCY,
     DurationParam,
@@ -18,6 +19,8 @@ from harness.cli.options import (
     vantage_option,
     with_changes,
 )
+from harness.errors import HarnessError
+from harness.pipeline.prober_process import ProberLost
 from harness.pipeline.scheduler import preflight
 
 
@@ -91,3 +94,8 @@ def serve(
         )
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc}")
+    except ProberLost as exc:  # the page would go stale: stop, for a supervisor to restart
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except HarnessError as exc:
+        fail(str(exc))

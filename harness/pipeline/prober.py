@@ -40,8 +40,10 @@ from concurrent.futures import Future
 from contextlib import AsyncExitStack, suppress
 from typing import TypeVar
 
+from harness.emulator import FaultSpec
 from harness.errors import HarnessError
 from harness.pipeline.scheduler import ProbeScheduler
+from harness.pipeline.serving import Probing
 from harness.probing import eventloop
 
 T = TypeVar("T")
@@ -50,9 +52,9 @@ SWITCH_INTERVAL_S = 0.0005
 """How long a thread holding the interpreter lock keeps it when another asks for it
 (Python's default: 5 ms): the most a busy web thread delays a probe's callback."""
 
-Setup = Callable[[AsyncExitStack], Awaitable[ProbeScheduler]]
+Setup = Callable[[AsyncExitStack], Awaitable[Probing]]
 """Run on the prober's loop: open what probing needs (entered in the stack, closed
-after the scheduler stops) and return the scheduler, not yet started."""
+after the scheduler stops) and return it, its scheduler not yet started."""
 
 
 class ProberStopped(HarnessError):
@@ -73,6 +75,7 @@ class Prober:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._scheduler: ProbeScheduler | None = None
+        self._probing: Probing | None = None
         self.providers: tuple[str, ...] = ()
         """The providers probed on the schedule."""
 
@@ -102,9 +105,10 @@ class Prober:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         async with AsyncExitStack() as stack:
-            scheduler = await self._setup(stack)
+            probing = await self._setup(stack)
+            scheduler = probing.scheduler
             scheduler.start()
-            self._scheduler = scheduler
+            self._scheduler, self._probing = scheduler, probing
             self.providers = scheduler.providers
             self._ready.set()
             try:
@@ -131,6 +135,17 @@ class Prober:
     async def trigger(self, providers: list[str] | None = None) -> dict[str, str]:
         """Run providers now (default: all): :meth:`ProbeScheduler.trigger`'s answer."""
         return await self.call(lambda scheduler: scheduler.trigger(providers))
+
+    async def overruns(self) -> dict[str, int]:
+        """Each scheduled provider's overruns so far."""
+        return await self.call(lambda s: {name: s.overruns_of(name) for name in s.providers})
+
+    async def set_fault(self, provider: str, spec: FaultSpec) -> None:
+        """Set a fault of the sandbox's emulators (which answer on the prober's loop)."""
+        emulator = self._probing.emulator if self._probing is not None else None
+        if emulator is None:
+            raise ProberStopped("the prober probes no emulators")
+        await self.call(lambda _: emulator.set_fault(provider, spec))
 
     async def idle(self) -> None:
         """Return once no run is in flight on the prober."""

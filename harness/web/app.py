@@ -62,9 +62,9 @@ from harness.emulator import Emulator, FaultSpec, parse_fault
 from harness.errors import ConfigError, StoreUnavailable
 from harness.pipeline.costs import prices_of
 from harness.pipeline.prober import Prober, ProberStopped
-from harness.pipeline.prune import keep_pruning
+from harness.pipeline.prober_process import ProberLost, ProberProcess
 from harness.pipeline.run import objectives_of
-from harness.pipeline.scheduler import ProbeScheduler, probe_provider, schedule_of
+from harness.pipeline.serving import Probing, ProbingSpec, open_probing
 from harness.policy.rollup import hour_of
 from harness.policy.usage import daily_usage
 from harness.probing import eventloop
@@ -89,7 +89,6 @@ from harness.report.feed import FEED_INCIDENTS, incident_feed
 from harness.report.history import history_days, history_document, read_history
 from harness.report.view import USAGE_WINDOW
 from harness.settings.config import Settings
-from harness.settings.tiers import Tier
 from harness.store import make_store
 from harness.store.base import Store
 from harness.targets.endpoints import install_endpoints
@@ -130,6 +129,7 @@ class ServeOptions:
     schedule: bool
     faults: Mapping[str, FaultSpec]
     shutdown_grace: float
+    prober_process: bool
 
 
 OPTIONS = web.AppKey("options", ServeOptions)
@@ -138,7 +138,7 @@ METRICS = web.AppKey("metrics", Metrics)
 HOUR = timedelta(hours=1)
 WARM_AFTER_S = 1.0
 """How long after the hour turns the overview is read in full again."""
-PROBER = web.AppKey("prober", Prober)
+PROBER: web.AppKey[Prober | ProberProcess] = web.AppKey("prober")
 EMULATOR = web.AppKey("emulator", Emulator)
 OVERVIEW = web.AppKey("overview", LiveOverview)
 SENT = web.AppKey("sent", OrderedDict[str, Mapping[str, str]])
@@ -162,6 +162,7 @@ def build_app(
     refresh: float | None = None,
     shutdown_grace: float = SHUTDOWN_GRACE_S,
     host: str = "127.0.0.1",
+    prober_process: bool = False,
 ) -> web.Application:
     """The app of ``harness serve``.
 
@@ -170,7 +171,9 @@ def build_app(
     /api/probe``. ``schedule=False`` serves the store without probing (tests, a
     read-only replica). ``refresh`` is the live page's period (default from ``interval``);
     ``shutdown_grace`` how long in-flight probes may finish when the app stops;
-    ``host`` the address it is served on (the MCP transport guards loopback ones).
+    ``host`` the address it is served on (the MCP transport guards loopback ones);
+    ``prober_process`` runs the prober in a process of its own, as ``harness serve``
+    does (else in a thread of this one, sharing the interpreter lock with the requests).
     """
     if interval <= 0:
         raise ValueError(f"interval must be positive, not {interval}")
@@ -188,6 +191,7 @@ def build_app(
         schedule=schedule,
         faults=dict(faults or {}),
         shutdown_grace=shutdown_grace,
+        prober_process=prober_process,
     )
     app[METRICS] = Metrics()
     app[SENT] = OrderedDict()
@@ -274,80 +278,20 @@ async def _sandbox_context(app: web.Application) -> AsyncIterator[None]:
 
 async def _prober_context(app: web.Application) -> AsyncIterator[None]:
     options = app[OPTIONS]
-    settings = options.settings
-    metrics = app[METRICS]
-    emulators: list[Emulator] = []
+    spec = ProbingSpec(
+        options.settings, options.store_url, sandbox=options.sandbox, faults=options.faults
+    )
+    prober: Prober | ProberProcess
+    if options.prober_process:
+        prober = ProberProcess(spec, app[METRICS], grace=options.shutdown_grace)
+    else:
 
-    async def setup(stack: AsyncExitStack) -> ProbeScheduler:
-        # On the prober's loop: its own store, and the emulators its probes reach.
-        store = make_store(options.store_url)
-        await store.open()
-        stack.push_async_callback(store.close)
-        sandbox_url = None
-        if options.sandbox:
-            emulator = await stack.enter_async_context(
-                Emulator(
-                    host="127.0.0.1",
-                    port=0,
-                    faults=options.faults,
-                    endpoints=list(settings.endpoints),
-                )
-            )
-            emulators.append(emulator)
-            sandbox_url = emulator.url
+        async def setup(stack: AsyncExitStack) -> Probing:
+            return await open_probing(stack, spec, app[METRICS])
 
-        async def job(provider: str, tier: Tier) -> None:
-            summary = await probe_provider(
-                settings,
-                store,
-                provider,
-                sandbox_url=sandbox_url,
-                on_result=metrics.observe,
-                tier=tier,
-            )
-            # Only this provider's gauges: the others' statuses did not move, and setting
-            # every target's after every run grows with the square of the targets (at
-            # 1,000 targets, a fifth of a second of the prober's loop per run).
-            metrics.set_statuses(
-                [s for s in summary.statuses.values() if s.provider == provider],
-                summary.objectives,
-            )
-            if summary.spooled == 0:
-                try:
-                    views = (await store.vantage_statuses()).values()
-                except StoreUnavailable as exc:
-                    log.warning("%s", exc)
-                else:
-                    metrics.set_vantages(v for v in views if v.status.provider == provider)
-
-        if settings.g4f.enabled and not options.sandbox:
-            # gpt4free's providers join PROVIDERS as g4f.NAME (they cannot reach the sandbox).
-            from harness.targets.g4f import install
-
-            await install(
-                settings.g4f, concurrency=settings.concurrency, per_provider=settings.per_provider
-            )
-        # Pruning runs beside the schedule, never in a run's path (harness.pipeline.prune).
-        pruning = asyncio.create_task(keep_pruning(store, settings.kept))
-
-        async def stop_pruning() -> None:
-            pruning.cancel()
-            await asyncio.gather(pruning, return_exceptions=True)
-
-        stack.push_async_callback(stop_pruning)
-        enabled = [name for name in PROVIDERS if settings.provider(name).enabled]
-        return ProbeScheduler(
-            job,
-            schedule_of(settings, enabled),
-            jitter=settings.serve.jitter,
-            on_overrun=metrics.overran,
-        )
-
-    prober = Prober(setup, grace=options.shutdown_grace)
+        prober = Prober(setup, grace=options.shutdown_grace)
     await prober.start()
     app[PROBER] = prober
-    if emulators:
-        app[EMULATOR] = emulators[0]
     try:
         yield
     finally:
@@ -429,7 +373,7 @@ async def _overruns(app: web.Application) -> dict[str, int]:
     if prober is None:
         return {}
     try:
-        return await prober.call(lambda s: {name: s.overruns_of(name) for name in s.providers})
+        return await prober.overruns()
     except ProberStopped:
         return {}
 
@@ -680,12 +624,11 @@ async def api_sandbox_fault(request: web.Request) -> web.Response:
         provider, spec = parse_fault(text, request.app[OPTIONS].settings.endpoints)
     except ValueError as exc:
         return _json_error(400, str(exc))
-    emulator = request.app[EMULATOR]
     prober = request.app.get(PROBER)
     if prober is None:
-        emulator.set_fault(provider, spec)
-    else:  # the emulators run on the prober's loop: set it there
-        await prober.call(lambda _: emulator.set_fault(provider, spec))
+        request.app[EMULATOR].set_fault(provider, spec)
+    else:  # the emulators run with the prober: set it there
+        await prober.set_fault(provider, spec)
     return web.json_response({"provider": provider, "fault": spec.mode.value})
 
 
@@ -707,7 +650,8 @@ def serve(
     ``interval`` defaults to ``serve.interval`` of the settings (300 s). The admin token
     comes from ``$HARNESS_ADMIN_TOKEN``. ``faults`` (provider -> FaultSpec) start the
     sandbox emulators faulty. ``ready`` is called with the page's URL once listening
-    (default: print it).
+    (default: print it). The prober runs in a process of its own; should that end
+    unexpectedly, the server stops too and :class:`ProberLost` is raised.
     """
     app = build_app(
         settings,
@@ -717,6 +661,7 @@ def serve(
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         faults=faults,
         host=host,
+        prober_process=True,
     )
     eventloop.run(_serve(app, host, port, ready or _print_url))
 
@@ -732,9 +677,13 @@ async def _serve(app: web.Application, host: str, port: int, ready: Callable[[st
         site = web.TCPSite(runner, host, port)
         await site.start()
         ready(_url(runner.addresses[0]))
-        await _until_stopped()
+        prober = app.get(PROBER)
+        lost = prober.lost if isinstance(prober, ProberProcess) else None
+        await _until_stopped(lost)
     finally:
         await runner.cleanup()
+    if lost is not None and lost.done():
+        raise lost.result()
 
 
 def _url(address: Any) -> str:
@@ -744,12 +693,15 @@ def _url(address: Any) -> str:
     return f"http://{host}:{port}/"
 
 
-async def _until_stopped() -> None:
+async def _until_stopped(lost: asyncio.Future[ProberLost] | None) -> None:
+    """Until SIGINT or SIGTERM, or the prober's process is ``lost``."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
+    if lost is not None:
+        lost.add_done_callback(lambda _: stop.set())
     try:
         await stop.wait()
     finally:

@@ -30,8 +30,13 @@ GUARD_S = 30.0
 """A hang guard for waiting on the store, not a timing assertion."""
 
 
+@pytest.mark.parametrize("prober_process", [False, True], ids=["prober-thread", "prober-process"])
 async def test_serve_schedules_the_g4f_providers(
-    aiohttp_client: AiohttpClient, emulator: Emulator, tmp_path: Path, no_network: list[str]
+    aiohttp_client: AiohttpClient,
+    emulator: Emulator,
+    tmp_path: Path,
+    no_network: list[str],
+    prober_process: bool,
 ) -> None:
     settings = Settings(
         data_dir=tmp_path / "data",
@@ -43,7 +48,14 @@ async def test_serve_schedules_the_g4f_providers(
             "providers": {"Groq": {"base_url": base_url(emulator.url), "models": ["m1"]}},
         },
     )
-    app = build_app(settings, settings.store_url, interval=3600, sandbox=False, admin_token=None)
+    app = build_app(
+        settings,
+        settings.store_url,
+        interval=3600,
+        sandbox=False,
+        admin_token=None,
+        prober_process=prober_process,
+    )
     client = await aiohttp_client(app)
     assert app[PROBER].providers == ("g4f.Groq",)
 

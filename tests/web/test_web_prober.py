@@ -12,6 +12,7 @@ import pytest
 
 from harness.pipeline.prober import SWITCH_INTERVAL_S, Prober, ProberStopped
 from harness.pipeline.scheduler import ProbeScheduler
+from harness.pipeline.serving import Probing
 from harness.probing.looplag import lag_monitor
 from harness.settings.tiers import DEFAULT_TIER, Tier
 
@@ -51,7 +52,7 @@ async def seen() -> Seen:
 
 
 def scheduler_of(seen: Seen, providers: list[str]) -> Prober:
-    async def setup(stack: AsyncExitStack) -> ProbeScheduler:
+    async def setup(stack: AsyncExitStack) -> Probing:
         stack.callback(seen.closed.set)
 
         async def job(provider: str, tier: Tier) -> None:
@@ -62,7 +63,7 @@ def scheduler_of(seen: Seen, providers: list[str]) -> Prober:
             seen.ran(provider)
 
         ping = (Tier(DEFAULT_TIER, ("ping",), 3600),)
-        return ProbeScheduler(job, {name: ping for name in providers})
+        return Probing(ProbeScheduler(job, {name: ping for name in providers}))
 
     return Prober(setup, grace=1.0)
 
@@ -132,7 +133,7 @@ async def test_a_stopped_prober_refuses_calls(seen: Seen) -> None:
 
 
 async def test_an_error_of_the_setup_is_raised_by_start() -> None:
-    async def setup(stack: AsyncExitStack) -> ProbeScheduler:
+    async def setup(stack: AsyncExitStack) -> Probing:
         raise ValueError("no store here")
 
     prober = Prober(setup, grace=0.0)

@@ -33,17 +33,22 @@ def sandbox_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", serve={"jitter": 0})
 
 
-@pytest.fixture
+@pytest.fixture(params=[False, True], ids=["prober-thread", "prober-process"])
 async def sandbox(
-    aiohttp_client: AiohttpClient, sandbox_settings: Settings, admin_token: str
+    request: pytest.FixtureRequest,
+    aiohttp_client: AiohttpClient,
+    sandbox_settings: Settings,
+    admin_token: str,
 ) -> Client:
-    """A sandbox server probing every provider once at start, then only on demand."""
+    """A sandbox server probing every provider once at start, then only on demand; its
+    prober in a thread of the server, and in a process of its own (as ``harness serve``)."""
     app = build_app(
         sandbox_settings,
         source_store_url(sandbox_settings, Source.SANDBOX),
         interval=3600,
         sandbox=True,
         admin_token=admin_token,
+        prober_process=request.param,
     )
     client = await aiohttp_client(app)
 
