@@ -110,6 +110,9 @@ COMPRESS_FROM_BYTES = 1024
 PAGES_REMEMBERED = 64
 """How many of the pages it sent the server remembers the rows of (for a refresh
 sending only the rows that changed since); an older one is sent whole."""
+WEB_NICENESS = 10
+"""How much lower than its prober's the priority of ``harness serve``'s web process is:
+on a busy machine the page's requests wait, never the probes' callbacks."""
 SHUTDOWN_GRACE_S = 10.0
 """How long in-flight probes may finish at shutdown before they are cancelled."""
 
@@ -676,9 +679,13 @@ async def _serve(app: web.Application, host: str, port: int, ready: Callable[[st
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
-        ready(_url(runner.addresses[0]))
         prober = app.get(PROBER)
         lost = prober.lost if isinstance(prober, ProberProcess) else None
+        if lost is not None:
+            # Started with this process's priority, the prober keeps it; this one,
+            # serving people, yields the CPU to it when both want it.
+            os.nice(WEB_NICENESS)
+        ready(_url(runner.addresses[0]))
         await _until_stopped(lost)
     finally:
         await runner.cleanup()

@@ -27,6 +27,7 @@ from harness.result import ProbeResult, Source
 from harness.settings.config import Settings
 from harness.store import open_store
 from harness.targets.sources import source_store_url
+from harness.web.app import WEB_NICENESS
 from tests.live_app import GUARD_S
 
 PROBED = "CodeLinkAva"
@@ -198,3 +199,21 @@ def test_serve_stops_with_an_error_when_its_prober_dies(tmp_path: Path) -> None:
 
     assert server.returncode == 1
     assert "error: the prober's process ended unexpectedly (exit code -9)" in stderr
+
+
+def test_serves_web_process_yields_the_cpu_to_its_prober(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "harness", "serve", "--sandbox", "--port", "0"]
+    env = {**os.environ, "HARNESS_DATA_DIR": str(tmp_path / "data")}
+    with subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as server:
+        try:
+            assert server.stdout is not None
+            assert "status page at" in server.stdout.readline()
+            web = os.getpriority(os.PRIO_PROCESS, server.pid)
+            prober = os.getpriority(os.PRIO_PROCESS, prober_of(server.pid))
+        finally:
+            server.terminate()
+
+    assert prober == os.getpriority(os.PRIO_PROCESS, 0)
+    assert web == min(prober + WEB_NICENESS, 19)
