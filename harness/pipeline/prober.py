@@ -10,18 +10,15 @@ runner and the store they write to (a store of their own: stores are per loop) r
 on a second loop in a thread, so that web requests wait for the prober, never the
 reverse.
 
-A thread, rather than a process: the probes stay in the server's memory (their
-metrics are counted as they finish, ``POST /api/probe`` reaches the scheduler
-directly, the sandbox's emulators are set at run time), with no second copy of the
-settings, the providers or gpt4free to keep in step. What a thread does share is the
-interpreter lock: a thread busy in Python (rendering a page, the store's thread
-deciding a run) holds it until the interpreter's switch interval asks it to let go,
-5 ms by default, the whole default lag budget. So :meth:`Prober.start` shortens the
-switch interval to :data:`SWITCH_INTERVAL_S`. ``harness bench --only scale``
-measures what is left: no request waits on the prober's loop any more, but a page
-that takes seconds of CPU to build (as at a thousand targets before the light page)
-still slows the prober through the lock (README, "A thousand targets"); a page that
-is cheap to build leaves it little to take.
+A thread shares the interpreter lock with the requests, though: a thread busy in
+Python (rendering a page, the store's thread deciding a run) holds it until the
+interpreter's switch interval asks it to let go, 5 ms by default, the whole default
+lag budget. So :meth:`Prober.start` shortens the switch interval to
+:data:`SWITCH_INTERVAL_S`; and ``harness serve`` runs its prober in a process of its
+own instead (:mod:`harness.pipeline.prober_process`), where a thousand targets and ten
+people looking showed the difference (README, "A thousand targets"). The thread stays
+for an app built in a process that also holds what it probes (tests, whose providers
+are registered in the test's process).
 
 Everything crossing between the threads goes through the prober loop's own queue
 (:func:`asyncio.run_coroutine_threadsafe`): :meth:`Prober.call` runs a function on it

@@ -35,9 +35,9 @@ waiting in the spool.
 The store, the sandbox emulators and the prober live in ``cleanup_ctx``, so they
 start with the app and stop, in reverse order, when it stops. The prober (the probe
 scheduler, with a store of its own, and the sandbox's emulators when it probes them)
-runs on an event loop in a thread of its own (:mod:`harness.pipeline.prober`): a
-request to this app never holds up a probe's callbacks on that loop (they share only
-the interpreter lock, see there).
+runs in a process of its own under ``harness serve`` (:mod:`harness.pipeline.prober_process`),
+else on an event loop in a thread of its own (:mod:`harness.pipeline.prober`): a
+request to this app never holds up a probe's callbacks.
 """
 
 from __future__ import annotations
