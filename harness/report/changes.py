@@ -28,11 +28,9 @@ class Look:
     marker: int
     hour: datetime
     with_results: frozenset[str] | None
-
-    @property
-    def quiet(self) -> bool:
-        """Whether nothing was stored since the look before, within the same hour."""
-        return self.with_results is not None and not self.with_results
+    quiet: bool = False
+    """Whether the marker has not moved since the look before, within the same hour
+    (nothing was stored, nor every result pruned)."""
 
     def stale(self, keys: Mapping[str, object], kept: Mapping[str, object]) -> set[str]:
         """The providers of ``keys`` to read again: every one on a full look, else those
@@ -63,7 +61,7 @@ class Changes:
         if self._marker is None or hour != self._hour:
             return Look(marker, hour, None)
         if marker == self._marker:
-            return Look(marker, hour, frozenset())
+            return Look(marker, hour, frozenset(), quiet=True)
         return Look(marker, hour, frozenset(await store.providers_since(self._marker)))
 
     def saw(self, look: Look) -> None:
