@@ -107,6 +107,8 @@ class LiveStatus:
     _text: StatusText | None = None
     _overruns: Mapping[str, int] = field(default_factory=dict)
     _until: datetime | None = None
+    _made: int = 0
+    """How many documents it has made (a request that waited for one is answered by it)."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -122,9 +124,14 @@ class LiveStatus:
         overruns: Mapping[str, int] | None = None,
     ) -> StatusText:
         """The document as of ``now`` (default: the current time), or the one kept when
-        nothing changed since; ``overruns`` are a running schedule's (provider ->
-        count)."""
+        nothing changed since, or the one made while this call waited for another's;
+        ``overruns`` are a running schedule's (provider -> count)."""
+        asked = self._made
         async with self._lock:  # one update at a time; a second request waits for it
+            if self._made != asked and self._text is not None:
+                # Made while this request waited: the store as of at most one update
+                # before it asked. Ten viewers asking at once cost one update, not ten.
+                return replace(self._text, reread=0, kept=True)
             return await self._read(store, now or datetime.now(UTC), dict(overruns or {}))
 
     async def _read(self, store: Store, now: datetime, overruns: dict[str, int]) -> StatusText:
@@ -176,6 +183,7 @@ class LiveStatus:
             kept=False,
         )
         self._text, self._overruns = text, overruns
+        self._made += 1
         self._until = min(
             [
                 now + self.max_age,

@@ -257,7 +257,7 @@ async def _overview_warmth(app: web.Application) -> AsyncIterator[None]:
         while True:
             try:
                 await _read_overview_of(app)
-                await _read_status_of(app)
+                _gzipped(app, await _read_status_of(app))
             except StoreUnavailable as exc:  # the page says so itself; tried next hour
                 log.warning("live page not warmed: %s", exc)
             now = datetime.now(UTC)

@@ -115,6 +115,20 @@ async def test_with_nothing_new_the_kept_answer_is_given_after_reading_the_marke
     assert counting.reads == ["results_marker"]
 
 
+async def test_requests_waiting_for_one_update_are_answered_by_it(
+    filled_store: Store, now: datetime
+) -> None:
+    live = LiveStatus(Settings())
+    await live.read(filled_store, now=now)
+    await filled_store.add_results([passed("AiChatOnline", "gpt-4o-mini", now)])
+    first, second = await asyncio.gather(
+        live.read(filled_store, now=now), live.read(filled_store, now=now)
+    )
+
+    assert (first.kept, second.kept) == (False, True)
+    assert second.body is first.body
+
+
 async def test_a_kept_answer_is_built_again_after_its_longest_age(
     filled_store: Store, now: datetime
 ) -> None:
