@@ -75,6 +75,8 @@ class StatusText:
     body: bytes
     etag: str
     """A digest of ``body``: equal etags, equal documents."""
+    page: StatusPage
+    """The page it is the document of."""
     generated_at: datetime
     reread: int
     """How many providers were read from the store for it (the others were kept)."""
@@ -178,6 +180,7 @@ class LiveStatus:
         text = StatusText(
             body=body,
             etag=hashlib.blake2b(body, digest_size=16).hexdigest(),
+            page=page,
             generated_at=now,
             reread=len(stale),
             kept=False,

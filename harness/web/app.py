@@ -9,7 +9,9 @@ Routes::
                                    the provider rows that did
     GET  /provider/<provider>      one provider's page, every model in full (no script)
     GET  /provider/<provider>/details  its details, fetched when its row is opened
-    GET  /api/status               the page as JSON (the report's status.json)
+    GET  /api/status               the page as JSON (the report's status.json), kept
+                                   between requests; with If-None-Match, 304 when
+                                   nothing changed
     GET  /api/results              ?provider=&model=&limit= newest results, as JSON
     GET  /api/incidents            ?provider=&open=1&limit= incidents, newest first
     GET  /api/history              ?provider=&model=&days= probes, uptime, ttfc per UTC day
@@ -90,6 +92,7 @@ from harness.report import (
 from harness.report.feed import FEED_INCIDENTS, incident_feed
 from harness.report.history import history_days, history_document, read_history
 from harness.report.view import USAGE_WINDOW
+from harness.report.working import TargetRow, page_rows
 from harness.settings.config import Settings
 from harness.settings.tiers import Tier
 from harness.store import make_store
@@ -220,7 +223,11 @@ def build_app(
     app.router.add_get("/badge/{provider}.svg", badge)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
-    mount_mcp(app, build_mcp(lambda: app[STORE], settings), host=host)
+
+    async def rows() -> list[TargetRow]:
+        return page_rows((await _read_status_of(app)).page, settings)
+
+    mount_mcp(app, build_mcp(lambda: app[STORE], settings, rows_of=rows), host=host)
     if app[OPTIONS].admin_token:
         app.router.add_post("/api/probe", api_probe)
         if sandbox:

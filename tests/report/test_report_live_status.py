@@ -17,6 +17,7 @@ from status_samples import fill_store, passed
 
 from harness.report import LiveStatus, read_page, status_document, with_overruns
 from harness.report.live_status import STATUS_MAX_AGE
+from harness.report.working import page_rows, read_targets
 from harness.settings.config import Settings
 from harness.store import Store, open_store
 
@@ -215,3 +216,11 @@ def test_any_runs_and_time_keep_the_document_the_page_s(
 
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(check(Path(folder)))
+
+
+async def test_the_rows_of_the_kept_page_are_those_read_afresh(
+    filled_store: Store, now: datetime
+) -> None:
+    text = await LiveStatus(Settings()).read(filled_store, now=now)
+
+    assert page_rows(text.page, Settings()) == await read_targets(filled_store, Settings(), now)
