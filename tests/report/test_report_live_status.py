@@ -15,9 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from status_samples import fill_store, passed
 
+from harness.pipeline.run import store_results
+from harness.policy.consensus import voting_window
 from harness.report import LiveStatus, read_page, status_document, with_overruns
 from harness.report.live_status import STATUS_MAX_AGE
 from harness.report.working import page_rows, read_targets
+from harness.result import FailureKind, ProbeResult
 from harness.settings.config import Settings
 from harness.store import Store, open_store
 
@@ -224,3 +227,26 @@ async def test_the_rows_of_the_kept_page_are_those_read_afresh(
     text = await LiveStatus(Settings()).read(filled_store, now=now)
 
     assert page_rows(text.page, Settings()) == await read_targets(filled_store, Settings(), now)
+
+
+async def test_a_vantage_that_stops_voting_reads_its_provider_again(tmp_path: Path) -> None:
+    settings = Settings(thresholds={"down_after": 1})  # type: ignore[arg-type]
+    now = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    ok = ProbeResult("AutonomousAI", "llama", "ping", now, ok=True, ttfc_ms=120.0, vantage="b")
+    down = replace(ok, ok=False, kind=FailureKind.HTTP_SERVER, ttfc_ms=None, vantage="a")
+    async with open_store(tmp_path / "harness.db") as store:
+        await store_results(settings, store, [replace(down, started_at=now)])
+        await store_results(settings, store, [ok])
+        live = LiveStatus(settings)
+        await live.read(store, now=now)
+        # Past the voting window, within the hour: no result, and yet the votes end.
+        later = now + voting_window(settings.serve.interval) + timedelta(seconds=1)
+        text = await live.read(store, now=later)
+        document = json.loads(text.body)
+        page = await read_page(store, settings, now=later)
+
+    assert text.reread == 1
+    assert document == status_document(page)
+    assert (
+        document["providers"]["AutonomousAI"]["models"]["llama"]["vantages"]["a"]["voting"] is False
+    )
