@@ -38,15 +38,26 @@ def provider_document(provider: ProviderView, page: StatusPage) -> dict[str, Any
     }
 
 
-def status_text(page: StatusPage, pieces: Mapping[str, str]) -> str:
-    """:func:`status_document` as JSON text, with each provider's part taken as it is
-    from ``pieces`` (name -> its :func:`provider_document` as JSON): a kept provider is
-    not serialized again."""
+def provider_part(provider: ProviderView, page: StatusPage) -> bytes:
+    """One provider's entry in the document's ``providers`` (``"name": {...}``), as
+    UTF-8 JSON text, for :func:`status_parts`."""
+    return f"{json.dumps(provider.name)}: {json.dumps(provider_document(provider, page))}".encode()
+
+
+def status_parts(page: StatusPage, parts: Mapping[str, bytes]) -> list[bytes]:
+    """:func:`status_document` as UTF-8 JSON text, in parts that join to the whole: each
+    provider's entry taken as it is from ``parts`` (name -> its :func:`provider_part`),
+    so that a kept provider is neither serialized nor (by its reader) compressed again."""
     head, tail = _frame(page)
-    providers = ", ".join(f"{json.dumps(p.name)}: {pieces[p.name]}" for p in page.providers)
     # The frame's text around the providers: its head less the closing brace, its tail
     # less the opening one (both always have keys, so the commas stand).
-    return f'{json.dumps(head)[:-1]}, "providers": {{{providers}}}, {json.dumps(tail)[1:]}'
+    joined: list[bytes] = [f'{json.dumps(head)[:-1]}, "providers": {{'.encode()]
+    for n, provider in enumerate(page.providers):
+        if n:
+            joined.append(b", ")
+        joined.append(parts[provider.name])
+    joined.append(f"}}, {json.dumps(tail)[1:]}".encode())
+    return joined
 
 
 def _frame(page: StatusPage) -> tuple[dict[str, Any], dict[str, Any]]:

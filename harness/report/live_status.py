@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,7 @@ from harness.policy.consensus import voters, voting_window
 from harness.policy.prompts import PROMPTS
 from harness.policy.rollup import HourRollup
 from harness.report.changes import Changes
-from harness.report.document import provider_document, status_text
+from harness.report.document import provider_part, status_parts
 from harness.report.snapshot import (
     FLIPS_SHOWN,
     PageIndex,
@@ -73,6 +72,9 @@ class StatusText:
     """The status document as JSON text (UTF-8), named by its ``etag``."""
 
     body: bytes
+    parts: tuple[bytes, ...]
+    """``body`` in the parts it was joined from: a kept provider's is the same object
+    from one document to the next."""
     etag: str
     """A digest of ``body``: equal etags, equal documents."""
     page: StatusPage
@@ -87,8 +89,8 @@ class StatusText:
 @dataclass(frozen=True)
 class _Kept:
     view: ProviderView
-    piece: str
-    """``view`` as its part of the document, JSON text."""
+    part: bytes
+    """``view`` as its entry in the document, JSON text."""
     key: object
     """What it was made from, compared on the next look."""
     newest: Mapping[Target, str]
@@ -176,9 +178,11 @@ class LiveStatus:
             source=self.source,
             incidents=incidents,
         )
-        body = status_text(page, {name: kept.piece for name, kept in self._kept.items()}).encode()
+        parts = tuple(status_parts(page, {name: kept.part for name, kept in self._kept.items()}))
+        body = b"".join(parts)
         text = StatusText(
             body=body,
+            parts=parts,
             etag=hashlib.blake2b(body, digest_size=16).hexdigest(),
             page=page,
             generated_at=now,
@@ -232,7 +236,7 @@ class LiveStatus:
             mine = by_provider[name]
             self._kept[name] = _Kept(
                 view=view,
-                piece=json.dumps(provider_document(view, shell)),
+                part=provider_part(view, shell),
                 key=keys[name],
                 newest={t: recent[t][0].vantage for t in mine if recent[t]},
                 until=_vote_ends(index, mine, now, window),
@@ -270,4 +274,4 @@ def _with_overruns(kept: _Kept, overruns: int | None, shell: StatusPage) -> _Kep
     if kept.view.overruns == overruns:
         return kept
     view = replace(kept.view, overruns=overruns)
-    return replace(kept, view=view, piece=json.dumps(provider_document(view, shell)))
+    return replace(kept, view=view, part=provider_part(view, shell))

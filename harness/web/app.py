@@ -45,7 +45,6 @@ the interpreter lock, see there).
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hmac
 import html
 import json
@@ -99,6 +98,7 @@ from harness.store import make_store
 from harness.store.base import Store
 from harness.targets.endpoints import install_endpoints
 from harness.targets.sources import chosen_source, source_store_url
+from harness.web.compression import PartsGzip
 from harness.web.mcp_server import build_mcp, mount_mcp
 from harness.web.metrics import CONTENT_TYPE, Metrics
 from providers import PROVIDERS
@@ -149,8 +149,8 @@ OVERVIEW = web.AppKey("overview", LiveOverview)
 SENT = web.AppKey("sent", OrderedDict[str, Mapping[str, str]])
 """The row versions of the pages sent lately, by etag, oldest first."""
 STATUS = web.AppKey("status", LiveStatus)
-STATUS_GZIP = web.AppKey("status_gzip", dict[str, bytes])
-"""The status document sent last, gzip-compressed, by its etag (one entry)."""
+STATUS_GZIP = web.AppKey("status_gzip", PartsGzip)
+"""The status document sent last, gzip-compressed, with its parts' deflate kept."""
 
 
 def refresh_period(interval: float) -> float:
@@ -201,7 +201,7 @@ def build_app(
     app[SENT] = OrderedDict()
     app[OVERVIEW] = LiveOverview(settings, chosen_source(sandbox=sandbox))
     app[STATUS] = LiveStatus(settings, chosen_source(sandbox=sandbox))
-    app[STATUS_GZIP] = {}
+    app[STATUS_GZIP] = PartsGzip()
     app.cleanup_ctx.append(_store_context)
     app.cleanup_ctx.append(_overview_warmth)
     if schedule:
@@ -573,12 +573,8 @@ def _named_etags(request: web.Request) -> set[str]:
 
 
 def _gzipped(app: web.Application, text: StatusText) -> bytes:
-    """``text`` gzip-compressed, once per document: the last one's is kept."""
-    kept = app[STATUS_GZIP]
-    if text.etag not in kept:
-        kept.clear()
-        kept[text.etag] = gzip.compress(text.body, compresslevel=6, mtime=0)
-    return kept[text.etag]
+    """``text`` gzip-compressed: once per document, and only its new parts."""
+    return app[STATUS_GZIP].of(text.etag, text.parts)
 
 
 def _dumps(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from status_samples import passed
 from harness.report import read_page, status_document
 from harness.settings.config import Settings
 from harness.store import open_store
-from harness.web.app import STATUS, STATUS_GZIP, build_app
+from harness.web.app import STATUS, build_app
 from tests.live_app import eventually
 from tests.postgres_cluster import PostgresCluster
 
@@ -59,24 +60,40 @@ async def test_a_compressed_answer_is_the_same_document(client: Client) -> None:
     assert json.loads(gzip.decompress(await zipped.read())) == await plain.json()
 
 
+def _counting_compressors(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    made: list[int] = []
+    original = zlib.compressobj
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(zlib, "compressobj", counted)
+    return made
+
+
 async def test_a_repeated_request_with_nothing_new_is_not_compressed_again(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await client.get("/api/status", headers=GZIP)
-    compressed: list[int] = []
-    original = gzip.compress
-
-    def counted(data: bytes, *args: Any, **kwargs: Any) -> bytes:
-        compressed.append(len(data))
-        return original(data, *args, **kwargs)
-
-    monkeypatch.setattr(gzip, "compress", counted)
+    compressed = _counting_compressors(monkeypatch)
     first = await client.get("/api/status", headers=GZIP, auto_decompress=False)
     second = await client.get("/api/status", headers=GZIP, auto_decompress=False)
 
     assert compressed == []
     assert await first.read() == await second.read()
-    assert len(client.app[STATUS_GZIP]) == 1
+
+
+async def test_after_one_provider_s_run_only_the_new_parts_are_compressed(
+    client: Client, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await client.get("/api/status", headers=GZIP)
+    await _new_result(store_path)
+    compressed = _counting_compressors(monkeypatch)
+    response = await client.get("/api/status", headers=GZIP)
+
+    assert (await response.json())["providers"]["AiChatOnline"]
+    assert 1 <= len(compressed) <= 3  # the provider's part, and the head and tail around
 
 
 async def test_a_matching_etag_is_answered_304_without_a_body(client: Client) -> None:
