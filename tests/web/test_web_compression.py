@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.web.compression import PartsGzip
+from harness.web.compression import WINDOW, PartsGzip
 
 _parts = st.lists(st.binary(max_size=3000), max_size=12)
 
@@ -43,9 +43,17 @@ def test_an_answer_sharing_parts_with_the_one_before_is_whole_too(
     assert _single_member(kept.of("second", mixed)) == b"".join(mixed)
 
 
-def test_only_the_new_parts_are_compressed(monkeypatch: pytest.MonkeyPatch) -> None:
+def _text(seed: int, size: int) -> bytes:
+    """``size`` bytes of JSON-like text that compresses as the status document does."""
+    return b"".join(b'{"n": %d, "ms": %d}, ' % (seed, i * 7 % 1000) for i in range(size // 20))
+
+
+def test_a_part_is_compressed_again_only_when_it_or_the_window_before_it_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     kept = PartsGzip()
-    kept.of("first", [b"head 1", b"a" * 5000, b"b" * 5000])
+    big = [_text(1, WINDOW + 100), _text(2, WINDOW + 100)]
+    kept.of("first", [b"head 1", *big])
     compressed: list[int] = []
     original = zlib.compressobj
 
@@ -54,9 +62,18 @@ def test_only_the_new_parts_are_compressed(monkeypatch: pytest.MonkeyPatch) -> N
         return original(*args, **kwargs)
 
     monkeypatch.setattr(zlib, "compressobj", counted)
-    kept.of("second", [b"head 2", b"a" * 5000, b"b" * 5000])
+    zipped = kept.of("second", [b"head 2", *big])
 
-    assert len(compressed) == 1
+    assert len(compressed) == 2  # the head, and the part its change primed
+    assert _single_member(zipped) == b"".join([b"head 2", *big])
+
+
+def test_parts_compress_about_as_well_as_their_whole() -> None:
+    parts = [_text(n, 20_000) for n in range(20)]
+    whole = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    single = whole.compress(b"".join(parts)) + whole.flush()
+
+    assert len(PartsGzip().of("one", parts)) < 1.05 * len(single)
 
 
 def test_an_answer_of_the_same_name_is_given_again_as_it_is() -> None:
