@@ -13,7 +13,12 @@ serves it on 127.0.0.1. Then:
 2. Over HTTP, as a browser asks (gzip accepted): the first response's size on the
    wire and its time; a refresh when nothing changed (304, nothing sent) and after
    one provider's run (only its row); a provider's details.
-3. When Playwright and Chromium are installed, the page is loaded ``loads`` times,
+3. ``/api/status`` and ``/metrics``: the CPU time of this process per request (the
+   server's work, and the client's reading of the answer, small beside it) with
+   nothing new and after one provider's run, and their sizes; in-process, the status
+   document built cold, and read in full as every request did before it was kept
+   (:func:`read_page`, :func:`status_document`, indented JSON, gzip).
+4. When Playwright and Chromium are installed, the page is loaded ``loads`` times,
    each in a fresh context: DOMContentLoaded, load, first contentful paint, then the
    time to open a provider (its details fetched and painted), filter and sort.
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -40,7 +46,7 @@ from harness.bench.distribution import median
 from harness.bench.fleet import fleet, fleet_results
 from harness.bench.overview import STEPS, browser_loads, browser_missing, frame_timed
 from harness.policy.status import Thresholds, replay
-from harness.report import LiveOverview, render_live_page
+from harness.report import LiveOverview, LiveStatus, read_page, render_live_page, status_document
 from harness.result import ProbeResult
 from harness.settings.config import ProviderSettings, Settings
 from harness.store import open_store
@@ -169,6 +175,73 @@ async def _http(
     }
 
 
+def _cpu_ms_since(start: float) -> float:
+    return round((time.process_time() - start) * 1000, 1)
+
+
+async def _status_in_process(settings: Settings, repeats: int, now: datetime) -> dict[str, float]:
+    """CPU ms of the status document built cold (kept, then gzip), and of its reading
+    in full as every request did before (median of ``repeats``)."""
+    async with open_store(settings.store_url) as store:
+        start = time.process_time()
+        text = await LiveStatus(settings).read(store, now=now)
+        gzip.compress(text.body)
+        cold = _cpu_ms_since(start)
+        full = []
+        for _ in range(repeats):
+            start = time.process_time()
+            page = await read_page(store, settings, now=now)
+            gzip.compress(json.dumps(status_document(page), indent=2).encode())
+            full.append(_cpu_ms_since(start))
+    return {"cold_cpu_ms": cold, "read_in_full_cpu_ms": median(full)}
+
+
+async def _api(
+    base: str, settings: Settings, results: list[ProbeResult], repeats: int
+) -> dict[str, Any]:
+    """``/api/status`` and ``/metrics`` over HTTP (gzip accepted): CPU ms of this
+    process per request, medians of ``repeats``, and what is sent."""
+    gz = {"Accept-Encoding": "gzip"}
+    provider = results[0].provider
+    async with aiohttp.ClientSession(auto_decompress=False) as http:
+
+        async def cpu_of(path: str) -> tuple[float, bytes, CIMultiDict[str]]:
+            start = time.process_time()
+            async with http.get(f"{base}{path}", headers=gz) as response:
+                body = await response.read()
+            return _cpu_ms_since(start), body, CIMultiDict(response.headers)
+
+        await cpu_of("/api/status")  # the server's warm-up done, whichever came first
+        unchanged = [(await cpu_of("/api/status"))[0] for _ in range(repeats)]
+        after_run = []
+        for _ in range(repeats):
+            async with open_store(settings.store_url) as store:
+                await store.add_results(_one_run(results, provider, datetime.now(UTC)))
+            after_run.append((await cpu_of("/api/status"))[0])
+        _, body, headers = await cpu_of("/api/status")
+        etag = headers["ETag"]
+        async with http.get(f"{base}/api/status", headers={**gz, "If-None-Match": etag}) as again:
+            not_modified = again.status
+        metrics = [await cpu_of("/metrics") for _ in range(repeats)]
+    whole = gzip.decompress(body) if headers.get("Content-Encoding") == "gzip" else body
+    _, metrics_body, metrics_headers = metrics[-1]
+    metrics_whole = (
+        gzip.decompress(metrics_body)
+        if metrics_headers.get("Content-Encoding") == "gzip"
+        else metrics_body
+    )
+    return {
+        "status_kb": _kb(len(whole)),
+        "status_kb_gzip": _kb(len(body)),
+        "status_unchanged_cpu_ms": median(unchanged),
+        "status_after_one_run_cpu_ms": median(after_run),
+        "status_etag_matched": not_modified,
+        "metrics_kb": _kb(len(metrics_whole)),
+        "metrics_kb_gzip": _kb(len(metrics_body)),
+        "metrics_cpu_ms": median([cpu for cpu, _, _ in metrics]),
+    }
+
+
 async def _browser(base: str, provider: str, loads: int) -> dict[str, Any]:
     async def steps(page: Any) -> dict[str, float]:
         figures = {"open_provider_ms": await page.evaluate(OPEN_JS, provider)}
@@ -206,6 +279,10 @@ async def _measure(
         host, port = runner.addresses[0][:2]
         base = f"http://{host}:{port}"
         figures["http"] = await _http(base, settings, results, repeats)
+        figures["api"] = {
+            **await _status_in_process(settings, repeats, now),
+            **await _api(base, settings, results, repeats),
+        }
         missing = browser_missing()
         if missing is None:
             figures["browser"] = await _browser(base, results[0].provider, loads)
@@ -220,7 +297,8 @@ async def _measure(
 def page_figures(*, targets: int, repeats: int, loads: int, app: AppFactory) -> dict[str, Any]:
     """The live page of a ``targets``-target fleet served by ``app``: its build (cold,
     unchanged, after one run; with its store reads), what goes over HTTP (first response
-    and refreshes, gzip), and where a browser is available, ``loads`` loads in Chromium
-    with the time to open a provider. Medians where repeated."""
+    and refreshes, gzip), what ``/api/status`` and ``/metrics`` cost, and where a
+    browser is available, ``loads`` loads in Chromium with the time to open a provider.
+    Medians where repeated."""
     with tempfile.TemporaryDirectory(prefix="harness-bench-page-") as folder:
         return asyncio.run(_measure(Path(folder), targets, repeats, loads, app))

@@ -1,6 +1,9 @@
 """The status report: the page as values, and its HTML, JSON, Markdown and badge forms.
 
 store --snapshot.read_page--> StatusPage --html / document / markdown / badge--> text
+
+The live page's overview and the status document are also kept between requests and
+read again only where the store changed (overview.py, live_status.py).
 """
 
 from harness.report.badge import badge_svg
@@ -15,6 +18,7 @@ from harness.report.html import (
     render_live_page,
     render_page,
 )
+from harness.report.live_status import LiveStatus, StatusText
 from harness.report.markdown import status_markdown
 from harness.report.overview import LiveOverview, Overview, read_overview
 from harness.report.snapshot import provider_badge_state, read_page
@@ -30,11 +34,13 @@ from harness.report.view import (
 __all__ = [
     "Fragment",
     "LiveOverview",
+    "LiveStatus",
     "ModelView",
     "Overview",
     "ProviderView",
     "Row",
     "StatusPage",
+    "StatusText",
     "TargetFacts",
     "badge_svg",
     "build_page",

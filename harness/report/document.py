@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,13 +13,56 @@ from harness.policy.incidents import Incident
 from harness.policy.status import Flip
 from harness.policy.usage import TokenUsage
 from harness.report.format import iso
-from harness.report.view import ModelView, StatusPage
+from harness.report.view import ModelView, ProviderView, StatusPage
 
 
 def status_document(page: StatusPage) -> dict[str, Any]:
     """A JSON-ready mapping of everything the page shows; times are ISO 8601 UTC,
     states and outcomes their names, durations milliseconds."""
+    head, tail = _frame(page)
+    providers = {p.name: provider_document(p, page) for p in page.providers}
+    return {**head, "providers": providers, **tail}
+
+
+def provider_document(provider: ProviderView, page: StatusPage) -> dict[str, Any]:
+    """One provider's part of :func:`status_document` (its models in full), as the page
+    ``page`` shows it (whose windows it names)."""
     return {
+        "capability": provider.capability,
+        "working": provider.working,
+        "state": provider.state.value,
+        "overruns": provider.overruns,
+        "models": {
+            m.model: _model(m, page.latency_window, page.usage_window) for m in provider.models
+        },
+    }
+
+
+def provider_part(provider: ProviderView, page: StatusPage) -> bytes:
+    """One provider's entry in the document's ``providers`` (``"name": {...}``), as
+    UTF-8 JSON text, for :func:`status_parts`."""
+    return f"{json.dumps(provider.name)}: {json.dumps(provider_document(provider, page))}".encode()
+
+
+def status_parts(page: StatusPage, parts: Mapping[str, bytes]) -> list[bytes]:
+    """:func:`status_document` as UTF-8 JSON text, in parts that join to the whole: each
+    provider's entry taken as it is from ``parts`` (name -> its :func:`provider_part`),
+    so that a kept provider is neither serialized nor (by its reader) compressed again."""
+    head, tail = _frame(page)
+    # The frame's text around the providers: its head less the closing brace, its tail
+    # less the opening one (both always have keys, so the commas stand).
+    joined: list[bytes] = [f'{json.dumps(head)[:-1]}, "providers": {{'.encode()]
+    for n, provider in enumerate(page.providers):
+        if n:
+            joined.append(b", ")
+        joined.append(parts[provider.name])
+    joined.append(f"}}, {json.dumps(tail)[1:]}".encode())
+    return joined
+
+
+def _frame(page: StatusPage) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The document's keys before its providers, and those after them."""
+    head = {
         "generated_at": iso(page.generated_at),
         "version": page.version,
         "vantages": list(page.vantages),
@@ -34,21 +79,12 @@ def status_document(page: StatusPage) -> dict[str, Any]:
                 "states": {s.value: n for s, n in page.model_counts.items()},
             },
         },
-        "providers": {
-            p.name: {
-                "capability": p.capability,
-                "working": p.working,
-                "state": p.state.value,
-                "overruns": p.overruns,
-                "models": {
-                    m.model: _model(m, page.latency_window, page.usage_window) for m in p.models
-                },
-            }
-            for p in page.providers
-        },
+    }
+    tail = {
         "flips": [_flip(f) for f in page.flips],
         "incidents": [incident_document(i, page.generated_at) for i in page.open_incidents],
     }
+    return head, tail
 
 
 def incident_document(incident: Incident, now: datetime) -> dict[str, Any]:

@@ -4,9 +4,9 @@ A provider's one-row summary changes only when results of its models land, when 
 model's status changes, or when the hour turns (the uptime and latency windows are
 whole hours). :class:`LiveOverview` keeps every provider's view and rendered row, and
 on each request asks the store which providers had results since it last looked
-(one cheap query) and compares the statuses; only those providers are read again and
-re-rendered, in a few batched queries. Incidents, flips and the counts are read every
-time (they are small). The first request, and the first of every hour, reads all.
+(:mod:`harness.report.changes`) and compares the statuses; only those providers are
+read again and re-rendered, in a few batched queries. Incidents, flips and the counts
+are read every time (they are small). The first request, and the first of every hour, reads all.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 
 from harness import __version__
 from harness.policy.prompts import PROMPTS
-from harness.policy.rollup import HourRollup, hour_of, rollup_latency
+from harness.policy.rollup import HourRollup, rollup_latency
 from harness.policy.status import TargetStatus
+from harness.report.changes import Changes
 from harness.report.html import Row, render_rows
 from harness.report.snapshot import FLIPS_SHOWN, INCIDENTS_READ, NO_UPTIME, page_targets
 from harness.report.view import (
@@ -67,8 +68,7 @@ class LiveOverview:
 
     settings: Settings
     source: Source = Source.LIVE
-    _marker: int | None = None
-    _hour: datetime | None = None
+    _changes: Changes = field(default_factory=Changes)
     _kept: dict[str, _Kept] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -76,7 +76,7 @@ class LiveOverview:
     def warm(self) -> bool:
         """Whether it has been read once (so the next read re-reads only what changed,
         within the hour)."""
-        return self._marker is not None
+        return self._changes.warm
 
     async def read(
         self,
@@ -93,31 +93,26 @@ class LiveOverview:
             return await self._read(store, now or datetime.now(UTC), overruns or {})
 
     async def _read(self, store: Store, now: datetime, overruns: Mapping[str, int]) -> Overview:
-        marker = await store.results_marker()
+        look = await self._changes.look(store, now)
         statuses = await store.statuses()
         targets = await page_targets(store, self.settings, statuses, None)
         by_provider: dict[str, list[tuple[str, str]]] = {}
         for target in targets:
             by_provider.setdefault(target[0], []).append(target)
-        hour = hour_of(now)
-        if self._marker is None or hour != self._hour:
-            stale = set(by_provider)
-        else:
-            stale = await store.providers_since(self._marker)
-            for name, mine in by_provider.items():
-                kept = self._kept.get(name)
-                if (
-                    kept is None
-                    or kept.targets != tuple(mine)
-                    or kept.statuses != tuple(statuses.get(t) for t in mine)
-                    or kept.view.overruns != overruns.get(name, kept.view.overruns)
-                ):
-                    stale.add(name)
-        stale &= set(by_provider)
+        keys = {
+            name: (tuple(mine), tuple(statuses.get(t) for t in mine))
+            for name, mine in by_provider.items()
+        }
+        stale = look.stale(keys, {name: (k.targets, k.statuses) for name, k in self._kept.items()})
+        stale |= {
+            name
+            for name, kept in self._kept.items()
+            if name in by_provider and kept.view.overruns != overruns.get(name, kept.view.overruns)
+        }
         if stale:
             await self._reread(store, now, sorted(stale), by_provider, statuses, overruns)
         self._kept = {name: self._kept[name] for name in by_provider}
-        self._marker, self._hour = marker, hour
+        self._changes.saw(look)
         listed_since = now - INCIDENT_WINDOW[1]
         views = ordered({n: k.view for n, k in self._kept.items()}, list(PROVIDERS))
         page = assemble_page(

@@ -21,6 +21,7 @@ from harness.policy.rollup import HourRollup, rollup_latency
 from harness.policy.status import State, TargetStatus
 from harness.report.format import iso
 from harness.report.snapshot import planned_targets
+from harness.report.view import StatusPage
 from harness.settings.config import Settings
 from harness.store.base import Store
 from providers.gpt4free import PREFIX
@@ -113,6 +114,31 @@ def target_rows(
             )
         )
     return rows
+
+
+def page_rows(page: StatusPage, settings: Settings) -> list[TargetRow]:
+    """The rows of every model a full page (one with details) shows, by provider and
+    model: what :func:`read_targets` reads, taken from a page already read (its models'
+    latency and uptime are over the same windows)."""
+    rows = []
+    for provider in page.providers:
+        kind, protocol = kind_and_protocol(provider.name, settings)
+        for m in provider.models:
+            rows.append(
+                TargetRow(
+                    provider=provider.name,
+                    model=m.model,
+                    kind=kind,
+                    protocol=protocol,
+                    state=m.state,
+                    since=m.since,
+                    reason=m.reason,
+                    ttfc_p50_ms=m.latency.ttfc_p50,
+                    ttfc_p95_ms=m.latency.ttfc_p95,
+                    uptime=m.uptime.get(UPTIME_WINDOW[0], Uptime(0, 0)),
+                )
+            )
+    return sorted(rows, key=lambda r: (r.provider, r.model))
 
 
 def fastest_first(rows: Sequence[TargetRow]) -> list[TargetRow]:

@@ -9,7 +9,9 @@ Routes::
                                    the provider rows that did
     GET  /provider/<provider>      one provider's page, every model in full (no script)
     GET  /provider/<provider>/details  its details, fetched when its row is opened
-    GET  /api/status               the page as JSON (the report's status.json)
+    GET  /api/status               the page as JSON (the report's status.json), kept
+                                   between requests; with If-None-Match, 304 when
+                                   nothing changed
     GET  /api/results              ?provider=&model=&limit= newest results, as JSON
     GET  /api/incidents            ?provider=&open=1&limit= incidents, newest first
     GET  /api/history              ?provider=&model=&days= probes, uptime, ttfc per UTC day
@@ -56,7 +58,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from harness.emulator import Emulator, FaultSpec, parse_fault
 from harness.errors import ConfigError, StoreUnavailable
@@ -70,9 +72,11 @@ from harness.policy.usage import daily_usage
 from harness.probing import eventloop
 from harness.report import (
     LiveOverview,
+    LiveStatus,
     Overview,
     ProviderView,
     StatusPage,
+    StatusText,
     badge_svg,
     content_security_policy,
     incident_document,
@@ -82,17 +86,18 @@ from harness.report import (
     render_fragment,
     render_live_page,
     render_page,
-    status_document,
     with_overruns,
 )
 from harness.report.feed import FEED_INCIDENTS, incident_feed
 from harness.report.history import history_days, history_document, read_history
 from harness.report.view import USAGE_WINDOW
+from harness.report.working import TargetRow, page_rows
 from harness.settings.config import Settings
 from harness.store import make_store
 from harness.store.base import Store
 from harness.targets.endpoints import install_endpoints
 from harness.targets.sources import chosen_source, source_store_url
+from harness.web.compression import PartsGzip
 from harness.web.mcp_server import build_mcp, mount_mcp
 from harness.web.metrics import CONTENT_TYPE, Metrics
 from providers import PROVIDERS
@@ -146,6 +151,9 @@ EMULATOR = web.AppKey("emulator", Emulator)
 OVERVIEW = web.AppKey("overview", LiveOverview)
 SENT = web.AppKey("sent", OrderedDict[str, Mapping[str, str]])
 """The row versions of the pages sent lately, by etag, oldest first."""
+STATUS = web.AppKey("status", LiveStatus)
+STATUS_GZIP = web.AppKey("status_gzip", PartsGzip)
+"""The status document sent last, gzip-compressed, with its parts' deflate kept."""
 
 
 def refresh_period(interval: float) -> float:
@@ -199,6 +207,8 @@ def build_app(
     app[METRICS] = Metrics()
     app[SENT] = OrderedDict()
     app[OVERVIEW] = LiveOverview(settings, chosen_source(sandbox=sandbox))
+    app[STATUS] = LiveStatus(settings, chosen_source(sandbox=sandbox))
+    app[STATUS_GZIP] = PartsGzip()
     app.cleanup_ctx.append(_store_context)
     app.cleanup_ctx.append(_overview_warmth)
     if schedule:
@@ -220,7 +230,11 @@ def build_app(
     app.router.add_get("/badge/{provider}.svg", badge)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
-    mount_mcp(app, build_mcp(lambda: app[STORE], settings), host=host)
+
+    async def rows() -> list[TargetRow]:
+        return page_rows((await _read_status_of(app)).page, settings)
+
+    mount_mcp(app, build_mcp(lambda: app[STORE], settings, rows_of=rows), host=host)
     if app[OPTIONS].admin_token:
         app.router.add_post("/api/probe", api_probe)
         if sandbox:
@@ -248,14 +262,16 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _overview_warmth(app: web.Application) -> AsyncIterator[None]:
-    """Keep the live page's overview warm: read in full once the server starts and again
-    as each hour turns (when its windows move), so that no viewer waits for a read of
-    every provider; each request then reads again only the providers that changed."""
+    """Keep the live page's overview and the status document warm: read in full once
+    the server starts and again as each hour turns (when their windows move), so that
+    no viewer waits for a read of every provider; each request then reads again only
+    the providers that changed."""
 
     async def warm() -> None:
         while True:
             try:
                 await _read_overview_of(app)
+                _gzipped(app, await _read_status_of(app))
             except StoreUnavailable as exc:  # the page says so itself; tried next hour
                 log.warning("live page not warmed: %s", exc)
             now = datetime.now(UTC)
@@ -326,10 +342,12 @@ async def _compressed(
     request: web.Request, handler: Callable[[web.Request], Any]
 ) -> web.StreamResponse:
     """gzip (or deflate) for every whole answer of :data:`COMPRESS_FROM_BYTES` or more,
-    when the client accepts it; streamed answers (MCP) are left as they are."""
+    when the client accepts it; streamed answers (MCP) and those a handler compressed
+    itself (``/api/status``, from its cache) are left as they are."""
     response: web.StreamResponse = await handler(request)
     big = (response.content_length or 0) >= COMPRESS_FROM_BYTES
-    if isinstance(response, web.Response) and big:
+    encoded = hdrs.CONTENT_ENCODING in response.headers
+    if isinstance(response, web.Response) and big and not encoded:
         response.enable_compression()
     return response
 
@@ -459,9 +477,51 @@ async def provider_details(request: web.Request) -> web.Response:
 
 
 async def api_status(request: web.Request) -> web.Response:
-    """Everything the page shows, as JSON."""
-    page = await _read_page(request)
-    return web.json_response(status_document(page), dumps=_dumps)
+    """Everything the page shows, as JSON: kept between requests and read again only
+    where the store changed (:class:`LiveStatus`). With ``If-None-Match`` naming the
+    document, 304; gzip-compressed once per document for clients that accept it."""
+    text = await _read_status_of(request.app)
+    zipped = _accepts_gzip(request) and len(text.body) >= COMPRESS_FROM_BYTES
+    # Each encoding is its own representation, so its own strong validator.
+    etag = f"{text.etag}-gzip" if zipped else text.etag
+    headers = {"ETag": _quoted(etag), "Vary": "Accept-Encoding", "Cache-Control": "no-cache"}
+    if text.etag in _named_etags(request):
+        return web.Response(status=304, headers=headers)
+    if not zipped:
+        return web.Response(
+            body=text.body, content_type="application/json", charset="utf-8", headers=headers
+        )
+    headers[hdrs.CONTENT_ENCODING] = "gzip"
+    return web.Response(
+        body=_gzipped(request.app, text),
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+async def _read_status_of(app: web.Application) -> StatusText:
+    overruns = await _overruns(app)
+    return await app[STATUS].read(app[STORE], overruns=overruns)
+
+
+def _accepts_gzip(request: web.Request) -> bool:
+    # The same test aiohttp's own compression makes of the header.
+    return "gzip" in request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
+
+
+def _named_etags(request: web.Request) -> set[str]:
+    """The document versions ``If-None-Match`` names, whichever encoding each was of."""
+    named = set()
+    for tag in request.headers.get(hdrs.IF_NONE_MATCH, "").split(","):
+        tag = tag.strip().removeprefix("W/").strip('"')
+        named.add(tag.removesuffix("-gzip"))
+    return named - {""}
+
+
+def _gzipped(app: web.Application, text: StatusText) -> bytes:
+    """``text`` gzip-compressed: once per document, and only its new parts."""
+    return app[STATUS_GZIP].of(text.etag, text.parts)
 
 
 def _dumps(value: Any) -> str:

@@ -87,8 +87,14 @@ def _status(row: TargetRow) -> dict[str, Any]:
     return {k: full[k] for k in ("model", "state", "working", "since", "reason")}
 
 
-def build_mcp(store_of: StoreOf, settings: Settings) -> MCPServer:
-    """The harness's MCP server, reading the store ``store_of`` gives."""
+RowsOf = Callable[[], Awaitable[list[TargetRow]]]
+"""How the tools get every target's row, when not read afresh from the store."""
+
+
+def build_mcp(store_of: StoreOf, settings: Settings, *, rows_of: RowsOf | None = None) -> MCPServer:
+    """The harness's MCP server, reading the store ``store_of`` gives; ``rows_of``, when
+    given, gives the targets' rows instead (``harness serve``: from its kept status
+    document, rather than every target's rollups read again per call)."""
     server = MCPServer(
         "harness",
         version=__version__,
@@ -111,6 +117,8 @@ def build_mcp(store_of: StoreOf, settings: Settings) -> MCPServer:
         return scrubbed
 
     async def rows() -> list[TargetRow]:
+        if rows_of is not None:
+            return await rows_of()
         return await read_targets(store_of(), settings)
 
     @server.tool()

@@ -34,6 +34,10 @@ def test_the_live_page_figures_their_table_and_goals() -> None:
     assert figures["http"]["refresh_unchanged"] == {"status": 304, "kb_gzip": 0.0}
     assert figures["http"]["refresh_one_run"]["status"] == 200
     assert set(figures["build_ms"]) == {"cold", "unchanged", "after_one_run", "store_reads"}
+    assert figures["api"]["status_etag_matched"] == 304
+    assert figures["api"]["status_kb_gzip"] < figures["api"]["status_kb"]
+    assert figures["api"]["metrics_kb"] > 0
+    assert "/api/status CPU ms, nothing changed" in printed
     assert "6 targets" in printed
     assert (
         goals["live page at 6 targets: first response, gzip"].value
