@@ -99,7 +99,7 @@ from harness.targets.endpoints import install_endpoints
 from harness.targets.sources import chosen_source, source_store_url
 from harness.web.compression import PartsGzip
 from harness.web.mcp_server import build_mcp, mount_mcp
-from harness.web.metrics import CONTENT_TYPE, Metrics
+from harness.web.metrics import CONTENT_TYPE, Metrics, Scrapes
 from providers import PROVIDERS
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,7 @@ class ServeOptions:
 OPTIONS = web.AppKey("options", ServeOptions)
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
+SCRAPES = web.AppKey("scrapes", Scrapes)
 HOUR = timedelta(hours=1)
 WARM_AFTER_S = 1.0
 """How long after the hour turns the overview is read in full again."""
@@ -205,6 +206,7 @@ def build_app(
         prober_process=prober_process,
     )
     app[METRICS] = Metrics()
+    app[SCRAPES] = Scrapes(app[METRICS])
     app[SENT] = OrderedDict()
     app[OVERVIEW] = LiveOverview(settings, chosen_source(sandbox=sandbox))
     app[STATUS] = LiveStatus(settings, chosen_source(sandbox=sandbox))
@@ -624,18 +626,27 @@ async def badge(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus metrics of this app; each target's tokens of the last day read now."""
-    settings = request.app[OPTIONS].settings
-    since = datetime.now(UTC) - USAGE_WINDOW[1]
-    try:
-        usage = await request.app[STORE].usage(since)
-    except StoreUnavailable as exc:  # the other metrics are this process's own: still served
-        log.warning("tokens per day not refreshed: %s", exc)
-    else:
-        request.app[METRICS].set_usage(daily_usage(usage, prices_of(settings)))
-    response = web.Response(body=request.app[METRICS].exposition())
-    response.headers["Content-Type"] = CONTENT_TYPE
-    return response
+    """Prometheus metrics of this app, written at most once a second
+    (:data:`~harness.web.metrics.SCRAPE_FRESH_S`); each target's tokens of the last day
+    read at each writing."""
+    app = request.app
+
+    async def read_usage() -> None:
+        settings = app[OPTIONS].settings
+        since = datetime.now(UTC) - USAGE_WINDOW[1]
+        try:
+            usage = await app[STORE].usage(since)
+        except StoreUnavailable as exc:  # the other metrics are this process's own: still served
+            log.warning("tokens per day not refreshed: %s", exc)
+        else:
+            app[METRICS].set_usage(daily_usage(usage, prices_of(settings)))
+
+    exposition = await app[SCRAPES].latest(read_usage)
+    headers = {hdrs.CONTENT_TYPE: CONTENT_TYPE, "Vary": "Accept-Encoding"}
+    if not _accepts_gzip(request):
+        return web.Response(body=exposition.text, headers=headers)
+    headers[hdrs.CONTENT_ENCODING] = "gzip"
+    return web.Response(body=exposition.gzipped, headers=headers)
 
 
 async def healthz(request: web.Request) -> web.Response:

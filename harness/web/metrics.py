@@ -36,8 +36,12 @@ several ``harness serve`` processes keeps their figures apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+import gzip
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import suppress
+from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import (
@@ -241,3 +245,53 @@ class Metrics:
     def exposition(self) -> bytes:
         """The metrics in the Prometheus text format (content type :data:`CONTENT_TYPE`)."""
         return generate_latest(self.registry)
+
+
+SCRAPE_FRESH_S = 1.0
+"""How old a scrape's answer may be. At a thousand targets the exposition is a
+megabyte of text and over a tenth of a second of CPU to write and compress; a
+scraper (or a page refreshing each second) is not told anything truer by a newer one,
+and several scraping at once share one writing."""
+
+
+@dataclass(frozen=True)
+class Exposition:
+    """One writing of the metrics: the text, and its gzip."""
+
+    text: bytes
+    gzipped: bytes
+    written_at: float
+
+
+class Scrapes:
+    """The exposition of ``metrics`` for each scrape, written again at most once every
+    ``fresh_s`` seconds (``clock``: monotonic seconds)."""
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        *,
+        fresh_s: float = SCRAPE_FRESH_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._metrics = metrics
+        self._fresh_s = fresh_s
+        self._clock = clock
+        self._kept: Exposition | None = None
+        self._lock = asyncio.Lock()
+
+    async def latest(self, before: Callable[[], Awaitable[None]]) -> Exposition:
+        """The exposition written within ``fresh_s``, else a new one, after ``before()``
+        (which sets what is read at each writing, such as the tokens of the day). The
+        writing runs in a worker thread, so the server's loop goes on answering others."""
+        async with self._lock:  # a scrape arriving meanwhile waits for this one's
+            kept = self._kept
+            if kept is not None and self._clock() - kept.written_at < self._fresh_s:
+                return kept
+            await before()
+            self._kept = await asyncio.to_thread(self._write)
+            return self._kept
+
+    def _write(self) -> Exposition:
+        text = self._metrics.exposition()
+        return Exposition(text, gzip.compress(text, compresslevel=6, mtime=0), self._clock())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -12,7 +14,7 @@ from harness.policy.consensus import VantageStatus
 from harness.policy.objectives import Objectives, ObjectiveSet
 from harness.policy.status import State, TargetStatus
 from harness.result import FailureKind
-from harness.web.metrics import Metrics
+from harness.web.metrics import Metrics, Scrapes
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -190,3 +192,67 @@ def test_a_thinking_pass_feeds_ttft_and_reasoning_tokens() -> None:
     assert values[("harness_probe_reasoning_tokens_total", target)] == 40
     throttled = probed(provider="P", model="m", outcome="throttled", kind="overloaded")
     assert values[("harness_probes_total", throttled)] == 1
+
+
+class Clock:
+    """Monotonic seconds that move only when told."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Reads:
+    """How often a scrape's ``before`` ran."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self) -> None:
+        self.count += 1
+
+
+async def test_a_scrape_within_the_freshness_gets_the_same_writing() -> None:
+    metrics, clock, reads = Metrics(), Clock(), Reads()
+    scrapes = Scrapes(metrics, fresh_s=1.0, clock=clock)
+    first = await scrapes.latest(reads)
+    metrics.observe(passed("A", "a", T0))
+    clock.now = 0.5
+
+    again = await scrapes.latest(reads)
+
+    assert again is first
+    assert reads.count == 1
+
+
+async def test_a_scrape_after_the_freshness_is_written_again() -> None:
+    metrics, clock, reads = Metrics(), Clock(), Reads()
+    scrapes = Scrapes(metrics, fresh_s=1.0, clock=clock)
+    await scrapes.latest(reads)
+    metrics.observe(passed("A", "a", T0))
+    clock.now = 1.0
+
+    later = await scrapes.latest(reads)
+
+    assert b'provider="A"' in later.text
+    assert reads.count == 2
+
+
+async def test_scrapes_arriving_together_share_one_writing() -> None:
+    scrapes, reads = Scrapes(Metrics(), fresh_s=1.0, clock=Clock()), Reads()
+
+    answers = await asyncio.gather(*(scrapes.latest(reads) for _ in range(5)))
+
+    assert all(answer is answers[0] for answer in answers)
+    assert reads.count == 1
+
+
+async def test_a_writings_gzip_holds_its_text() -> None:
+    metrics = Metrics()
+    metrics.observe(passed("A", "a", T0))
+
+    written = await Scrapes(metrics).latest(Reads())
+
+    assert gzip.decompress(written.gzipped) == written.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 from xml.etree import ElementTree
 
@@ -166,6 +167,17 @@ async def test_metrics_start_from_the_stored_statuses(client: Client) -> None:
     assert response.headers["Content-Type"].startswith("text/plain")
     assert up[("AutonomousAI", "llama")] == 1
     assert up[("AutonomousAI", "qwen_coder")] == 0
+
+
+async def test_metrics_are_sent_gzip_compressed_to_who_accepts_it(client: Client) -> None:
+    zipped = await client.get(
+        "/metrics", headers={"Accept-Encoding": "gzip"}, auto_decompress=False
+    )
+    plain = await client.get("/metrics", headers={"Accept-Encoding": "identity"})
+
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(await zipped.read()) == await plain.read()
+    assert "Content-Encoding" not in plain.headers
 
 
 async def test_healthz_answers(client: Client) -> None:
