@@ -162,6 +162,8 @@ _UPTIME_COLUMNS = ("provider", "model", "hour", "ok", "failed", "throttled")
 _NEWEST_RESULTS_FIRST = "ORDER BY r.started_at DESC, r.id DESC"
 _ROLLUP_KEY = attrgetter("provider", "model", "hour")
 _WORKING_STATES = ", ".join(f"'{state.value}'" for state in State if state.is_working)
+_NOT_WORKING = f"vantage <> '' AND state NOT IN ({_WORKING_STATES})"
+"""A vantage status of a named vantage that sees its target not working."""
 _NEWLY_SEEN = """SELECT DISTINCT v.provider, v.model, v.vantage
     FROM incidents i JOIN vantage_status v ON v.provider = i.provider
     WHERE i.resolved_at IS NULL AND v.vantage <> '' AND v.state NOT IN ({working})
@@ -557,7 +559,9 @@ class SQLStore:
         the open incidents of those providers, of the flips and of ``seen_by``, and of
         any other provider that a named vantage newly sees not working (found by one
         query), so every open incident hears of a vantage that sees it, whichever run
-        notices, without a run reading every provider's incidents."""
+        notices, without a run reading every provider's incidents. The vantages of a
+        flip of another provider (a decision given, not decided on the run) are read
+        from the store."""
         load = self._rows.incident.load
         rows: Iterable[Sequence[Any]]
         if read is None:
@@ -566,7 +570,9 @@ class SQLStore:
             rows = s.execute(f"{_SELECT_INCIDENTS} WHERE resolved_at IS NULL")
         else:
             found = self._newly_seen(s)
-            seen_by = _joined(seen_by, {t: v for t, v in found.items() if t[0] not in read})
+            flipped = sorted({f.provider for f in flips} - set(read))
+            elsewhere = {t: v for t, v in found.items() if t[0] not in read}
+            seen_by = _joined(seen_by, elsewhere, self._not_working(s, flipped))
             providers = {*read, *(f.provider for f in flips), *(p for p, _ in seen_by)}
             open_now = "resolved_at IS NULL"
             rows = self._of_providers(s, _SELECT_INCIDENTS, sorted(providers), open_now)
@@ -590,6 +596,16 @@ class SQLStore:
         )
         seen: dict[tuple[str, str], set[str]] = {}
         for provider, model, vantage in s.execute(query):
+            seen.setdefault((v.text_of(provider), v.text_of(model)), set()).add(v.text_of(vantage))
+        return seen
+
+    def _not_working(self, s: Session, providers: Sequence[str]) -> dict[tuple[str, str], set[str]]:
+        """The named vantages that see each target of ``providers`` not working, as
+        :func:`_seen_by` tells them, from the stored vantage statuses."""
+        v = self.dialect.values
+        select = "SELECT provider, model, vantage FROM vantage_status"
+        seen: dict[tuple[str, str], set[str]] = {}
+        for provider, model, vantage in self._of_providers(s, select, providers, _NOT_WORKING):
             seen.setdefault((v.text_of(provider), v.text_of(model)), set()).add(v.text_of(vantage))
         return seen
 
