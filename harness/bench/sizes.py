@@ -70,8 +70,7 @@ class Sizes:
     scale_viewers: int = 10
     """Viewers refreshing every second in its looked-at runs."""
     scale_interval_s: float = 60.0
-    """Its probing interval: 167 runs of 6 targets a minute, within what one store
-    records (each run's unit of work grows with the targets, not with the run)."""
+    """Its probing interval: 167 runs of 6 targets a minute."""
     scale_warmup_s: float = 10.0
     """Serving before the measured window."""
     scale_window_s: float = 30.0
