@@ -588,26 +588,20 @@ class SQLStore:
         """The named vantages that see a model of an open incident not working, by
         target, leaving out those the incident already names (they would change
         nothing): as :func:`_seen_by` tells them, from the stored vantage statuses."""
-        v, dialect = self.dialect.values, self.dialect
+        dialect = self.dialect
         query = _NEWLY_SEEN.format(
             working=_WORKING_STATES,
             open_model=dialect.holds("i.open_models", "v.model"),
             known=dialect.holds("i.vantages", "v.vantage"),
         )
-        seen: dict[tuple[str, str], set[str]] = {}
-        for provider, model, vantage in s.execute(query):
-            seen.setdefault((v.text_of(provider), v.text_of(model)), set()).add(v.text_of(vantage))
-        return seen
+        return _vantages_by_target(dialect.values, s.execute(query))
 
     def _not_working(self, s: Session, providers: Sequence[str]) -> dict[tuple[str, str], set[str]]:
         """The named vantages that see each target of ``providers`` not working, as
         :func:`_seen_by` tells them, from the stored vantage statuses."""
         v = self.dialect.values
         select = "SELECT provider, model, vantage FROM vantage_status"
-        seen: dict[tuple[str, str], set[str]] = {}
-        for provider, model, vantage in self._of_providers(s, select, providers, _NOT_WORKING):
-            seen.setdefault((v.text_of(provider), v.text_of(model)), set()).add(v.text_of(vantage))
-        return seen
+        return _vantages_by_target(v, self._of_providers(s, select, providers, _NOT_WORKING))
 
     def _add_targets(self, s: Session, targets: Iterable[tuple[str, str]]) -> None:
         text = self.dialect.values.text
@@ -1320,6 +1314,16 @@ def _text_ids(s: Session, v: Values, texts: set[str]) -> dict[str, int]:
         s.executemany(_INSERT_TEXT, [(v.text(t),) for t in new])
         ids.update(find(new))
     return ids
+
+
+def _vantages_by_target(
+    v: Values, rows: Iterable[Sequence[Any]]
+) -> dict[tuple[str, str], set[str]]:
+    """The vantages of rows of (provider, model, vantage), by target."""
+    seen: dict[tuple[str, str], set[str]] = {}
+    for provider, model, vantage in rows:
+        seen.setdefault((v.text_of(provider), v.text_of(model)), set()).add(v.text_of(vantage))
+    return seen
 
 
 def _joined(
