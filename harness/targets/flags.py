@@ -55,8 +55,8 @@ def write_flags(
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".flags-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
+            # One string, one write: json.dump would write it in thousands of pieces.
+            handle.write(json.dumps(document, indent=2) + "\n")
         os.replace(tmp, path)
 
 
