@@ -1,8 +1,11 @@
 import json
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.targets.flags import read_model_states, source_edits, source_patch, write_flags
 from providers import PROVIDERS, AutonomousAI, CodeLinkAva
@@ -102,3 +105,21 @@ def test_writes_from_many_threads_at_once_all_land(tmp_path: Path) -> None:
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda name: write_flags(path, {name: True}, {name: {"m": "up"}}), names))
     assert read_flags(path) == dict.fromkeys(names, True)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from(["A", "B", "C", "g4f.D"]), st.none() | st.booleans()),
+        max_size=8,
+    )
+)
+def test_the_file_holds_each_providers_latest_flag(runs: list[dict[str, bool | None]]) -> None:
+    expected: dict[str, bool | None] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "flags.json"
+        for working in runs:
+            write_flags(path, working, {name: {"m": str(flag)} for name, flag in working.items()})
+            expected.update(working)
+        assert read_flags(path) == expected
+        assert read_model_states(path) == {name: {"m": str(f)} for name, f in expected.items()}
