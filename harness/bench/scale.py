@@ -54,9 +54,9 @@ from harness.targets.endpoints import endpoint_provider
 from providers.registry import BUILTIN
 
 MODELS_PER_PROVIDER = 6
-"""Models to an endpoint: every model the fleet knows. Each run (one provider) costs
-the store about as much whatever its size, so fewer, larger runs are what lets a
-single store keep up with a thousand targets (about 4 runs a second here)."""
+"""Models to an endpoint: every model the fleet knows, so a thousand targets are 167
+runs of ``serve`` (one per provider), each recorded at what it holds (see
+:mod:`harness.bench.record`)."""
 
 REFRESH_S = 1.0
 """How often each viewer refreshes."""

@@ -43,6 +43,10 @@ class Sizes:
     store_batch: int
     page_repeats: int
     """Warm renders of the page after the first (cold) one."""
+    record_targets: int = 1000
+    """Targets of the fleet beside which one provider's run is recorded."""
+    record_runs: int = 30
+    """Runs recorded there (its figures are the median and maximum)."""
     overview_targets: int = 300
     """Targets of the synthetic fleet the overview benchmark shows."""
     overview_loads: int = 5
@@ -66,8 +70,7 @@ class Sizes:
     scale_viewers: int = 10
     """Viewers refreshing every second in its looked-at runs."""
     scale_interval_s: float = 60.0
-    """Its probing interval: 167 runs of 6 targets a minute, within what one store
-    records (each run's unit of work grows with the targets, not with the run)."""
+    """Its probing interval: 167 runs of 6 targets a minute."""
     scale_warmup_s: float = 10.0
     """Serving before the measured window."""
     scale_window_s: float = 30.0
@@ -101,6 +104,8 @@ QUICK = Sizes(
     store_rows=2_000,
     store_batch=500,
     page_repeats=1,
+    record_targets=60,
+    record_runs=3,
     overview_targets=30,
     overview_loads=1,
     page_targets=(30, 100),

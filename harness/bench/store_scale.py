@@ -23,6 +23,8 @@
    with targets and hours, not with results.
 4. Pruning beside runs (:mod:`harness.bench.pruning`): the longest batch, and a run's
    write with and without pruning going on.
+5. With ``record_targets``: what recording one provider's run costs beside a fleet of
+   that many targets (:mod:`harness.bench.record`), in a store of its own.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from harness import __version__
 from harness.bench.distribution import median
 from harness.bench.errors import BenchError
 from harness.bench.pruning import prune_beside_runs
+from harness.bench.record import record_beside_fleet
 from harness.bench.synthetic import batches, synthetic_results
 from harness.pipeline.run import thresholds_of
 from harness.policy.rollup import HourRollup, Sketch
@@ -273,9 +276,13 @@ def store_at_scale(
     repeats: int,
     scale_up: int | None = None,
     store: str | None = None,
+    record_targets: int | None = None,
+    record_runs: int = 0,
 ) -> dict[str, Any]:
     """Fill a temporary store, then measure the page over it; both sets of figures
-    (and, with ``scale_up``, those of the SQLite store made that many times larger).
+    (and, with ``scale_up``, those of the SQLite store made that many times larger;
+    with ``record_targets``, those of ``record_runs`` runs recorded beside a fleet of
+    that many targets, as ``record``).
 
     ``store`` is a PostgreSQL URL to measure that backend instead of SQLite: the
     figures are taken in a scratch schema of that database, dropped at the end.
@@ -294,7 +301,13 @@ def store_at_scale(
             insert["db_mb"] = round(size() / _MB, 1)
             page = page_in_fresh_process(url, now=now, repeats=repeats)
             prune = asyncio.run(prune_beside_runs(url, now=now))
-        return {"backend": "postgresql", "insert": insert, "page": page, "prune": prune}
+        figures = {"backend": "postgresql", "insert": insert, "page": page, "prune": prune}
+        if record_targets:
+            with scratch_schema(store) as (fleet_url, _):
+                figures["record"] = asyncio.run(
+                    record_beside_fleet(fleet_url, targets=record_targets, runs=record_runs)
+                )
+        return figures
     with tempfile.TemporaryDirectory(prefix="harness-bench-store-") as folder:
         path = Path(folder) / "harness.db"
         insert = asyncio.run(
@@ -302,7 +315,7 @@ def store_at_scale(
         )
         insert["db_mb"] = round(path.stat().st_size / _MB, 1)
         page = page_in_fresh_process(path, now=now, repeats=repeats)
-        figures: dict[str, Any] = {"backend": "sqlite", "insert": insert, "page": page}
+        figures = {"backend": "sqlite", "insert": insert, "page": page}
         if scale_up:
             large = replicate(path, scale_up)
             large["batch"] = large["rows"] - rows
@@ -311,6 +324,12 @@ def store_at_scale(
                 "page": page_in_fresh_process(path, now=now, repeats=repeats),
             }
         figures["prune"] = asyncio.run(prune_beside_runs(str(path), now=now))
+        if record_targets:
+            figures["record"] = asyncio.run(
+                record_beside_fleet(
+                    str(Path(folder) / "fleet.db"), targets=record_targets, runs=record_runs
+                )
+            )
     return figures
 
 

@@ -118,7 +118,10 @@ def run_benchmarks(
                     **run(timing(emulator, levels=sizes.timing_levels, rounds=sizes.rounds)),
                 }
     if "store" in only:
-        say(f"store: {sizes.store_rows:,} results, then the page in a fresh process")
+        say(
+            f"store: {sizes.store_rows:,} results, then the page in a fresh process; "
+            f"{sizes.record_runs} runs recorded beside {sizes.record_targets:,} targets"
+        )
         if large_store:
             say(f"then x{LARGE_STORE_FACTOR} by a bulk path (--large-store), and the page again")
         figures = store_at_scale(
@@ -127,8 +130,11 @@ def run_benchmarks(
             repeats=sizes.page_repeats,
             scale_up=LARGE_STORE_FACTOR if large_store else None,
             store=store,
+            record_targets=sizes.record_targets,
+            record_runs=sizes.record_runs,
         )
-        document["store"] = {k: figures[k] for k in ("backend", "insert", "page", "prune")}
+        kept = ("backend", "insert", "page", "prune", "record")
+        document["store"] = {k: figures[k] for k in kept if k in figures}
         if "large" in figures:
             document["store_large"] = figures["large"]
     if "overview" in only:

@@ -157,6 +157,15 @@ def store_table(store: Mapping[str, Any]) -> Table:
                 _median_max(prune["run_ms_while_pruning"]),
             ),
         ]
+    if "record" in store:
+        record = store["record"]
+        rows.append(
+            (
+                f"record one provider's run ({record['run_targets']} targets) beside "
+                f"{_num(record['targets'])} targets, {record['runs']} runs, ms median / max",
+                _median_max(record["record_ms"]),
+            )
+        )
     for name, value in rows:
         table.add_row(name, value)
     return table

@@ -44,8 +44,10 @@ class RunSummary:
     offline: bool = False
     offline_reason: str | None = None
     statuses: dict[tuple[str, str], TargetStatus] = field(default_factory=dict)
+    """The shown status of every target of the run's providers after it."""
     flips: list[Flip] = field(default_factory=list)
     working: dict[str, bool | None] = field(default_factory=dict)
+    """The run's providers' working flags."""
     objectives: ObjectiveSet = field(default_factory=ObjectiveSet)
     baselines: dict[tuple[str, str], Baseline] = field(default_factory=dict)
     source: Source = Source.LIVE
@@ -250,8 +252,10 @@ async def record(
     source: Source | None = None,
 ) -> RunSummary:
     """Keep ``results``, fold them into the per-vantage and shown statuses, write the
-    flags file; send the alerts the flips call for (planned in the same
-    transaction, sent after it).
+    run's providers' entries of the flags file; send the alerts the flips call for
+    (planned in the same transaction, sent after it). Only the run's providers'
+    statuses are read, decided and written: a run costs what it holds, not what the
+    store holds.
 
     ``store`` must be the store of the results' source (see :mod:`harness.targets.sources`);
     the flags file written is that source's, and only live results change the

@@ -81,7 +81,8 @@ class RunDecision:
     flips: list[Flip]
     """Flips of the shown state, in time order."""
     shown: dict[tuple[str, str], TargetStatus]
-    """Every shown status after the run."""
+    """Every shown status the decision was given, after the run (the store gives those
+    of the run's providers)."""
     alerts: Sequence[AlertDraft] = ()
     """Pending alert deliveries about the flips, stored with them (planned by the caller)."""
     stored_before: bool = False

@@ -32,7 +32,8 @@ from harness.result import ProbeResult
 Decide = Callable[
     [Mapping[tuple[str, str], TargetStatus], Mapping[VantageKey, VantageStatus]], RunDecision
 ]
-"""What :meth:`Store.record_vantage_run` asks: (shown statuses, vantage statuses) -> decision."""
+"""What :meth:`Store.record_vantage_run` asks: (shown statuses, vantage statuses) -> decision,
+given the statuses of the run's providers."""
 
 
 @dataclass(frozen=True)
@@ -119,10 +120,12 @@ class Store(Protocol):
     ) -> RunDecision:
         """Store ``results`` with what ``decide`` makes of them, atomically and serialised.
 
-        ``decide`` is called with the current shown and per-vantage statuses, read inside
-        the transaction while holding a lock that every other writer of this store takes
-        too; the results (with their hourly rollups), the statuses it returns, its flips
-        and its alerts are then written in that same transaction. Its decision is returned.
+        ``decide`` is called with the current shown and per-vantage statuses of every
+        target of the results' providers (no others: a run costs what it holds, not what
+        the store holds), read inside the transaction while holding a lock that every
+        other writer of this store takes too; the results (with their hourly rollups),
+        the statuses it returns, its flips and its alerts are then written in that same
+        transaction. Its decision is returned.
 
         Storing is idempotent per run: the run ids of ``results`` are kept with them, and
         a batch whose run is already stored writes nothing, does not call ``decide``, and

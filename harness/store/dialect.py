@@ -104,6 +104,10 @@ class Dialect(Protocol):
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A condition that ``column`` is one of ``values``, and its parameters."""
 
+    def holds(self, array: str, value: str) -> str:
+        """A condition that the list column ``array`` holds the value of ``value`` (a
+        column or expression of the same statement)."""
+
     def join_newest(self, table: str, alias: str, query: str) -> str:
         """A join of each row so far to the rows of ``table`` (as ``alias``) that
         ``query`` (``WHERE ... ORDER BY ... LIMIT ?``, correlated to them) picks."""

@@ -670,6 +670,9 @@ class Postgres:
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} = ANY(?)", [list(values)]
 
+    def holds(self, array: str, value: str) -> str:
+        return f"{value} = ANY({array})"
+
     def day_of(self, column: str) -> str:
         return f"date_trunc('day', {column}, 'UTC')"
 

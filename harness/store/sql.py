@@ -27,7 +27,7 @@ that each commit with a record of how far the copy got.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -45,7 +45,7 @@ from harness.policy.deliveries import (
 from harness.policy.incidents import Incident, advance, newest_first, replay
 from harness.policy.retention import Cutoffs
 from harness.policy.rollup import HourRollup, day_of, fold, fold_days, hour_of
-from harness.policy.status import Flip, TargetStatus
+from harness.policy.status import Flip, State, TargetStatus
 from harness.policy.usage import TokenUsage, UsageKey, fold_usage
 from harness.probing.looplag import DEFAULT_BUDGET_MS
 from harness.result import FailureKind, ProbeResult
@@ -161,6 +161,15 @@ _NEWEST_FIRST = "ORDER BY started_at DESC, id DESC"
 _UPTIME_COLUMNS = ("provider", "model", "hour", "ok", "failed", "throttled")
 _NEWEST_RESULTS_FIRST = "ORDER BY r.started_at DESC, r.id DESC"
 _ROLLUP_KEY = attrgetter("provider", "model", "hour")
+_WORKING_STATES = ", ".join(f"'{state.value}'" for state in State if state.is_working)
+_NOT_WORKING = f"vantage <> '' AND state NOT IN ({_WORKING_STATES})"
+"""A vantage status of a named vantage that sees its target not working."""
+_NEWLY_SEEN = """SELECT DISTINCT v.provider, v.model, v.vantage
+    FROM incidents i JOIN vantage_status v ON v.provider = i.provider
+    WHERE i.resolved_at IS NULL AND v.vantage <> '' AND v.state NOT IN ({working})
+      AND {open_model} AND NOT {known}"""
+"""The named vantages that see an open incident's model not working and are not among
+its vantages yet (the fragments from the dialect)."""
 _PER_STATEMENT = 100
 """Rows of parameters spelled out in one statement: within SQLite's oldest limit of 999."""
 
@@ -418,20 +427,26 @@ class SQLStore:
         and the results' hourly rollups, in one transaction under the write lock, so
         consensus decisions never interleave and a change is flipped exactly once.
 
+        Only the statuses of the results' providers are read and handed to ``decide``
+        (every model of theirs, so that a provider's working flag can be told from the
+        decision), so a run costs what it holds, not what the store holds.
+
         The run ids the results carry are kept with them: a run stored before is not
         stored again (nor decided on), and the decision returned says so."""
 
         v = self.dialect.values
         runs = _run_times(results)
         ids = [v.text(run_id) for run_id in runs]
+        providers = sorted({r.provider for r in results})
 
         def run(s: Session) -> RunDecision:
             if ids and self._stored_before(s, ids):
-                return RunDecision([], [], [], self._statuses(s), stored_before=True)
-            views = self._vantage_statuses(s)
-            decision = decide(self._statuses(s), views)
+                shown = self._statuses(s, providers)
+                return RunDecision([], [], [], shown, stored_before=True)
+            views = self._vantage_statuses(s, providers)
+            decision = decide(self._statuses(s, providers), views)
             views.update((view.key, view) for view in decision.vantages)
-            self._write_run(s, results, decision, lag_budget_ms, views)
+            self._write_run(s, results, decision, lag_budget_ms, views, providers)
             s.executemany(_INSERT_RUN, [(v.text(i), v.time(at)) for i, at in runs.items()])
             return decision
 
@@ -456,13 +471,40 @@ class SQLStore:
             lambda s: self._write_run(s, results, decision, lag_budget_ms), serialised=True
         )
 
-    def _statuses(self, s: Session) -> dict[tuple[str, str], TargetStatus]:
-        rows = s.execute(f"SELECT {names(_STATUS)} FROM status")
+    def _statuses(
+        self, s: Session, providers: Sequence[str] | None = None
+    ) -> dict[tuple[str, str], TargetStatus]:
+        """The shown status of every target, or of every target of ``providers``."""
+        rows = self._of_providers(s, f"SELECT {names(_STATUS)} FROM status", providers)
         return {status.target: status for status in map(self._rows.status.load, rows)}
 
-    def _vantage_statuses(self, s: Session) -> dict[VantageKey, VantageStatus]:
-        rows = s.execute(f"SELECT {names(VANTAGE_COLUMNS)} FROM vantage_status")
+    def _vantage_statuses(
+        self, s: Session, providers: Sequence[str] | None = None
+    ) -> dict[VantageKey, VantageStatus]:
+        """Every vantage's status of every target, or of every target of ``providers``."""
+        select = f"SELECT {names(VANTAGE_COLUMNS)} FROM vantage_status"
+        rows = self._of_providers(s, select, providers)
         return {view.key: view for view in map(self._rows.vantage_of, rows)}
+
+    def _of_providers(
+        self,
+        s: Session,
+        select: str,
+        providers: Sequence[str] | None,
+        condition: str = "",
+        params: Sequence[Any] = (),
+    ) -> Iterator[Sequence[Any]]:
+        """The rows of ``select`` (from a table with a ``provider`` column) that meet
+        ``condition`` (with its ``params``): all of them, or those of ``providers``, a
+        statement per :data:`_PER_STATEMENT` providers."""
+        if providers is None:
+            yield from s.execute(f"{select} WHERE {condition}" if condition else select, params)
+            return
+        text = self.dialect.values.text
+        for chunk in _chunks(providers):
+            which, named = self.dialect.any_of("provider", [text(p) for p in chunk])
+            where = f"{condition} AND {which}" if condition else which
+            yield from s.execute(f"{select} WHERE {where}", [*params, *named])
 
     def _write_run(
         self,
@@ -471,11 +513,14 @@ class SQLStore:
         decision: RunDecision,
         lag_budget_ms: float,
         views: Mapping[VantageKey, VantageStatus] | None = None,
+        read: Collection[str] = (),
     ) -> None:
         """The writes of one run, inside the caller's serialised transaction: results
         and their hourly rollups, statuses, flips, per-vantage statuses, the alerts
         pointing at those flips by position, and the incidents the flips open, change
-        or resolve (``views``: every vantage's status after the run)."""
+        or resolve (``views``: every vantage's status after the run of the providers
+        ``read``, those of other providers being read where an open incident needs
+        them; None: the results alone say which vantages see what)."""
         rows = self._rows
         self._add_targets(
             s,
@@ -497,22 +542,66 @@ class SQLStore:
         s.executemany(_UPSERT_VANTAGE, map(rows.vantage, decision.vantages))
         for draft in decision.alerts:
             self._insert_alert(s, _pending(draft, [flip_ids[i] for i in draft.flips]))
-        self._write_incidents(s, decision.flips, _seen_by(results, (views or {}).values()))
+        seen_by = _seen_by(results, (views or {}).values())
+        self._write_incidents(s, decision.flips, seen_by, None if views is None else read)
 
     def _write_incidents(
-        self, s: Session, flips: Sequence[Flip], seen_by: Mapping[tuple[str, str], set[str]]
+        self,
+        s: Session,
+        flips: Sequence[Flip],
+        seen_by: Mapping[tuple[str, str], set[str]],
+        read: Collection[str] | None = None,
     ) -> None:
-        """Fold ``flips`` into the open incidents and store what changed."""
-        if not flips and not seen_by:
-            return
+        """Fold ``flips`` into the open incidents and store what changed.
+
+        Without ``read`` every open incident is read. With it (the providers all of
+        whose vantages ``seen_by`` accounts for: a run's), only those that may change:
+        the open incidents of those providers, of the flips and of ``seen_by``, and of
+        any other provider that a named vantage newly sees not working (found by one
+        query), so every open incident hears of a vantage that sees it, whichever run
+        notices, without a run reading every provider's incidents. The vantages of a
+        flip of another provider (a decision given, not decided on the run) are read
+        from the store."""
         load = self._rows.incident.load
-        current = [load(row) for row in s.execute(f"{_SELECT_INCIDENTS} WHERE resolved_at IS NULL")]
+        rows: Iterable[Sequence[Any]]
+        if read is None:
+            if not flips and not seen_by:
+                return
+            rows = s.execute(f"{_SELECT_INCIDENTS} WHERE resolved_at IS NULL")
+        else:
+            found = self._newly_seen(s)
+            flipped = sorted({f.provider for f in flips} - set(read))
+            elsewhere = {t: v for t, v in found.items() if t[0] not in read}
+            seen_by = _joined(seen_by, elsewhere, self._not_working(s, flipped))
+            providers = {*read, *(f.provider for f in flips), *(p for p, _ in seen_by)}
+            open_now = "resolved_at IS NULL"
+            rows = self._of_providers(s, _SELECT_INCIDENTS, sorted(providers), open_now)
+        current = [load(row) for row in rows]
         for incident in advance(current, flips, seen_by):
             row = self._rows.incident.row(incident)
             if incident.id:
                 s.execute(_UPDATE_INCIDENT, [*row[1:], incident.id])
             else:
                 s.insert(_INSERT_INCIDENT, row[1:])
+
+    def _newly_seen(self, s: Session) -> dict[tuple[str, str], set[str]]:
+        """The named vantages that see a model of an open incident not working, by
+        target, leaving out those the incident already names (they would change
+        nothing): as :func:`_seen_by` tells them, from the stored vantage statuses."""
+        dialect = self.dialect
+        query = _NEWLY_SEEN.format(
+            working=_WORKING_STATES,
+            open_model=dialect.holds("i.open_models", "v.model"),
+            known=dialect.holds("i.vantages", "v.vantage"),
+        )
+        return _vantages_by_target(dialect.values, s.execute(query))
+
+    def _not_working(self, s: Session, providers: Sequence[str]) -> dict[tuple[str, str], set[str]]:
+        """The named vantages that see each target of ``providers`` not working, as
+        :func:`_seen_by` tells them, from the stored vantage statuses."""
+        v = self.dialect.values
+        select = "SELECT provider, model, vantage FROM vantage_status"
+        return _vantages_by_target(v, self._of_providers(s, select, providers, _NOT_WORKING))
 
     def _add_targets(self, s: Session, targets: Iterable[tuple[str, str]]) -> None:
         text = self.dialect.values.text
@@ -522,15 +611,18 @@ class SQLStore:
         self, s: Session, deltas: Iterable[HourRollup], *, daily: bool = False
     ) -> None:
         """Add ``deltas`` to the stored rollups of their targets and hours (days, with
-        ``daily``), reading the stored ones of those hours in one statement and writing
-        all back in another."""
+        ``daily``), reading the stored ones of those providers and hours (a statement
+        per :data:`_PER_STATEMENT` providers) and writing all back in one statement."""
         merged = {d.key: d for d in deltas}
         if not merged:
             return
         time = self.dialect.values.time
         select, key = (_SELECT_DAILY, "day") if daily else (_SELECT_ROLLUPS, "hour")
         hours, params = self.dialect.any_of(key, sorted({time(h) for _, _, h in merged}))
-        for stored in map(self._rows.rollup_of, s.execute(f"{select} WHERE {hours}", params)):
+        providers = sorted({p for p, _, _ in merged})
+        for stored in map(
+            self._rows.rollup_of, self._of_providers(s, select, providers, hours, params)
+        ):
             delta = merged.get(stored.key)
             if delta is not None:
                 stored.merge(delta)
@@ -1222,6 +1314,27 @@ def _text_ids(s: Session, v: Values, texts: set[str]) -> dict[str, int]:
         s.executemany(_INSERT_TEXT, [(v.text(t),) for t in new])
         ids.update(find(new))
     return ids
+
+
+def _vantages_by_target(
+    v: Values, rows: Iterable[Sequence[Any]]
+) -> dict[tuple[str, str], set[str]]:
+    """The vantages of rows of (provider, model, vantage), by target."""
+    seen: dict[tuple[str, str], set[str]] = {}
+    for provider, model, vantage in rows:
+        seen.setdefault((v.text_of(provider), v.text_of(model)), set()).add(v.text_of(vantage))
+    return seen
+
+
+def _joined(
+    *seen: Mapping[tuple[str, str], set[str]],
+) -> dict[tuple[str, str], set[str]]:
+    """The vantages of each target in any of ``seen``."""
+    joined: dict[tuple[str, str], set[str]] = {}
+    for each in seen:
+        for target, vantages in each.items():
+            joined.setdefault(target, set()).update(vantages)
+    return joined
 
 
 def _seen_by(

@@ -634,6 +634,10 @@ class SQLite:
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
+    def holds(self, array: str, value: str) -> str:
+        # Lists are stored as JSON (SQLiteValues.array).
+        return f"EXISTS (SELECT 1 FROM json_each({array}) AS e WHERE e.value = {value})"
+
     def day_of(self, column: str) -> str:
         return f"({column} / {_DAY_US}) * {_DAY_US}"
 

@@ -1,6 +1,7 @@
 """The measured ``working`` flags: written after every run, patched into source on request.
 
-``flags.json`` lives in the data directory; ``providers`` applies it at import
+``flags.json`` lives in the data directory, one entry per provider, each run writing
+its own providers' entries; ``providers`` applies it at import
 (see ``providers.flags``). For maintainers who ship the flag in code,
 :func:`source_patch` produces a unified diff setting ``working = True/False`` in
 each provider module, and :func:`apply_source_patch` writes it.
@@ -14,35 +15,59 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from providers import PROVIDERS, is_builtin
 from providers.flags import FLAGS_FILE_NAME
 
 _WORKING_LINE = re.compile(r"^(?P<indent>\s+)working\s*(?::\s*[\w\[\]]+\s*)?=\s*(True|False)\s*$")
 
+_UPDATING = threading.Lock()
+"""Held while the file is read, merged and replaced: two runs of one process that
+finish together would otherwise each keep the other's old entries."""
+
 
 def write_flags(
     path: Path, working: Mapping[str, bool | None], states: Mapping[str, Mapping[str, str]]
 ) -> None:
-    """Write the flags file atomically: ``working`` per provider (``null`` when unknown),
-    with each model's state."""
-    document = {
-        "generated_at": datetime.now(UTC).isoformat(),
-        "providers": {
-            name: {"working": flag, "models": dict(states.get(name, {}))}
-            for name, flag in sorted(working.items())
-        },
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".flags-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2)
-        handle.write("\n")
-    os.replace(tmp, path)
+    """Write the flags of the providers ``working`` names into the flags file: each
+    one's ``working`` (``null`` when unknown), with each model's state, in place of its
+    entry, every other provider's entry kept as the file has it (a run changes its own
+    providers' flags only; a missing or unreadable file starts empty).
+
+    The file is replaced atomically; writes within one process take turns, so two runs
+    finishing together both land."""
+    with _UPDATING:
+        entries = _stored_entries(path)
+        entries.update(
+            (name, {"working": flag, "models": dict(states.get(name, {}))})
+            for name, flag in working.items()
+        )
+        document = {
+            "generated_at": datetime.now(UTC).isoformat(),
+            "providers": dict(sorted(entries.items())),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".flags-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            # One string, one write: json.dump would write it in thousands of pieces.
+            handle.write(json.dumps(document, indent=2) + "\n")
+        os.replace(tmp, path)
+
+
+def _stored_entries(path: Path) -> dict[str, Any]:
+    """The providers' entries of the flags file at ``path``, as stored; none when it is
+    missing or unreadable."""
+    try:
+        providers = json.loads(path.read_text(encoding="utf-8"))["providers"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return dict(providers) if isinstance(providers, dict) else {}
 
 
 def read_model_states(path: Path) -> dict[str, dict[str, str]]:

@@ -63,6 +63,14 @@ def test_store_gives_insert_rate_page_time_and_memory(quick_document: dict[str, 
     assert page["targets"] == 10
 
 
+def test_store_gives_the_time_a_run_takes_to_record_beside_a_fleet(
+    quick_document: dict[str, Any],
+) -> None:
+    record = quick_document["store"]["record"]
+    assert (record["targets"], record["runs"]) == (60, 3)
+    assert all(is_number(record["record_ms"][k]) for k in ("median", "max"))
+
+
 def test_replay_counts_every_shipped_cassette(quick_document: dict[str, Any]) -> None:
     replay = quick_document["replay"]
     assert replay["cassettes"] > 0

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from harness.bench.pruning import prune_beside_runs
+from harness.bench.record import record_beside_fleet
 from harness.bench.store_scale import file_bytes, fill_store, replicate, scaled
 from harness.policy.rollup import HourRollup
 from harness.store import open_store
@@ -56,3 +57,23 @@ def test_the_file_size_counts_a_write_ahead_log_left_beside_it(tmp_path: Path) -
     path.write_bytes(b"x" * 10)
     path.with_name("harness.db-wal").write_bytes(b"x" * 5)
     assert file_bytes(path) == 15
+
+
+def test_recording_beside_a_fleet_times_each_run_of_one_provider(tmp_path: Path) -> None:
+    where = str(tmp_path / "fleet.db")
+    figures = asyncio.run(record_beside_fleet(where, targets=30, runs=4))
+    assert (figures["targets"], figures["providers"], figures["runs"]) == (30, 5, 4)
+    assert figures["run_targets"] == 6
+    assert 0 < figures["record_ms"]["median"] <= figures["record_ms"]["max"]
+
+
+async def _stored_runs(where: str) -> int:
+    async with open_store(where) as store:
+        return len({r.run_id for r in await store.results()})
+
+
+def test_recording_beside_a_fleet_stores_its_history_and_then_each_run(tmp_path: Path) -> None:
+    where = str(tmp_path / "fleet.db")
+    asyncio.run(record_beside_fleet(where, targets=12, runs=3))
+    # The history carries no run id; each measured run has its own.
+    assert asyncio.run(_stored_runs(where)) == 1 + 3
