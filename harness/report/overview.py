@@ -70,6 +70,7 @@ class LiveOverview:
     source: Source = Source.LIVE
     _changes: Changes = field(default_factory=Changes)
     _kept: dict[str, _Kept] = field(default_factory=dict)
+    _last: Overview | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -88,9 +89,14 @@ class LiveOverview:
         """The overview as of ``now`` (default: the current time), re-reading only the
         providers that changed since the last call (every one, the first time and when
         the hour has turned); ``overruns`` are a running schedule's (provider -> count),
-        a provider whose count moved being re-rendered."""
+        a provider whose count moved being re-rendered. A call that waited for another's
+        update is answered by it (the same object): people asking at once cost one."""
+        asked = self._last
         async with self._lock:  # one update at a time; a second request waits for it
-            return await self._read(store, now or datetime.now(UTC), overruns or {})
+            if self._last is not asked and self._last is not None:
+                return self._last
+            self._last = await self._read(store, now or datetime.now(UTC), overruns or {})
+            return self._last
 
     async def _read(self, store: Store, now: datetime, overruns: Mapping[str, int]) -> Overview:
         look = await self._changes.look(store, now)

@@ -45,6 +45,7 @@ request to this app never holds up a probe's callbacks.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hmac
 import html
 import json
@@ -54,7 +55,7 @@ import signal
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -150,6 +151,20 @@ WARM_AFTER_S = 1.0
 PROBER: web.AppKey[Prober | ProberProcess] = web.AppKey("prober")
 EMULATOR = web.AppKey("emulator", Emulator)
 OVERVIEW = web.AppKey("overview", LiveOverview)
+
+
+@dataclass
+class _LivePage:
+    """The live page sent last, with the overview it was made of."""
+
+    overview: Overview | None = None
+    etag: str = ""
+    rows: Mapping[str, str] = field(default_factory=dict)
+    html: bytes = b""
+    gzipped: bytes = b""
+
+
+LIVE_PAGE = web.AppKey("live_page", _LivePage)
 SENT = web.AppKey("sent", OrderedDict[str, Mapping[str, str]])
 """The row versions of the pages sent lately, by etag, oldest first."""
 STATUS = web.AppKey("status", LiveStatus)
@@ -208,6 +223,7 @@ def build_app(
     app[METRICS] = Metrics()
     app[SCRAPES] = Scrapes(app[METRICS])
     app[SENT] = OrderedDict()
+    app[LIVE_PAGE] = _LivePage()
     app[OVERVIEW] = LiveOverview(settings, chosen_source(sandbox=sandbox))
     app[STATUS] = LiveStatus(settings, chosen_source(sandbox=sandbox))
     app[STATUS_GZIP] = PartsGzip()
@@ -423,18 +439,31 @@ def _quoted(etag: str) -> str:
 
 
 async def index(request: web.Request) -> web.Response:
-    """The live page: every provider's one-row overview; its details come when opened."""
-    options = request.app[OPTIONS]
+    """The live page: every provider's one-row overview; its details come when opened.
+    The page made of an overview is kept with its gzip: people whose requests shared
+    one update of the overview share its page too."""
+    app = request.app
     overview = await _read_overview(request)
-    live = render_live_page(
-        overview.page, refresh_s=options.refresh, fragment_url="fragment", rows=overview.rows
-    )
-    _remember(request.app, live.etag, live.rows)
-    response = web.Response(text=live.html, content_type="text/html")
-    response.headers["Content-Security-Policy"] = (
-        f"{content_security_policy(live=True)}; frame-ancestors 'none'"
-    )
-    return response
+    sent = app[LIVE_PAGE]
+    if sent.overview is not overview:
+        refresh = app[OPTIONS].refresh
+        live = render_live_page(
+            overview.page, refresh_s=refresh, fragment_url="fragment", rows=overview.rows
+        )
+        body = live.html.encode()
+        zipped = await asyncio.to_thread(gzip.compress, body, 6, mtime=0)
+        sent.overview, sent.etag, sent.rows = overview, live.etag, live.rows
+        sent.html, sent.gzipped = body, zipped
+    _remember(app, sent.etag, sent.rows)
+    headers = {
+        hdrs.CONTENT_TYPE: "text/html; charset=utf-8",
+        "Content-Security-Policy": f"{content_security_policy(live=True)}; frame-ancestors 'none'",
+        "Vary": "Accept-Encoding",
+    }
+    if not _accepts_gzip(request):
+        return web.Response(body=sent.html, headers=headers)
+    headers[hdrs.CONTENT_ENCODING] = "gzip"
+    return web.Response(body=sent.gzipped, headers=headers)
 
 
 async def fragment(request: web.Request) -> web.Response:

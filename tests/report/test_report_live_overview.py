@@ -3,6 +3,7 @@ again only for the providers that changed."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from bs4 import BeautifulSoup
@@ -88,3 +89,29 @@ async def test_an_overrun_count_that_moved_renders_its_provider_s_row_again(
     assert second.reread == 1
     assert "2 overruns" in second.rows["AiChatOnline"].markup
     assert "overrun" not in first.rows["AiChatOnline"].markup
+
+
+async def test_reads_waiting_for_an_update_are_answered_by_it(
+    filled_store: Store, now: datetime
+) -> None:
+    live = LiveOverview(Settings())
+    await live.read(filled_store, now=now)
+    await filled_store.add_results([passed("AutonomousAI", "llama", now)])
+
+    answers = await asyncio.gather(*(live.read(filled_store, now=now) for _ in range(5)))
+
+    assert all(answer is answers[0] for answer in answers)
+    assert answers[0].reread == 1
+
+
+async def test_a_read_after_an_update_reads_the_store_again(
+    filled_store: Store, now: datetime
+) -> None:
+    live = LiveOverview(Settings())
+    first = await live.read(filled_store, now=now)
+    await filled_store.add_results([passed("AutonomousAI", "llama", now)])
+
+    second = await live.read(filled_store, now=now)
+
+    assert second is not first
+    assert second.reread == 1
