@@ -27,8 +27,9 @@ one process (tests, embedding) never share or clash over metrics.
   (it overran its period);
 * ``harness_target_tokens_per_day{provider,model,kind}``: the tokens (``prompt``,
   ``completion``) its upstream reported for the target's results of the last 24 h,
-  read from the store at each scrape; ``harness_target_cost_per_day{provider,model}``
-  beside it for the targets of priced endpoints.
+  read from the store when the exposition is written (at most once a second:
+  :data:`SCRAPE_FRESH_S`); ``harness_target_cost_per_day{provider,model}`` beside it
+  for the targets of priced endpoints.
 
 ``vantage`` is the probing host's name, as on the results, so one Prometheus scraping
 several ``harness serve`` processes keeps their figures apart.
