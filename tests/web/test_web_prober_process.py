@@ -11,7 +11,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -183,7 +184,9 @@ def prober_of(server: int) -> int:
     return prober
 
 
-def test_serve_stops_with_an_error_when_its_prober_dies(tmp_path: Path) -> None:
+@contextmanager
+def serving(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """``harness serve --sandbox`` in a process of its own, once it listens."""
     command = [sys.executable, "-m", "harness", "serve", "--sandbox", "--port", "0"]
     env = {**os.environ, "HARNESS_DATA_DIR": str(tmp_path / "data")}
     with subprocess.Popen(
@@ -192,28 +195,24 @@ def test_serve_stops_with_an_error_when_its_prober_dies(tmp_path: Path) -> None:
         try:
             assert server.stdout is not None
             assert "status page at" in server.stdout.readline()
-            os.kill(prober_of(server.pid), signal.SIGKILL)
-            _, stderr = server.communicate(timeout=GUARD_S)
+            yield server
         finally:
             server.kill()
+
+
+def test_serve_stops_with_an_error_when_its_prober_dies(tmp_path: Path) -> None:
+    with serving(tmp_path) as server:
+        os.kill(prober_of(server.pid), signal.SIGKILL)
+        _, stderr = server.communicate(timeout=GUARD_S)
 
     assert server.returncode == 1
     assert "error: the prober's process ended unexpectedly (exit code -9)" in stderr
 
 
 def test_serves_web_process_yields_the_cpu_to_its_prober(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "harness", "serve", "--sandbox", "--port", "0"]
-    env = {**os.environ, "HARNESS_DATA_DIR": str(tmp_path / "data")}
-    with subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    ) as server:
-        try:
-            assert server.stdout is not None
-            assert "status page at" in server.stdout.readline()
-            web = os.getpriority(os.PRIO_PROCESS, server.pid)
-            prober = os.getpriority(os.PRIO_PROCESS, prober_of(server.pid))
-        finally:
-            server.terminate()
+    with serving(tmp_path) as server:
+        web = os.getpriority(os.PRIO_PROCESS, server.pid)
+        prober = os.getpriority(os.PRIO_PROCESS, prober_of(server.pid))
 
     assert prober == os.getpriority(os.PRIO_PROCESS, 0)
     assert web == min(prober + WEB_NICENESS, 19)
