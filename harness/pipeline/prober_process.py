@@ -32,7 +32,7 @@ import multiprocessing
 import pickle
 import signal
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, suppress
 from multiprocessing.connection import Connection
 from typing import Any
@@ -41,7 +41,11 @@ from harness.emulator import FaultSpec
 from harness.errors import HarnessError
 from harness.pipeline.prober import ProberStopped
 from harness.pipeline.serving import ProbeEvents, ProbingSpec, open_probing
+from harness.policy.consensus import VantageStatus
+from harness.policy.objectives import ObjectiveSet
+from harness.policy.status import TargetStatus
 from harness.probing import eventloop
+from harness.result import ProbeResult
 from harness.targets.endpoints import install_endpoints
 from harness.targets.g4f import install
 
@@ -268,13 +272,15 @@ class _Reporter:
         with suppress(OSError):  # the server is gone: this process is stopping
             self._pipe.send(("event", name, args))
 
-    def observe(self, result: Any) -> None:
+    def observe(self, result: ProbeResult) -> None:
         self._send("observe", result)
 
-    def set_statuses(self, statuses: Any, objectives: Any = None) -> None:
+    def set_statuses(
+        self, statuses: Iterable[TargetStatus], objectives: ObjectiveSet | None = None
+    ) -> None:
         self._send("set_statuses", list(statuses), objectives)
 
-    def set_vantages(self, views: Any) -> None:
+    def set_vantages(self, views: Iterable[VantageStatus]) -> None:
         self._send("set_vantages", list(views))
 
     def overran(self, provider: str, tier: str) -> None:

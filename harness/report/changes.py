@@ -11,12 +11,16 @@ latency windows are whole hours.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from harness.policy.rollup import hour_of
 from harness.store.base import Store
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,3 +71,24 @@ class Changes:
     def saw(self, look: Look) -> None:
         """Make ``look`` the one the next is compared with."""
         self._marker, self._hour = look.marker, look.hour
+
+
+@dataclass
+class Updates(Generic[T]):
+    """One update of a kept page at a time; a caller that waited for another's update
+    is answered by it, so people asking at once cost one update, not one each."""
+
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _last: T | None = None
+    _made: int = 0
+
+    async def run(self, update: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
+        """``update()``'s answer, or the one made while this call waited (then
+        ``True``: shared)."""
+        asked = self._made
+        async with self._lock:
+            if self._made != asked and self._last is not None:
+                return self._last, True
+            self._last = await update()
+            self._made += 1
+            return self._last, False

@@ -20,7 +20,6 @@ its ``generated_at``: the same document, once parsed, as :func:`status_document`
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,7 +29,7 @@ from harness import __version__
 from harness.policy.consensus import voters, voting_window
 from harness.policy.prompts import PROMPTS
 from harness.policy.rollup import HourRollup
-from harness.report.changes import Changes
+from harness.report.changes import Changes, Updates
 from harness.report.document import provider_part, status_parts
 from harness.report.snapshot import (
     FLIPS_SHOWN,
@@ -111,9 +110,7 @@ class LiveStatus:
     _text: StatusText | None = None
     _overruns: Mapping[str, int] = field(default_factory=dict)
     _until: datetime | None = None
-    _made: int = 0
-    """How many documents it has made (a request that waited for one is answered by it)."""
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _updates: Updates[StatusText] = field(default_factory=Updates)
 
     @property
     def warm(self) -> bool:
@@ -130,13 +127,11 @@ class LiveStatus:
         """The document as of ``now`` (default: the current time), or the one kept when
         nothing changed since, or the one made while this call waited for another's;
         ``overruns`` are a running schedule's (provider -> count)."""
-        asked = self._made
-        async with self._lock:  # one update at a time; a second request waits for it
-            if self._made != asked and self._text is not None:
-                # Made while this request waited: the store as of at most one update
-                # before it asked. Ten viewers asking at once cost one update, not ten.
-                return replace(self._text, reread=0, kept=True)
-            return await self._read(store, now or datetime.now(UTC), dict(overruns or {}))
+        text, shared = await self._updates.run(
+            lambda: self._read(store, now or datetime.now(UTC), dict(overruns or {}))
+        )
+        # Shared: the store as of at most one update before this request asked.
+        return replace(text, reread=0, kept=True) if shared else text
 
     async def _read(self, store: Store, now: datetime, overruns: dict[str, int]) -> StatusText:
         look = await self._changes.look(store, now)
@@ -190,7 +185,6 @@ class LiveStatus:
             kept=False,
         )
         self._text, self._overruns = text, overruns
-        self._made += 1
         self._until = min(
             [
                 now + self.max_age,

@@ -11,7 +11,6 @@ are read every time (they are small). The first request, and the first of every 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from harness import __version__
 from harness.policy.prompts import PROMPTS
 from harness.policy.rollup import HourRollup, rollup_latency
 from harness.policy.status import TargetStatus
-from harness.report.changes import Changes
+from harness.report.changes import Changes, Updates
 from harness.report.html import Row, render_rows
 from harness.report.snapshot import FLIPS_SHOWN, INCIDENTS_READ, NO_UPTIME, page_targets
 from harness.report.view import (
@@ -70,8 +69,7 @@ class LiveOverview:
     source: Source = Source.LIVE
     _changes: Changes = field(default_factory=Changes)
     _kept: dict[str, _Kept] = field(default_factory=dict)
-    _last: Overview | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _updates: Updates[Overview] = field(default_factory=Updates)
 
     @property
     def warm(self) -> bool:
@@ -91,12 +89,10 @@ class LiveOverview:
         the hour has turned); ``overruns`` are a running schedule's (provider -> count),
         a provider whose count moved being re-rendered. A call that waited for another's
         update is answered by it (the same object): people asking at once cost one."""
-        asked = self._last
-        async with self._lock:  # one update at a time; a second request waits for it
-            if self._last is not asked and self._last is not None:
-                return self._last
-            self._last = await self._read(store, now or datetime.now(UTC), overruns or {})
-            return self._last
+        overview, _ = await self._updates.run(
+            lambda: self._read(store, now or datetime.now(UTC), overruns or {})
+        )
+        return overview
 
     async def _read(self, store: Store, now: datetime, overruns: Mapping[str, int]) -> Overview:
         look = await self._changes.look(store, now)
